@@ -1,0 +1,149 @@
+// Progressive enhancement only: every flow works without this file.
+(function () {
+  'use strict';
+
+  // Three-dot menus: <details> without JavaScript, the WAI-ARIA menu button pattern with it.
+  function enhanceMenu(details) {
+    if (details.dataset.enhanced) return;
+    details.dataset.enhanced = '1';
+    var summary = details.querySelector('summary');
+    var list = details.querySelector('.menu-list');
+    var items = Array.prototype.slice.call(list.querySelectorAll('a'));
+    var id = 'menu-' + Math.random().toString(36).slice(2);
+    var button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'menu-button';
+    button.id = id + '-button';
+    button.setAttribute('aria-haspopup', 'menu');
+    button.setAttribute('aria-expanded', 'false');
+    button.setAttribute('aria-controls', id);
+    button.setAttribute('aria-label', summary.getAttribute('aria-label'));
+    button.innerHTML = summary.innerHTML;
+    list.id = id;
+    list.setAttribute('role', 'menu');
+    list.setAttribute('aria-labelledby', button.id);
+    list.hidden = true;
+    list.querySelectorAll('li').forEach(function (li) { li.setAttribute('role', 'none'); });
+    items.forEach(function (a) { a.setAttribute('role', 'menuitem'); a.tabIndex = -1; });
+    var wrapper = document.createElement('div');
+    wrapper.className = 'menu';
+    wrapper.appendChild(button);
+    wrapper.appendChild(list);
+    details.replaceWith(wrapper);
+
+    function open(focusIndex) {
+      closeAll();
+      list.hidden = false;
+      button.setAttribute('aria-expanded', 'true');
+      items[(focusIndex + items.length) % items.length].focus();
+    }
+    function close(returnFocus) {
+      list.hidden = true;
+      button.setAttribute('aria-expanded', 'false');
+      if (returnFocus) button.focus();
+    }
+    wrapper.closeMenu = close;
+    button.addEventListener('click', function () { list.hidden ? open(0) : close(true); });
+    button.addEventListener('keydown', function (e) {
+      if (e.key === 'ArrowDown' || e.key === 'Enter' || e.key === ' ') { e.preventDefault(); open(0); }
+      if (e.key === 'ArrowUp') { e.preventDefault(); open(items.length - 1); }
+    });
+    list.addEventListener('keydown', function (e) {
+      var i = items.indexOf(document.activeElement);
+      if (e.key === 'ArrowDown') { e.preventDefault(); items[(i + 1) % items.length].focus(); }
+      else if (e.key === 'ArrowUp') { e.preventDefault(); items[(i - 1 + items.length) % items.length].focus(); }
+      else if (e.key === 'Home') { e.preventDefault(); items[0].focus(); }
+      else if (e.key === 'End') { e.preventDefault(); items[items.length - 1].focus(); }
+      else if (e.key === 'Escape') { e.preventDefault(); close(true); }
+      else if (e.key === 'Tab') { close(false); }
+      else if (e.key === ' ') { e.preventDefault(); document.activeElement.click(); }
+    });
+    items.forEach(function (a) {
+      a.addEventListener('click', function (e) {
+        if (!a.hasAttribute('data-dialog') || !window.htmx) return;
+        e.preventDefault();
+        close(false);
+        openDialog(a.getAttribute('href'), button);
+      });
+    });
+  }
+
+  function closeAll() {
+    document.querySelectorAll('.menu').forEach(function (m) { if (m.closeMenu) m.closeMenu(false); });
+  }
+
+  // Confirmation dialogs: the same fragment as the no-JavaScript page, shown in a modal <dialog>.
+  var returnFocusTo = null;
+  function openDialog(url, opener) {
+    returnFocusTo = opener;
+    var slot = document.getElementById('dialog-slot');
+    htmx.ajax('GET', url, { target: slot, swap: 'innerHTML' });
+  }
+
+  function closeDialog(dialog) {
+    if (dialog.open) dialog.close();
+    dialog.remove();
+  }
+
+  document.addEventListener('htmx:after:swap', function (e) {
+    var slot = document.getElementById('dialog-slot');
+    var dialog = slot && slot.querySelector('dialog');
+    if (dialog && !dialog.open) {
+      dialog.addEventListener('close', function () {
+        dialog.remove();
+        var opener = returnFocusTo && document.contains(returnFocusTo) ? returnFocusTo : null;
+        if (opener) opener.focus();
+      });
+      dialog.querySelectorAll('[data-close]').forEach(function (a) {
+        a.addEventListener('click', function (ev) { ev.preventDefault(); dialog.close(); });
+      });
+      dialog.showModal();
+    }
+    init(document);
+  });
+
+  // After a dialog's form was answered, close it; focus goes back to the row's menu button.
+  document.addEventListener('htmx:after:request', function (e) {
+    var form = e.target && e.target.closest ? e.target.closest('dialog form') : null;
+    if (!form) return;
+    var dialog = form.closest('dialog');
+    var target = form.getAttribute('hx-target');
+    setTimeout(function () {
+      closeDialog(dialog);
+      var row = target && document.querySelector(target);
+      var button = row && row.querySelector('.menu-button');
+      (button || document.getElementById('main')).focus();
+    }, 0);
+  });
+
+  document.addEventListener('click', function (e) {
+    if (!e.target.closest || !e.target.closest('.menu')) closeAll();
+  });
+
+  // Password fields: show/hide, and a live length hint.
+  function enhancePasswords(root) {
+    root.querySelectorAll('[data-show-password]').forEach(function (box) {
+      box.addEventListener('change', function () {
+        box.form.querySelectorAll('[data-password]').forEach(function (f) { f.type = box.checked ? 'text' : 'password'; });
+      });
+    });
+    root.querySelectorAll('input[data-password][minlength]').forEach(function (field) {
+      var hint = field.form.querySelector('[data-length-hint]');
+      if (!hint || field.name !== 'password') return;
+      field.addEventListener('input', function () {
+        var n = Array.from(field.value.normalize('NFKC')).length;
+        var min = Number(field.getAttribute('minlength'));
+        hint.textContent = n + ' / ' + min + (n >= min ? ' ✓' : '');
+      });
+    });
+  }
+
+  function init(root) {
+    root.querySelectorAll('details[data-menu]').forEach(enhanceMenu);
+  }
+
+  document.addEventListener('DOMContentLoaded', function () {
+    init(document);
+    enhancePasswords(document);
+  });
+})();

@@ -1,0 +1,107 @@
+import path from 'node:path';
+import express, { type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import { ROOT } from './config';
+import type { Domain } from './domain';
+import { createLogger } from './logger';
+import { sessions } from './http/middleware/session';
+import { identify, requireSignIn } from './http/middleware/auth';
+import { locale } from './http/middleware/locale';
+import { csrfProtection, csrfToken } from './http/middleware/csrf';
+import { errorHandler, notFound } from './http/middleware/errors';
+import { sessionsRouter, homeOf } from './http/routes/sessions';
+import { passwordsRouter } from './http/routes/passwords';
+import { accountRouter } from './http/routes/account';
+import { collaborationsRouter } from './http/routes/collaborations';
+// TEMP import { autoconfigRouter } from './http/routes/autoconfig';
+import { devMailRouter, healthRouter } from './http/routes/system';
+import './http/types';
+
+export interface AppOptions {
+  domain: Domain;
+  logger?: Logger;
+  /** Serve /dev/mail from this folder (the file outbox); unset in production. */
+  devMailFolder?: string;
+}
+
+export interface App {
+  app: Express;
+  close(): void;
+}
+
+/** Plain forms cannot send DELETE: `_method=DELETE` in a POST body stands for it. */
+const deleteOverride: RequestHandler = (req, _res, next) => {
+  if (req.method === 'POST' && req.body?._method === 'DELETE') req.method = 'DELETE';
+  next();
+};
+
+/** Shared page locals: who is signed in and the one-time notice. */
+const pageLocals: RequestHandler = (req, res, next) => {
+  res.locals.signedIn = req.signedIn ?? null;
+  res.locals.path = req.path;
+  res.locals.notice = req.session?.notice ?? null;
+  if (req.session?.notice) delete req.session.notice;
+  next();
+};
+
+/** Builds the whole standalone app from its dependencies; never listens. */
+export function createApp({ domain, logger = createLogger('silent'), devMailFolder }: AppOptions): App {
+  const { config, db, accounts, collaborations, links } = domain;
+  const app = express();
+  const secure = config.baseUrl.startsWith('https://');
+  app.set('views', path.join(ROOT, 'views'));
+  app.set('view engine', 'ejs');
+  app.set('trust proxy', process.env.TRUST_PROXY ?? false);
+  app.disable('x-powered-by');
+
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          objectSrc: ["'none'"],
+          baseUri: ["'none'"],
+          frameAncestors: ["'none'"],
+          formAction: ["'self'"],
+          ...(secure ? { upgradeInsecureRequests: [] } : {}),
+        },
+      },
+      strictTransportSecurity: secure ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+      referrerPolicy: { policy: 'same-origin' },
+    }),
+  );
+  app.use('/assets', express.static(path.join(ROOT, 'public'), { maxAge: '1h' }));
+  app.get('/assets/htmx.min.js', (_req, res) => res.sendFile(require.resolve('htmx.org/dist/htmx.min.js'), { maxAge: '1d' }));
+  app.use(healthRouter(db));
+  // TEMP app.use(autoconfigRouter(config.mailServer));
+
+  const session = sessions(config, db);
+  app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }));
+  app.use(deleteOverride);
+  app.use(session.handler);
+  app.use(identify(accounts));
+  app.use(locale);
+  app.use(csrfToken);
+  app.use(pageLocals);
+  app.use(csrfProtection);
+
+  app.get('/', requireSignIn, (req, res) => res.redirect(303, homeOf(req)));
+  app.use(sessionsRouter(accounts));
+  app.use(passwordsRouter(links, collaborations, { minLength: config.passwordMinLength, mailServer: config.mailServer }));
+  app.use(accountRouter(config.mailServer));
+  app.use(
+    '/settings/collaborations',
+    requireSignIn,
+    collaborationsRouter({ collaborations, resolveOwner: (req) => (req.signedIn?.type === 'owner' ? req.signedIn.mailbox : null) }),
+  );
+  if (devMailFolder) app.use(devMailRouter(devMailFolder));
+
+  app.use(notFound);
+  app.use(errorHandler(logger));
+  return { app, close: session.close };
+}

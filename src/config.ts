@@ -1,0 +1,93 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+
+/** The project's root folder: views, public files and migrations are found from here. */
+export const ROOT = path.resolve(__dirname, '..');
+
+export interface MailServerConfig {
+  /** Host name that mail programs connect to for IMAP and SMTP submission. */
+  imapHost: string;
+  imapPort: number;
+  submissionHost: string;
+  submissionPort: number;
+  /** doveadm HTTP API (e.g. http://127.0.0.1:8080/doveadm/v1); unset: no mail server to notify. */
+  doveadmUrl?: string;
+  doveadmApiKey?: string;
+}
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  baseUrl: string;
+  databaseUrl: string;
+  dataDir: string;
+  smtpUrl?: string;
+  mailFrom: string;
+  sessionSecret: string;
+  /** Link lifetimes, in seconds, per purpose. */
+  linkTtl: { invitation: number; owner_reset: number; self_reset: number };
+  bcryptCost: number;
+  passwordMinLength: number;
+  /** Run the outbox worker inside the web process. */
+  inProcessWorker: boolean;
+  mailServer: MailServerConfig;
+  logLevel: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number, got "${raw}"`);
+  return value;
+}
+
+/** Kept in the data folder so that sessions survive a restart in development. */
+function developmentSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'session-secret');
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  fs.mkdirSync(dataDir, { recursive: true });
+  const secret = crypto.randomBytes(32).toString('base64url');
+  fs.writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const nodeEnv = env.NODE_ENV === 'production' || env.NODE_ENV === 'test' ? env.NODE_ENV : 'development';
+  const port = int(env, 'PORT', 3000);
+  const dataDir = path.resolve(ROOT, env.DATA_DIR ?? 'data');
+  const baseUrl = (env.BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/]+/.test(baseUrl)) throw new Error(`BASE_URL must be an absolute http(s) URL, got "${baseUrl}"`);
+  if (nodeEnv === 'production' && !env.SESSION_SECRET) throw new Error('SESSION_SECRET is required in production');
+  const host = new URL(baseUrl).hostname;
+  return {
+    env: nodeEnv,
+    port,
+    baseUrl,
+    databaseUrl: env.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'app.sqlite')}`,
+    dataDir,
+    smtpUrl: env.SMTP_URL || undefined,
+    mailFrom: env.MAIL_FROM ?? `PEC Webmail <no-reply@${host}>`,
+    sessionSecret: env.SESSION_SECRET ?? developmentSecret(dataDir),
+    linkTtl: {
+      invitation: int(env, 'INVITATION_TTL_HOURS', 7 * 24) * 3600,
+      owner_reset: int(env, 'RESET_TTL_HOURS', 72) * 3600,
+      self_reset: int(env, 'SELF_RESET_TTL_MINUTES', 60) * 60,
+    },
+    bcryptCost: int(env, 'BCRYPT_COST', 12),
+    passwordMinLength: int(env, 'PASSWORD_MIN_LENGTH', 15),
+    inProcessWorker: env.WORKER !== 'off',
+    mailServer: {
+      imapHost: env.IMAP_HOST ?? `imap.${host}`,
+      imapPort: int(env, 'IMAP_PORT', 993),
+      submissionHost: env.SUBMISSION_HOST ?? `smtp.${host}`,
+      submissionPort: int(env, 'SUBMISSION_PORT', 465),
+      doveadmUrl: env.DOVEADM_URL || undefined,
+      doveadmApiKey: env.DOVEADM_API_KEY || undefined,
+    },
+    logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+  };
+}

@@ -1,0 +1,83 @@
+import { Op, type Transaction } from 'sequelize';
+import type { Database } from '../db';
+import type { Collaborator, Link, LinkPurpose } from '../models';
+import type { Clock } from './clock';
+import { digest, newToken } from './secrets';
+
+export interface IssuedLink {
+  link: Link;
+  /** The raw token: it goes into the email and nowhere else. */
+  token: string;
+}
+
+/** Single-use links: one live link per collaborator, digest at rest, purpose-bound lifetimes. */
+export class Links {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    private readonly ttlSeconds: Record<LinkPurpose, number>,
+  ) {}
+
+  /** Revokes every earlier link, then issues a fresh one. */
+  async issue(collaborator: Collaborator, purpose: LinkPurpose, t: Transaction): Promise<IssuedLink> {
+    await this.revokeAll(collaborator, t);
+    const now = this.clock.now();
+    const token = newToken();
+    const link = await this.db.models.Link.create(
+      {
+        collaboratorId: collaborator.id,
+        purpose,
+        tokenDigest: digest(token),
+        expiresAt: new Date(now.getTime() + this.ttlSeconds[purpose] * 1000),
+        usedAt: null,
+        revokedAt: null,
+        createdAt: now,
+      },
+      { transaction: t },
+    );
+    return { link, token };
+  }
+
+  async revokeAll(collaborator: Collaborator, t: Transaction): Promise<void> {
+    await this.db.models.Link.update(
+      { revokedAt: this.clock.now() },
+      { where: { collaboratorId: collaborator.id, usedAt: null, revokedAt: null }, transaction: t },
+    );
+  }
+
+  /** The live link for this token, or null. Never consumes it (GETs and mail scanners). */
+  async findLive(token: string): Promise<Link | null> {
+    if (!isTokenShaped(token)) return null;
+    const link = await this.db.models.Link.findOne({ where: { tokenDigest: digest(token) } });
+    return link?.isLive(this.clock.now()) ? link : null;
+  }
+
+  /**
+   * Consumes the link in ONE conditional update: of any number of simultaneous redemptions,
+   * exactly one touches the row. Returns false when the link was no longer live.
+   */
+  async consume(link: Link, t: Transaction): Promise<boolean> {
+    const now = this.clock.now();
+    const [count] = await this.db.models.Link.update(
+      { usedAt: now },
+      {
+        where: { id: link.id, usedAt: null, revokedAt: null, expiresAt: { [Op.gt]: now } },
+        transaction: t,
+      },
+    );
+    return count === 1;
+  }
+
+  async history(collaborator: Collaborator, limit = 10): Promise<Link[]> {
+    return this.db.models.Link.findAll({
+      where: { collaboratorId: collaborator.id },
+      order: [['id', 'DESC']],
+      limit,
+    });
+  }
+}
+
+/** base64url of 32 bytes is 43 characters; anything else cannot be one of ours. */
+export function isTokenShaped(token: string): boolean {
+  return /^[A-Za-z0-9_-]{43}$/.test(token);
+}

@@ -1,0 +1,90 @@
+import bcrypt from 'bcrypt';
+import { dictionary } from '@zxcvbn-ts/language-common';
+
+/** bcrypt reads at most 72 bytes; longer passwords are refused, never silently truncated. */
+export const MAX_PASSWORD_BYTES = 72;
+
+/** Words a password must not be built from: the account's own names and addresses. */
+export interface PasswordContext {
+  username?: string;
+  mailbox?: string;
+  firstName?: string;
+  lastName?: string;
+}
+
+export type PasswordProblem =
+  | { reason: 'required' }
+  | { reason: 'mismatch' }
+  | { reason: 'too_short'; min: number }
+  | { reason: 'too_long'; max: number }
+  | { reason: 'common' }
+  | { reason: 'context' };
+
+/** ~49,000 passwords seen in breaches (zxcvbn-ts common list), folded for comparison. */
+const COMMON = new Set(dictionary['passwords-common'].map((p) => fold(p)));
+
+function fold(text: string): string {
+  return text.normalize('NFKC').toLowerCase();
+}
+
+/** NFKC, so that look-alike compositions of the same characters hash the same everywhere. */
+export function normalize(password: string): string {
+  return password.normalize('NFKC');
+}
+
+function contextWords(context: PasswordContext): string[] {
+  const words: string[] = [];
+  const add = (word: string | undefined) => {
+    const folded = word ? fold(word).trim() : '';
+    if (folded.length >= 4) words.push(folded);
+  };
+  add(context.username);
+  add(context.username?.split('/')[0]);
+  add(context.mailbox);
+  add(context.mailbox?.split('@')[0]);
+  if (context.firstName && context.lastName) {
+    add(context.firstName + context.lastName);
+    add(context.lastName + context.firstName);
+  }
+  return words;
+}
+
+/**
+ * NIST SP 800-63B-4: length is what counts; no composition rules; refuse known and guessable
+ * passwords. Returns the first problem found, or null.
+ */
+export function checkPassword(
+  password: string,
+  confirmation: string | undefined,
+  context: PasswordContext,
+  minLength: number,
+): PasswordProblem | null {
+  if (!password) return { reason: 'required' };
+  const normalized = normalize(password);
+  if ([...normalized].length < minLength) return { reason: 'too_short', min: minLength };
+  if (Buffer.byteLength(normalized, 'utf8') > MAX_PASSWORD_BYTES) return { reason: 'too_long', max: MAX_PASSWORD_BYTES };
+  const folded = fold(normalized);
+  const compact = folded.replace(/[\s._\-/@]+/g, '');
+  if (COMMON.has(folded) || COMMON.has(compact) || /^(.)\1+$/u.test(compact)) return { reason: 'common' };
+  if (contextWords(context).some((word) => compact.includes(word.replace(/[\s._\-/@]+/g, '')))) {
+    return { reason: 'context' };
+  }
+  if (confirmation !== undefined && normalize(confirmation) !== normalized) return { reason: 'mismatch' };
+  return null;
+}
+
+export function hashPassword(password: string, cost: number): Promise<string> {
+  return bcrypt.hash(normalize(password), cost);
+}
+
+/** A hash of nothing in particular: comparing against it keeps sign-in timing flat for unknown users. */
+const DECOY_HASH = '$2b$12$1THFBunlcun/peusM8eqDuCARVvf1ikggjWsDCJOdLJj/289MtOBq';
+
+export async function verifyPassword(password: string, hash: string | null): Promise<boolean> {
+  const normalized = normalize(password ?? '');
+  if (!hash || Buffer.byteLength(normalized, 'utf8') > MAX_PASSWORD_BYTES) {
+    await bcrypt.compare('decoy', DECOY_HASH);
+    return false;
+  }
+  return bcrypt.compare(normalized, hash);
+}

@@ -1,0 +1,38 @@
+import type { Status } from '../models';
+import { TransitionRefused } from './errors';
+
+/** Everything that can happen to a collaborator account. */
+export type AccountEvent =
+  | 'reset'
+  | 'resend'
+  | 'redeem'
+  | 'redeem_self_reset'
+  | 'deactivate'
+  | 'remove'
+  | 'change_password'
+  | 'change_access';
+
+/**
+ * The whole state machine of DESIGN §1: for each event, the states it may start from and the state
+ * it leads to. `removed` means the row is gone. Anything not listed is refused.
+ */
+const TRANSITIONS: Record<AccountEvent, Partial<Record<Status, Status | 'removed'>>> = {
+  reset: { active: 'suspended' },
+  resend: { pending: 'pending', suspended: 'suspended' },
+  redeem: { pending: 'active', suspended: 'active' },
+  redeem_self_reset: { active: 'active' },
+  deactivate: { active: 'deactivated', pending: 'deactivated', suspended: 'deactivated' },
+  remove: { deactivated: 'removed' },
+  change_password: { active: 'active' },
+  change_access: { active: 'active', pending: 'pending', suspended: 'suspended' },
+};
+
+export function transition(from: Status, event: AccountEvent): Status | 'removed' {
+  const to = TRANSITIONS[event][from];
+  if (!to) throw new TransitionRefused(from, event);
+  return to;
+}
+
+export function allows(from: Status, event: AccountEvent): boolean {
+  return TRANSITIONS[event][from] !== undefined;
+}

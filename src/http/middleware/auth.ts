@@ -1,0 +1,30 @@
+import type { RequestHandler } from 'express';
+import type { Accounts } from '../../domain/accounts';
+
+/**
+ * Finds who the session belongs to. A session whose account was suspended, deactivated or whose
+ * password changed since sign-in is ended here, at its next request.
+ */
+export function identify(accounts: Accounts): RequestHandler {
+  return async (req, _res, next) => {
+    const identity = req.session?.identity;
+    if (!identity) return next();
+    const signedIn = await accounts.resolve(identity);
+    if (signedIn) {
+      req.signedIn = signedIn;
+      return next();
+    }
+    await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+    next();
+  };
+}
+
+/** Signed-in people only; others are sent to /login (htmx follows HX-Redirect). */
+export const requireSignIn: RequestHandler = (req, res, next) => {
+  if (req.signedIn) return next();
+  if (req.get('HX-Request') === 'true') {
+    res.set('HX-Redirect', '/login').status(401).end();
+    return;
+  }
+  res.redirect(303, '/login');
+};

@@ -1,0 +1,227 @@
+/**
+ * Lets mail programs configure themselves: Thunderbird autoconfig and Microsoft Autodiscover (POX).
+ * The answers name the configured IMAP and submission servers and the username to sign in with.
+ * No database lookup: the answer is the same whether an account exists or not (no existence leak).
+ * Mounted before the CSRF middleware: these are machine endpoints without a session.
+ */
+import express, { Router, type ErrorRequestHandler, type Response } from 'express';
+import type { MailServerConfig } from '../../config';
+
+export interface AutoconfigSettings extends MailServerConfig {
+  /** Mail domains answered for; an address in another domain gets 404. Unset: any domain. */
+  domains?: readonly string[];
+  /** The provider's name as mail programs show it. */
+  providerName?: string;
+}
+
+type Security = 'SSL' | 'STARTTLS';
+
+/** Who asks: a collaborator's username (`chosen/mailbox`) or a mailbox address. */
+export interface MailAddress {
+  username: string;
+  mailbox: string;
+  domain: string;
+}
+
+const CHOSEN = /^[a-z0-9._-]{3,40}$/;
+const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+const MAILBOX = new RegExp(`^[a-z0-9._+-]{1,64}@(${LABEL}(?:\\.${LABEL})+)$`);
+
+/** Parses `chosen/mailbox@domain` or `mailbox@domain`; null when it is neither. */
+export function parseMailAddress(raw: string): MailAddress | null {
+  const value = raw.trim().toLowerCase();
+  if (value.length > 320) return null;
+  const slash = value.indexOf('/');
+  const mailbox = slash === -1 ? value : value.slice(slash + 1);
+  if (slash !== -1 && !CHOSEN.test(value.slice(0, slash))) return null;
+  const match = MAILBOX.exec(mailbox);
+  return match ? { username: value, mailbox, domain: match[1] } : null;
+}
+
+export function escapeXml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+// Implicit TLS on the well-known ports; any other port upgrades with STARTTLS.
+const imapSecurity = (port: number): Security => (port === 143 ? 'STARTTLS' : 'SSL');
+const submissionSecurity = (port: number): Security => (port === 465 ? 'SSL' : 'STARTTLS');
+
+function sendXml(res: Response, status: number, xml: string): void {
+  res.status(status).set('Cache-Control', 'no-store').type('application/xml; charset=utf-8').send(xml);
+}
+
+function sendText(res: Response, status: number, text: string): void {
+  res.status(status).set('Cache-Control', 'no-store').type('text/plain; charset=utf-8').send(`${text}\n`);
+}
+
+/** Thunderbird's clientConfig 1.1; `%EMAILADDRESS%` lets Thunderbird fill in what the user typed. */
+export function thunderbirdConfig(settings: AutoconfigSettings, address: MailAddress | null): string {
+  const domains = address ? [address.domain] : settings.domains?.length ? [...settings.domains] : [settings.imapHost];
+  const username = escapeXml(address?.username ?? '%EMAILADDRESS%');
+  const name = escapeXml(settings.providerName ?? `PEC ${domains[0]}`);
+  const server = (tag: string, type: string, host: string, port: number, security: Security) => `
+    <${tag} type="${type}">
+      <hostname>${escapeXml(host)}</hostname>
+      <port>${port}</port>
+      <socketType>${security}</socketType>
+      <authentication>password-cleartext</authentication>
+      <username>${username}</username>
+    </${tag}>`;
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<clientConfig version="1.1">
+  <emailProvider id="${escapeXml(domains[0])}">
+${domains.map((d) => `    <domain>${escapeXml(d)}</domain>`).join('\n')}
+    <displayName>${name}</displayName>
+    <displayShortName>${name}</displayShortName>${server('incomingServer', 'imap', settings.imapHost, settings.imapPort, imapSecurity(settings.imapPort))}${server('outgoingServer', 'smtp', settings.submissionHost, settings.submissionPort, submissionSecurity(settings.submissionPort))}
+  </emailProvider>
+</clientConfig>
+`;
+}
+
+const RESPONSE_NS = 'http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006';
+const OUTLOOK_NS = 'http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a';
+
+/** Autodiscover POX answer with an IMAP and an SMTP protocol block. */
+export function autodiscoverResponse(settings: AutoconfigSettings, address: MailAddress): string {
+  const protocol = (type: 'IMAP' | 'SMTP', host: string, port: number, security: Security) => `
+      <Protocol>
+        <Type>${type}</Type>
+        <Server>${escapeXml(host)}</Server>
+        <Port>${port}</Port>
+        <DomainRequired>off</DomainRequired>
+        <LoginName>${escapeXml(address.username)}</LoginName>
+        <SPA>off</SPA>
+        <SSL>on</SSL>
+        <Encryption>${security === 'SSL' ? 'SSL' : 'TLS'}</Encryption>
+        <AuthRequired>on</AuthRequired>${type === 'SMTP' ? '\n        <UsePOPAuth>off</UsePOPAuth>\n        <SMTPLast>off</SMTPLast>' : ''}
+      </Protocol>`;
+  return `<?xml version="1.0" encoding="utf-8"?>
+<Autodiscover xmlns="${RESPONSE_NS}">
+  <Response xmlns="${OUTLOOK_NS}">
+    <User>
+      <DisplayName>${escapeXml(address.username)}</DisplayName>
+    </User>
+    <Account>
+      <AccountType>email</AccountType>
+      <Action>settings</Action>${protocol('IMAP', settings.imapHost, settings.imapPort, imapSecurity(settings.imapPort))}${protocol('SMTP', settings.submissionHost, settings.submissionPort, submissionSecurity(settings.submissionPort))}
+    </Account>
+  </Response>
+</Autodiscover>
+`;
+}
+
+/** Autodiscover's error answer; 600 is "Invalid Request". */
+function autodiscoverError(message: string): string {
+  return `<?xml version="1.0" encoding="utf-8"?>
+<Autodiscover xmlns="${RESPONSE_NS}">
+  <Response>
+    <Error>
+      <ErrorCode>600</ErrorCode>
+      <Message>${escapeXml(message)}</Message>
+    </Error>
+  </Response>
+</Autodiscover>
+`;
+}
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+/** Character data with its entities resolved; null when an entity is unknown or a bare "&" appears. */
+function decodeText(text: string): string | null {
+  let valid = true;
+  const decoded = text.replace(/&(?:#x([0-9a-f]+)|#([0-9]+)|([a-z]+));|&/gi, (_whole, hex?: string, dec?: string, name?: string) => {
+    const code = hex ? parseInt(hex, 16) : dec ? parseInt(dec, 10) : NaN;
+    const value = name ? ENTITIES[name] : code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : undefined;
+    if (value === undefined) valid = false;
+    return value ?? '';
+  });
+  return valid ? decoded : null;
+}
+
+// An element tag: closing slash, optional namespace prefix, local name, attributes, self-closing slash.
+const TAG = /<(\/?)(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)((?:\s+[^\s=<>/]+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*(\/?)>/y;
+
+/**
+ * Reads `Autodiscover/Request/EMailAddress` from a request body. One field needs no XML library,
+ * but the document must still be well formed (tags nest and close, one root, no DTD, known
+ * entities): anything else is answered 400 with the reason.
+ */
+export function emailAddressFromAutodiscover(xml: string): { address: string } | { error: string } {
+  if (/<!DOCTYPE|<!ENTITY/i.test(xml)) return { error: 'DTDs are not accepted' };
+  const body = xml.replace(/^\uFEFF?\s*<\?xml\s[^?]*\?>/, '').replace(/<!--[\s\S]*?-->/g, '');
+  const stack: string[] = [];
+  const addresses: string[] = [];
+  let roots = 0;
+  let position = 0;
+  let justOpened = '';
+  while (position < body.length) {
+    const next = body.indexOf('<', position);
+    const text = body.slice(position, next === -1 ? body.length : next);
+    if (text.includes('>') || (stack.length === 0 && text.trim())) return { error: 'malformed XML' };
+    if (next === -1) break;
+    TAG.lastIndex = next;
+    const tag = TAG.exec(body);
+    if (!tag) return { error: 'malformed XML' };
+    position = TAG.lastIndex;
+    const [, closing, name, , selfClosing] = tag;
+    if (closing) {
+      if (stack.pop() !== name) return { error: `malformed XML: unexpected </${name}>` };
+      if (name === 'EMailAddress' && justOpened === name && stack.join('/') === 'Autodiscover/Request') {
+        const decoded = decodeText(text);
+        if (decoded === null) return { error: 'malformed XML: unknown entity' };
+        addresses.push(decoded.trim());
+      }
+      justOpened = '';
+      continue;
+    }
+    if (stack.length === 0 && ++roots > 1) return { error: 'malformed XML: more than one root element' };
+    if (stack.length === 0 && name !== 'Autodiscover') return { error: 'the root element must be Autodiscover' };
+    justOpened = selfClosing ? '' : name;
+    if (!selfClosing) stack.push(name);
+  }
+  if (stack.length) return { error: `malformed XML: <${stack[stack.length - 1]}> is not closed` };
+  if (roots === 0) return { error: 'empty request' };
+  if (addresses.length !== 1) return { error: 'expected one Request/EMailAddress' };
+  return { address: addresses[0] };
+}
+
+export function autoconfigRouter(settings: AutoconfigSettings): Router {
+  const router = Router();
+  const served = (address: MailAddress) => !settings.domains?.length || settings.domains.includes(address.domain);
+
+  // GET /.well-known/autoconfig/mail/config-v1.1.xml and GET /mail/config-v1.1.xml (?emailaddress=…)
+  router.get(['/.well-known/autoconfig/mail/config-v1.1.xml', '/mail/config-v1.1.xml'], (req, res) => {
+    const raw = req.query.emailaddress;
+    if (raw === undefined || raw === '') return sendXml(res, 200, thunderbirdConfig(settings, null));
+    const address = typeof raw === 'string' ? parseMailAddress(raw) : null;
+    if (!address) return sendText(res, 400, 'emailaddress must be a mailbox address or a collaborator username (name/mailbox)');
+    if (!served(address)) return sendText(res, 404, 'this server does not serve that address');
+    sendXml(res, 200, thunderbirdConfig(settings, address));
+  });
+
+  // POST /autodiscover/autodiscover.xml (Outlook; also asked as /Autodiscover/Autodiscover.xml)
+  router
+    .route(['/autodiscover/autodiscover.xml', '/Autodiscover/Autodiscover.xml'])
+    .post(express.text({ type: ['text/xml', 'application/xml'], limit: '16kb' }), (req, res) => {
+      if (typeof req.body !== 'string') return sendXml(res, 415, autodiscoverError('send the request as text/xml'));
+      const parsed = emailAddressFromAutodiscover(req.body);
+      if ('error' in parsed) return sendXml(res, 400, autodiscoverError(parsed.error));
+      const address = parseMailAddress(parsed.address);
+      if (!address) return sendXml(res, 400, autodiscoverError('EMailAddress must be a mailbox address or a collaborator username'));
+      if (!served(address)) return sendXml(res, 404, autodiscoverError('this server does not serve that address'));
+      sendXml(res, 200, autodiscoverResponse(settings, address));
+    })
+    .all((_req, res) => {
+      res.set('Allow', 'POST');
+      sendText(res, 405, 'use POST with an Autodiscover request');
+    });
+
+  // Body errors (too large, bad charset) answered here in plain words, never as a stack trace.
+  const bodyErrors: ErrorRequestHandler = (error, _req, res, next) => {
+    const status = (error as { status?: unknown }).status;
+    if (typeof status !== 'number' || status < 400 || status >= 500) return next(error);
+    sendXml(res, status, autodiscoverError(status === 413 ? 'request too large' : 'unreadable request'));
+  };
+  router.use(bodyErrors);
+  return router;
+}

@@ -1,0 +1,41 @@
+import { Router, type Request } from 'express';
+import type { Accounts } from '../../domain/accounts';
+import { render } from '../render';
+
+function regenerate(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+}
+
+/** Where a signed-in person starts. */
+export function homeOf(req: Request): string {
+  return req.signedIn?.type === 'owner' ? '/settings/collaborations' : '/account';
+}
+
+export function sessionsRouter(accounts: Accounts): Router {
+  const router = Router();
+
+  // GET /login
+  router.get('/login', (req, res) => {
+    if (req.signedIn) return res.redirect(303, homeOf(req));
+    render(req, res, { page: 'auth/login' }, { username: '', failed: false });
+  });
+
+  // POST /login
+  router.post('/login', async (req, res) => {
+    const username = String(req.body?.username ?? '');
+    const identity = await accounts.signIn(username, String(req.body?.password ?? ''));
+    if (!identity) return render(req, res, { page: 'auth/login' }, { username, failed: true }, 422);
+    // A new session id at sign-in: a planted id (session fixation) is worth nothing.
+    await regenerate(req);
+    Object.assign(req.session, { identity, ip: req.ip, userAgent: req.get('User-Agent')?.slice(0, 300) });
+    res.redirect(303, identity.principal.type === 'owner' ? '/settings/collaborations' : '/account');
+  });
+
+  // POST /logout
+  router.post('/logout', async (req, res) => {
+    await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
+    res.redirect(303, '/login');
+  });
+
+  return router;
+}

@@ -1,0 +1,44 @@
+import type { AccessLevel } from '../models';
+import type { Locale } from '../i18n';
+
+/** Every email the app sends. */
+export const EMAIL_TEMPLATES = ['invitation', 'owner_reset', 'self_reset', 'password_set', 'password_changed', 'deactivated'] as const;
+export type EmailTemplate = (typeof EMAIL_TEMPLATES)[number];
+
+/** Where mail programs connect; from configuration. */
+export interface MailServerSettings {
+  imapHost: string;
+  imapPort: number;
+  submissionHost: string;
+  submissionPort: number;
+}
+
+/** The non-secret facts an email is built from (stored in the outbox as JSON). */
+export interface EmailPayload {
+  firstName: string;
+  lastName: string;
+  /** Full username, `chosen/mailbox`. */
+  username: string;
+  /** The PEC mailbox address the collaborator works in. */
+  mailbox: string;
+  accessLevel: AccessLevel;
+  /** ISO date the link stops working (link emails only). */
+  expiresAt?: string;
+}
+
+export interface EmailInput {
+  template: EmailTemplate;
+  locale: Locale;
+  payload: EmailPayload;
+  /** The single-use link (invitation, owner_reset, self_reset), absent for notices. */
+  link?: string;
+  mailServer: MailServerSettings;
+  /** Where the collaborator signs in to webmail (BASE_URL/login). */
+  signInUrl: string;
+}
+
+export interface BuiltEmail {
+  subject: string;
+  text: string;
+  html: string;
+}

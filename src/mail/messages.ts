@@ -1,0 +1,228 @@
+import type { Locale } from '../i18n';
+import type { BuiltEmail, EmailInput } from './message-types';
+import { enTexts, type MailTexts } from './texts/en';
+import { esTexts } from './texts/es';
+import { itTexts } from './texts/it';
+
+const TEXTS: Record<Locale, MailTexts> = { it: itTexts, en: enTexts, es: esTexts };
+
+type Vars = Readonly<Record<string, string>>;
+
+/** The message as a list of parts, rendered once as plain text and once as HTML. */
+type Block =
+  | { kind: 'paragraph'; text: string }
+  | { kind: 'action'; label: string; url: string; fallback: string }
+  | { kind: 'link'; text: string; url: string }
+  | { kind: 'section'; heading: string; intro: string; items: string[] }
+  | { kind: 'footer'; text: string };
+
+function escapeHtml(value: string): string {
+  return value
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+/** CR/LF and other control characters become a space: no header injection, no forged lines. */
+function collapseControls(value: string): string {
+  return value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ');
+}
+
+/**
+ * Builds one email (subject, plain text, HTML) in the recipient's language. Pure.
+ * Only invitation, owner_reset and self_reset show `input.link` (they throw without it or a valid
+ * `payload.expiresAt`); notices ignore it.
+ */
+export function buildEmail(input: EmailInput): BuiltEmail {
+  const t = TEXTS[input.locale];
+  const { payload } = input;
+  const vars: Vars = {
+    name: clean(`${payload.firstName} ${payload.lastName}`),
+    mailbox: clean(payload.mailbox),
+    username: clean(payload.username),
+    accessLevel: t.accessLevels[payload.accessLevel],
+    timeZone: t.timeZoneName,
+  };
+  const subject = clean(fill(t[input.template].subject, vars));
+  const blocks: Block[] = [
+    { kind: 'paragraph', text: fill(t.common.greeting, vars) },
+    ...bodyBlocks(input, t, vars),
+    { kind: 'footer', text: fill(t.common.footer, vars) },
+  ];
+  return { subject, text: renderText(blocks), html: renderHtml(input.locale, subject, blocks) };
+}
+
+function bodyBlocks(input: EmailInput, t: MailTexts, vars: Vars): Block[] {
+  const p = (text: string): Block => ({ kind: 'paragraph', text: fill(text, vars) });
+  const mailClients = input.payload.accessLevel === 'mail_clients';
+  switch (input.template) {
+    case 'invitation': {
+      const s = t.invitation;
+      return [p(s.intro), p(s.username), p(s.instruction), ...linkBlocks(input, t, vars, s.action), p(s.ignore)];
+    }
+    case 'owner_reset': {
+      const s = t.owner_reset;
+      return [p(s.intro), p(s.effect), ...linkBlocks(input, t, vars, s.action), ...(mailClients ? [p(s.mailClients)] : [])];
+    }
+    case 'self_reset': {
+      const s = t.self_reset;
+      return [p(s.intro), p(s.instruction), ...linkBlocks(input, t, vars, s.action), p(s.ignore)];
+    }
+    case 'password_set': {
+      const s = t.password_set;
+      return [p(s.intro), signIn(input, t), ...mailClientBlocks(input, t, vars), p(s.notYou)];
+    }
+    case 'password_changed': {
+      const s = t.password_changed;
+      return [p(s.intro), p(s.sessions), signIn(input, t), ...mailClientBlocks(input, t, vars), p(s.notYou)];
+    }
+    case 'deactivated': {
+      const s = t.deactivated;
+      return [p(s.intro), p(s.effect), p(s.contact)];
+    }
+  }
+}
+
+function linkBlocks(input: EmailInput, t: MailTexts, vars: Vars, label: string): Block[] {
+  if (input.link === undefined) throw new Error(`The ${input.template} email needs a link`);
+  const expiresAt = formatDate(input.payload.expiresAt, t.dateLocale);
+  return [
+    { kind: 'action', label, url: checkUrl(input.link), fallback: t.common.linkFallback },
+    { kind: 'paragraph', text: fill(t.common.linkExpiry, { ...vars, expiresAt }) },
+  ];
+}
+
+function signIn(input: EmailInput, t: MailTexts): Block {
+  return { kind: 'link', text: t.common.signIn, url: checkUrl(input.signInUrl) };
+}
+
+function mailClientBlocks(input: EmailInput, t: MailTexts, vars: Vars): Block[] {
+  if (input.payload.accessLevel !== 'mail_clients') return [];
+  const m = t.mailClients;
+  const server = input.mailServer;
+  return [
+    {
+      kind: 'section',
+      heading: m.heading,
+      intro: m.intro,
+      items: [
+        fill(m.username, vars),
+        m.password,
+        fill(m.imap, { host: clean(server.imapHost), port: String(server.imapPort), security: 'SSL/TLS' }),
+        fill(m.smtp, {
+          host: clean(server.submissionHost),
+          port: String(server.submissionPort),
+          // 465 is implicit TLS; submission on 587 (or anything else) upgrades with STARTTLS.
+          security: server.submissionPort === 465 ? 'SSL/TLS' : 'STARTTLS',
+        }),
+      ],
+    },
+  ];
+}
+
+/** Replaces `{name}` placeholders; an unknown one is a bug in the texts, so it throws. */
+function fill(template: string, vars: Vars): string {
+  return template.replace(/\{(\w+)\}/g, (_, key: string) => {
+    const value = vars[key];
+    if (value === undefined) throw new Error(`Unknown placeholder {${key}} in email text`);
+    return value;
+  });
+}
+
+function clean(value: string): string {
+  return collapseControls(value).replace(/ {2,}/g, ' ').trim();
+}
+
+function formatDate(iso: string | undefined, locale: string): string {
+  const date = new Date(iso ?? NaN);
+  if (Number.isNaN(date.getTime())) throw new Error('A link email needs a valid expiresAt');
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short', timeZone: 'Europe/Rome' }).format(date);
+}
+
+/** Links come from configuration, but a non-http(s) URL in an href would still be a hole. */
+function checkUrl(url: string): string {
+  const { protocol } = new URL(url);
+  if (protocol !== 'https:' && protocol !== 'http:') throw new Error(`Refusing a ${protocol} URL in an email`);
+  return url;
+}
+
+function renderText(blocks: Block[]): string {
+  const parts = blocks.map((block) => {
+    switch (block.kind) {
+      case 'paragraph':
+        return block.text;
+      case 'action':
+        return `${block.label}:\n${block.url}`;
+      case 'link':
+        return `${block.text}\n${block.url}`;
+      case 'section':
+        return [block.heading, block.intro, ...block.items.map((item) => `- ${item}`)].join('\n');
+      case 'footer':
+        return `-- \n${block.text}`;
+    }
+  });
+  return `${parts.join('\n\n')}\n`;
+}
+
+const STYLE = {
+  body: 'margin:0;padding:0;background-color:#f3f4f6;',
+  main: 'max-width:600px;margin:0 auto;padding:24px;background-color:#ffffff;color:#1f2937;font-family:Arial,Helvetica,sans-serif;font-size:16px;line-height:1.5;',
+  h1: 'margin:0 0 16px;font-size:20px;line-height:1.3;color:#111827;',
+  p: 'margin:0 0 16px;',
+  button: 'display:inline-block;padding:12px 20px;background-color:#0b5394;color:#ffffff;font-weight:bold;text-decoration:none;border-radius:4px;',
+  small: 'margin:0 0 16px;font-size:14px;color:#4b5563;',
+  url: 'color:#0b5394;word-break:break-all;',
+  h2: 'margin:24px 0 8px;font-size:17px;color:#111827;',
+  ul: 'margin:0 0 16px;padding-left:20px;',
+  footer: 'margin:24px 0 0;padding-top:16px;border-top:1px solid #e5e7eb;font-size:13px;color:#6b7280;',
+} as const;
+
+function renderHtml(locale: Locale, subject: string, blocks: Block[]): string {
+  return [
+    '<!DOCTYPE html>',
+    `<html lang="${locale}">`,
+    '<head>',
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(subject)}</title>`,
+    '</head>',
+    `<body style="${STYLE.body}">`,
+    `<div role="article" aria-label="${escapeHtml(subject)}" style="${STYLE.main}">`,
+    `<h1 style="${STYLE.h1}">${escapeHtml(subject)}</h1>`,
+    ...blocks.map(renderHtmlBlock),
+    '</div>',
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+}
+
+function renderHtmlBlock(block: Block): string {
+  switch (block.kind) {
+    case 'paragraph':
+      return `<p style="${STYLE.p}">${escapeHtml(block.text)}</p>`;
+    case 'action': {
+      const href = escapeHtml(block.url);
+      return [
+        `<p style="${STYLE.p}"><a href="${href}" style="${STYLE.button}">${escapeHtml(block.label)}</a></p>`,
+        `<p style="${STYLE.small}">${escapeHtml(block.fallback)}<br><a href="${href}" style="${STYLE.url}">${href}</a></p>`,
+      ].join('\n');
+    }
+    case 'link': {
+      const href = escapeHtml(block.url);
+      return `<p style="${STYLE.p}">${escapeHtml(block.text)}<br><a href="${href}" style="${STYLE.url}">${href}</a></p>`;
+    }
+    case 'section':
+      return [
+        `<h2 style="${STYLE.h2}">${escapeHtml(block.heading)}</h2>`,
+        `<p style="${STYLE.p}">${escapeHtml(block.intro)}</p>`,
+        `<ul style="${STYLE.ul}">`,
+        ...block.items.map((item) => `<li>${escapeHtml(item)}</li>`),
+        '</ul>',
+      ].join('\n');
+    case 'footer':
+      return `<p style="${STYLE.footer}">${escapeHtml(block.text)}</p>`;
+  }
+}

@@ -1,0 +1,188 @@
+import { Op, type Transaction } from 'sequelize';
+import { v4 as uuidv4 } from 'uuid';
+import type { Database } from '../db';
+import type { OutboxMessage } from '../models';
+import type { Clock } from '../domain/clock';
+import type { Sealer } from '../domain/secrets';
+import type { Locale } from '../i18n';
+import type { EmailPayload, EmailTemplate } from './message-types';
+
+export interface EmailToQueue {
+  template: EmailTemplate;
+  to: string;
+  locale: Locale;
+  mailboxId: number;
+  collaboratorId: number;
+  payload: EmailPayload;
+  /** The link: sealed at rest, dropped once delivered. */
+  link?: string;
+}
+
+/** Delivers one claimed message; throws to have it retried. Returns the Message-ID when there is one. */
+export type Deliver = (message: OutboxMessage, secret: string | undefined) => Promise<string | null>;
+
+export interface WorkerOptions {
+  /** How long a claim holds before another worker may take the message over. */
+  leaseMs: number;
+  maxAttempts: number;
+  /** First retry delay; doubled each attempt, capped by maxBackoffMs. */
+  backoffMs: number;
+  maxBackoffMs: number;
+  batchSize: number;
+}
+
+export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
+  leaseMs: 60_000,
+  maxAttempts: 8,
+  backoffMs: 30_000,
+  maxBackoffMs: 3_600_000,
+  batchSize: 20,
+};
+
+/**
+ * The transactional outbox: messages are rows written in the transaction of the state change that
+ * causes them, then delivered by workers that claim rows with a lease.
+ */
+export class Outbox {
+  readonly workerId = uuidv4();
+
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    private readonly sealer: Sealer,
+    private readonly options: WorkerOptions = DEFAULT_WORKER_OPTIONS,
+  ) {}
+
+  async enqueueEmail(email: EmailToQueue, t: Transaction): Promise<OutboxMessage> {
+    return this.enqueue(
+      {
+        kind: 'email',
+        template: email.template,
+        recipient: email.to,
+        locale: email.locale,
+        mailboxId: email.mailboxId,
+        collaboratorId: email.collaboratorId,
+        payload: JSON.stringify(email.payload),
+        secret: email.link ? this.sealer.seal(email.link) : null,
+      },
+      t,
+    );
+  }
+
+  /** Asks the mail server to drop a user's connections and cached credentials. */
+  async enqueueMailServerKick(username: string, ids: { mailboxId: number; collaboratorId: number }, t: Transaction) {
+    return this.enqueue(
+      { kind: 'doveadm', template: 'kick', recipient: username, locale: 'it', payload: '{}', secret: null, ...ids },
+      t,
+    );
+  }
+
+  private enqueue(
+    fields: Pick<OutboxMessage, 'kind' | 'template' | 'recipient' | 'locale' | 'mailboxId' | 'collaboratorId' | 'payload' | 'secret'>,
+    t: Transaction,
+  ): Promise<OutboxMessage> {
+    return this.db.models.OutboxMessage.create(
+      { ...fields, status: 'queued', nextAttemptAt: this.clock.now(), leaseOwner: null, leaseUntil: null, lastError: null, messageId: null, sentAt: null },
+      { transaction: t },
+    );
+  }
+
+  /**
+   * Claims due messages one by one with a conditional update: a row is ours only when our update
+   * touched it, so two workers never hold the same claim. An expired lease (a crashed worker) makes
+   * the row claimable again.
+   */
+  async claim(): Promise<OutboxMessage[]> {
+    const { OutboxMessage } = this.db.models;
+    const now = this.clock.now();
+    const due = {
+      status: { [Op.in]: ['queued', 'retrying'] },
+      nextAttemptAt: { [Op.lte]: now },
+      [Op.or]: [{ leaseUntil: null }, { leaseUntil: { [Op.lt]: now } }],
+    };
+    const candidates = await OutboxMessage.findAll({ attributes: ['id'], where: due, order: [['id', 'ASC']], limit: this.options.batchSize });
+    const claimed: OutboxMessage[] = [];
+    for (const { id } of candidates) {
+      const leaseUntil = new Date(now.getTime() + this.options.leaseMs);
+      const [count] = await OutboxMessage.update(
+        { leaseOwner: this.workerId, leaseUntil, attempts: this.db.sequelize.literal('attempts + 1') as unknown as number },
+        { where: { id, ...due } },
+      );
+      if (count === 1) {
+        const message = await OutboxMessage.findByPk(id);
+        if (message) claimed.push(message);
+      }
+    }
+    return claimed;
+  }
+
+  /** Delivers what is due; returns how many were sent. */
+  async runOnce(deliver: Deliver): Promise<number> {
+    let sent = 0;
+    for (const message of await this.claim()) {
+      if (await this.deliverOne(message, deliver)) sent += 1;
+    }
+    return sent;
+  }
+
+  private async deliverOne(message: OutboxMessage, deliver: Deliver): Promise<boolean> {
+    const mine = { id: message.id, leaseOwner: this.workerId };
+    try {
+      const secret = message.secret ? this.sealer.open(message.secret) : undefined;
+      const messageId = await deliver(message, secret);
+      await this.db.models.OutboxMessage.update(
+        { status: 'sent', sentAt: this.clock.now(), messageId, secret: null, leaseOwner: null, leaseUntil: null, lastError: null },
+        { where: mine },
+      );
+      return true;
+    } catch (error) {
+      const failed = message.attempts >= this.options.maxAttempts;
+      const delay = Math.min(this.options.backoffMs * 2 ** (message.attempts - 1), this.options.maxBackoffMs);
+      await this.db.models.OutboxMessage.update(
+        {
+          status: failed ? 'failed' : 'retrying',
+          nextAttemptAt: new Date(this.clock.now().getTime() + delay),
+          lastError: describe(error),
+          leaseOwner: null,
+          leaseUntil: null,
+          // A message that will never go out keeps no link.
+          ...(failed ? { secret: null } : {}),
+        },
+        { where: mine },
+      );
+      return false;
+    }
+  }
+
+  /** The latest email of each collaborator, in one query. */
+  async lastEmails(collaboratorIds: number[]): Promise<Map<number, OutboxMessage>> {
+    if (collaboratorIds.length === 0) return new Map();
+    const { OutboxMessage } = this.db.models;
+    const latest = await OutboxMessage.findAll({
+      attributes: [[this.db.sequelize.fn('MAX', this.db.sequelize.col('id')), 'id']],
+      where: { collaboratorId: { [Op.in]: collaboratorIds }, kind: 'email' },
+      group: ['collaborator_id'],
+      raw: true,
+    });
+    const rows = await OutboxMessage.findAll({
+      attributes: { exclude: ['secret', 'payload'] },
+      where: { id: { [Op.in]: latest.map((row) => row.id) } },
+    });
+    return new Map(rows.map((row) => [row.collaboratorId as number, row]));
+  }
+
+  async emailsOf(collaboratorId: number, limit = 10): Promise<OutboxMessage[]> {
+    return this.db.models.OutboxMessage.findAll({
+      attributes: { exclude: ['secret', 'payload'] },
+      where: { collaboratorId, kind: 'email' },
+      order: [['id', 'DESC']],
+      limit,
+    });
+  }
+}
+
+/** An error for the owner's eyes and the logs: short, and never the message's content. */
+function describe(error: unknown): string {
+  const text = error instanceof Error ? `${(error as NodeJS.ErrnoException).code ?? error.name}: ${error.message}` : String(error);
+  return text.slice(0, 500);
+}

@@ -1,0 +1,74 @@
+/**
+ * English email texts. Its shape is the type every language must satisfy.
+ * Placeholders in braces are filled (and HTML-escaped) by `buildEmail`.
+ */
+export const enTexts = {
+  dateLocale: 'en-GB',
+  timeZoneName: 'Italian time',
+  accessLevels: {
+    read: 'read',
+    write: 'write',
+    send: 'send',
+    mail_clients: 'mail programs',
+  },
+  common: {
+    greeting: 'Dear {name},',
+    linkFallback: 'If the button does not work, copy this address into your browser:',
+    linkExpiry: 'The link can be used only once and expires on {expiresAt} ({timeZone}).',
+    signIn: 'Sign in to webmail:',
+    footer:
+      'You are receiving this email because this address is the reference email of a collaborator account of the PEC mailbox {mailbox}. This is an automated message: please do not reply.',
+  },
+  mailClients: {
+    heading: 'Mail programs',
+    intro:
+      'You can also use this account in mail programs (Outlook, Thunderbird, your phone). In each of them, replace the saved password with the new one; to set up a new program, use these settings:',
+    username: 'Username: {username}',
+    password: 'Password: the one you have just chosen',
+    imap: 'Incoming mail (IMAP): server {host}, port {port}, {security}',
+    smtp: 'Outgoing mail (SMTP): server {host}, port {port}, {security}',
+  },
+  invitation: {
+    subject: 'Your collaborator account for the PEC mailbox {mailbox}',
+    intro: 'The owner of the PEC mailbox {mailbox} has created a collaborator account for you, with access level “{accessLevel}”.',
+    username: 'Your username is: {username}',
+    instruction: 'To activate the account, set your password with the link below.',
+    action: 'Set your password',
+    ignore: 'If you were not expecting this email, you can ignore it: the account will stay inactive.',
+  },
+  owner_reset: {
+    subject: 'The password of your collaborator account for the PEC mailbox {mailbox} has been reset',
+    intro: 'The owner of the PEC mailbox {mailbox} has reset the password of your collaborator account {username}.',
+    effect:
+      'The old password no longer works anywhere, neither in webmail nor in mail programs. Your account is suspended until you create a new password with the link below.',
+    action: 'Create a new password',
+    mailClients: 'Once it is created, also enter the new password in the mail programs (Outlook, Thunderbird, your phone) where you use this account.',
+  },
+  self_reset: {
+    subject: 'Reset the password of your collaborator account for the PEC mailbox {mailbox}',
+    intro: 'We received a request to reset the password of your collaborator account {username} for the PEC mailbox {mailbox}.',
+    instruction: 'To choose a new password, use the link below.',
+    action: 'Choose a new password',
+    ignore: 'If you did not make this request, ignore this email: nothing has changed and your current password keeps working.',
+  },
+  password_set: {
+    subject: 'Your collaborator account for the PEC mailbox {mailbox} is active',
+    intro: 'Your password has been set and your collaborator account {username} for the PEC mailbox {mailbox} is active.',
+    notYou: 'If you did not set this password yourself, contact the mailbox owner right away.',
+  },
+  password_changed: {
+    subject: 'The password of your collaborator account for the PEC mailbox {mailbox} has been changed',
+    intro: 'The password of your collaborator account {username} for the PEC mailbox {mailbox} has been changed.',
+    sessions: 'For your security, all other sessions open with this account have been signed out.',
+    notYou: 'If you did not change it yourself, contact the mailbox owner right away.',
+  },
+  deactivated: {
+    subject: 'Your collaborator account for the PEC mailbox {mailbox} has been deactivated',
+    intro: 'The owner of the PEC mailbox {mailbox} has deactivated your collaborator account {username}.',
+    effect:
+      'From now on, your password and any links you received earlier no longer work, neither in webmail nor in mail programs.',
+    contact: 'For any questions, please contact the mailbox owner.',
+  },
+};
+
+export type MailTexts = typeof enTexts;

@@ -1,0 +1,71 @@
+import type { MailTexts } from './en';
+
+/** Spanish email texts. */
+export const esTexts = {
+  dateLocale: 'es-ES',
+  timeZoneName: 'hora italiana',
+  accessLevels: {
+    read: 'lectura',
+    write: 'escritura',
+    send: 'envío',
+    mail_clients: 'programas de correo',
+  },
+  common: {
+    greeting: 'Hola, {name}:',
+    linkFallback: 'Si el botón no funciona, copia y pega esta dirección en el navegador:',
+    linkExpiry: 'El enlace solo puede usarse una vez y caduca el {expiresAt} ({timeZone}).',
+    signIn: 'Accede al webmail:',
+    footer:
+      'Recibes este correo porque esta dirección es el correo de referencia de una cuenta de colaborador del buzón PEC {mailbox}. Este es un mensaje automático: por favor, no respondas.',
+  },
+  mailClients: {
+    heading: 'Programas de correo',
+    intro:
+      'También puedes usar esta cuenta en programas de correo (Outlook, Thunderbird, el móvil). En cada uno de ellos, sustituye la contraseña guardada por la nueva; para configurar un programa nuevo, usa estos datos:',
+    username: 'Nombre de usuario: {username}',
+    password: 'Contraseña: la que acabas de elegir',
+    imap: 'Correo entrante (IMAP): servidor {host}, puerto {port}, {security}',
+    smtp: 'Correo saliente (SMTP): servidor {host}, puerto {port}, {security}',
+  },
+  invitation: {
+    subject: 'Tu cuenta de colaborador para el buzón PEC {mailbox}',
+    intro: 'El titular del buzón PEC {mailbox} ha creado para ti una cuenta de colaborador, con nivel de acceso «{accessLevel}».',
+    username: 'Tu nombre de usuario es: {username}',
+    instruction: 'Para activar la cuenta, establece tu contraseña con el enlace de abajo.',
+    action: 'Establecer la contraseña',
+    ignore: 'Si no esperabas este correo, puedes ignorarlo: la cuenta seguirá inactiva.',
+  },
+  owner_reset: {
+    subject: 'Se ha restablecido la contraseña de tu cuenta de colaborador para el buzón PEC {mailbox}',
+    intro: 'El titular del buzón PEC {mailbox} ha restablecido la contraseña de tu cuenta de colaborador {username}.',
+    effect:
+      'La contraseña anterior ya no funciona en ningún sitio, ni en el webmail ni en los programas de correo. Tu cuenta queda suspendida hasta que crees una nueva contraseña con el enlace de abajo.',
+    action: 'Crear una nueva contraseña',
+    mailClients: 'Cuando la hayas creado, introduce también la nueva contraseña en los programas de correo (Outlook, Thunderbird, el móvil) en los que uses esta cuenta.',
+  },
+  self_reset: {
+    subject: 'Restablece la contraseña de tu cuenta de colaborador para el buzón PEC {mailbox}',
+    intro: 'Hemos recibido una solicitud para restablecer la contraseña de tu cuenta de colaborador {username} para el buzón PEC {mailbox}.',
+    instruction: 'Para elegir una nueva contraseña, usa el enlace de abajo.',
+    action: 'Elegir una nueva contraseña',
+    ignore: 'Si no has hecho esta solicitud, ignora este correo: no ha cambiado nada y tu contraseña actual sigue funcionando.',
+  },
+  password_set: {
+    subject: 'Tu cuenta de colaborador para el buzón PEC {mailbox} está activa',
+    intro: 'Tu contraseña se ha establecido y tu cuenta de colaborador {username} para el buzón PEC {mailbox} está activa.',
+    notYou: 'Si no has establecido tú esta contraseña, ponte en contacto cuanto antes con el titular del buzón.',
+  },
+  password_changed: {
+    subject: 'Se ha cambiado la contraseña de tu cuenta de colaborador para el buzón PEC {mailbox}',
+    intro: 'Se ha cambiado la contraseña de tu cuenta de colaborador {username} para el buzón PEC {mailbox}.',
+    sessions: 'Por seguridad, se han cerrado todas las demás sesiones abiertas con esta cuenta.',
+    notYou: 'Si no la has cambiado tú, ponte en contacto cuanto antes con el titular del buzón.',
+  },
+  deactivated: {
+    subject: 'Se ha desactivado tu cuenta de colaborador para el buzón PEC {mailbox}',
+    intro: 'El titular del buzón PEC {mailbox} ha desactivado tu cuenta de colaborador {username}.',
+    effect:
+      'A partir de ahora, tu contraseña y los enlaces que hayas recibido antes ya no funcionan, ni en el webmail ni en los programas de correo.',
+    contact: 'Si tienes cualquier duda, ponte en contacto con el titular del buzón.',
+  },
+} satisfies MailTexts;

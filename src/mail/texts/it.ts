@@ -1,0 +1,71 @@
+import type { MailTexts } from './en';
+
+/** Italian email texts (the default language). */
+export const itTexts = {
+  dateLocale: 'it-IT',
+  timeZoneName: 'ora italiana',
+  accessLevels: {
+    read: 'lettura',
+    write: 'scrittura',
+    send: 'invio',
+    mail_clients: 'programmi di posta',
+  },
+  common: {
+    greeting: 'Gentile {name},',
+    linkFallback: 'Se il pulsante non funziona, copia e incolla questo indirizzo nel browser:',
+    linkExpiry: 'Il link può essere usato una sola volta e scade il giorno {expiresAt} ({timeZone}).',
+    signIn: 'Accedi alla webmail:',
+    footer:
+      'Ricevi questa email perché questo indirizzo è l’email di riferimento di un account collaboratore della casella PEC {mailbox}. Questo è un messaggio automatico: ti preghiamo di non rispondere.',
+  },
+  mailClients: {
+    heading: 'Programmi di posta',
+    intro:
+      'Puoi usare questo account anche nei programmi di posta (Outlook, Thunderbird, smartphone). In ognuno di essi sostituisci la password salvata con quella nuova; per configurare un nuovo programma usa questi parametri:',
+    username: 'Nome utente: {username}',
+    password: 'Password: quella che hai appena scelto',
+    imap: 'Posta in arrivo (IMAP): server {host}, porta {port}, {security}',
+    smtp: 'Posta in uscita (SMTP): server {host}, porta {port}, {security}',
+  },
+  invitation: {
+    subject: 'Il tuo account collaboratore per la casella PEC {mailbox}',
+    intro: 'Il titolare della casella PEC {mailbox} ha creato per te un account collaboratore, con livello di accesso «{accessLevel}».',
+    username: 'Il tuo nome utente è: {username}',
+    instruction: 'Per attivare l’account, imposta la tua password con il link qui sotto.',
+    action: 'Imposta la password',
+    ignore: 'Se non aspettavi questa email, puoi ignorarla: l’account resterà inattivo.',
+  },
+  owner_reset: {
+    subject: 'La password del tuo account collaboratore per la casella PEC {mailbox} è stata reimpostata',
+    intro: 'Il titolare della casella PEC {mailbox} ha reimpostato la password del tuo account collaboratore {username}.',
+    effect:
+      'La password precedente non funziona più da nessuna parte, né in webmail né nei programmi di posta. L’account resta sospeso finché non crei una nuova password con il link qui sotto.',
+    action: 'Crea una nuova password',
+    mailClients: 'Dopo averla creata, inserisci la nuova password anche nei programmi di posta (Outlook, Thunderbird, smartphone) in cui usi questo account.',
+  },
+  self_reset: {
+    subject: 'Reimposta la password del tuo account collaboratore per la casella PEC {mailbox}',
+    intro: 'Abbiamo ricevuto una richiesta di reimpostazione della password del tuo account collaboratore {username} per la casella PEC {mailbox}.',
+    instruction: 'Per scegliere una nuova password, usa il link qui sotto.',
+    action: 'Scegli una nuova password',
+    ignore: 'Se non hai fatto tu questa richiesta, ignora questa email: non è cambiato nulla e la password attuale continua a funzionare.',
+  },
+  password_set: {
+    subject: 'Il tuo account collaboratore per la casella PEC {mailbox} è attivo',
+    intro: 'La tua password è stata impostata e il tuo account collaboratore {username} per la casella PEC {mailbox} è attivo.',
+    notYou: 'Se non hai impostato tu questa password, contatta subito il titolare della casella.',
+  },
+  password_changed: {
+    subject: 'La password del tuo account collaboratore per la casella PEC {mailbox} è stata modificata',
+    intro: 'La password del tuo account collaboratore {username} per la casella PEC {mailbox} è stata modificata.',
+    sessions: 'Per sicurezza, tutte le altre sessioni aperte con questo account sono state disconnesse.',
+    notYou: 'Se non l’hai modificata tu, contatta subito il titolare della casella.',
+  },
+  deactivated: {
+    subject: 'Il tuo account collaboratore per la casella PEC {mailbox} è stato disattivato',
+    intro: 'Il titolare della casella PEC {mailbox} ha disattivato il tuo account collaboratore {username}.',
+    effect:
+      'Da questo momento la password e i link ricevuti in precedenza non funzionano più, né in webmail né nei programmi di posta.',
+    contact: 'Per qualsiasi domanda, rivolgiti al titolare della casella.',
+  },
+} satisfies MailTexts;

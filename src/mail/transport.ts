@@ -1,0 +1,95 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import nodemailer, { type TransportOptions } from 'nodemailer';
+import type { Config } from '../config';
+import type { OutboxMessage } from '../models';
+import { isLocale, DEFAULT_LOCALE } from '../i18n';
+import { buildEmail } from './messages';
+import { kickAndFlush } from './doveadm';
+import type { EmailPayload, EmailTemplate } from './message-types';
+import type { Deliver } from './outbox';
+
+export interface SentMail {
+  messageId: string;
+  from: string;
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  date: string;
+}
+
+/** Where emails go: an SMTP server, or (development) JSON files that /dev/mail shows. */
+export interface MailTransport {
+  send(mail: Omit<SentMail, 'date' | 'from'>): Promise<void>;
+  close(): void;
+}
+
+export function smtpTransport(url: string, from: string): MailTransport {
+  const transporter = nodemailer.createTransport({
+    url,
+    pool: true,
+    maxConnections: 5,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 30_000,
+  } as TransportOptions);
+  return {
+    async send(mail) {
+      await transporter.sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, messageId: mail.messageId });
+    },
+    close: () => transporter.close(),
+  };
+}
+
+export function fileTransport(folder: string, from: string): MailTransport {
+  return {
+    async send(mail) {
+      await fs.mkdir(folder, { recursive: true });
+      const record: SentMail = { ...mail, from, date: new Date().toISOString() };
+      const name = `${Date.now()}-${mail.messageId.replace(/[^a-zA-Z0-9.-]/g, '')}.json`;
+      await fs.writeFile(path.join(folder, name), JSON.stringify(record, null, 2), { mode: 0o600 });
+    },
+    close: () => undefined,
+  };
+}
+
+/** The newest messages of the file outbox, newest first. */
+export async function readFileOutbox(folder: string, limit = 50): Promise<SentMail[]> {
+  const names = await fs.readdir(folder).catch(() => [] as string[]);
+  const newest = names.filter((n) => n.endsWith('.json')).sort().reverse().slice(0, limit);
+  return Promise.all(newest.map(async (n) => JSON.parse(await fs.readFile(path.join(folder, n), 'utf8')) as SentMail));
+}
+
+export function devOutboxFolder(config: Config): string {
+  return path.join(config.dataDir, 'mail');
+}
+
+export function transportFor(config: Config): MailTransport {
+  return config.smtpUrl ? smtpTransport(config.smtpUrl, config.mailFrom) : fileTransport(devOutboxFolder(config), config.mailFrom);
+}
+
+/** Turns an outbox row into an email (built at send time: the link is only in memory) or a mail-server call. */
+export function outboxDeliverer(config: Config, transport: MailTransport): Deliver {
+  const host = new URL(config.baseUrl).hostname;
+  return async (message: OutboxMessage, secret: string | undefined) => {
+    if (message.kind === 'doveadm') {
+      const { doveadmUrl, doveadmApiKey } = config.mailServer;
+      if (!doveadmUrl || !doveadmApiKey) return null;
+      await kickAndFlush({ url: doveadmUrl, apiKey: doveadmApiKey }, message.recipient ?? '');
+      return null;
+    }
+    const built = buildEmail({
+      template: message.template as EmailTemplate,
+      locale: isLocale(message.locale) ? message.locale : DEFAULT_LOCALE,
+      payload: JSON.parse(message.payload) as EmailPayload,
+      link: secret,
+      mailServer: config.mailServer,
+      signInUrl: `${config.baseUrl}/login`,
+    });
+    // Stable per outbox row: a sink can tell a duplicate delivery from two emails.
+    const messageId = `<outbox-${message.id}.${message.createdAt.getTime()}@${host}>`;
+    await transport.send({ messageId, to: message.recipient ?? '', ...built });
+    return messageId;
+  };
+}

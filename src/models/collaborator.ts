@@ -1,0 +1,62 @@
+import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type Sequelize } from 'sequelize';
+import type { Locale } from '../i18n';
+
+export const ACCESS_LEVELS = ['read', 'write', 'send', 'mail_clients'] as const;
+export type AccessLevel = (typeof ACCESS_LEVELS)[number];
+
+export const STATUSES = ['pending', 'active', 'suspended', 'deactivated'] as const;
+export type Status = (typeof STATUSES)[number];
+
+type Derived = { omit: 'fullName' };
+
+export class Collaborator extends Model<InferAttributes<Collaborator, Derived>, InferCreationAttributes<Collaborator, Derived>> {
+  declare id: CreationOptional<number>;
+  declare mailboxId: number;
+  declare firstName: string;
+  declare lastName: string;
+  declare username: string;
+  declare referenceEmail: string;
+  declare accessLevel: AccessLevel;
+  declare manageSettings: boolean;
+  declare status: Status;
+  declare passwordHash: string | null;
+  declare credentialVersion: CreationOptional<number>;
+  declare locale: CreationOptional<Locale>;
+  declare deactivatedAt: Date | null;
+  declare createdAt: CreationOptional<Date>;
+  declare updatedAt: CreationOptional<Date>;
+
+  get fullName(): string {
+    return `${this.firstName} ${this.lastName}`;
+  }
+
+  /** Access levels are cumulative: read < write < send < mail programs. */
+  allows(level: AccessLevel): boolean {
+    return ACCESS_LEVELS.indexOf(this.accessLevel) >= ACCESS_LEVELS.indexOf(level);
+  }
+}
+
+export function defineCollaborator(sequelize: Sequelize) {
+  const C = class extends Collaborator {};
+  C.init(
+    {
+      id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+      mailboxId: { type: DataTypes.INTEGER, allowNull: false },
+      firstName: { type: DataTypes.STRING(80), allowNull: false },
+      lastName: { type: DataTypes.STRING(80), allowNull: false },
+      username: { type: DataTypes.STRING(300), allowNull: false },
+      referenceEmail: { type: DataTypes.STRING(254), allowNull: false },
+      accessLevel: { type: DataTypes.STRING(16), allowNull: false },
+      manageSettings: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
+      status: { type: DataTypes.STRING(16), allowNull: false },
+      passwordHash: { type: DataTypes.STRING(60) },
+      credentialVersion: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 1 },
+      locale: { type: DataTypes.STRING(5), allowNull: false, defaultValue: 'it' },
+      deactivatedAt: { type: DataTypes.DATE(3) },
+      createdAt: DataTypes.DATE(3),
+      updatedAt: DataTypes.DATE(3),
+    },
+    { sequelize, modelName: 'Collaborator', tableName: 'collaborators', underscored: true },
+  );
+  return C;
+}

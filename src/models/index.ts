@@ -1,0 +1,28 @@
+import type { Sequelize } from 'sequelize';
+import { defineMailbox } from './mailbox';
+import { defineCollaborator } from './collaborator';
+import { defineLink } from './link';
+import { defineOutboxMessage } from './outbox-message';
+import { defineAuditEvent } from './audit-event';
+import { defineSession } from './session';
+
+/** The models bound to one database; tests hold several at once (SQLite and MariaDB). */
+export function defineModels(sequelize: Sequelize) {
+  return {
+    Mailbox: defineMailbox(sequelize),
+    Collaborator: defineCollaborator(sequelize),
+    Link: defineLink(sequelize),
+    OutboxMessage: defineOutboxMessage(sequelize),
+    AuditEvent: defineAuditEvent(sequelize),
+    Session: defineSession(sequelize),
+  };
+}
+
+export type Models = ReturnType<typeof defineModels>;
+
+export { Mailbox } from './mailbox';
+export { Collaborator, ACCESS_LEVELS, STATUSES, type AccessLevel, type Status } from './collaborator';
+export { Link, LINK_PURPOSES, type LinkPurpose } from './link';
+export { OutboxMessage, type OutboxKind, type DeliveryStatus } from './outbox-message';
+export { AuditEvent, type ActorType } from './audit-event';
+export { Session } from './session';

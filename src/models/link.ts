@@ -1,0 +1,38 @@
+import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type Sequelize } from 'sequelize';
+
+export const LINK_PURPOSES = ['invitation', 'owner_reset', 'self_reset'] as const;
+export type LinkPurpose = (typeof LINK_PURPOSES)[number];
+
+/** A single-use link. Only the SHA-256 digest of its token is stored. */
+export class Link extends Model<InferAttributes<Link>, InferCreationAttributes<Link>> {
+  declare id: CreationOptional<number>;
+  declare collaboratorId: number;
+  declare purpose: LinkPurpose;
+  declare tokenDigest: string;
+  declare expiresAt: Date;
+  declare usedAt: Date | null;
+  declare revokedAt: Date | null;
+  declare createdAt: Date;
+
+  isLive(now: Date): boolean {
+    return !this.usedAt && !this.revokedAt && this.expiresAt.getTime() > now.getTime();
+  }
+}
+
+export function defineLink(sequelize: Sequelize) {
+  const L = class extends Link {};
+  L.init(
+    {
+      id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+      collaboratorId: { type: DataTypes.INTEGER, allowNull: false },
+      purpose: { type: DataTypes.STRING(16), allowNull: false },
+      tokenDigest: { type: DataTypes.STRING(64), allowNull: false },
+      expiresAt: { type: DataTypes.DATE(3), allowNull: false },
+      usedAt: { type: DataTypes.DATE(3) },
+      revokedAt: { type: DataTypes.DATE(3) },
+      createdAt: { type: DataTypes.DATE(3), allowNull: false },
+    },
+    { sequelize, modelName: 'Link', tableName: 'links', underscored: true, timestamps: false },
+  );
+  return L;
+}

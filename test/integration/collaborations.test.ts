@@ -1,0 +1,465 @@
+import { expect } from 'chai';
+import { Op } from 'sequelize';
+import { DATABASES, type TestDatabase } from '../support/databases';
+import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, newCollaborator, startHarness, type Harness } from '../support/harness';
+import type { Collaborator } from '../../src/models';
+import { Sealer } from '../../src/domain/secrets';
+
+const MAILBOX = 'studio.rossi@pec.example.it';
+
+for (const { name, create } of DATABASES) {
+  describe(`Collaborations over HTTP (${name})`, function () {
+    let database: TestDatabase;
+    let h: Harness;
+    let owner: Browser;
+
+    before(async function () {
+      database = await create();
+      h = await startHarness(database.url);
+      await h.mailbox(MAILBOX);
+    });
+
+    after(async function () {
+      await h.close();
+      await database.drop();
+    });
+
+    beforeEach(async function () {
+      const { models } = h.db;
+      for (const model of [models.Link, models.OutboxMessage, models.AuditEvent, models.Session, models.Collaborator]) {
+        await (model as typeof models.Link).destroy({ where: {} });
+      }
+      owner = new Browser(h.app);
+      const res = await owner.signIn(MAILBOX, OWNER_PASSWORD);
+      expect(res.status).to.equal(303);
+      await owner.get('/settings/collaborations');
+    });
+
+    async function add(overrides: Record<string, string> = {}): Promise<Collaborator> {
+      const res = await owner.post('/settings/collaborations', newCollaborator(overrides));
+      expect(res.status, res.text).to.equal(303);
+      const username = `${overrides.username ?? 'mario.rossi'}/${MAILBOX}`;
+      return (await h.db.models.Collaborator.findOne({ where: { username } })) as Collaborator;
+    }
+
+    /** The raw token of the collaborator's latest link, read from the email as the collaborator would. */
+    async function latestLinkToken(c: Collaborator): Promise<string> {
+      const message = await h.db.models.OutboxMessage.findOne({ where: { collaboratorId: c.id, secret: { [Op.ne]: null } }, order: [['id', 'DESC']] });
+      expect(message, 'a queued link email').to.exist;
+      const sealed = (message as { secret: string }).secret;
+      const link = new Sealer(h.config.sessionSecret).open(sealed);
+      return link.split('/password/')[1] as string;
+    }
+
+    async function setPassword(token: string, password = GOOD_PASSWORD, browser = new Browser(h.app)) {
+      const first = await browser.get(`/password/${token}`);
+      expect(first.status).to.equal(303);
+      expect(first.headers.location).to.equal('/password/new');
+      const form = await browser.get('/password/new');
+      const res = await browser.post('/password/new', { password, passwordConfirmation: password });
+      return { form, res, browser };
+    }
+
+    async function activate(c: Collaborator): Promise<void> {
+      const { res } = await setPassword(await latestLinkToken(c));
+      expect(res.status, res.text).to.equal(200);
+    }
+
+    const reload = async (c: Collaborator) => (await h.db.models.Collaborator.findByPk(c.id)) as Collaborator;
+
+    describe('GET /settings/collaborations', function () {
+      it('should list collaborators with username, status and last email', async function () {
+        const c = await add();
+        const res = await owner.get('/settings/collaborations');
+        expect(res.status).to.equal(200);
+        expect(res.text).to.include(`id="collaborator-${c.id}"`);
+        expect(res.text).to.include(`mario.rossi/${MAILBOX}`);
+        expect(res.text).to.include('badge-pending');
+        expect(res.text).to.include('delivery-queued');
+      });
+
+      it('should give the full page to a plain request and the fragment to htmx', async function () {
+        await add();
+        const page = await owner.get('/settings/collaborations');
+        expect(page.text).to.include('<html');
+        expect(page.headers.vary).to.match(/HX-Request/);
+        const fragment = await owner.get('/settings/collaborations?q=mario', { 'HX-Request': 'true', 'HX-Request-Type': 'partial' });
+        expect(fragment.text).not.to.include('<html');
+        expect(fragment.text).to.match(/^<div id="collaborator-list">/);
+        const boosted = await owner.get('/settings/collaborations', { 'HX-Request': 'true', 'HX-Request-Type': 'full' });
+        expect(boosted.text).to.include('<html');
+      });
+
+      it('should search by name, username and email', async function () {
+        await add();
+        await add({ firstName: 'Anna', lastName: 'Neri', username: 'anna', referenceEmail: 'anna@example.org' });
+        for (const q of ['Neri', 'anna/', 'example.org']) {
+          const res = await owner.get(`/settings/collaborations?q=${encodeURIComponent(q)}`);
+          expect(res.text, q).to.include('Anna');
+          expect(res.text, q).not.to.include('mario.rossi/');
+        }
+      });
+
+      it('should send a visitor who is not signed in to /login', async function () {
+        const res = await new Browser(h.app).get('/settings/collaborations');
+        expect(res.status).to.equal(303);
+        expect(res.headers.location).to.equal('/login');
+      });
+    });
+
+    describe('POST /settings/collaborations', function () {
+      it('should create a pending collaborator and queue an invitation with a 7-day link', async function () {
+        const c = await add();
+        expect(c.status).to.equal('pending');
+        const link = await h.db.models.Link.findOne({ where: { collaboratorId: c.id } });
+        expect(link?.purpose).to.equal('invitation');
+        expect(link!.expiresAt.getTime() - h.clock.now().getTime()).to.equal(7 * 24 * 3600 * 1000);
+        const email = await h.db.models.OutboxMessage.findOne({ where: { collaboratorId: c.id } });
+        expect(email?.template).to.equal('invitation');
+        expect(email?.status).to.equal('queued');
+      });
+
+      const refusals: Array<[string, Record<string, string>, string]> = [
+        ['an empty first name', { firstName: ' ' }, 'firstName'],
+        ['a username with capitals and spaces', { username: 'Mario Rossi' }, 'username'],
+        ['a two-letter username', { username: 'mr' }, 'username'],
+        ['a malformed email', { referenceEmail: 'mario@' }, 'referenceEmail'],
+        ['the mailbox itself as reference email', { referenceEmail: MAILBOX.toUpperCase() }, 'referenceEmail'],
+        ['an unknown access level', { accessLevel: 'admin' }, 'accessLevel'],
+        ['a CR/LF in a name', { lastName: 'Rossi\r\nBcc: x@evil.example' }, 'lastName'],
+      ];
+      for (const [what, overrides, field] of refusals) {
+        it(`should refuse ${what} with 422 and create nothing`, async function () {
+          const res = await owner.post('/settings/collaborations', newCollaborator(overrides));
+          expect(res.status).to.equal(422);
+          expect(res.text).to.include(`id="${field}-error"`);
+          expect(await h.db.models.Collaborator.count()).to.equal(0);
+          expect(await h.db.models.OutboxMessage.count()).to.equal(0);
+        });
+      }
+
+      it('should refuse a username in use, even by a deactivated account, until it is removed', async function () {
+        const c = await add();
+        await owner.post(`/settings/collaborations/${c.id}/deactivation`);
+        const taken = await owner.post('/settings/collaborations', newCollaborator({ referenceEmail: 'other@example.com' }));
+        expect(taken.status).to.equal(422);
+        expect(taken.text).to.include('id="username-error"');
+        await owner.post(`/settings/collaborations/${c.id}`, { _method: 'DELETE' });
+        const again = await owner.post('/settings/collaborations', newCollaborator({ referenceEmail: 'other@example.com' }));
+        expect(again.status).to.equal(303);
+      });
+
+      it('should escape HTML typed into a name', async function () {
+        await add({ firstName: '<script>alert(1)</script>' });
+        const res = await owner.get('/settings/collaborations');
+        expect(res.text).not.to.include('<script>alert(1)</script>');
+        expect(res.text).to.include('&lt;script&gt;alert(1)&lt;/script&gt;');
+      });
+    });
+
+    describe('CSRF', function () {
+      it('should refuse a state change without a token with 403', async function () {
+        const c = await add();
+        await activate(c);
+        const res = await owner.agent.post(`/settings/collaborations/${c.id}/password-reset`).type('form').send({});
+        expect(res.status).to.equal(403);
+        expect((await reload(c)).status).to.equal('active');
+      });
+
+      it('should refuse a wrong token and accept the header an htmx request sends', async function () {
+        const c = await add();
+        await activate(c);
+        const wrong = await owner.agent.post(`/settings/collaborations/${c.id}/password-reset`).set('X-CSRF-Token', 'x'.repeat(40));
+        expect(wrong.status).to.equal(403);
+        const ok = await owner.htmx('post', `/settings/collaborations/${c.id}/password-reset`);
+        expect(ok.status).to.equal(200);
+        expect(ok.text).to.match(new RegExp(`^<tr id="collaborator-${c.id}"`));
+      });
+
+      it('should put the token in the htmx header config of every page', async function () {
+        const res = await owner.get('/settings/collaborations');
+        expect(res.text).to.include(`hx-headers:inherited='{&#34;X-CSRF-Token&#34;:&#34;${owner.csrf}&#34;}'`);
+      });
+    });
+
+    describe('the state machine over HTTP', function () {
+      it('should reset an active collaborator: suspended, hash cleared, sessions ended, new link emailed', async function () {
+        const c = await add();
+        await activate(c);
+        const collaborator = new Browser(h.app);
+        expect((await collaborator.signIn(c.username, GOOD_PASSWORD)).status).to.equal(303);
+        expect((await collaborator.get('/account')).status).to.equal(200);
+
+        const res = await owner.post(`/settings/collaborations/${c.id}/password-reset`);
+        expect(res.status).to.equal(303);
+        const after = await reload(c);
+        expect(after.status).to.equal('suspended');
+        expect(after.passwordHash).to.equal(null);
+        expect(await h.db.models.Session.count({ where: { principal: `collaborator:${c.id}` } })).to.equal(0);
+        const page = await collaborator.get('/account');
+        expect(page.status).to.equal(303);
+        expect(page.headers.location).to.equal('/login');
+        expect((await new Browser(h.app).signIn(c.username, GOOD_PASSWORD)).status).to.equal(422);
+        const emails = await h.db.models.OutboxMessage.findAll({ where: { collaboratorId: c.id }, order: [['id', 'ASC']] });
+        expect(emails.map((e) => e.template)).to.deep.equal(['invitation', 'password_set', 'owner_reset']);
+        const live = await h.db.models.Link.findAll({ where: { collaboratorId: c.id, usedAt: null, revokedAt: null } });
+        expect(live.map((l) => l.purpose)).to.deep.equal(['owner_reset']);
+      });
+
+      it('should make the account active again once the new password is set, and refuse the old one', async function () {
+        const c = await add();
+        await activate(c);
+        await owner.post(`/settings/collaborations/${c.id}/password-reset`);
+        const newPassword = 'another long and quiet river';
+        const { res } = await setPassword(await latestLinkToken(c), newPassword);
+        expect(res.status).to.equal(200);
+        expect((await reload(c)).status).to.equal('active');
+        expect((await new Browser(h.app).signIn(c.username, GOOD_PASSWORD)).status).to.equal(422);
+        expect((await new Browser(h.app).signIn(c.username, newPassword)).status).to.equal(303);
+      });
+
+      it('should resend a link to a pending collaborator, killing the earlier one', async function () {
+        const c = await add();
+        const first = await latestLinkToken(c);
+        const res = await owner.post(`/settings/collaborations/${c.id}/password-link`);
+        expect(res.status).to.equal(303);
+        const second = await latestLinkToken(c);
+        expect(second).not.to.equal(first);
+        expect((await setPassword(first)).form.status).to.equal(410);
+        expect((await setPassword(second)).res.status).to.equal(200);
+      });
+
+      it('should resend an expired invitation without recreating the account', async function () {
+        const c = await add();
+        h.clock.advance(8 * 24 * 3600 * 1000);
+        expect((await setPassword(await latestLinkToken(c))).form.status).to.equal(410);
+        await owner.post(`/settings/collaborations/${c.id}/password-link`);
+        expect((await setPassword(await latestLinkToken(c))).res.status).to.equal(200);
+      });
+
+      it('should deactivate and kill the live link', async function () {
+        const c = await add();
+        const token = await latestLinkToken(c);
+        const res = await owner.post(`/settings/collaborations/${c.id}/deactivation`);
+        expect(res.status).to.equal(303);
+        expect((await reload(c)).status).to.equal('deactivated');
+        expect((await setPassword(token)).form.status).to.equal(410);
+        const notice = await h.db.models.OutboxMessage.findOne({ where: { collaboratorId: c.id, template: 'deactivated' } });
+        expect(notice).to.exist;
+      });
+
+      it('should remove a deactivated account with DELETE and keep its history', async function () {
+        const c = await add();
+        await owner.post(`/settings/collaborations/${c.id}/deactivation`);
+        await owner.get('/settings/collaborations');
+        const res = await owner.htmx('delete', `/settings/collaborations/${c.id}`);
+        expect(res.status).to.equal(200);
+        expect(await reload(c)).to.equal(null);
+        const history = await h.db.models.AuditEvent.findAll({ where: { collaboratorId: c.id } });
+        expect(history.map((e) => e.action)).to.include.members(['collaborator.created', 'collaborator.deactivated', 'collaborator.removed']);
+      });
+
+      const forbidden: Array<[string, 'pending' | 'active' | 'suspended' | 'deactivated', string, string]> = [
+        ['reset a pending account', 'pending', 'post', 'password-reset'],
+        ['reset a suspended account', 'suspended', 'post', 'password-reset'],
+        ['reset a deactivated account', 'deactivated', 'post', 'password-reset'],
+        ['resend a link to an active account', 'active', 'post', 'password-link'],
+        ['resend a link to a deactivated account', 'deactivated', 'post', 'password-link'],
+        ['deactivate a deactivated account', 'deactivated', 'post', 'deactivation'],
+        ['remove an active account', 'active', 'delete', ''],
+        ['remove a pending account', 'pending', 'delete', ''],
+        ['remove a suspended account', 'suspended', 'delete', ''],
+      ];
+      for (const [what, state, method, action] of forbidden) {
+        it(`should refuse to ${what} with 409 and change nothing`, async function () {
+          const c = await add();
+          if (state !== 'pending') await activate(c);
+          if (state === 'suspended') await owner.post(`/settings/collaborations/${c.id}/password-reset`);
+          if (state === 'deactivated') await owner.post(`/settings/collaborations/${c.id}/deactivation`);
+          const before = (await reload(c)).toJSON();
+          const links = await h.db.models.Link.count();
+          const emails = await h.db.models.OutboxMessage.count();
+          await owner.get('/settings/collaborations');
+          const res = method === 'delete'
+            ? await owner.post(`/settings/collaborations/${c.id}`, { _method: 'DELETE' })
+            : await owner.post(`/settings/collaborations/${c.id}/${action}`);
+          expect(res.status).to.equal(409);
+          expect((await reload(c)).toJSON()).to.deep.equal(before);
+          expect(await h.db.models.Link.count()).to.equal(links);
+          expect(await h.db.models.OutboxMessage.count()).to.equal(emails);
+        });
+      }
+
+      it('should answer a refused htmx action in the alert region', async function () {
+        const c = await add();
+        const res = await owner.htmx('post', `/settings/collaborations/${c.id}/password-reset`);
+        expect(res.status).to.equal(409);
+        expect(res.headers['hx-retarget']).to.equal('#alerts');
+      });
+
+      it('should deactivate and open the add form prefilled when the reference email is wrong', async function () {
+        const c = await add({ accessLevel: 'send', manageSettings: 'on' });
+        const res = await owner.post(`/settings/collaborations/${c.id}/recreation`);
+        expect(res.status).to.equal(303);
+        expect(res.headers.location).to.equal(`/settings/collaborations/new?from=${c.id}`);
+        expect((await reload(c)).status).to.equal('deactivated');
+        const form = await owner.get(res.headers.location);
+        expect(form.text).to.include('value="Mario"');
+        expect(form.text).to.match(/value="send" checked/);
+        expect(form.text).to.match(/name="manageSettings" value="on" checked/);
+      });
+    });
+
+    describe('GET /settings/collaborations/:id', function () {
+      it('should show data, link state, emails and activity', async function () {
+        const c = await add();
+        const res = await owner.get(`/settings/collaborations/${c.id}`);
+        expect(res.status).to.equal(200);
+        expect(res.text).to.include('mario@example.com');
+        expect(res.text).to.include(MAILBOX);
+      });
+
+      it('should answer 404 for another mailbox’s collaborator, on every route', async function () {
+        const c = await add();
+        await h.mailbox('other@pec.example.it').catch(() => undefined);
+        const stranger = new Browser(h.app);
+        await stranger.signIn('other@pec.example.it', OWNER_PASSWORD);
+        await stranger.get('/settings/collaborations');
+        for (const path of ['', '/password-reset', '/deactivation', '/removal']) {
+          expect((await stranger.get(`/settings/collaborations/${c.id}${path}`)).status, `GET ${path}`).to.equal(404);
+        }
+        for (const path of ['/password-reset', '/password-link', '/deactivation']) {
+          expect((await stranger.post(`/settings/collaborations/${c.id}${path}`)).status, `POST ${path}`).to.equal(404);
+        }
+        expect((await stranger.htmx('delete', `/settings/collaborations/${c.id}`)).status).to.equal(404);
+        expect((await reload(c)).status).to.equal('pending');
+      });
+
+      it('should answer 404 to a collaborator session', async function () {
+        const c = await add();
+        await activate(c);
+        const collaborator = new Browser(h.app);
+        await collaborator.signIn(c.username, GOOD_PASSWORD);
+        expect((await collaborator.get('/settings/collaborations')).status).to.equal(404);
+      });
+    });
+
+    describe('links', function () {
+      it('should keep no raw token in the database', async function () {
+        const c = await add();
+        const token = await latestLinkToken(c);
+        const [rows] = await h.db.sequelize.query('SELECT * FROM links');
+        const [outbox] = await h.db.sequelize.query('SELECT * FROM outbox_messages');
+        expect(JSON.stringify(rows)).not.to.include(token);
+        expect(JSON.stringify(outbox)).not.to.include(token);
+      });
+
+      it('should build link URLs from BASE_URL whatever the Host header says', async function () {
+        const res = await owner.agent
+          .post('/settings/collaborations')
+          .set({ Host: 'evil.example', 'X-Forwarded-Host': 'evil.example' })
+          .type('form')
+          .send({ _csrf: owner.csrf, ...newCollaborator() });
+        expect(res.status).to.equal(303);
+        const c = (await h.db.models.Collaborator.findOne()) as Collaborator;
+        const message = await h.db.models.OutboxMessage.findOne({ where: { collaboratorId: c.id } });
+        const link = new Sealer(h.config.sessionSecret).open(message!.secret as string);
+        expect(link.startsWith('http://webmail.pec.test/password/')).to.equal(true);
+      });
+
+      it('should work until the last millisecond before expiry, and not at expiry', async function () {
+        const c = await add();
+        const token = await latestLinkToken(c);
+        h.clock.advance(7 * 24 * 3600 * 1000 - 1);
+        const browser = new Browser(h.app);
+        await browser.get(`/password/${token}`);
+        expect((await browser.get('/password/new')).status).to.equal(200);
+        h.clock.advance(1);
+        const res = await browser.post('/password/new', { password: GOOD_PASSWORD, passwordConfirmation: GOOD_PASSWORD });
+        expect(res.status).to.equal(410);
+        expect((await reload(c)).status).to.equal('pending');
+      });
+
+      it('should not be usable twice', async function () {
+        const c = await add();
+        const token = await latestLinkToken(c);
+        expect((await setPassword(token)).res.status).to.equal(200);
+        const replay = await setPassword(token, 'a third long password for replay');
+        expect(replay.form.status).to.equal(410);
+        expect(replay.form.text).not.to.include('name="password"');
+        expect((await new Browser(h.app).signIn(c.username, GOOD_PASSWORD)).status).to.equal(303);
+      });
+
+      it('should move the token into the session: no-store, no-referrer, no token in the URL', async function () {
+        const c = await add();
+        const token = await latestLinkToken(c);
+        const browser = new Browser(h.app);
+        const first = await browser.get(`/password/${token}`);
+        expect(first.headers['referrer-policy']).to.equal('no-referrer');
+        expect(first.headers['cache-control']).to.equal('no-store');
+        const form = await browser.get('/password/new');
+        expect(form.headers['referrer-policy']).to.equal('no-referrer');
+        expect(form.headers['cache-control']).to.equal('no-store');
+        expect(form.text).not.to.include(token);
+        expect((await reload(c)).status, 'a GET consumes nothing').to.equal('pending');
+      });
+
+      it('should refuse a short, a too long and a mismatched password, explained, and keep the link', async function () {
+        const c = await add();
+        const token = await latestLinkToken(c);
+        const browser = new Browser(h.app);
+        await browser.get(`/password/${token}`);
+        await browser.get('/password/new');
+        for (const [password, confirmation, field] of [
+          ['fourteen chars', 'fourteen chars', 'password'],
+          ['é'.repeat(37), 'é'.repeat(37), 'password'],
+          [GOOD_PASSWORD, `${GOOD_PASSWORD}!`, 'passwordConfirmation'],
+        ] as const) {
+          const res = await browser.post('/password/new', { password, passwordConfirmation: confirmation });
+          expect(res.status).to.equal(422);
+          expect(res.text).to.include(`id="${field}-error"`);
+        }
+        expect((await browser.post('/password/new', { password: GOOD_PASSWORD, passwordConfirmation: GOOD_PASSWORD })).status).to.equal(200);
+      });
+
+      it('should let exactly one of 16 simultaneous redemptions win', async function () {
+        const c = await add();
+        const token = await latestLinkToken(c);
+        const browsers = await Promise.all(
+          Array.from({ length: 16 }, async (_, i) => {
+            const b = new Browser(h.app);
+            await b.get(`/password/${token}`);
+            await b.get('/password/new');
+            return { b, password: `${GOOD_PASSWORD} number ${i}` };
+          }),
+        );
+        const results = await Promise.all(browsers.map(({ b, password }) => b.post('/password/new', { password, passwordConfirmation: password })));
+        const statuses = results.map((r) => r.status);
+        expect(statuses.filter((s) => s === 200)).to.have.length(1);
+        expect(statuses.filter((s) => s === 410)).to.have.length(15);
+        const winner = browsers[statuses.indexOf(200)]!;
+        expect((await new Browser(h.app).signIn(c.username, winner.password)).status).to.equal(303);
+        expect(await h.db.models.OutboxMessage.count({ where: { collaboratorId: c.id, template: 'password_set' } })).to.equal(1);
+      });
+    });
+
+    describe('POST /login', function () {
+      it('should refuse a wrong password with the same answer as an unknown user', async function () {
+        const wrong = await new Browser(h.app).signIn(MAILBOX, 'not the owner password at all');
+        const unknown = await new Browser(h.app).signIn('nobody@pec.example.it', 'not the owner password at all');
+        expect(wrong.status).to.equal(422);
+        expect(unknown.status).to.equal(422);
+      });
+
+      it('should give a new session id at sign-in', async function () {
+        const browser = new Browser(h.app);
+        const page = await browser.get('/login');
+        const before = String(page.headers['set-cookie'] ?? '');
+        const res = await browser.post('/login', { username: MAILBOX, password: OWNER_PASSWORD });
+        const after = String(res.headers['set-cookie'] ?? '');
+        expect(after).to.match(/sid=/);
+        expect(after.split(';')[0]).not.to.equal(before.split(';')[0]);
+      });
+    });
+  });
+}

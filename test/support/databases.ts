@@ -1,0 +1,41 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { Sequelize } from 'sequelize';
+
+export interface TestDatabase {
+  name: 'SQLite' | 'MariaDB';
+  url: string;
+  drop(): Promise<void>;
+}
+
+async function sqlite(): Promise<TestDatabase> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pec-test-'));
+  return { name: 'SQLite', url: `sqlite:${path.join(dir, 'app.sqlite')}`, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A fresh database on the server named by TEST_MYSQL_URL; unreachable is an error, never a skip. */
+async function mariadb(serverUrl: string): Promise<TestDatabase> {
+  const name = `pec_test_${crypto.randomBytes(4).toString('hex')}`;
+  const admin = new Sequelize(serverUrl, { logging: false, dialect: 'mysql' });
+  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  await admin.close();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    name: 'MariaDB',
+    url: url.toString(),
+    async drop() {
+      const again = new Sequelize(serverUrl, { logging: false, dialect: 'mysql' });
+      await again.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await again.close();
+    },
+  };
+}
+
+/** The databases every integration suite runs on: SQLite always, MariaDB when TEST_MYSQL_URL is set. */
+export const DATABASES: Array<{ name: TestDatabase['name']; create: () => Promise<TestDatabase> }> = [
+  { name: 'SQLite', create: sqlite },
+  ...(process.env.TEST_MYSQL_URL ? [{ name: 'MariaDB' as const, create: () => mariadb(process.env.TEST_MYSQL_URL as string) }] : []),
+];

@@ -1,0 +1,304 @@
+/**
+ * Starts a real Dovecot for tests from the configuration shipped in deploy/dovecot/, changing only
+ * what a test machine needs (folders, loopback ports, no TLS, the test database), so the tests
+ * exercise the very file an operator installs.
+ */
+import { execFile, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ROOT } from '../../src/config';
+
+const run = promisify(execFile);
+
+export const DEPLOY_DIR = path.join(ROOT, 'deploy', 'dovecot');
+export const INSTALL_HINT = 'run `bash .ci/install-dovecot.sh` (as root) to install Dovecot and the vmail user';
+
+/**
+ * Changes to a Dovecot configuration, keyed by section path and setting name, e.g.
+ * `service imap-login/inet_listener imap/port`. A string replaces the value, a function maps it,
+ * null removes the line. Every key must match a line: a renamed setting in the shipped file then
+ * fails the tests instead of being silently ignored.
+ */
+export type ConfigEdits = Record<string, string | null | ((current: string) => string)>;
+
+/** Renames of section headers, keyed by section path (e.g. a unix_listener's socket path). */
+export type SectionRenames = Record<string, string>;
+
+/** Applies edits to Dovecot's config syntax: one setting per line, braces closing on their own line. */
+export function renderConfig(template: string, edits: ConfigEdits, renames: SectionRenames = {}): string {
+  const stack: string[] = [];
+  const unused = new Set([...Object.keys(edits), ...Object.keys(renames)]);
+  const out: string[] = [];
+  for (const line of template.split('\n')) {
+    const open = /^(\s*)([^#={}]+?)\s*\{\s*$/.exec(line);
+    if (open) {
+      stack.push(open[2]);
+      const key = stack.join('/');
+      const renamed = renames[key];
+      if (renamed !== undefined) unused.delete(key);
+      out.push(renamed === undefined ? line : `${open[1]}${renamed} {`);
+      continue;
+    }
+    if (/^\s*\}\s*$/.test(line)) {
+      if (!stack.pop()) throw new Error('renderConfig: unbalanced "}"');
+      out.push(line);
+      continue;
+    }
+    const setting = /^(\s*)([A-Za-z0-9_]+)\s*=\s*(.*)$/.exec(line);
+    const key = setting ? [...stack, setting[2]].join('/') : '';
+    if (!setting || !(key in edits)) {
+      out.push(line);
+      continue;
+    }
+    unused.delete(key);
+    const edit = edits[key];
+    if (edit === null) continue;
+    out.push(`${setting[1]}${setting[2]} = ${typeof edit === 'function' ? edit(setting[3]) : edit}`);
+  }
+  if (stack.length) throw new Error(`renderConfig: unclosed section ${stack.join('/')}`);
+  if (unused.size) throw new Error(`renderConfig: no such setting or section in the template: ${[...unused].join(', ')}`);
+  return out.join('\n');
+}
+
+export interface DovecotOptions {
+  /** `sqlite:<file>` or `mysql://user:pass@host:port/db` (a user that may only read the view). */
+  databaseUrl: string;
+  /** Port of the SMTP server on 127.0.0.1 that submission relays to. */
+  relayPort: number;
+}
+
+export interface Dovecot {
+  imapPort: number;
+  submissionPort: number;
+  /** doveadm HTTP API endpoint, as DOVEADM_URL would be set. */
+  doveadmUrl: string;
+  apiKey: string;
+  /** The socket Postfix would use for SMTP AUTH (smtpd_sasl_type = dovecot). */
+  authSocket: string;
+  /** The folder holding the configuration, state, log and mail. */
+  dir: string;
+  configFile: string;
+  readLog(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+interface SystemAccount {
+  uid: number;
+  gid: number;
+}
+
+async function systemAccount(kind: 'passwd' | 'group', name: string): Promise<number | undefined> {
+  try {
+    const { stdout } = await run('getent', [kind, name]);
+    return Number(stdout.split(':')[2]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Fails with a message saying how to install Dovecot, rather than letting the tests skip. */
+export async function requireDovecot(): Promise<{ version: string; vmail: SystemAccount; dovecotGid: number }> {
+  let version: string;
+  try {
+    version = (await run('dovecot', ['--version'])).stdout.trim();
+  } catch {
+    throw new Error(`Dovecot is not installed: ${INSTALL_HINT}`);
+  }
+  const [uid, gid, dovecotGid] = await Promise.all([
+    systemAccount('passwd', 'vmail'),
+    systemAccount('group', 'vmail'),
+    systemAccount('group', 'dovecot'),
+  ]);
+  if (uid === undefined || gid === undefined || dovecotGid === undefined) {
+    throw new Error(`The system users vmail and dovecot are missing: ${INSTALL_HINT}`);
+  }
+  if (process.getuid?.() !== 0) throw new Error('The Dovecot tests start Dovecot as root: run them as root');
+  return { version, vmail: { uid, gid }, dovecotGid };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The connect string of dovecot-sql-*.conf.ext for a database URL. */
+export function sqlConnect(databaseUrl: string): { driver: 'mysql' | 'sqlite'; connect: string } {
+  if (databaseUrl.startsWith('sqlite:')) return { driver: 'sqlite', connect: path.resolve(ROOT, databaseUrl.slice(7)) };
+  const url = new URL(databaseUrl.replace(/^mariadb:/, 'mysql:'));
+  const parts = {
+    host: url.hostname,
+    port: url.port || '3306',
+    dbname: decodeURIComponent(url.pathname.slice(1)),
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+  };
+  // Values are separated by spaces in Dovecot's connect string.
+  for (const [name, value] of Object.entries(parts)) {
+    if (/\s/.test(value)) throw new Error(`sqlConnect: ${name} must not contain white space`);
+  }
+  return { driver: 'mysql', connect: Object.entries(parts).filter(([, v]) => v !== '').map(([k, v]) => `${k}=${v}`).join(' ') };
+}
+
+/**
+ * What README.md asks of an operator with SQLite: the group "dovecot" may read and write the folder
+ * and the database (WAL readers write the -shm index), and new files in the folder keep that group.
+ */
+export async function shareSqliteWithDovecot(file: string, dovecotGid: number): Promise<void> {
+  const folder = path.dirname(file);
+  await fs.chown(folder, process.getuid?.() ?? 0, dovecotGid);
+  await fs.chmod(folder, 0o2770);
+  for (const name of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      await fs.chown(name, process.getuid?.() ?? 0, dovecotGid);
+      await fs.chmod(name, 0o660);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+}
+
+async function waitForGreeting(port: number, deadline: number): Promise<void> {
+  for (;;) {
+    const greeted = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port });
+      socket.setTimeout(1000);
+      socket.once('data', (data) => {
+        socket.destroy();
+        resolve(data.toString().startsWith('* OK'));
+      });
+      socket.once('error', () => resolve(false));
+      socket.once('timeout', () => {
+        socket.destroy();
+        resolve(false);
+      });
+    });
+    if (greeted) return;
+    if (Date.now() > deadline) throw new Error(`Dovecot did not greet on port ${port}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * Runs a command that forks a daemon. The daemon keeps the command's stderr open, so waiting for
+ * pipes to close (as execFile does) would never end: output goes to a file and only the exit counts.
+ */
+async function daemonize(command: string, args: string[], outputFile: string): Promise<void> {
+  const output = await fs.open(outputFile, 'w');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(command, args, { stdio: ['ignore', output.fd, output.fd] });
+      child.once('error', reject);
+      child.once('exit', (code, signal) =>
+        code === 0 ? resolve() : reject(new Error(`${command} exited with ${code ?? signal}`)),
+      );
+    });
+  } finally {
+    await output.close();
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Writes a test configuration from deploy/dovecot into a temporary folder and starts Dovecot. */
+export async function startDovecot(options: DovecotOptions): Promise<Dovecot> {
+  const { vmail, dovecotGid } = await requireDovecot();
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dovecot-'));
+  // Dovecot's unprivileged processes (dovecot, vmail) reach their sockets and mail below it.
+  await fs.chmod(dir, 0o755);
+  const mailRoot = path.join(dir, 'vmail');
+  await fs.mkdir(mailRoot, { mode: 0o700 });
+  await fs.chown(mailRoot, vmail.uid, vmail.gid);
+
+  const [imapPort, submissionPort, doveadmPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  const apiKey = crypto.randomBytes(24).toString('base64url');
+  const keyFile = path.join(dir, 'doveadm-api.key');
+  await fs.writeFile(keyFile, apiKey, { mode: 0o600 });
+
+  const { driver, connect } = sqlConnect(options.databaseUrl);
+  const sqlFile = path.join(dir, 'dovecot-sql.conf.ext');
+  const sqlTemplate = await fs.readFile(path.join(DEPLOY_DIR, `dovecot-sql-${driver}.conf.ext`), 'utf8');
+  await fs.writeFile(sqlFile, renderConfig(sqlTemplate, { connect }), { mode: 0o600 });
+
+  const authSocket = path.join(dir, 'postfix-auth');
+  const configFile = path.join(dir, 'dovecot.conf');
+  const logFile = path.join(dir, 'dovecot.log');
+  const template = await fs.readFile(path.join(DEPLOY_DIR, 'dovecot.conf'), 'utf8');
+  const config = renderConfig(
+    template,
+    {
+      listen: '127.0.0.1',
+      base_dir: path.join(dir, 'run'),
+      state_dir: path.join(dir, 'state'),
+      log_path: logFile,
+      // Tests only: no certificate, plain-text passwords over loopback.
+      ssl: 'no',
+      ssl_cert: null,
+      ssl_key: null,
+      disable_plaintext_auth: 'no',
+      'passdb/args': sqlFile,
+      'userdb/args': (args) => args.replace(/home=\/var\/vmail\//, `home=${mailRoot}/`),
+      'service imap-login/inet_listener imap/port': String(imapPort),
+      'service imap-login/inet_listener imaps/port': '0',
+      'service submission-login/inet_listener submission/port': String(submissionPort),
+      'service submission-login/inet_listener submissions/port': '0',
+      submission_relay_port: String(options.relayPort),
+      'service auth/unix_listener /var/spool/postfix/private/auth/user': 'root',
+      'service auth/unix_listener /var/spool/postfix/private/auth/group': 'root',
+      doveadm_api_key: `<${keyFile}`,
+      'service doveadm/inet_listener http/port': String(doveadmPort),
+    },
+    { 'service auth/unix_listener /var/spool/postfix/private/auth': `unix_listener ${authSocket}` },
+  );
+  await fs.writeFile(configFile, `# Written by test/support/dovecot.ts from deploy/dovecot/dovecot.conf\n${config}\n`);
+
+  if (driver === 'sqlite') await shareSqliteWithDovecot(connect, dovecotGid);
+
+  const readLog = () => fs.readFile(logFile, 'utf8').catch(() => '');
+  const startupFile = path.join(dir, 'startup.log');
+  try {
+    await daemonize('dovecot', ['-c', configFile], startupFile);
+    await waitForGreeting(imapPort, Date.now() + 10_000);
+  } catch (error) {
+    const startup = await fs.readFile(startupFile, 'utf8').catch(() => '');
+    throw new Error(`Dovecot did not start (${configFile}): ${(error as Error).message}\n${startup}\n${await readLog()}`);
+  }
+
+  const stop = async () => {
+    const pid = Number(await fs.readFile(path.join(dir, 'run', 'master.pid'), 'utf8').catch(() => '0'));
+    await run('doveadm', ['-c', configFile, 'stop']).catch(() => undefined);
+    // `doveadm stop` only signals the master: wait for it before removing its folder.
+    const deadline = Date.now() + 10_000;
+    while (pid > 0 && isRunning(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    if (pid > 0 && isRunning(pid)) process.kill(pid, 'SIGKILL');
+    if (!process.env.KEEP_DOVECOT_DIR) await fs.rm(dir, { recursive: true, force: true });
+  };
+
+  return {
+    imapPort,
+    submissionPort,
+    doveadmUrl: `http://127.0.0.1:${doveadmPort}/doveadm/v1`,
+    apiKey,
+    authSocket,
+    dir,
+    configFile,
+    readLog,
+    stop,
+  };
+}

@@ -1,0 +1,105 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent';
+import { loadConfig, type Config } from '../../src/config';
+import { openDatabase, type Database } from '../../src/db';
+import { createDomain, type Domain } from '../../src/domain';
+import { createApp } from '../../src/app';
+import { createLogger } from '../../src/logger';
+import { outboxDeliverer, fileTransport, smtpTransport, type MailTransport } from '../../src/mail/transport';
+import type { Deliver } from '../../src/mail/outbox';
+import type { Mailbox } from '../../src/models';
+import { TestClock } from './clock';
+
+export const BASE_URL = 'http://webmail.pec.test';
+export const OWNER_PASSWORD = 'owner password for the tests';
+export const GOOD_PASSWORD = 'a long and quiet river of words';
+
+export interface Harness {
+  config: Config;
+  db: Database;
+  domain: Domain;
+  clock: TestClock;
+  app: ReturnType<typeof createApp>['app'];
+  deliver: Deliver;
+  /** Runs the outbox worker once; returns how many were sent. */
+  drain(): Promise<number>;
+  mailbox(address: string): Promise<Mailbox>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(databaseUrl: string, env: Record<string, string> = {}): Promise<Harness> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pec-data-'));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    BASE_URL,
+    DATABASE_URL: databaseUrl,
+    SESSION_SECRET: 'test session secret',
+    BCRYPT_COST: '4',
+    DATA_DIR: dataDir,
+    ...env,
+  });
+  const db = await openDatabase(databaseUrl);
+  const clock = new TestClock();
+  const domain = createDomain(db, config, clock, { leaseMs: 60_000, maxAttempts: 5, backoffMs: 1000, maxBackoffMs: 60_000, batchSize: 50 });
+  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const { app, close } = createApp({ domain, logger, devMailFolder: path.join(dataDir, 'mail') });
+  const transport: MailTransport = config.smtpUrl ? smtpTransport(config.smtpUrl, config.mailFrom) : fileTransport(path.join(dataDir, 'mail'), config.mailFrom);
+  const deliver = outboxDeliverer(config, transport);
+  return {
+    config,
+    db,
+    domain,
+    clock,
+    app,
+    deliver,
+    drain: () => domain.outbox.runOnce(deliver),
+    mailbox: (address) => domain.accounts.createMailbox(address, OWNER_PASSWORD),
+    async close() {
+      close();
+      transport.close();
+      await db.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A browser-like client: keeps cookies, reads the CSRF token from the last page. */
+export class Browser {
+  readonly agent: TestAgent;
+  csrf = '';
+
+  constructor(app: Harness['app']) {
+    this.agent = request.agent(app);
+  }
+
+  private remember(res: request.Response): request.Response {
+    const match = /name="_csrf" value="([^"]+)"/.exec(res.text ?? '');
+    if (match) this.csrf = match[1] as string;
+    return res;
+  }
+
+  async get(url: string, headers: Record<string, string> = {}): Promise<request.Response> {
+    return this.remember(await this.agent.get(url).set(headers));
+  }
+
+  async post(url: string, form: Record<string, string> = {}, headers: Record<string, string> = {}): Promise<request.Response> {
+    return this.remember(await this.agent.post(url).type('form').set(headers).send({ _csrf: this.csrf, ...form }));
+  }
+
+  /** An htmx request: the token travels as a header. */
+  async htmx(method: 'post' | 'delete' | 'get', url: string): Promise<request.Response> {
+    return this.agent[method](url).set({ 'HX-Request': 'true', 'HX-Request-Type': 'partial', 'X-CSRF-Token': this.csrf });
+  }
+
+  async signIn(username: string, password: string): Promise<request.Response> {
+    await this.get('/login');
+    return this.post('/login', { username, password });
+  }
+}
+
+export function newCollaborator(overrides: Record<string, string> = {}): Record<string, string> {
+  return { firstName: 'Mario', lastName: 'Rossi', username: 'mario.rossi', referenceEmail: 'mario@example.com', accessLevel: 'mail_clients', ...overrides };
+}

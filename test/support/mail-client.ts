@@ -1,0 +1,147 @@
+/**
+ * Mail programs for tests: curl for IMAP and SMTP AUTH, a raw socket holding an IMAP session open,
+ * and the Dovecot SASL protocol as Postfix speaks it.
+ *
+ * Dovecot delays answers after a failed login per client address, even for a later right password
+ * from that address; every attempt therefore comes from its own loopback address (127.0.0.N).
+ */
+import { execFile } from 'node:child_process';
+import net from 'node:net';
+
+let lastHost = 10 + Math.floor(Math.random() * 100);
+
+/** A loopback address not used by an earlier attempt of this process (until 250 are used). */
+export function nextLoopbackAddress(): string {
+  lastHost = lastHost >= 254 ? 2 : lastHost + 1;
+  return `127.0.0.${lastHost}`;
+}
+
+export interface Attempt {
+  ok: boolean;
+  /** curl's exit code: 0 success, 67 login refused. */
+  exitCode: number;
+  output: string;
+  from: string;
+}
+
+export interface Credentials {
+  port: number;
+  username: string;
+  password: string;
+}
+
+function curl(args: string[], input?: string): Promise<Attempt> {
+  const from = nextLoopbackAddress();
+  return new Promise((resolve) => {
+    const child = execFile(
+      'curl',
+      ['--silent', '--show-error', '--max-time', '30', '--interface', from, ...args],
+      (error, stdout, stderr) => {
+        const exitCode = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        resolve({ ok: exitCode === 0, exitCode, output: `${stdout}${stderr}`, from });
+      },
+    );
+    child.stdin?.end(input ?? '');
+  });
+}
+
+/** Logs in over IMAP and lists the folders, as a mail program does first. */
+export function imapLogin({ port, username, password }: Credentials): Promise<Attempt> {
+  return curl(['--user', `${username}:${password}`, `imap://127.0.0.1:${port}/`]);
+}
+
+export interface Submission extends Credentials {
+  from: string;
+  to: string;
+  message: string;
+}
+
+/** Sends a message through SMTP submission with AUTH (curl uses AUTH PLAIN when offered). */
+export function smtpSubmit({ port, username, password, from, to, message }: Submission): Promise<Attempt> {
+  return curl(
+    ['--user', `${username}:${password}`, '--mail-from', from, '--mail-rcpt', to, '--upload-file', '-', `smtp://127.0.0.1:${port}/client.test`],
+    message,
+  );
+}
+
+/** IMAP quoted string: backslash and double quote are escaped. */
+function quoted(value: string): string {
+  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+export interface HeldSession {
+  /** Resolves when the server has sent `* BYE` or closed the connection; gives what it sent last. */
+  ended: Promise<{ bye: boolean; text: string }>;
+  close(): void;
+}
+
+/**
+ * Logs in with `a1 LOGIN` on a plain socket and then stays idle, like a mail program left open.
+ * Resolves once logged in; rejects when the login is refused.
+ */
+export function holdImapSession({ port, username, password }: Credentials): Promise<HeldSession> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port, localAddress: nextLoopbackAddress() });
+    let state: 'greeting' | 'login' | 'idle' = 'greeting';
+    let received = '';
+    let settle: (value: { bye: boolean; text: string }) => void = () => undefined;
+    const ended = new Promise<{ bye: boolean; text: string }>((done) => (settle = done));
+
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+      if (state === 'greeting' && /^\* OK.*\r\n/.test(received)) {
+        state = 'login';
+        received = '';
+        socket.write(`a1 LOGIN ${quoted(username)} ${quoted(password)}\r\n`);
+      } else if (state === 'login') {
+        const tagged = /^a1 (OK|NO|BAD)\b.*$/m.exec(received);
+        if (tagged?.[1] === 'OK') {
+          state = 'idle';
+          received = '';
+          resolve({ ended, close: () => socket.destroy() });
+        } else if (tagged) {
+          socket.destroy();
+          reject(new Error(`IMAP login refused: ${tagged[0].trim()}`));
+        }
+      } else if (state === 'idle' && /^\* BYE/m.test(received)) {
+        settle({ bye: true, text: received.trim() });
+      }
+    });
+    socket.on('error', (error) => (state === 'idle' ? settle({ bye: false, text: error.message }) : reject(error)));
+    socket.on('close', () => {
+      if (state !== 'idle') reject(new Error(`IMAP connection closed before login: ${received.trim()}`));
+      settle({ bye: /^\* BYE/m.test(received), text: received.trim() });
+    });
+  });
+}
+
+/**
+ * Asks Dovecot's auth socket to check a password exactly as Postfix does with
+ * `smtpd_sasl_type = dovecot`: returns true on OK, false on FAIL.
+ */
+export function postfixSaslCheck(socketPath: string, username: string, password: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(socketPath);
+    const response = Buffer.from(`\0${username}\0${password}`).toString('base64');
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.setTimeout(30_000, () => socket.destroy(new Error('no answer from the auth socket')));
+    socket.on('connect', () => socket.write(`VERSION\t1\t2\nCPID\t${process.pid}\n`));
+    socket.on('data', (chunk: string) => {
+      const before = received;
+      received += chunk;
+      if (!before.includes('DONE\n') && received.includes('DONE\n')) {
+        // Each attempt from its own client address, as for curl.
+        const rip = nextLoopbackAddress();
+        socket.write(`AUTH\t1\tPLAIN\tservice=smtp\tnologin\tlip=127.0.0.1\trip=${rip}\tresp=${response}\n`);
+      }
+      const answer = /^(OK|FAIL)\t1\b.*$/m.exec(received);
+      if (answer) {
+        socket.end();
+        resolve(answer[1] === 'OK');
+      }
+    });
+    socket.on('error', reject);
+  });
+}

@@ -1,0 +1,50 @@
+import { expect } from 'chai';
+import { en } from '../../src/i18n/en';
+import { es } from '../../src/i18n/es';
+import { it as itTexts } from '../../src/i18n/it';
+
+const LANGUAGES = { en, it: itTexts, es } as const;
+
+/** Every string in the texts, by its key path; array items get their index (so arrays compare by length). */
+function flatten(value: unknown, prefix = ''): Map<string, string> {
+  const result = new Map<string, string>();
+  if (typeof value === 'string') {
+    result.set(prefix, value);
+  } else if (Array.isArray(value)) {
+    value.forEach((item, index) => {
+      for (const [key, text] of flatten(item, `${prefix}[${index}]`)) result.set(key, text);
+    });
+  } else if (value !== null && typeof value === 'object') {
+    for (const [name, item] of Object.entries(value)) {
+      for (const [key, text] of flatten(item, prefix ? `${prefix}.${name}` : name)) result.set(key, text);
+    }
+  } else {
+    throw new Error(`Unexpected value at ${prefix || '(root)'}: ${String(value)}`);
+  }
+  return result;
+}
+
+function placeholders(text: string): string[] {
+  return [...new Set([...text.matchAll(/\{\{\s*([^}\s]+)\s*\}\}/g)].map((match) => match[1]))].sort();
+}
+
+describe('UI texts', () => {
+  const reference = flatten(en);
+
+  it('should have the same keys in every language', () => {
+    const keys = [...reference.keys()].sort();
+    expect(keys).to.not.be.empty;
+    for (const [language, texts] of Object.entries(LANGUAGES)) {
+      expect([...flatten(texts).keys()].sort(), `keys of ${language}`).to.deep.equal(keys);
+    }
+  });
+
+  it('should use the same placeholders in every language', () => {
+    for (const [language, texts] of Object.entries(LANGUAGES)) {
+      const flat = flatten(texts);
+      for (const [key, text] of reference) {
+        expect(placeholders(flat.get(key) ?? ''), `placeholders of ${language} ${key}`).to.deep.equal(placeholders(text));
+      }
+    }
+  });
+});

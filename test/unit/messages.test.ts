@@ -1,0 +1,146 @@
+import { expect } from 'chai';
+import { buildEmail } from '../../src/mail/messages';
+import { EMAIL_TEMPLATES, type EmailInput, type EmailPayload, type EmailTemplate } from '../../src/mail/message-types';
+import { enTexts } from '../../src/mail/texts/en';
+import { esTexts } from '../../src/mail/texts/es';
+import { itTexts } from '../../src/mail/texts/it';
+import { LOCALES } from '../../src/i18n';
+
+const LINK = 'https://webmail.example.it/password/Zm9vYmFyLXRva2VuLXZhbHVlLTEyMzQ1Njc4OTA';
+const LINK_TEMPLATES: readonly EmailTemplate[] = ['invitation', 'owner_reset', 'self_reset'];
+const NOTICES = EMAIL_TEMPLATES.filter((template) => !LINK_TEMPLATES.includes(template));
+
+function input(template: EmailTemplate, overrides: Partial<EmailInput> = {}, payload: Partial<EmailPayload> = {}): EmailInput {
+  return {
+    template,
+    locale: 'it',
+    payload: {
+      firstName: 'Mario',
+      lastName: 'Rossi',
+      username: 'mario.rossi/studio.rossi@pec.example.it',
+      mailbox: 'studio.rossi@pec.example.it',
+      accessLevel: 'send',
+      expiresAt: '2025-03-08T13:30:00.000Z',
+      ...payload,
+    },
+    link: LINK,
+    mailServer: { imapHost: 'imap.pec.example.it', imapPort: 993, submissionHost: 'smtp.pec.example.it', submissionPort: 465 },
+    signInUrl: 'https://webmail.example.it/login',
+    ...overrides,
+  };
+}
+
+/** Every key path of a nested object, e.g. `common.greeting`. */
+function keyPaths(value: object, prefix = ''): string[] {
+  return Object.entries(value).flatMap(([key, child]) =>
+    typeof child === 'object' && child !== null ? keyPaths(child, `${prefix}${key}.`) : [`${prefix}${key}`],
+  );
+}
+
+describe('buildEmail', () => {
+  for (const template of EMAIL_TEMPLATES) {
+    for (const locale of LOCALES) {
+      it(`should build a non-empty ${template} email in ${locale}`, () => {
+        const email = buildEmail(input(template, { locale }));
+        expect(email.subject.trim()).to.not.equal('');
+        expect(email.text.trim()).to.not.equal('');
+        expect(email.html).to.contain(`<html lang="${locale}">`);
+        expect(email.html).to.match(/<title>[^<]+<\/title>/);
+        expect(email.text).to.not.match(/\{\w+\}/);
+      });
+    }
+  }
+
+  for (const template of LINK_TEMPLATES) {
+    it(`should put the link in the text and HTML bodies of ${template}, not in the subject`, () => {
+      const email = buildEmail(input(template));
+      expect(email.text).to.contain(LINK);
+      expect(email.html).to.contain(`href="${LINK}"`);
+      expect(email.html).to.contain(`>${LINK}</a>`);
+      expect(email.subject).to.not.contain(LINK);
+    });
+
+    it(`should state when the ${template} link expires, in Italian time`, () => {
+      const email = buildEmail(input(template));
+      expect(email.text).to.contain('8 marzo 2025 alle ore 14:30 (ora italiana)');
+    });
+
+    it(`should refuse to build ${template} without a link`, () => {
+      expect(() => buildEmail(input(template, { link: undefined }))).to.throw(/link/);
+    });
+  }
+
+  for (const template of NOTICES) {
+    it(`should leave the link out of ${template}`, () => {
+      const email = buildEmail(input(template));
+      expect(email.text).to.not.contain(LINK);
+      expect(email.html).to.not.contain(LINK);
+    });
+  }
+
+  it('should list the mail server settings and the username in password_set for mail_clients', () => {
+    const email = buildEmail(input('password_set', { locale: 'en' }, { accessLevel: 'mail_clients' }));
+    for (const body of [email.text, email.html]) {
+      expect(body).to.contain('Incoming mail (IMAP): server imap.pec.example.it, port 993, SSL/TLS');
+      expect(body).to.contain('Outgoing mail (SMTP): server smtp.pec.example.it, port 465, SSL/TLS');
+      expect(body).to.contain('Username: mario.rossi/studio.rossi@pec.example.it');
+    }
+  });
+
+  it('should say STARTTLS for submission on port 587', () => {
+    const mailServer = { imapHost: 'imap.pec.example.it', imapPort: 993, submissionHost: 'smtp.pec.example.it', submissionPort: 587 };
+    const email = buildEmail(input('password_changed', { locale: 'en', mailServer }, { accessLevel: 'mail_clients' }));
+    expect(email.text).to.contain('server smtp.pec.example.it, port 587, STARTTLS');
+  });
+
+  it('should leave mail server settings out of password_set without mail_clients', () => {
+    const email = buildEmail(input('password_set', { locale: 'en' }, { accessLevel: 'send' }));
+    for (const body of [email.text, email.html]) {
+      expect(body).to.not.contain('imap.pec.example.it');
+      expect(body).to.not.contain('smtp.pec.example.it');
+      expect(body).to.not.contain('IMAP');
+    }
+  });
+
+  it('should escape names in the HTML', () => {
+    const name = '<img src=x onerror=alert(1)>';
+    for (const template of EMAIL_TEMPLATES) {
+      const email = buildEmail(input(template, {}, { firstName: name, lastName: '"Rossi" & <b>', mailbox: '<i>box</i>@pec.example.it' }));
+      expect(email.html).to.not.contain('<img');
+      expect(email.html).to.not.contain('<b>');
+      expect(email.html).to.not.contain('<i>');
+      expect(email.html).to.contain('&lt;img src=x onerror=alert(1)&gt;');
+      expect(email.html).to.contain('&quot;Rossi&quot; &amp; &lt;b&gt;');
+    }
+  });
+
+  it('should keep CR/LF out of the subject and the interpolated values', () => {
+    for (const template of EMAIL_TEMPLATES) {
+      const email = buildEmail(
+        input(template, {}, { firstName: 'Mario\r\nBcc: x@example.com', lastName: 'Rossi\n', mailbox: 'studio\r\nX-Evil: 1@pec.example.it' }),
+      );
+      expect(email.subject).to.not.match(/[\r\n]/);
+      expect(email.subject).to.contain('studio X-Evil: 1@pec.example.it');
+      expect(email.text).to.contain('Gentile Mario Bcc: x@example.com Rossi,');
+    }
+  });
+
+  it('should write Italian for the it locale', () => {
+    const email = buildEmail(input('invitation', { locale: 'it' }));
+    expect(email.text).to.contain('Gentile Mario Rossi,');
+    expect(email.text).to.contain('account collaboratore');
+    expect(email.subject).to.contain('casella PEC');
+  });
+
+  it('should name the access level in the recipient language', () => {
+    expect(buildEmail(input('invitation', { locale: 'it' }, { accessLevel: 'read' })).text).to.contain('«lettura»');
+    expect(buildEmail(input('invitation', { locale: 'es' }, { accessLevel: 'mail_clients' })).text).to.contain('«programas de correo»');
+  });
+
+  it('should have exactly the same keys in every language', () => {
+    const english = keyPaths(enTexts).sort();
+    expect(english).to.include('invitation.subject');
+    expect(keyPaths(itTexts).sort()).to.deep.equal(english);
+    expect(keyPaths(esTexts).sort()).to.deep.equal(english);
+  });
+});
