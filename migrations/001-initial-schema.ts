@@ -95,7 +95,7 @@ export const up: Step = async ({ context: { queryInterface: q } }) => {
   await q.createTable('sessions', {
     sid: { type: DataTypes.STRING(64), primaryKey: true, allowNull: false },
     expires: { type: DataTypes.DATE(3), allowNull: true },
-    data: { type: DataTypes.TEXT('medium'), allowNull: true },
+    data: { type: DataTypes.TEXT, allowNull: true },
     principal: { type: DataTypes.STRING(40), allowNull: true },
     ip: { type: DataTypes.STRING(64), allowNull: true },
     user_agent: { type: DataTypes.STRING(300), allowNull: true },

@@ -14,7 +14,7 @@ import { sessionsRouter, homeOf } from './http/routes/sessions';
 import { passwordsRouter } from './http/routes/passwords';
 import { accountRouter } from './http/routes/account';
 import { collaborationsRouter } from './http/routes/collaborations';
-// TEMP import { autoconfigRouter } from './http/routes/autoconfig';
+import { autoconfigRouter } from './http/routes/autoconfig';
 import { devMailRouter, healthRouter } from './http/routes/system';
 import './http/types';
 
@@ -78,7 +78,7 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   app.use('/assets', express.static(path.join(ROOT, 'public'), { maxAge: '1h' }));
   app.get('/assets/htmx.min.js', (_req, res) => res.sendFile(require.resolve('htmx.org/dist/htmx.min.js'), { maxAge: '1d' }));
   app.use(healthRouter(db));
-  // TEMP app.use(autoconfigRouter(config.mailServer));
+  app.use(autoconfigRouter(config.mailServer));
 
   const session = sessions(config, db);
   app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }));

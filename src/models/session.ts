@@ -19,7 +19,7 @@ export function defineSession(sequelize: Sequelize) {
     {
       sid: { type: DataTypes.STRING(64), primaryKey: true },
       expires: { type: DataTypes.DATE(3) },
-      data: { type: DataTypes.TEXT('medium') },
+      data: { type: DataTypes.TEXT },
       principal: { type: DataTypes.STRING(40) },
       ip: { type: DataTypes.STRING(64) },
       userAgent: { type: DataTypes.STRING(300) },

@@ -21,6 +21,8 @@ export class SmtpSink {
   async start(port = 0): Promise<this> {
     this.server = new SMTPServer({
       authOptional: true,
+      // Pooled client connections stay open; a stopped sink must drop them like a dead server.
+      closeTimeout: 50,
       disabledCommands: ['STARTTLS'],
       logger: false,
       onData: (stream, _session, callback) => {
