@@ -220,6 +220,8 @@ export const en = {
   errorPage: {
     forbidden: 'This request was refused',
     forbiddenBody: 'The form had expired or did not come from this site. Go back, reload the page and try again.',
+    badRequest: 'This request could not be read',
+    badRequestBody: 'It was too large or not well formed. Go back and try again.',
     notFound: 'Page not found',
     notFoundBody: 'What you are looking for does not exist or is not available to you.',
     conflict: 'This action is not possible now',

@@ -224,6 +224,8 @@ export const es = {
   errorPage: {
     forbidden: 'Se ha rechazado esta solicitud',
     forbiddenBody: 'El formulario había caducado o no procedía de este sitio. Vuelve atrás, recarga la página e inténtalo de nuevo.',
+    badRequest: 'No se ha podido leer la solicitud',
+    badRequestBody: 'Era demasiado grande o no estaba bien formada. Vuelve atrás e inténtalo de nuevo.',
     notFound: 'Página no encontrada',
     notFoundBody: 'Lo que buscas no existe o no está disponible para tu cuenta.',
     conflict: 'Ahora no es posible realizar esta acción',

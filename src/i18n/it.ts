@@ -224,6 +224,8 @@ export const it = {
   errorPage: {
     forbidden: 'Richiesta rifiutata',
     forbiddenBody: 'Il modulo era scaduto o non proveniva da questo sito. Torna indietro, ricarica la pagina e riprova.',
+    badRequest: 'Impossibile leggere la richiesta',
+    badRequestBody: 'Era troppo grande o non ben formata. Torna indietro e riprova.',
     notFound: 'Pagina non trovata',
     notFoundBody: 'Quello che cerchi non esiste o non è disponibile per il tuo account.',
     conflict: 'Al momento questa operazione non è possibile',

@@ -120,15 +120,18 @@ export async function requireDovecot(): Promise<{ version: string; vmail: System
   return { version, vmail: { uid, gid }, dovecotGid };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
+/** Distinct free TCP ports on 127.0.0.1: all are held open together, then released. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
+      const server = net.createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve(server));
+    })),
+  );
+  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
 }
 
 /** The connect string of dovecot-sql-*.conf.ext for a database URL. */
@@ -226,7 +229,7 @@ export async function startDovecot(options: DovecotOptions): Promise<Dovecot> {
   await fs.mkdir(mailRoot, { mode: 0o700 });
   await fs.chown(mailRoot, vmail.uid, vmail.gid);
 
-  const [imapPort, submissionPort, doveadmPort] = await Promise.all([freePort(), freePort(), freePort()]);
+  const [imapPort, submissionPort, doveadmPort] = await freePorts(3);
   const apiKey = crypto.randomBytes(24).toString('base64url');
   const keyFile = path.join(dir, 'doveadm-api.key');
   await fs.writeFile(keyFile, apiKey, { mode: 0o600 });
@@ -271,15 +274,6 @@ export async function startDovecot(options: DovecotOptions): Promise<Dovecot> {
   if (driver === 'sqlite') await shareSqliteWithDovecot(connect, dovecotGid);
 
   const readLog = () => fs.readFile(logFile, 'utf8').catch(() => '');
-  const startupFile = path.join(dir, 'startup.log');
-  try {
-    await daemonize('dovecot', ['-c', configFile], startupFile);
-    await waitForGreeting(imapPort, Date.now() + 10_000);
-  } catch (error) {
-    const startup = await fs.readFile(startupFile, 'utf8').catch(() => '');
-    throw new Error(`Dovecot did not start (${configFile}): ${(error as Error).message}\n${startup}\n${await readLog()}`);
-  }
-
   const stop = async () => {
     const pid = Number(await fs.readFile(path.join(dir, 'run', 'master.pid'), 'utf8').catch(() => '0'));
     await run('doveadm', ['-c', configFile, 'stop']).catch(() => undefined);
@@ -287,8 +281,20 @@ export async function startDovecot(options: DovecotOptions): Promise<Dovecot> {
     const deadline = Date.now() + 10_000;
     while (pid > 0 && isRunning(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     if (pid > 0 && isRunning(pid)) process.kill(pid, 'SIGKILL');
+    // KEEP_DOVECOT_DIR=1 keeps the configuration and log for a look after the tests.
     if (!process.env.KEEP_DOVECOT_DIR) await fs.rm(dir, { recursive: true, force: true });
   };
+
+  const startupFile = path.join(dir, 'startup.log');
+  try {
+    await daemonize('dovecot', ['-c', configFile], startupFile);
+    await waitForGreeting(imapPort, Date.now() + 10_000);
+  } catch (error) {
+    const startup = await fs.readFile(startupFile, 'utf8').catch(() => '');
+    const log = await readLog();
+    await stop();
+    throw new Error(`Dovecot did not start: ${(error as Error).message}\n${startup}\n${log}`);
+  }
 
   return {
     imapPort,

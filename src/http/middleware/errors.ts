@@ -22,7 +22,7 @@ function classify(error: unknown): ErrorView {
     return { status: 503, title: 'errorPage.unavailable', body: 'errorPage.unavailableBody' };
   }
   const status = (error as { status?: number }).status;
-  if (status === 413 || status === 400) return { status, title: 'errorPage.forbidden', body: 'errorPage.forbiddenBody' };
+  if (status === 413 || status === 400) return { status, title: 'errorPage.badRequest', body: 'errorPage.badRequestBody' };
   return { status: 500, title: 'errorPage.server', body: 'errorPage.serverBody' };
 }
 

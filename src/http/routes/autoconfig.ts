@@ -42,7 +42,8 @@ export function escapeXml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-// Implicit TLS on the well-known ports; any other port upgrades with STARTTLS.
+// As the set-password email says: IMAP uses implicit TLS except on 143; submission uses STARTTLS
+// except on 465. (The mail server's TLS mode is not configuration of its own.)
 const imapSecurity = (port: number): Security => (port === 143 ? 'STARTTLS' : 'SSL');
 const submissionSecurity = (port: number): Security => (port === 465 ? 'SSL' : 'STARTTLS');
 
@@ -56,9 +57,10 @@ function sendText(res: Response, status: number, text: string): void {
 
 /** Thunderbird's clientConfig 1.1; `%EMAILADDRESS%` lets Thunderbird fill in what the user typed. */
 export function thunderbirdConfig(settings: AutoconfigSettings, address: MailAddress | null): string {
-  const domains = address ? [address.domain] : settings.domains?.length ? [...settings.domains] : [settings.imapHost];
+  const domains = address ? [address.domain] : [...(settings.domains ?? [])];
+  const id = domains[0] ?? settings.imapHost;
   const username = escapeXml(address?.username ?? '%EMAILADDRESS%');
-  const name = escapeXml(settings.providerName ?? `PEC ${domains[0]}`);
+  const name = escapeXml(settings.providerName ?? `PEC ${id}`);
   const server = (tag: string, type: string, host: string, port: number, security: Security) => `
     <${tag} type="${type}">
       <hostname>${escapeXml(host)}</hostname>
@@ -67,12 +69,14 @@ export function thunderbirdConfig(settings: AutoconfigSettings, address: MailAdd
       <authentication>password-cleartext</authentication>
       <username>${username}</username>
     </${tag}>`;
+  const incoming = server('incomingServer', 'imap', settings.imapHost, settings.imapPort, imapSecurity(settings.imapPort));
+  const outgoing = server('outgoingServer', 'smtp', settings.submissionHost, settings.submissionPort, submissionSecurity(settings.submissionPort));
   return `<?xml version="1.0" encoding="UTF-8"?>
 <clientConfig version="1.1">
-  <emailProvider id="${escapeXml(domains[0])}">
-${domains.map((d) => `    <domain>${escapeXml(d)}</domain>`).join('\n')}
+  <emailProvider id="${escapeXml(id)}">${domains.map((d) => `
+    <domain>${escapeXml(d)}</domain>`).join('')}
     <displayName>${name}</displayName>
-    <displayShortName>${name}</displayShortName>${server('incomingServer', 'imap', settings.imapHost, settings.imapPort, imapSecurity(settings.imapPort))}${server('outgoingServer', 'smtp', settings.submissionHost, settings.submissionPort, submissionSecurity(settings.submissionPort))}
+    <displayShortName>${name}</displayShortName>${incoming}${outgoing}
   </emailProvider>
 </clientConfig>
 `;
@@ -93,8 +97,12 @@ export function autodiscoverResponse(settings: AutoconfigSettings, address: Mail
         <SPA>off</SPA>
         <SSL>on</SSL>
         <Encryption>${security === 'SSL' ? 'SSL' : 'TLS'}</Encryption>
-        <AuthRequired>on</AuthRequired>${type === 'SMTP' ? '\n        <UsePOPAuth>off</UsePOPAuth>\n        <SMTPLast>off</SMTPLast>' : ''}
+        <AuthRequired>on</AuthRequired>${type === 'SMTP' ? `
+        <UsePOPAuth>off</UsePOPAuth>
+        <SMTPLast>off</SMTPLast>` : ''}
       </Protocol>`;
+  const imap = protocol('IMAP', settings.imapHost, settings.imapPort, imapSecurity(settings.imapPort));
+  const smtp = protocol('SMTP', settings.submissionHost, settings.submissionPort, submissionSecurity(settings.submissionPort));
   return `<?xml version="1.0" encoding="utf-8"?>
 <Autodiscover xmlns="${RESPONSE_NS}">
   <Response xmlns="${OUTLOOK_NS}">
@@ -103,7 +111,7 @@ export function autodiscoverResponse(settings: AutoconfigSettings, address: Mail
     </User>
     <Account>
       <AccountType>email</AccountType>
-      <Action>settings</Action>${protocol('IMAP', settings.imapHost, settings.imapPort, imapSecurity(settings.imapPort))}${protocol('SMTP', settings.submissionHost, settings.submissionPort, submissionSecurity(settings.submissionPort))}
+      <Action>settings</Action>${imap}${smtp}
     </Account>
   </Response>
 </Autodiscover>
@@ -157,7 +165,7 @@ export function emailAddressFromAutodiscover(xml: string): { address: string } |
   while (position < body.length) {
     const next = body.indexOf('<', position);
     const text = body.slice(position, next === -1 ? body.length : next);
-    if (text.includes('>') || (stack.length === 0 && text.trim())) return { error: 'malformed XML' };
+    if (stack.length === 0 && text.trim()) return { error: 'malformed XML: text outside the root element' };
     if (next === -1) break;
     TAG.lastIndex = next;
     const tag = TAG.exec(body);
