@@ -5,6 +5,8 @@
 set -euo pipefail
 
 PACKAGES=(dovecot-imapd dovecot-submissiond dovecot-mysql dovecot-sqlite)
+# The tests' mail program.
+command -v curl >/dev/null 2>&1 || PACKAGES+=(curl)
 
 SUDO=()
 if [ "$(id -u)" -ne 0 ]; then
@@ -29,8 +31,8 @@ if [ "${#missing[@]}" -gt 0 ] || ! command -v dovecot >/dev/null 2>&1; then
   "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
 fi
 
-# The packages add the `dovecot` and `dovenull` users; the static userdb needs a user of its own
-# for mail files so that no login process ever runs as root or as Dovecot's internal users.
+# The packages add the `dovecot` and `dovenull` users; mail files need a user of their own (the
+# static userdb's uid/gid) so that no mail process runs as root or as Dovecot's internal users.
 if ! getent group vmail >/dev/null; then
   "${SUDO[@]}" groupadd --system vmail
 fi
@@ -39,8 +41,8 @@ if ! getent passwd vmail >/dev/null; then
     --shell /usr/sbin/nologin vmail
 fi
 
-# Installing the packages must not leave a system-wide Dovecot holding ports 143/587:
-# tests and operators start their own instance from their own configuration.
+# On machines with systemd the packages start a system-wide Dovecot; it does not disturb the
+# tests, which start their own instance on free loopback ports.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet dovecot 2>/dev/null; then
   echo "install-dovecot: note: a system Dovecot service is running; tests use their own instance"
 fi

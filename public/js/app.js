@@ -59,11 +59,9 @@
       else if (e.key === ' ') { e.preventDefault(); document.activeElement.click(); }
     });
     items.forEach(function (a) {
-      a.addEventListener('click', function (e) {
-        if (!a.hasAttribute('data-dialog') || !window.htmx) return;
-        e.preventDefault();
+      a.addEventListener('click', function () {
+        returnFocusTo = button;
         close(false);
-        openDialog(a.getAttribute('href'), button);
       });
     });
   }
@@ -72,13 +70,9 @@
     document.querySelectorAll('.menu').forEach(function (m) { if (m.closeMenu) m.closeMenu(false); });
   }
 
-  // Confirmation dialogs: the same fragment as the no-JavaScript page, shown in a modal <dialog>.
+  // Confirmation dialogs: the menu loads the same fragment as the no-JavaScript page into
+  // #dialog-slot (hx-get); here it becomes a modal <dialog>, and focus returns to the menu button.
   var returnFocusTo = null;
-  function openDialog(url, opener) {
-    returnFocusTo = opener;
-    var slot = document.getElementById('dialog-slot');
-    htmx.ajax('GET', url, { target: slot, swap: 'innerHTML' });
-  }
 
   function closeDialog(dialog) {
     if (dialog.open) dialog.close();

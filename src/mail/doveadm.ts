@@ -54,6 +54,7 @@ export async function kickAndFlush(settings: DoveadmSettings, username: string):
     ['authCacheFlush', { user: [username] }, 'flush'],
   ]);
   let response: Response;
+  let text: string;
   try {
     response = await fetch(endpoint(settings.url), {
       method: 'POST',
@@ -66,12 +67,13 @@ export async function kickAndFlush(settings: DoveadmSettings, username: string):
       redirect: 'error',
       signal: AbortSignal.timeout(settings.timeoutMs ?? DEFAULT_TIMEOUT_MS),
     });
+    text = await response.text();
   } catch (error) {
+    // fetch hides the reason (refused, timeout, DNS) in `cause`.
     const cause = error instanceof Error ? error.cause ?? error : error;
     throw new DoveadmError(`doveadm API unreachable: ${cause instanceof Error ? cause.message : String(cause)}`);
   }
 
-  const text = await response.text();
   if (!response.ok) {
     const hint = response.status === 401 || response.status === 403 ? ' (check DOVEADM_API_KEY)' : '';
     throw new DoveadmError(`doveadm API answered HTTP ${response.status}${hint}: ${text.slice(0, 200)}`, response.status);

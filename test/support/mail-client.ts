@@ -38,7 +38,9 @@ function curl(args: string[], input?: string): Promise<Attempt> {
       ['--silent', '--show-error', '--max-time', '30', '--interface', from, ...args],
       (error, stdout, stderr) => {
         const exitCode = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        resolve({ ok: exitCode === 0, exitCode, output: `${stdout}${stderr}`, from });
+        // -1: curl did not run at all (not installed, killed); say why.
+        const output = `${stdout}${stderr}${exitCode === -1 && error ? error.message : ''}`;
+        resolve({ ok: exitCode === 0, exitCode, output, from });
       },
     );
     child.stdin?.end(input ?? '');

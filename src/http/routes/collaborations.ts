@@ -119,7 +119,9 @@ export function collaborationsRouter(host: CollaborationsHost): Router {
     const confirmation = CONFIRMATIONS[name];
     if (!confirmation) return next();
     const collaborator = req.collaborator as Collaborator;
-    render(req, res, { page: 'collaborations/confirm', fragment: 'collaborations/_confirm' }, { collaborator, name, ...confirmation });
+    // In the dialog the form updates the row in place; on its own page it posts and comes back.
+    const inDialog = wantsFragment(req);
+    render(req, res, { page: 'collaborations/confirm', fragment: 'collaborations/_confirm' }, { collaborator, name, inDialog, ...confirmation });
   });
 
   // POST /settings/collaborations/:id/password-reset
