@@ -5,17 +5,24 @@ import type { Logger } from 'pino';
 import { ROOT } from './config';
 import type { Domain } from './domain';
 import { createLogger } from './logger';
-import { sessions } from './http/middleware/session';
+import { saveBeforeRedirect, sessions } from './http/middleware/session';
 import { identify, requireSignIn } from './http/middleware/auth';
 import { locale } from './http/middleware/locale';
 import { csrfProtection, csrfToken } from './http/middleware/csrf';
+import { refuseCrossSite } from './http/middleware/fetch-site';
 import { errorHandler, notFound } from './http/middleware/errors';
 import { sessionsRouter, homeOf } from './http/routes/sessions';
+import { languageRouter } from './http/routes/language';
 import { passwordsRouter } from './http/routes/passwords';
 import { accountRouter } from './http/routes/account';
+import { ownPasswordRouter } from './http/routes/own-password';
+import { afterResponse } from './http/after-response';
+import { mailProfileRouter } from './http/routes/mail-profile';
 import { collaborationsRouter } from './http/routes/collaborations';
 import { autoconfigRouter } from './http/routes/autoconfig';
 import { devMailRouter, healthRouter } from './http/routes/system';
+import { activityRouter } from './http/routes/activity';
+import { accessHistoryRouter } from './http/routes/access-history';
 import './http/types';
 
 export interface AppOptions {
@@ -52,7 +59,7 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   const secure = config.baseUrl.startsWith('https://');
   app.set('views', path.join(ROOT, 'views'));
   app.set('view engine', 'ejs');
-  app.set('trust proxy', process.env.TRUST_PROXY ?? false);
+  app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
 
   app.use(
@@ -84,21 +91,36 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }));
   app.use(deleteOverride);
   app.use(session.handler);
+  app.use(saveBeforeRedirect);
   app.use(identify(accounts));
   app.use(locale);
   app.use(csrfToken);
   app.use(pageLocals);
+  app.use(refuseCrossSite);
   app.use(csrfProtection);
 
   app.get('/', requireSignIn, (req, res) => res.redirect(303, homeOf(req)));
-  app.use(sessionsRouter(accounts));
-  app.use(passwordsRouter(links, collaborations, { minLength: config.passwordMinLength, mailServer: config.mailServer }));
-  app.use(accountRouter(config.mailServer));
+  app.use(sessionsRouter(accounts, domain.rateLimits, domain.accessHistory));
+  app.use(languageRouter(accounts));
+  app.use(
+    passwordsRouter(links, collaborations, {
+      minLength: config.passwordMinLength,
+      mailServer: config.mailServer,
+      selfResetMinutes: Math.round(config.linkTtl.self_reset / 60),
+      rateLimits: domain.rateLimits,
+      afterResponse: afterResponse(domain.background, logger),
+    }),
+  );
+  app.use(ownPasswordRouter({ accounts, collaborations, rateLimits: domain.rateLimits, minLength: config.passwordMinLength }));
+  app.use(mailProfileRouter(config.mailServer, config.baseUrl));
+  app.use(accountRouter(accounts, config.mailServer));
   app.use(
     '/settings/collaborations',
     requireSignIn,
     collaborationsRouter({ collaborations, resolveOwner: (req) => (req.signedIn?.type === 'owner' ? req.signedIn.mailbox : null) }),
   );
+  app.use(activityRouter(domain.audit));
+  app.use(accessHistoryRouter(domain.accessHistory));
   if (devMailFolder) app.use(devMailRouter(devMailFolder));
 
   app.use(notFound);

@@ -44,9 +44,13 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'worker': {
       const logger = createLogger(config.logLevel);
-      const worker = startWorker(domain.outbox, outboxDeliverer(config, transportFor(config)), logger);
+      const worker = startWorker(domain.outbox, outboxDeliverer(config, transportFor(config)), logger, undefined, domain.maintenance);
       logger.info('outbox worker running');
+      // The worker's own timer does not hold a process open (it also runs inside the web server):
+      // without this, an idle worker on its own would exit as soon as its database sockets go idle.
+      const alive = setInterval(() => undefined, 3_600_000);
       await new Promise<void>((resolve) => process.once('SIGTERM', resolve).once('SIGINT', resolve));
+      clearInterval(alive);
       await worker.stop();
       return 0;
     }

@@ -16,6 +16,16 @@ export interface MailServerConfig {
   doveadmApiKey?: string;
 }
 
+/** Attempts allowed per key within one window; the counters live in the database. */
+export interface RateLimitConfig {
+  windowSeconds: number;
+  signInPerAccount: number;
+  signInPerIp: number;
+  forgotPerUsername: number;
+  forgotPerIp: number;
+  passwordChangePerAccount: number;
+}
+
 export interface Config {
   env: 'development' | 'production' | 'test';
   port: number;
@@ -23,19 +33,34 @@ export interface Config {
   databaseUrl: string;
   dataDir: string;
   smtpUrl?: string;
+  /** How long an SMTP server may stay silent (greeting, any reply) before the attempt fails. */
+  smtpTimeoutMs: number;
   mailFrom: string;
   sessionSecret: string;
   /** Link lifetimes, in seconds, per purpose. */
   linkTtl: { invitation: number; owner_reset: number; self_reset: number };
   bcryptCost: number;
   passwordMinLength: number;
+  rateLimits: RateLimitConfig;
   /** Run the outbox worker inside the web process. */
   inProcessWorker: boolean;
+  /** How long a worker's claim on an outbox message holds before another worker may take it over. */
+  outboxLeaseSeconds: number;
   mailServer: MailServerConfig;
   logLevel: string;
+  /** Express `trust proxy`: which proxies' X-Forwarded-For/-Proto to believe (client IP, https). */
+  trustProxy: boolean | number | string;
 }
 
 type Env = Record<string, string | undefined>;
+
+/** `true`/`false`, a hop count, or addresses and names (`loopback`, `10.0.0.1, 10.0.0.2`) as Express takes them. */
+function trustProxy(raw: string | undefined): boolean | number | string {
+  const value = (raw ?? '').trim();
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
 
 function int(env: Env, name: string, fallback: number): number {
   const raw = env[name];
@@ -70,6 +95,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: env.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'app.sqlite')}`,
     dataDir,
     smtpUrl: env.SMTP_URL || undefined,
+    smtpTimeoutMs: int(env, 'SMTP_TIMEOUT_MS', 30_000),
     mailFrom: env.MAIL_FROM ?? `PEC Webmail <no-reply@${host}>`,
     sessionSecret: env.SESSION_SECRET ?? developmentSecret(dataDir),
     linkTtl: {
@@ -79,7 +105,16 @@ export function loadConfig(env: Env = process.env): Config {
     },
     bcryptCost: int(env, 'BCRYPT_COST', 12),
     passwordMinLength: int(env, 'PASSWORD_MIN_LENGTH', 15),
+    rateLimits: {
+      windowSeconds: int(env, 'RATE_LIMIT_WINDOW_MINUTES', 15) * 60,
+      signInPerAccount: int(env, 'SIGN_IN_LIMIT_PER_ACCOUNT', 10),
+      signInPerIp: int(env, 'SIGN_IN_LIMIT_PER_IP', 100),
+      forgotPerUsername: int(env, 'FORGOT_LIMIT_PER_USERNAME', 3),
+      forgotPerIp: int(env, 'FORGOT_LIMIT_PER_IP', 20),
+      passwordChangePerAccount: int(env, 'PASSWORD_CHANGE_LIMIT', 5),
+    },
     inProcessWorker: env.WORKER !== 'off',
+    outboxLeaseSeconds: int(env, 'OUTBOX_LEASE_SECONDS', 60),
     mailServer: {
       imapHost: env.IMAP_HOST ?? `imap.${host}`,
       imapPort: int(env, 'IMAP_PORT', 993),
@@ -89,5 +124,6 @@ export function loadConfig(env: Env = process.env): Config {
       doveadmApiKey: env.DOVEADM_API_KEY || undefined,
     },
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+    trustProxy: trustProxy(env.TRUST_PROXY),
   };
 }

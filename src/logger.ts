@@ -1,9 +1,25 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
+
+/**
+ * An error as logged: what and where, never its data. Database errors carry the SQL and its
+ * parameters (password hashes, sealed links), mail errors the conversation: those stay out.
+ */
+function errorSummary(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const { code, status } = error as { code?: unknown; status?: unknown };
+  return { type: error.constructor.name, message: error.message, code, status, stack: error.stack };
+}
+
+/** A request path fit for a log line: link tokens (long base64url runs) are cut out. */
+export function loggablePath(path: string): string {
+  return path.replace(/[A-Za-z0-9_-]{32,}/g, ':redacted');
+}
 
 /** JSON logs; anything that could be a secret is removed before a line is written. */
-export function createLogger(level: string): Logger {
+export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino({
     level,
+    serializers: { err: errorSummary, error: errorSummary },
     redact: {
       paths: [
         'password',
@@ -22,5 +38,5 @@ export function createLogger(level: string): Logger {
       ],
       remove: true,
     },
-  });
+  }, destination);
 }

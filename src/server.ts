@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadConfig } from './config';
 import { openDatabase } from './db';
 import { createDomain } from './domain';
@@ -17,7 +18,7 @@ async function main(): Promise<void> {
   const seeded = config.env !== 'production' && db.dialect === 'sqlite' && (await seedDemo(domain));
 
   const transport = transportFor(config);
-  const worker = config.inProcessWorker ? startWorker(domain.outbox, outboxDeliverer(config, transport), logger) : null;
+  const worker = config.inProcessWorker ? startWorker(domain.outbox, outboxDeliverer(config, transport), logger, undefined, domain.maintenance) : null;
   const devMailFolder = !config.smtpUrl && config.env !== 'production' ? devOutboxFolder(config) : undefined;
   const { app, close } = createApp({ domain, logger, devMailFolder });
   const server = app.listen(config.port, () => {
@@ -35,12 +36,31 @@ async function main(): Promise<void> {
     await worker?.stop();
     close();
     transport.close();
+    await domain.background.settled();
+    await domain.rateLimits.close();
     await db.close();
     process.exit(0);
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
 }
+
+/**
+ * Opt-in for the benchmark (BENCH_EVENT_LOOP=1): on SIGUSR2, prints the event loop's delay since the
+ * previous signal as one JSON line, in ms (1 ms resolution, so an idle loop reads about 1).
+ */
+function reportEventLoopDelay(): void {
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  histogram.enable();
+  const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+  process.on('SIGUSR2', () => {
+    const { count } = histogram;
+    console.log(JSON.stringify({ eventLoopDelay: { p50: ms(histogram.percentile(50)), p99: ms(histogram.percentile(99)), max: ms(histogram.max), count } }));
+    histogram.reset();
+  });
+}
+
+if (process.env.BENCH_EVENT_LOOP === '1') reportEventLoopDelay();
 
 main().catch((error: unknown) => {
   console.error(error);

@@ -74,40 +74,35 @@
   // #dialog-slot (hx-get); here it becomes a modal <dialog>, and focus returns to the menu button.
   var returnFocusTo = null;
 
-  function closeDialog(dialog) {
-    if (dialog.open) dialog.close();
-    dialog.remove();
+  function openDialog(dialog) {
+    dialog.addEventListener('close', function () {
+      dialog.remove();
+      var opener = returnFocusTo && document.contains(returnFocusTo) ? returnFocusTo : null;
+      returnFocusTo = null;
+      (opener || document.getElementById('main')).focus();
+    });
+    dialog.querySelectorAll('[data-close]').forEach(function (a) {
+      a.addEventListener('click', function (ev) { ev.preventDefault(); dialog.close(); });
+    });
+    dialog.showModal();
   }
 
-  document.addEventListener('htmx:after:swap', function (e) {
+  document.addEventListener('htmx:after:swap', function () {
+    init(document);
     var slot = document.getElementById('dialog-slot');
     var dialog = slot && slot.querySelector('dialog');
-    if (dialog && !dialog.open) {
-      dialog.addEventListener('close', function () {
-        dialog.remove();
-        var opener = returnFocusTo && document.contains(returnFocusTo) ? returnFocusTo : null;
-        if (opener) opener.focus();
-      });
-      dialog.querySelectorAll('[data-close]').forEach(function (a) {
-        a.addEventListener('click', function (ev) { ev.preventDefault(); dialog.close(); });
-      });
-      dialog.showModal();
-    }
-    init(document);
+    if (dialog && !dialog.open) openDialog(dialog);
   });
 
-  // After a dialog's form was answered, close it; focus goes back to the row's menu button.
-  document.addEventListener('htmx:after:request', function (e) {
+  // Once a dialog's form was answered and the row swapped, the dialog closes and focus goes to
+  // the row's (new) menu button; a removed row leaves focus on the page.
+  document.addEventListener('htmx:finally:request', function (e) {
     var form = e.target && e.target.closest ? e.target.closest('dialog form') : null;
     if (!form) return;
     var dialog = form.closest('dialog');
-    var target = form.getAttribute('hx-target');
-    setTimeout(function () {
-      closeDialog(dialog);
-      var row = target && document.querySelector(target);
-      var button = row && row.querySelector('.menu-button');
-      (button || document.getElementById('main')).focus();
-    }, 0);
+    var row = document.querySelector(form.getAttribute('hx-target'));
+    returnFocusTo = row && row.querySelector('.menu-button');
+    if (dialog.open) dialog.close();
   });
 
   document.addEventListener('click', function (e) {

@@ -1,11 +1,15 @@
+import { Op } from 'sequelize';
 import { z } from 'zod';
 import type { Database } from '../db';
 import type { Config } from '../config';
-import type { Collaborator, Mailbox } from '../models';
-import { ValidationFailed } from './errors';
+import type { Collaborator, Mailbox, Session } from '../models';
+import { NotFound, ValidationFailed, WrongPassword } from './errors';
 import { checkPassword, hashPassword, verifyPassword } from './passwords';
-import { PasswordRefused } from './collaborators';
-import type { Principal } from './sessions';
+import { PasswordRefused, type PasswordChange, type RequestContext } from './collaborators';
+import type { Actor } from './actor';
+import type { Audit } from './audit';
+import { principalKey, revokeSessions, type Principal } from './sessions';
+import type { Locale } from '../i18n';
 
 /** Who a signed-in session belongs to, with the credential version it signed in under. */
 export type SignedIn =
@@ -22,6 +26,7 @@ export class Accounts {
   constructor(
     private readonly db: Database,
     private readonly config: Config,
+    private readonly audit: Audit,
   ) {}
 
   /** The identity to keep in the session, or null; the same time is spent either way. */
@@ -48,6 +53,54 @@ export class Accounts {
     if (!collaborator || collaborator.status !== 'active' || collaborator.credentialVersion !== credentialVersion) return null;
     const mailbox = await this.db.models.Mailbox.findByPk(collaborator.mailboxId);
     return mailbox ? { type: 'collaborator', collaborator, mailbox } : null;
+  }
+
+  /** Keeps the language the person chose; pages and their emails follow it. */
+  async setLocale(signedIn: SignedIn, locale: Locale): Promise<void> {
+    if (signedIn.type === 'owner') await signedIn.mailbox.update({ locale });
+    else await signedIn.collaborator.update({ locale });
+  }
+
+  /** The person's open web sessions, the most recently used first. */
+  async sessionsOf(principal: Principal): Promise<Session[]> {
+    return this.db.models.Session.findAll({
+      attributes: ['sid', 'ip', 'userAgent', 'createdAt', 'updatedAt'],
+      // Session expiry is written by the session store in real time, not by the domain clock.
+      where: { principal: principalKey(principal), expires: { [Op.gt]: new Date() } },
+      order: [['updatedAt', 'DESC'], ['sid', 'ASC']],
+    });
+  }
+
+  /** "Sign out everywhere else": every session of the person but the one asking. */
+  async endOtherSessions(principal: Principal, keepSid: string): Promise<void> {
+    await this.db.transaction((t) => revokeSessions(this.db, principal, t, keepSid));
+  }
+
+  /**
+   * The owner's own password, under the same policy and rules as a collaborator's: the current one
+   * required, other sessions ended, the session that made the change (`sid`) kept.
+   */
+  async changeOwnerPassword(mailbox: Mailbox, input: PasswordChange, { sid, ip }: RequestContext = {}): Promise<Mailbox> {
+    const actor: Actor = { type: 'owner', id: mailbox.id, name: mailbox.address, ip };
+    const stored = await this.db.models.Mailbox.findByPk(mailbox.id);
+    if (!stored) throw new NotFound('mailbox');
+    if (!(await verifyPassword(input.currentPassword, stored.passwordHash))) {
+      await this.db.transaction((t) => this.audit.recordOwner(actor, 'password.change_failed', stored, t));
+      throw new WrongPassword();
+    }
+    const problem = checkPassword(input.password, input.passwordConfirmation, { mailbox: stored.address }, this.config.passwordMinLength);
+    if (problem) throw new PasswordRefused(problem);
+    const passwordHash = await hashPassword(input.password, this.config.bcryptCost);
+    return this.db.transaction(async (t) => {
+      const current = await this.db.models.Mailbox.findByPk(mailbox.id, { transaction: t, lock: t.LOCK.UPDATE });
+      if (!current) throw new NotFound('mailbox');
+      // Changed from another tab since it was verified: the typed current password is stale.
+      if (current.passwordHash !== stored.passwordHash) throw new WrongPassword();
+      await current.update({ passwordHash, credentialVersion: current.credentialVersion + 1 }, { transaction: t });
+      await revokeSessions(this.db, { type: 'owner', id: current.id }, t, sid);
+      await this.audit.recordOwner(actor, 'password.changed', current, t);
+      return current;
+    });
   }
 
   async createMailbox(address: string, password: string, { displayName }: { displayName?: string } = {}): Promise<Mailbox> {

@@ -2,16 +2,16 @@ import { Op, UniqueConstraintError, type Transaction, type WhereOptions } from '
 import { z } from 'zod';
 import type { Database } from '../db';
 import type { Config } from '../config';
-import { ACCESS_LEVELS, type Collaborator, type Link, type LinkPurpose, type Mailbox, type OutboxMessage, type AuditEvent } from '../models';
+import { ACCESS_LEVELS, type AccessLevel, type Collaborator, type Link, type LinkPurpose, type Mailbox, type OutboxMessage, type AuditEvent } from '../models';
 import type { EmailTemplate } from '../mail/message-types';
 import type { Outbox } from '../mail/outbox';
 import type { Clock } from './clock';
 import type { Actor } from './actor';
 import type { Audit, AuditAction } from './audit';
 import type { Links } from './links';
-import { InvalidLink, NotFound, ValidationFailed, type FieldErrors } from './errors';
-import { transition, type AccountEvent } from './state-machine';
-import { checkPassword, hashPassword, type PasswordProblem } from './passwords';
+import { InvalidLink, NotFound, TransitionRefused, ValidationFailed, WrongPassword, type FieldErrors } from './errors';
+import { allows, transition, type AccountEvent } from './state-machine';
+import { checkPassword, hashPassword, verifyPassword, type PasswordProblem } from './passwords';
 import { revokeSessions } from './sessions';
 
 export const PAGE_SIZE = 50;
@@ -36,6 +36,9 @@ const newCollaborator = z.object({
 
 export type NewCollaborator = z.input<typeof newCollaborator>;
 
+const accessChange = newCollaborator.pick({ accessLevel: true, manageSettings: true });
+export type AccessInput = z.input<typeof accessChange>;
+
 export interface CollaboratorPage {
   rows: Collaborator[];
   lastEmails: Map<number, OutboxMessage>;
@@ -56,6 +59,19 @@ export class PasswordRefused extends ValidationFailed {
   constructor(readonly problem: PasswordProblem) {
     super({ [problem.reason === 'mismatch' ? 'passwordConfirmation' : 'password']: `password.${problem.reason}` });
   }
+}
+
+/** The fields of a password change form. */
+export interface PasswordChange {
+  currentPassword: string;
+  password: string;
+  passwordConfirmation: string;
+}
+
+/** The web session making a request: it stays signed in after its own password change. */
+export interface RequestContext {
+  sid?: string;
+  ip?: string | null;
 }
 
 const LINK_EMAIL: Record<LinkPurpose, EmailTemplate> = {
@@ -204,6 +220,18 @@ export class Collaborations {
     });
   }
 
+  // active / pending / suspended → same, with other permissions; mail programs lose access at once when lowered
+  async changeAccess(collaborator: Collaborator, input: AccessInput, { actor }: { actor: Actor }): Promise<Collaborator> {
+    const parsed = accessChange.safeParse(input);
+    if (!parsed.success) throw new ValidationFailed({ accessLevel: 'required' });
+    const { accessLevel, manageSettings } = parsed.data;
+    return this.change(collaborator, 'change_access', async (c, _mailbox, t) => {
+      if (accessLevel !== 'mail_clients') await this.kickMailPrograms(c, c.accessLevel, t);
+      await this.audit.record(actor, 'access.changed', c, t, { from: c.accessLevel, to: accessLevel, manageSettings });
+      return { accessLevel, manageSettings };
+    });
+  }
+
   // deactivated → gone; the username is free again, the activity stays
   async remove(collaborator: Collaborator, { actor }: { actor: Actor }): Promise<void> {
     transition(collaborator.status, 'remove');
@@ -228,8 +256,10 @@ export class Collaborations {
     const event: AccountEvent = link.purpose === 'self_reset' ? 'redeem_self_reset' : 'redeem';
     const actor: Actor = { type: 'collaborator', id: collaborator.id, name: collaborator.username, ip };
     return this.db.transaction(async (t) => {
-      if (!(await this.links.consume(link, t))) throw new InvalidLink();
+      // The account row first, then its links: the order every owner transition locks them in, so a
+      // redemption racing a resend or a deactivation waits for it instead of deadlocking with it.
       const current = await this.reload(collaborator, t);
+      if (!(await this.links.consume(link, t))) throw new InvalidLink();
       const status = transition(current.status, event);
       await current.update({ status: status as Collaborator['status'], passwordHash, credentialVersion: current.credentialVersion + 1 }, { transaction: t });
       await this.links.revokeAll(current, t);
@@ -238,6 +268,55 @@ export class Collaborations {
       await this.email(current, mailbox, 'password_set', t);
       return current;
     });
+  }
+
+  /**
+   * active → active with a new password, the current one required. Every other web session ends and
+   * mail programs must sign in again; the session that made the change (`sid`) stays signed in under
+   * the returned credential version. A wrong current password is recorded and changes nothing.
+   */
+  async changeOwnPassword(collaborator: Collaborator, input: PasswordChange, { sid, ip }: RequestContext = {}): Promise<Collaborator> {
+    transition(collaborator.status, 'change_password');
+    const actor: Actor = { type: 'collaborator', id: collaborator.id, name: collaborator.username, ip };
+    const stored = await this.db.models.Collaborator.findByPk(collaborator.id);
+    if (!stored) throw new NotFound('collaborator');
+    if (!(await verifyPassword(input.currentPassword, stored.passwordHash))) {
+      await this.db.transaction((t) => this.audit.record(actor, 'password.change_failed', stored, t));
+      throw new WrongPassword();
+    }
+    const mailbox = await this.mailboxOf(stored);
+    this.assertPassword(input.password, input.passwordConfirmation, stored, mailbox);
+    const passwordHash = await hashPassword(input.password, this.config.bcryptCost);
+    return this.change(stored, 'change_password', async (c, m, t) => {
+      // Changed from another tab since it was verified: the typed current password is stale.
+      if (c.passwordHash !== stored.passwordHash) throw new WrongPassword();
+      await this.revokeAccess(c, t, sid);
+      await this.audit.record(actor, 'password.changed', c, t);
+      await this.email(c, m, 'password_changed', t);
+      return { passwordHash, credentialVersion: c.credentialVersion + 1 };
+    });
+  }
+
+  /**
+   * "Forgot password" for a username: an active account gets a short-lived link by email and
+   * nothing else changes on it (a stranger can neither suspend nor lock anyone out). Any other
+   * username is ignored without a trace: the caller answers the same either way.
+   */
+  async requestSelfReset(username: string, { ip }: RequestContext = {}): Promise<void> {
+    const login = String(username ?? '').trim().toLowerCase().slice(0, 300);
+    if (!login.includes('/')) return;
+    const found = await this.db.models.Collaborator.findOne({ where: { username: login }, attributes: { exclude: ['passwordHash'] } });
+    if (!found || !allows(found.status, 'request_self_reset')) return;
+    const actor: Actor = { type: 'anonymous', id: null, name: found.username, ip };
+    try {
+      await this.change(found, 'request_self_reset', async (c, mailbox, t) => {
+        await this.sendLink(c, mailbox, 'self_reset', actor, 'link.sent', t);
+        return {};
+      });
+    } catch (error) {
+      // Suspended or deactivated by the owner meanwhile: such accounts get nothing.
+      if (!(error instanceof TransitionRefused)) throw error;
+    }
   }
 
   async findForLink(link: Link): Promise<Collaborator> {
@@ -288,9 +367,17 @@ export class Collaborations {
   }
 
   /** Ends web sessions now and asks the mail server to drop mail-program connections. */
-  private async revokeAccess(c: Collaborator, t: Transaction): Promise<void> {
-    await revokeSessions(this.db, { type: 'collaborator', id: c.id }, t);
-    if (this.config.mailServer.doveadmUrl && c.accessLevel === 'mail_clients') {
+  private async revokeAccess(c: Collaborator, t: Transaction, keepSid?: string): Promise<void> {
+    await revokeSessions(this.db, { type: 'collaborator', id: c.id }, t, keepSid);
+    await this.kickMailPrograms(c, c.accessLevel, t);
+  }
+
+  /**
+   * Open IMAP/SMTP connections outlive a password change: the mail server is asked to drop them,
+   * through the outbox (retried, never lost). `level` is the access the account had until now.
+   */
+  private async kickMailPrograms(c: Collaborator, level: AccessLevel, t: Transaction): Promise<void> {
+    if (this.config.mailServer.doveadmUrl && level === 'mail_clients') {
       await this.outbox.enqueueMailServerKick(c.username, { mailboxId: c.mailboxId, collaboratorId: c.id }, t);
     }
   }

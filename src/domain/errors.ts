@@ -28,3 +28,17 @@ export class InvalidLink extends Error {
     super('the link is not valid');
   }
 }
+
+/** The current password typed to confirm a change is wrong: nothing was changed (422). */
+export class WrongPassword extends ValidationFailed {
+  constructor() {
+    super({ currentPassword: 'password.wrong_current' });
+  }
+}
+
+/** Too many attempts for this account, username or client IP: try again later (429). */
+export class TooManyAttempts extends Error {
+  constructor(readonly retryAfterSeconds: number) {
+    super('too many attempts');
+  }
+}

@@ -7,6 +7,10 @@ import { Audit } from './audit';
 import { Collaborations } from './collaborators';
 import { Links } from './links';
 import { Sealer } from './secrets';
+import { createRateLimits, type RateLimits } from './rate-limits';
+import { BackgroundTasks } from './background';
+import { AccessHistory } from './access-history';
+import { Maintenance } from './maintenance';
 
 export interface Domain {
   db: Database;
@@ -17,14 +21,26 @@ export interface Domain {
   audit: Audit;
   accounts: Accounts;
   collaborations: Collaborations;
+  rateLimits: RateLimits;
+  background: BackgroundTasks;
+  accessHistory: AccessHistory;
+  maintenance: Maintenance;
 }
 
 /** Wires the domain services to one database and one clock. */
-export function createDomain(db: Database, config: Config, clock: Clock, workerOptions: WorkerOptions = DEFAULT_WORKER_OPTIONS): Domain {
+export function createDomain(
+  db: Database,
+  config: Config,
+  clock: Clock,
+  workerOptions: WorkerOptions = { ...DEFAULT_WORKER_OPTIONS, leaseMs: config.outboxLeaseSeconds * 1000 },
+): Domain {
   const links = new Links(db, clock, config.linkTtl);
   const outbox = new Outbox(db, clock, new Sealer(config.sessionSecret), workerOptions);
   const audit = new Audit(db, clock);
-  const accounts = new Accounts(db, config);
+  const accounts = new Accounts(db, config, audit);
   const collaborations = new Collaborations(db, clock, config, links, outbox, audit);
-  return { db, clock, config, links, outbox, audit, accounts, collaborations };
+  const rateLimits = createRateLimits(db, config);
+  const accessHistory = new AccessHistory(db, clock);
+  const maintenance = new Maintenance(clock, audit, accessHistory);
+  return { db, clock, config, links, outbox, audit, accounts, collaborations, rateLimits, background: new BackgroundTasks(), accessHistory, maintenance };
 }

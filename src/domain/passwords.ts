@@ -1,3 +1,4 @@
+import os from 'node:os';
 import bcrypt from 'bcrypt';
 import { dictionary } from '@zxcvbn-ts/language-common';
 
@@ -73,8 +74,30 @@ export function checkPassword(
   return null;
 }
 
+/**
+ * bcrypt runs on libuv's thread pool, which SQLite and file reads share. Unbounded, a burst of hashes
+ * fills the pool's queue and every page waits behind it for seconds; so at most one hash per core runs
+ * at once, always leaving a thread free (measured in bench/: page p99 during set-password load).
+ */
+const POOL_SIZE = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+const MAX_HASHING = Math.max(1, Math.min(os.availableParallelism(), POOL_SIZE - 1));
+let hashing = 0;
+const waiting: Array<() => void> = [];
+
+async function gated<T>(work: () => Promise<T>): Promise<T> {
+  if (hashing >= MAX_HASHING) await new Promise<void>((resolve) => waiting.push(resolve));
+  else hashing += 1;
+  try {
+    return await work();
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else hashing -= 1;
+  }
+}
+
 export function hashPassword(password: string, cost: number): Promise<string> {
-  return bcrypt.hash(normalize(password), cost);
+  return gated(() => bcrypt.hash(normalize(password), cost));
 }
 
 /** A hash of nothing in particular: comparing against it keeps sign-in timing flat for unknown users. */
@@ -83,8 +106,8 @@ const DECOY_HASH = '$2b$12$1THFBunlcun/peusM8eqDuCARVvf1ikggjWsDCJOdLJj/289MtOBq
 export async function verifyPassword(password: string, hash: string | null): Promise<boolean> {
   const normalized = normalize(password ?? '');
   if (!hash || Buffer.byteLength(normalized, 'utf8') > MAX_PASSWORD_BYTES) {
-    await bcrypt.compare('decoy', DECOY_HASH);
+    await gated(() => bcrypt.compare('decoy', DECOY_HASH));
     return false;
   }
-  return bcrypt.compare(normalized, hash);
+  return gated(() => bcrypt.compare(normalized, hash));
 }

@@ -6,6 +6,7 @@ export type AccountEvent =
   | 'reset'
   | 'resend'
   | 'redeem'
+  | 'request_self_reset'
   | 'redeem_self_reset'
   | 'deactivate'
   | 'remove'
@@ -20,6 +21,7 @@ const TRANSITIONS: Record<AccountEvent, Partial<Record<Status, Status | 'removed
   reset: { active: 'suspended' },
   resend: { pending: 'pending', suspended: 'suspended' },
   redeem: { pending: 'active', suspended: 'active' },
+  request_self_reset: { active: 'active' },
   redeem_self_reset: { active: 'active' },
   deactivate: { active: 'deactivated', pending: 'deactivated', suspended: 'deactivated' },
   remove: { deactivated: 'removed' },

@@ -6,6 +6,8 @@ declare module 'express-session' {
     identity?: SessionIdentity;
     /** The raw token of a password link, moved out of the URL by GET /password/:token. */
     linkToken?: string;
+    /** The language an anonymous visitor chose. */
+    locale?: string;
     /** Shown once on the next page. */
     notice?: string;
     ip?: string;

@@ -25,12 +25,38 @@ void i18n.init({
 
 export type Translate = TFunction;
 
+/**
+ * One translator per language, remembering the texts asked for without options: a list page asks
+ * for the same few keys hundreds of times, and i18next resolves each call from scratch.
+ */
+const translators = new Map<Locale, Translate>();
+
 export function translator(locale: Locale): Translate {
-  return i18n.getFixedT(locale);
+  let cached = translators.get(locale);
+  if (!cached) {
+    const fixed = i18n.getFixedT(locale) as unknown as (...args: unknown[]) => unknown;
+    const plain = new Map<string, unknown>();
+    cached = ((...args: unknown[]) => {
+      const [key] = args;
+      if (args.length > 1 || typeof key !== 'string') return fixed(...args);
+      if (!plain.has(key)) plain.set(key, fixed(key));
+      return plain.get(key);
+    }) as unknown as Translate;
+    translators.set(locale, cached);
+  }
+  return cached;
 }
+
+/** Building an Intl formatter costs far more than using one: one per language. */
+const dateFormats = new Map<Locale, Intl.DateTimeFormat>();
 
 /** Dates as people here read them: the user's language, Italian time. */
 export function formatDate(locale: Locale, date: Date | string | null | undefined): string {
   if (!date) return '';
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Europe/Rome' }).format(new Date(date));
+  let format = dateFormats.get(locale);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Europe/Rome' });
+    dateFormats.set(locale, format);
+  }
+  return format.format(new Date(date));
 }

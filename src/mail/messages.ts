@@ -110,7 +110,8 @@ function mailClientBlocks(input: EmailInput, t: MailTexts, vars: Vars): Block[] 
       items: [
         fill(m.username, vars),
         m.password,
-        fill(m.imap, { host: clean(server.imapHost), port: String(server.imapPort), security: 'SSL/TLS' }),
+        // 143 upgrades with STARTTLS; any other IMAP port (993) is implicit TLS, as autoconfig says.
+        fill(m.imap, { host: clean(server.imapHost), port: String(server.imapPort), security: server.imapPort === 143 ? 'STARTTLS' : 'SSL/TLS' }),
         fill(m.smtp, {
           host: clean(server.submissionHost),
           port: String(server.submissionPort),
@@ -135,10 +136,18 @@ function clean(value: string): string {
   return collapseControls(value).replace(/ {2,}/g, ' ').trim();
 }
 
+/** Building an Intl formatter costs far more than using one: one per language. */
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
 function formatDate(iso: string | undefined, locale: string): string {
   const date = new Date(iso ?? NaN);
   if (Number.isNaN(date.getTime())) throw new Error('A link email needs a valid expiresAt');
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short', timeZone: 'Europe/Rome' }).format(date);
+  let format = dateFormats.get(locale);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short', timeZone: 'Europe/Rome' });
+    dateFormats.set(locale, format);
+  }
+  return format.format(date);
 }
 
 /** Links come from configuration, but a non-http(s) URL in an href would still be a hole. */

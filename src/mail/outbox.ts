@@ -29,6 +29,8 @@ export interface WorkerOptions {
   backoffMs: number;
   maxBackoffMs: number;
   batchSize: number;
+  /** Messages sent at the same time (match the SMTP pool's connections). */
+  concurrency: number;
 }
 
 export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
@@ -37,6 +39,7 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
   backoffMs: 30_000,
   maxBackoffMs: 3_600_000,
   batchSize: 20,
+  concurrency: 5,
 };
 
 /**
@@ -101,27 +104,32 @@ export class Outbox {
       [Op.or]: [{ leaseUntil: null }, { leaseUntil: { [Op.lt]: now } }],
     };
     const candidates = await OutboxMessage.findAll({ attributes: ['id'], where: due, order: [['id', 'ASC']], limit: this.options.batchSize });
-    const claimed: OutboxMessage[] = [];
-    for (const { id } of candidates) {
-      const leaseUntil = new Date(now.getTime() + this.options.leaseMs);
-      const [count] = await OutboxMessage.update(
-        { leaseOwner: this.workerId, leaseUntil, attempts: this.db.sequelize.literal('attempts + 1') as unknown as number },
-        { where: { id, ...due } },
-      );
-      if (count === 1) {
-        const message = await OutboxMessage.findByPk(id);
-        if (message) claimed.push(message);
-      }
-    }
-    return claimed;
+    if (candidates.length === 0) return [];
+    const ids = candidates.map((c) => c.id);
+    const leaseUntil = new Date(now.getTime() + this.options.leaseMs);
+    // One conditional update for the batch: rows another worker claimed meanwhile no longer match `due`.
+    await OutboxMessage.update(
+      { leaseOwner: this.workerId, leaseUntil, attempts: this.db.sequelize.literal('attempts + 1') as unknown as number },
+      { where: { id: ids, ...due } },
+    );
+    return OutboxMessage.findAll({ where: { id: ids, leaseOwner: this.workerId, leaseUntil }, order: [['id', 'ASC']] });
   }
 
   /** Delivers what is due; returns how many were sent. */
   async runOnce(deliver: Deliver): Promise<number> {
+    const claimed = await this.claim();
     let sent = 0;
-    for (const message of await this.claim()) {
-      if (await this.deliverOne(message, deliver)) sent += 1;
-    }
+    let next = 0;
+    // A few lanes at once, so a pooled SMTP transport sends over several connections.
+    const lane = async () => {
+      for (let message = claimed[next++]; message; message = claimed[next++]) {
+        // A slow server may have used up this claim while earlier messages went out: another worker
+        // may hold the message by now, and sending it here as well would deliver it twice.
+        if ((message.leaseUntil?.getTime() ?? 0) <= this.clock.now().getTime()) continue;
+        if (await this.deliverOne(message, deliver)) sent += 1;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, claimed.length) }, lane));
     return sent;
   }
 

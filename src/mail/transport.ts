@@ -25,14 +25,15 @@ export interface MailTransport {
   close(): void;
 }
 
-export function smtpTransport(url: string, from: string): MailTransport {
+/** `timeoutMs` bounds every wait on the server; keep it well below the outbox lease. */
+export function smtpTransport(url: string, from: string, timeoutMs = 30_000): MailTransport {
   const transporter = nodemailer.createTransport({
     url,
     pool: true,
     maxConnections: 5,
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 30_000,
+    connectionTimeout: Math.min(10_000, timeoutMs),
+    greetingTimeout: Math.min(10_000, timeoutMs),
+    socketTimeout: timeoutMs,
   } as TransportOptions);
   return {
     async send(mail) {
@@ -66,7 +67,7 @@ export function devOutboxFolder(config: Config): string {
 }
 
 export function transportFor(config: Config): MailTransport {
-  return config.smtpUrl ? smtpTransport(config.smtpUrl, config.mailFrom) : fileTransport(devOutboxFolder(config), config.mailFrom);
+  return config.smtpUrl ? smtpTransport(config.smtpUrl, config.mailFrom, config.smtpTimeoutMs) : fileTransport(devOutboxFolder(config), config.mailFrom);
 }
 
 /** Turns an outbox row into an email (built at send time: the link is only in memory) or a mail-server call. */

@@ -5,6 +5,7 @@ import { defineLink } from './link';
 import { defineOutboxMessage } from './outbox-message';
 import { defineAuditEvent } from './audit-event';
 import { defineSession } from './session';
+import { defineAccessEvent } from './access-event';
 
 /** The models bound to one database; tests hold several at once (SQLite and MariaDB). */
 export function defineModels(sequelize: Sequelize) {
@@ -15,6 +16,7 @@ export function defineModels(sequelize: Sequelize) {
     OutboxMessage: defineOutboxMessage(sequelize),
     AuditEvent: defineAuditEvent(sequelize),
     Session: defineSession(sequelize),
+    AccessEvent: defineAccessEvent(sequelize),
   };
 }
 
@@ -26,3 +28,4 @@ export { Link, LINK_PURPOSES, type LinkPurpose } from './link';
 export { OutboxMessage, type OutboxKind, type DeliveryStatus } from './outbox-message';
 export { AuditEvent, type ActorType } from './audit-event';
 export { Session } from './session';
+export { AccessEvent, type AccessChannel, type AccessOutcome, type AccessPrincipalType } from './access-event';

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { Op } from 'sequelize';
 import { DATABASES, type TestDatabase } from '../support/databases';
-import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, newCollaborator, startHarness, type Harness } from '../support/harness';
+import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, newCollaborator, signedInOwner, startHarness, type Harness } from '../support/harness';
 import type { Collaborator } from '../../src/models';
 import { Sealer } from '../../src/domain/secrets';
+import { activate as activateByLink, addCollaborator, latestLinkToken as latestLinkTokenOf } from '../support/accounts';
 
 const MAILBOX = 'studio.rossi@pec.example.it';
 
@@ -25,31 +25,12 @@ for (const { name, create } of DATABASES) {
     });
 
     beforeEach(async function () {
-      const { models } = h.db;
-      for (const model of [models.Link, models.OutboxMessage, models.AuditEvent, models.Session, models.Collaborator]) {
-        await (model as typeof models.Link).destroy({ where: {} });
-      }
-      owner = new Browser(h.app);
-      const res = await owner.signIn(MAILBOX, OWNER_PASSWORD);
-      expect(res.status).to.equal(303);
-      await owner.get('/settings/collaborations');
+      await h.reset();
+      owner = await signedInOwner(h.app, MAILBOX);
     });
 
-    async function add(overrides: Record<string, string> = {}): Promise<Collaborator> {
-      const res = await owner.post('/settings/collaborations', newCollaborator(overrides));
-      expect(res.status, res.text).to.equal(303);
-      const username = `${overrides.username ?? 'mario.rossi'}/${MAILBOX}`;
-      return (await h.db.models.Collaborator.findOne({ where: { username } })) as Collaborator;
-    }
-
-    /** The raw token of the collaborator's latest link, read from the email as the collaborator would. */
-    async function latestLinkToken(c: Collaborator): Promise<string> {
-      const message = await h.db.models.OutboxMessage.findOne({ where: { collaboratorId: c.id, secret: { [Op.ne]: null } }, order: [['id', 'DESC']] });
-      expect(message, 'a queued link email').to.exist;
-      const sealed = (message as { secret: string }).secret;
-      const link = new Sealer(h.config.sessionSecret).open(sealed);
-      return link.split('/password/')[1] as string;
-    }
+    const add = (overrides: Record<string, string> = {}) => addCollaborator(h, owner, MAILBOX, overrides);
+    const latestLinkToken = (c: Collaborator) => latestLinkTokenOf(h, c);
 
     async function setPassword(token: string, password = GOOD_PASSWORD, browser = new Browser(h.app)) {
       const first = await browser.get(`/password/${token}`);
@@ -60,10 +41,7 @@ for (const { name, create } of DATABASES) {
       return { form, res, browser };
     }
 
-    async function activate(c: Collaborator): Promise<void> {
-      const { res } = await setPassword(await latestLinkToken(c));
-      expect(res.status, res.text).to.equal(200);
-    }
+    const activate = (c: Collaborator) => activateByLink(h, c);
 
     const reload = async (c: Collaborator) => (await h.db.models.Collaborator.findByPk(c.id)) as Collaborator;
 
@@ -307,6 +285,29 @@ for (const { name, create } of DATABASES) {
         expect(form.text).to.include('value="Mario"');
         expect(form.text).to.match(/value="send" checked/);
         expect(form.text).to.match(/name="manageSettings" value="on" checked/);
+      });
+    });
+
+    describe('POST /settings/collaborations/:id/access', function () {
+      it('should change the access level and record it in the activity', async function () {
+        const c = await add();
+        await owner.get(`/settings/collaborations/${c.id}`);
+        const res = await owner.post(`/settings/collaborations/${c.id}/access`, { accessLevel: 'send', manageSettings: 'on' });
+        expect(res.status).to.equal(303);
+        const after = await reload(c);
+        expect(after.accessLevel).to.equal('send');
+        expect(after.manageSettings).to.equal(true);
+        const event = await h.db.models.AuditEvent.findOne({ where: { collaboratorId: c.id, action: 'access.changed' } });
+        expect(JSON.parse(event!.detail as string)).to.include({ from: 'mail_clients', to: 'send' });
+      });
+
+      it('should refuse an unknown level with 422 and a deactivated account with 409', async function () {
+        const c = await add();
+        await owner.get(`/settings/collaborations/${c.id}`);
+        expect((await owner.post(`/settings/collaborations/${c.id}/access`, { accessLevel: 'root' })).status).to.equal(422);
+        await owner.post(`/settings/collaborations/${c.id}/deactivation`);
+        expect((await owner.post(`/settings/collaborations/${c.id}/access`, { accessLevel: 'read' })).status).to.equal(409);
+        expect((await reload(c)).accessLevel).to.equal('mail_clients');
       });
     });
 

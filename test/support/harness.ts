@@ -27,6 +27,8 @@ export interface Harness {
   /** Runs the outbox worker once; returns how many were sent. */
   drain(): Promise<number>;
   mailbox(address: string): Promise<Mailbox>;
+  /** Empties everything but the mailboxes, so each test starts from the same state. */
+  reset(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -43,10 +45,10 @@ export async function startHarness(databaseUrl: string, env: Record<string, stri
   });
   const db = await openDatabase(databaseUrl);
   const clock = new TestClock();
-  const domain = createDomain(db, config, clock, { leaseMs: 60_000, maxAttempts: 5, backoffMs: 1000, maxBackoffMs: 60_000, batchSize: 50 });
+  const domain = createDomain(db, config, clock, { leaseMs: 60_000, maxAttempts: 5, backoffMs: 1000, maxBackoffMs: 60_000, batchSize: 50, concurrency: 5 });
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const { app, close } = createApp({ domain, logger, devMailFolder: path.join(dataDir, 'mail') });
-  const transport: MailTransport = config.smtpUrl ? smtpTransport(config.smtpUrl, config.mailFrom) : fileTransport(path.join(dataDir, 'mail'), config.mailFrom);
+  const transport: MailTransport = config.smtpUrl ? smtpTransport(config.smtpUrl, config.mailFrom, config.smtpTimeoutMs) : fileTransport(path.join(dataDir, 'mail'), config.mailFrom);
   const deliver = outboxDeliverer(config, transport);
   return {
     config,
@@ -57,9 +59,18 @@ export async function startHarness(databaseUrl: string, env: Record<string, stri
     deliver,
     drain: () => domain.outbox.runOnce(deliver),
     mailbox: (address) => domain.accounts.createMailbox(address, OWNER_PASSWORD),
+    async reset() {
+      const { models } = db;
+      for (const model of [models.Link, models.OutboxMessage, models.AuditEvent, models.AccessEvent, models.Session, models.Collaborator]) {
+        await (model as typeof models.Link).destroy({ where: {} });
+      }
+      await db.sequelize.query('DELETE FROM rate_limits');
+    },
     async close() {
       close();
       transport.close();
+      await domain.background.settled();
+      await domain.rateLimits.close();
       await db.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
@@ -102,4 +113,13 @@ export class Browser {
 
 export function newCollaborator(overrides: Record<string, string> = {}): Record<string, string> {
   return { firstName: 'Mario', lastName: 'Rossi', username: 'mario.rossi', referenceEmail: 'mario@example.com', accessLevel: 'mail_clients', ...overrides };
+}
+
+/** The owner of `mailbox`, signed in, on the Collaborations page (so its CSRF token is known). */
+export async function signedInOwner(app: Harness['app'], mailbox: string): Promise<Browser> {
+  const owner = new Browser(app);
+  const res = await owner.signIn(mailbox, OWNER_PASSWORD);
+  if (res.status !== 303) throw new Error(`the owner of ${mailbox} could not sign in: ${res.status}`);
+  await owner.get('/settings/collaborations');
+  return owner;
 }

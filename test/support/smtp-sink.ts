@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 
 export interface ReceivedMail {
   messageId: string;
+  /** RCPT TO of the SMTP envelope: who the message is actually delivered to. */
+  envelopeTo: string[];
   to: string[];
   subject: string;
   text: string;
@@ -25,7 +27,7 @@ export class SmtpSink {
       closeTimeout: 50,
       disabledCommands: ['STARTTLS'],
       logger: false,
-      onData: (stream, _session, callback) => {
+      onData: (stream, session, callback) => {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', () => {
@@ -33,6 +35,7 @@ export class SmtpSink {
             .then((mail) => {
               this.received.push({
                 messageId: mail.messageId ?? '',
+                envelopeTo: session.envelope.rcptTo.map((r) => r.address),
                 to: (mail.to ?? []).map((a) => ('address' in a && a.address ? a.address : '')),
                 subject: mail.subject ?? '',
                 text: mail.text ?? '',

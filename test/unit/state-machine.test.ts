@@ -8,6 +8,7 @@ const EXPECTED: Record<AccountEvent, Partial<Record<Status, Status | 'removed'>>
   reset: { active: 'suspended' },
   resend: { pending: 'pending', suspended: 'suspended' },
   redeem: { pending: 'active', suspended: 'active' },
+  request_self_reset: { active: 'active' },
   redeem_self_reset: { active: 'active' },
   deactivate: { active: 'deactivated', pending: 'deactivated', suspended: 'deactivated' },
   remove: { deactivated: 'removed' },

@@ -1,7 +1,8 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { ConnectionError } from 'sequelize';
+import { ConnectionError, TimeoutError } from 'sequelize';
 import type { Logger } from 'pino';
-import { NotFound, TransitionRefused } from '../../domain/errors';
+import { loggablePath } from '../../logger';
+import { NotFound, TooManyAttempts, TransitionRefused, ValidationFailed } from '../../domain/errors';
 import { wantsFragment } from '../render';
 
 interface ErrorView {
@@ -11,14 +12,24 @@ interface ErrorView {
   vars?: Record<string, unknown>;
 }
 
+/**
+ * The database went away under a query. Sequelize wraps a connection lost mid-query as a plain
+ * DatabaseError, with the driver's code on `original`; a closed SQLite handle reports SQLITE_MISUSE.
+ */
+const GONE = ['SQLITE_BUSY', 'SQLITE_CANTOPEN', 'SQLITE_IOERR', 'SQLITE_MISUSE', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'PROTOCOL_CONNECTION_LOST'];
+const databaseGone = (code: string | undefined) => code !== undefined && GONE.includes(code);
+
 function classify(error: unknown): ErrorView {
   if (error instanceof NotFound) return { status: 404, title: 'errorPage.notFound', body: 'errorPage.notFoundBody' };
+  // Forms re-render their own 422; this is input no form of ours sends.
+  if (error instanceof ValidationFailed) return { status: 422, title: 'errorPage.badRequest', body: 'errorPage.badRequestBody' };
+  if (error instanceof TooManyAttempts) return { status: 429, title: 'errorPage.tooMany', body: 'errorPage.tooManyBody' };
   if (error instanceof TransitionRefused) return { status: 409, title: 'errorPage.conflict', body: 'errorPage.conflictBody', vars: { from: error.from } };
   const code = (error as { code?: string }).code;
   if (code === 'EBADCSRFTOKEN' || (error as { status?: number }).status === 403) {
     return { status: 403, title: 'errorPage.forbidden', body: 'errorPage.forbiddenBody' };
   }
-  if (error instanceof ConnectionError || ['SQLITE_BUSY', 'ECONNREFUSED', 'PROTOCOL_CONNECTION_LOST'].includes(code ?? '')) {
+  if (error instanceof ConnectionError || error instanceof TimeoutError || databaseGone(code) || databaseGone((error as { original?: { code?: string } }).original?.code)) {
     return { status: 503, title: 'errorPage.unavailable', body: 'errorPage.unavailableBody' };
   }
   const status = (error as { status?: number }).status;
@@ -35,11 +46,12 @@ export const notFound: RequestHandler = (_req, _res, next) => next(new NotFound(
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const view = classify(error);
-    if (view.status >= 500) logger.error({ err: error, method: req.method, path: req.path }, 'request failed');
+    if (view.status >= 500) logger.error({ err: error, method: req.method, path: loggablePath(req.path) }, 'request failed');
     if (res.headersSent) return;
     if (!res.locals.t) return void res.status(view.status).type('text').send(String(view.status));
     const locals = { ...view, status: view.status };
     res.status(view.status);
+    if (error instanceof TooManyAttempts) res.set('Retry-After', String(error.retryAfterSeconds));
     if (wantsFragment(req)) {
       res.set({ 'HX-Retarget': '#alerts', 'HX-Reswap': 'innerHTML' });
       return res.render('errors/_alert', locals);

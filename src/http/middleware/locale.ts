@@ -1,10 +1,11 @@
 import type { RequestHandler } from 'express';
 import { DEFAULT_LOCALE, LOCALES, formatDate, isLocale, translator, type Locale } from '../../i18n';
 
-/** The signed-in person's language, else the browser's, else Italian. */
+/** The signed-in person's language, else the one chosen in this session, else the browser's, else Italian. */
 export function localeOf(req: Parameters<RequestHandler>[0]): Locale {
   const own = req.signedIn?.type === 'collaborator' ? req.signedIn.collaborator.locale : req.signedIn?.mailbox.locale;
   if (isLocale(own)) return own;
+  if (isLocale(req.session?.locale)) return req.session.locale;
   const accepted = req.acceptsLanguages(...LOCALES);
   return isLocale(accepted) ? accepted : DEFAULT_LOCALE;
 }
@@ -13,6 +14,11 @@ export function localeOf(req: Parameters<RequestHandler>[0]): Locale {
 export const locale: RequestHandler = (req, res, next) => {
   const lang = localeOf(req);
   res.locals.locale = lang;
+  res.locals.locales = LOCALES;
+  // Where the language form comes back to: this page, or for a posted form the page that shows it;
+  // never a /password/<token> address, whose secret must not be copied into a page.
+  const linkAddress = /^\/password\/(?!new$|forgot$)/.test(req.path);
+  res.locals.here = linkAddress ? '/password/new' : req.method === 'GET' ? req.originalUrl : req.path;
   res.locals.t = translator(lang);
   res.locals.date = (d: Date | string | null | undefined) => formatDate(lang, d);
   res.vary('Accept-Language');

@@ -6,6 +6,7 @@
  */
 import express, { Router, type ErrorRequestHandler, type Response } from 'express';
 import type { MailServerConfig } from '../../config';
+import { escapeXml } from '../../mail/xml';
 
 export interface AutoconfigSettings extends MailServerConfig {
   /** Mail domains answered for; an address in another domain gets 404. Unset: any domain. */
@@ -38,9 +39,6 @@ export function parseMailAddress(raw: string): MailAddress | null {
   return match ? { username: value, mailbox, domain: match[1] } : null;
 }
 
-export function escapeXml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 // As the set-password email says: IMAP uses implicit TLS except on 143; submission uses STARTTLS
 // except on 465. (The mail server's TLS mode is not configuration of its own.)

@@ -142,6 +142,17 @@ export function collaborationsRouter(host: CollaborationsHost): Router {
     await respondWithRow(req, res, collaborator, notice(res, 'deactivated', collaborator));
   });
 
+  // POST /settings/collaborations/:id/access
+  router.post('/:id/access', async (req, res) => {
+    const body = req.body ?? {};
+    const collaborator = await collaborations.changeAccess(
+      req.collaborator as Collaborator,
+      { accessLevel: body.accessLevel, manageSettings: body.manageSettings ?? '' },
+      { actor: actorOf(req) },
+    );
+    redirectWithNotice(req, res, `${req.baseUrl}/${collaborator.id}`, notice(res, 'accessChanged', collaborator));
+  });
+
   // POST /settings/collaborations/:id/recreation: deactivate, then the add form prefilled
   router.post('/:id/recreation', async (req, res) => {
     const collaborator = await collaborations.deactivate(req.collaborator as Collaborator, { actor: actorOf(req) });

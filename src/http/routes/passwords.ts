@@ -1,9 +1,12 @@
 import { Router, type RequestHandler } from 'express';
 import type { Collaborations } from '../../domain/collaborators';
 import type { Links } from '../../domain/links';
-import { InvalidLink, ValidationFailed } from '../../domain/errors';
+import type { RateLimits } from '../../domain/rate-limits';
+import { InvalidLink, TooManyAttempts, ValidationFailed } from '../../domain/errors';
 import type { Link } from '../../models';
 import type { MailServerConfig } from '../../config';
+import type { AfterResponse } from '../after-response';
+import { render } from '../render';
 
 /** Pages that hold a link's secret: never cached, never leaked through Referer. */
 const private_: RequestHandler = (_req, res, next) => {
@@ -11,9 +14,42 @@ const private_: RequestHandler = (_req, res, next) => {
   next();
 };
 
-export function passwordsRouter(links: Links, collaborations: Collaborations, { minLength, mailServer }: { minLength: number; mailServer: MailServerConfig }): Router {
+export interface PasswordsOptions {
+  minLength: number;
+  mailServer: MailServerConfig;
+  /** Lifetime of a forgot-password link, told on the answer page. */
+  selfResetMinutes: number;
+  rateLimits: RateLimits;
+  afterResponse: AfterResponse;
+}
+
+export function passwordsRouter(
+  links: Links,
+  collaborations: Collaborations,
+  { minLength, mailServer, selfResetMinutes, rateLimits, afterResponse }: PasswordsOptions,
+): Router {
   const router = Router();
   router.use('/password', private_);
+
+  // GET /password/forgot (before /password/:token, which would take "forgot" for a token)
+  router.get('/password/forgot', (req, res) => {
+    render(req, res, { page: 'password/forgot' }, { username: '', errors: {} });
+  });
+
+  // POST /password/forgot
+  router.post('/password/forgot', async (req, res) => {
+    const username = String(req.body?.username ?? '').trim().slice(0, 300);
+    if (!username) return render(req, res, { page: 'password/forgot' }, { username, errors: { username: 'errors.required' } }, 422);
+    const verdict = await rateLimits.take([['forgotUsername', username], ['forgotIp', req.ip ?? '']]);
+    if (!verdict.allowed) throw new TooManyAttempts(verdict.retryAfterSeconds);
+    // No enumeration: the lookup, the link and the email happen only after this answer is out, so
+    // its content, status, headers and timing cannot depend on the account. Working the same way
+    // for everyone instead would mean faking a transaction for unknown names and still leak
+    // through database timing. The prices: a crash in between drops the request (the user asks
+    // again), and the work still loads the server a moment later, like any other visitor does.
+    afterResponse(res, () => collaborations.requestSelfReset(username, { ip: req.ip }));
+    render(req, res, { page: 'password/forgot-sent' }, { minutes: selfResetMinutes });
+  });
 
   async function liveLink(token: string | undefined): Promise<Link | null> {
     return token ? links.findLive(token) : null;

@@ -1,5 +1,8 @@
 import { Router, type Request } from 'express';
 import type { Accounts } from '../../domain/accounts';
+import type { RateLimits } from '../../domain/rate-limits';
+import type { AccessHistory } from '../../domain/access-history';
+import { TooManyAttempts } from '../../domain/errors';
 import { render } from '../render';
 
 function regenerate(req: Request): Promise<void> {
@@ -11,7 +14,7 @@ export function homeOf(req: Request): string {
   return req.signedIn?.type === 'owner' ? '/settings/collaborations' : '/account';
 }
 
-export function sessionsRouter(accounts: Accounts): Router {
+export function sessionsRouter(accounts: Accounts, rateLimits: RateLimits, accessHistory: AccessHistory): Router {
   const router = Router();
 
   // GET /login
@@ -23,8 +26,14 @@ export function sessionsRouter(accounts: Accounts): Router {
   // POST /login
   router.post('/login', async (req, res) => {
     const username = String(req.body?.username ?? '');
+    const ip = req.ip ?? '';
+    // Counted before the password is checked, so parallel guesses cannot overrun the limit.
+    const verdict = await rateLimits.take([['signInAccount', username], ['signInIp', ip]]);
+    if (!verdict.allowed) throw new TooManyAttempts(verdict.retryAfterSeconds);
     const identity = await accounts.signIn(username, String(req.body?.password ?? ''));
+    await accessHistory.recordSignIn(username, identity, { ip: req.ip, userAgent: req.get('User-Agent') });
     if (!identity) return render(req, res, { page: 'auth/login' }, { username, failed: true }, 422);
+    await Promise.all([rateLimits.clear('signInAccount', username), rateLimits.giveBack('signInIp', ip)]);
     // A new session id at sign-in: a planted id (session fixation) is worth nothing.
     await regenerate(req);
     Object.assign(req.session, { identity, ip: req.ip, userAgent: req.get('User-Agent')?.slice(0, 300) });

@@ -1,0 +1,75 @@
+import crypto from 'node:crypto';
+import path from 'node:path';
+import express, { type RequestHandler } from 'express';
+import { parse as parseCookies } from 'cookie';
+
+/**
+ * The ceiling: bare Express 5 + EJS rendering a page of 50 rows padded to the byte size of the real
+ * Collaborations page, behind a signed-in check of the same shape (parse the cookie, verify its
+ * signature, look the session up) but with the session in memory: no database, no helmet, no i18n.
+ */
+const port = Number(process.env.PORT ?? 3999);
+const pageBytes = Number(process.env.PAGE_BYTES ?? 30_000);
+const secret = process.env.SESSION_SECRET ?? 'baseline';
+
+const sign = (value: string) => `${value}.${crypto.createHmac('sha256', secret).update(value).digest('base64').replace(/=+$/, '')}`;
+const sessions = new Map<string, { user: string; csrfToken: string }>();
+
+const rows = Array.from({ length: 50 }, (_, i) => ({
+  id: 1000 + i,
+  name: `Mario Rossi ${i}`,
+  username: `user${i}/owner-10000@pec.bench.test`,
+  email: `user${i}.1@example.org`,
+  access: 'Lettura',
+  status: 'active',
+  lastEmail: 'Invito, inviata il 22/11/2026',
+}));
+
+const app = express();
+app.set('views', path.join(__dirname, 'views'));
+app.set('view engine', 'ejs');
+app.disable('x-powered-by');
+
+// GET /login: hands out a session, as a sign-in would
+app.get('/login', (_req, res) => {
+  const sid = crypto.randomBytes(24).toString('base64url');
+  sessions.set(sid, { user: 'owner-10000@pec.bench.test', csrfToken: crypto.randomBytes(18).toString('base64url') });
+  res.cookie('sid', `s:${sign(sid)}`, { httpOnly: true, sameSite: 'lax' }).redirect(303, '/page');
+});
+
+const signedIn: RequestHandler = (req, res, next) => {
+  const raw = parseCookies(req.headers.cookie ?? '').sid ?? '';
+  const signed = raw.startsWith('s:') ? raw.slice(2) : '';
+  const sid = signed.slice(0, signed.lastIndexOf('.'));
+  const expected = Buffer.from(sign(sid));
+  const given = Buffer.from(signed);
+  const session = expected.length === given.length && crypto.timingSafeEqual(expected, given) ? sessions.get(sid) : undefined;
+  if (!session) return res.redirect(303, '/login');
+  res.locals.user = session.user;
+  next();
+};
+
+let padding = '';
+function renderPage(user: string): Promise<string> {
+  return new Promise((resolve, reject) =>
+    app.render('page', { title: 'Collaborazioni', user, rows, padding }, (err, html) => (err ? reject(err) : resolve(html))),
+  );
+}
+
+// GET /page
+app.get('/page', signedIn, (_req, res) => {
+  res.render('page', { title: 'Collaborazioni', user: res.locals.user as string, rows, padding });
+});
+
+// GET /healthz
+app.get('/healthz', (_req, res) => res.type('text').send('ok'));
+
+renderPage('owner-10000@pec.bench.test')
+  .then((html) => {
+    padding = 'x'.repeat(Math.max(0, pageBytes - Buffer.byteLength(html)));
+    app.listen(port, () => console.log(`baseline listening on ${port}`));
+  })
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });

@@ -1,0 +1,132 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+
+/** A child Node process running a TypeScript entry through tsx, with its stdout kept line by line. */
+export class Child {
+  readonly lines: string[] = [];
+  private readonly waiters: Array<(line: string) => boolean> = [];
+  private exited = false;
+
+  private constructor(
+    readonly name: string,
+    private readonly process: ChildProcess,
+  ) {
+    let buffer = '';
+    process.stdout?.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      let newline: number;
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        this.lines.push(line);
+        for (let i = this.waiters.length - 1; i >= 0; i--) if (this.waiters[i]?.(line)) this.waiters.splice(i, 1);
+      }
+    });
+    process.stderr?.on('data', (chunk: Buffer) => globalThis.process.stderr.write(`[${name}] ${chunk.toString('utf8')}`));
+    process.once('exit', () => {
+      this.exited = true;
+    });
+  }
+
+  static start(name: string, entry: string, env: Record<string, string>, nodeArgs: string[] = []): Child {
+    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return new Child(name, child);
+  }
+
+  get pid(): number {
+    if (this.process.pid === undefined) throw new Error(`${this.name} did not start`);
+    return this.process.pid;
+  }
+
+  /** Resolves with the first stdout line (from now on) that the test accepts. */
+  nextLine(test: (line: string) => boolean, ms = 10_000): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.name}: no expected output within ${ms} ms`)), ms);
+      this.waiters.push((line) => {
+        if (!test(line)) return false;
+        clearTimeout(timer);
+        resolve(line);
+        return true;
+      });
+    });
+  }
+
+  signal(name: NodeJS.Signals): void {
+    this.process.kill(name);
+  }
+
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    const exited = new Promise<void>((resolve) => this.process.once('exit', () => resolve()));
+    this.process.kill('SIGTERM');
+    const timer = setTimeout(() => this.process.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/** Waits until GET url answers 200. */
+export async function waitForHttp(url: string, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      const response = await fetch(url);
+      await response.arrayBuffer();
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Resident memory of a process, in MB, from /proc (Linux only; null elsewhere). */
+export function memoryOf(pid: number): { rss: number; hwm: number } | null {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+  } catch {
+    return null;
+  }
+}
+
+/** Samples a process's RSS while some work runs; returns the work's result and the peak seen. */
+export async function withPeakRss<T>(pid: number, work: () => Promise<T>): Promise<{ result: T; peakRssMb: number | null }> {
+  let peak: number | null = memoryOf(pid)?.rss ?? null;
+  const timer = setInterval(() => {
+    const rss = memoryOf(pid)?.rss;
+    if (rss !== undefined && (peak === null || rss > peak)) peak = rss;
+  }, 200);
+  try {
+    const result = await work();
+    const rss = memoryOf(pid)?.rss;
+    if (rss !== undefined && (peak === null || rss > peak)) peak = rss;
+    return { result, peakRssMb: peak };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc (null elsewhere). */
+export function cpuMsOf(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/** USER_HZ: 100 on every Linux the bench runs on. */
+const CLOCK_TICKS = 100;

@@ -1,0 +1,90 @@
+import { Op } from 'sequelize';
+import type { Database } from '../db';
+import type { AccessEvent, AccessOutcome } from '../models';
+import type { Clock } from './clock';
+import type { SessionIdentity } from './accounts';
+
+export const ACCESS_PAGE_SIZE = 50;
+/** How much of a typed username that matched no account is kept: enough to recognise, not a store. */
+export const UNKNOWN_USERNAME_LENGTH = 64;
+
+/** Where a sign-in came from, as the web request showed it. */
+export interface SignInContext {
+  ip?: string | null;
+  userAgent?: string | null;
+}
+
+export interface AccessPage {
+  rows: AccessEvent[];
+  total: number;
+  page: number;
+  pages: number;
+}
+
+/** Sign-ins to the web, successful or not, as PEC providers show them to the mailbox owner. */
+export class AccessHistory {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Records one sign-in attempt. A failure is attributed to the account the username names; one that
+   * names no account keeps the typed name (truncated; the password is never seen here) and, for
+   * `name/mailbox`, goes to that mailbox's history.
+   */
+  async recordSignIn(username: string, identity: SessionIdentity | null, { ip, userAgent }: SignInContext): Promise<void> {
+    const login = String(username ?? '').trim().toLowerCase();
+    const whom = identity ? await this.accountOf(identity) : await this.accountNamed(login);
+    await this.db.models.AccessEvent.create({
+      ...whom,
+      channel: 'web',
+      outcome: (identity ? 'success' : 'failure') satisfies AccessOutcome,
+      ip: ip?.slice(0, 64) ?? null,
+      userAgent: userAgent?.slice(0, 300) ?? null,
+      createdAt: this.clock.now(),
+    });
+  }
+
+  /** The sign-ins of the owner and of the mailbox's collaborators, newest first. */
+  async page(mailboxId: number, page: number): Promise<AccessPage> {
+    const where = { mailboxId };
+    const total = await this.db.models.AccessEvent.count({ where });
+    const pages = Math.max(1, Math.ceil(total / ACCESS_PAGE_SIZE));
+    const current = Math.min(Math.max(1, Math.floor(page) || 1), pages);
+    const rows = await this.db.models.AccessEvent.findAll({
+      where,
+      order: [['createdAt', 'DESC'], ['id', 'DESC']],
+      limit: ACCESS_PAGE_SIZE,
+      offset: (current - 1) * ACCESS_PAGE_SIZE,
+    });
+    return { rows, total, page: current, pages };
+  }
+
+  /** Drops the sign-ins recorded before `cutoff`; returns how many. */
+  async prune(cutoff: Date): Promise<number> {
+    return this.db.models.AccessEvent.destroy({ where: { createdAt: { [Op.lt]: cutoff } } });
+  }
+
+  private async accountOf({ principal }: SessionIdentity): Promise<Pick<AccessEvent, 'mailboxId' | 'collaboratorId' | 'principalType' | 'username'>> {
+    if (principal.type === 'owner') {
+      const mailbox = await this.db.models.Mailbox.findByPk(principal.id, { attributes: ['id', 'address'] });
+      return { mailboxId: principal.id, collaboratorId: null, principalType: 'owner', username: mailbox?.address ?? '' };
+    }
+    const collaborator = await this.db.models.Collaborator.findByPk(principal.id, { attributes: ['id', 'mailboxId', 'username'] });
+    return { mailboxId: collaborator?.mailboxId ?? null, collaboratorId: principal.id, principalType: 'collaborator', username: collaborator?.username ?? '' };
+  }
+
+  /** The same queries whether or not the account exists: the time spent tells nothing more. */
+  private async accountNamed(login: string): Promise<Pick<AccessEvent, 'mailboxId' | 'collaboratorId' | 'principalType' | 'username'>> {
+    const { Collaborator, Mailbox } = this.db.models;
+    const slash = login.lastIndexOf('/');
+    const [collaborator, mailbox] = await Promise.all([
+      slash >= 0 ? Collaborator.findOne({ where: { username: login.slice(0, 300) }, attributes: ['id', 'mailboxId', 'username'] }) : null,
+      Mailbox.findOne({ where: { address: login.slice(slash + 1, slash + 1 + 254) }, attributes: ['id', 'address'] }),
+    ]);
+    if (collaborator) return { mailboxId: collaborator.mailboxId, collaboratorId: collaborator.id, principalType: 'collaborator', username: collaborator.username };
+    if (mailbox && slash < 0) return { mailboxId: mailbox.id, collaboratorId: null, principalType: 'owner', username: mailbox.address };
+    return { mailboxId: mailbox?.id ?? null, collaboratorId: null, principalType: 'unknown', username: login.slice(0, UNKNOWN_USERNAME_LENGTH) };
+  }
+}

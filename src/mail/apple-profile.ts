@@ -1,0 +1,68 @@
+import { v5 as uuidv5 } from 'uuid';
+import type { MailServerSettings } from './message-types';
+import { escapeXml } from './xml';
+
+/** Our namespace for profile UUIDs: the same account always yields the same profile (it replaces, not duplicates). */
+const NAMESPACE = '2f0e8c52-8f7c-4d0e-9a51-6c1f3b7d2a10';
+
+const string = (key: string, value: string) => `<key>${key}</key><string>${escapeXml(value)}</string>`;
+const integer = (key: string, value: number) => `<key>${key}</key><integer>${Math.trunc(value)}</integer>`;
+const boolean = (key: string, value: boolean) => `<key>${key}</key><${value}/>`;
+
+export interface AppleProfileInput {
+  username: string;
+  mailbox: string;
+  fullName: string;
+  /** Reverse-DNS prefix for payload identifiers, from BASE_URL's host. */
+  host: string;
+  server: MailServerSettings;
+}
+
+/**
+ * An Apple configuration profile (.mobileconfig) with one IMAP account. It carries no password:
+ * iPhone, iPad and Mac ask for it when the profile is installed.
+ */
+export function appleMailProfile({ username, mailbox, fullName, host, server }: AppleProfileInput): string {
+  const id = host.split('.').reverse().join('.');
+  const account = [
+    string('PayloadType', 'com.apple.mail.managed'),
+    integer('PayloadVersion', 1),
+    string('PayloadIdentifier', `${id}.mail.${uuidv5(`account:${username}`, NAMESPACE)}`),
+    string('PayloadUUID', uuidv5(`account:${username}`, NAMESPACE)),
+    string('PayloadDisplayName', mailbox),
+    string('EmailAccountDescription', `PEC ${mailbox}`),
+    string('EmailAccountName', fullName),
+    string('EmailAccountType', 'EmailTypeIMAP'),
+    string('EmailAddress', mailbox),
+    string('IncomingMailServerAuthentication', 'EmailAuthPassword'),
+    string('IncomingMailServerHostName', server.imapHost),
+    integer('IncomingMailServerPortNumber', server.imapPort),
+    boolean('IncomingMailServerUseSSL', server.imapPort !== 143),
+    string('IncomingMailServerUsername', username),
+    string('OutgoingMailServerAuthentication', 'EmailAuthPassword'),
+    string('OutgoingMailServerHostName', server.submissionHost),
+    integer('OutgoingMailServerPortNumber', server.submissionPort),
+    boolean('OutgoingMailServerUseSSL', true),
+    string('OutgoingMailServerUsername', username),
+    boolean('OutgoingPasswordSameAsIncomingPassword', true),
+  ].join('\n      ');
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+  <dict>
+    ${string('PayloadType', 'Configuration')}
+    ${integer('PayloadVersion', 1)}
+    ${string('PayloadIdentifier', `${id}.profile.${uuidv5(`profile:${username}`, NAMESPACE)}`)}
+    ${string('PayloadUUID', uuidv5(`profile:${username}`, NAMESPACE))}
+    ${string('PayloadDisplayName', `PEC ${mailbox}`)}
+    ${boolean('PayloadRemovalDisallowed', false)}
+    <key>PayloadContent</key>
+    <array>
+      <dict>
+      ${account}
+      </dict>
+    </array>
+  </dict>
+</plist>
+`;
+}

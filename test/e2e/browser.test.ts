@@ -1,0 +1,451 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { expect } from 'chai';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+import { DATABASES, type TestDatabase } from '../support/databases';
+import { GOOD_PASSWORD, OWNER_PASSWORD, startHarness, type Harness } from '../support/harness';
+import { SmtpSink, linkIn } from '../support/smtp-sink';
+import { DEMO, seedDemo } from '../../src/db/seed';
+import type { Mailbox } from '../../src/models';
+
+const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts', 'browser');
+const WIDTHS = [360, 1280] as const;
+const LANGUAGES = ['it', 'en', 'es'] as const;
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21aa', 'wcag22aa'];
+
+type Mode = 'mouse' | 'keyboard';
+
+// A real browser is slow to start and the suite is long: SQLite only, see the issue.
+const sqlite = DATABASES.find((d) => d.name === 'SQLite') as (typeof DATABASES)[number];
+
+describe('In a real browser (Chromium)', function () {
+  this.timeout(120_000);
+  let database: TestDatabase;
+  let h: Harness;
+  let sink: SmtpSink;
+  let server: Server;
+  let browser: Browser;
+  let base = '';
+  let step = 0;
+
+  before(async () => {
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    sink = await new SmtpSink().start();
+    database = await sqlite.create();
+    h = await startHarness(database.url, { SMTP_URL: sink.url });
+    await seedDemo(h.domain);
+    await h.drain();
+    server = h.app.listen(0, '127.0.0.1');
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_FLAGS });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await h?.close();
+    await sink?.stop();
+    await database?.drop();
+  });
+
+  async function newPage(options: { javaScript?: boolean; width?: number; locale?: string } = {}): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({
+      viewport: { width: options.width ?? 1280, height: 900 },
+      javaScriptEnabled: options.javaScript ?? true,
+      locale: options.locale ?? 'it-IT',
+    });
+    return { context, page: await context.newPage() };
+  }
+
+  /** Every step leaves a picture in test-artifacts/. */
+  async function snap(page: Page, name: string): Promise<void> {
+    step += 1;
+    await page.screenshot({ path: path.join(ARTIFACTS, `${String(step).padStart(3, '0')}-${name}.png`), fullPage: true, animations: 'disabled' });
+  }
+
+  /** The latest email that reached the sink for this address, once the outbox ran. */
+  async function lastMailTo(address: string) {
+    await h.drain();
+    const mails = sink.received.filter((m) => m.to.includes(address));
+    expect(mails, `emails to ${address}`).to.not.be.empty;
+    return mails[mails.length - 1] as (typeof mails)[number];
+  }
+
+  /** The link of an email, pointed at this test server (emails use the configured BASE_URL). */
+  function localLink(url: string): string {
+    return base + new URL(url).pathname;
+  }
+
+  async function isFocused(locator: Locator): Promise<boolean> {
+    return locator.evaluate((el) => el === el.ownerDocument.activeElement);
+  }
+
+  /** Keyboard only: Tab until the element has focus (fails when it is not reachable). */
+  async function tabTo(page: Page, locator: Locator): Promise<void> {
+    for (let i = 0; i < 80; i++) {
+      if (await isFocused(locator)) return;
+      await page.keyboard.press('Tab');
+    }
+    throw new Error(`could not reach ${locator.toString()} with Tab`);
+  }
+
+  async function activate(page: Page, mode: Mode, locator: Locator): Promise<void> {
+    if (mode === 'mouse') return locator.click();
+    await tabTo(page, locator);
+    await page.keyboard.press('Enter');
+  }
+
+  async function fill(page: Page, mode: Mode, locator: Locator, text: string): Promise<void> {
+    if (mode === 'mouse') return locator.fill(text);
+    await tabTo(page, locator);
+    await page.keyboard.type(text);
+  }
+
+  async function signIn(page: Page, mode: Mode, username: string, password: string): Promise<void> {
+    await page.goto(`${base}/login`);
+    await snap(page, `${mode}-login`);
+    await fill(page, mode, page.locator('#username'), username);
+    await fill(page, mode, page.locator('#password'), password);
+    await Promise.all([page.waitForURL((u) => u.pathname !== '/login'), activate(page, mode, page.locator('form[action="/login"] [type=submit]'))]);
+  }
+
+  function row(page: Page, username: string): Locator {
+    return page.locator('tbody tr', { hasText: username });
+  }
+
+  async function expectStatus(page: Page, username: string, status: string): Promise<void> {
+    await row(page, username).locator(`.badge-${status}`).waitFor();
+  }
+
+  /** Opens the row's three-dot menu and picks an item: by mouse, or by Enter and the arrow keys. */
+  async function choose(page: Page, mode: Mode, username: string, action: string): Promise<void> {
+    const r = row(page, username);
+    const button = r.locator('.menu-button');
+    const item = r.locator(`.menu-list a[href$="/${action}"]`);
+    if (mode === 'mouse') {
+      await button.click();
+      await item.click();
+    } else {
+      await tabTo(page, button);
+      await page.keyboard.press('Enter');
+      for (let i = 0; i < 8 && !(await isFocused(item)); i++) await page.keyboard.press('ArrowDown');
+      expect(await isFocused(item), `menu item ${action}`).to.equal(true);
+      await page.keyboard.press('Enter');
+    }
+  }
+
+  /** Answers the open confirmation dialog; with JavaScript focus must come back to the row's menu. */
+  async function confirm(page: Page, mode: Mode, name: string): Promise<void> {
+    const dialog = page.locator('dialog[open]');
+    await dialog.waitFor();
+    expect(await dialog.evaluate((d) => d.contains(d.ownerDocument.activeElement)), 'focus moves into the dialog').to.equal(true);
+    await snap(page, `${mode}-${name}-dialog`);
+    await activate(page, mode, dialog.locator('[type=submit]'));
+    await dialog.waitFor({ state: 'detached' });
+  }
+
+  async function addCollaborator(page: Page, mode: Mode, person: { firstName: string; lastName: string; username: string; email: string }): Promise<void> {
+    await activate(page, mode, page.locator('a.button.primary[href$="/new"]'));
+    await page.locator('#collaborator-form').waitFor();
+    await fill(page, mode, page.locator('#firstName'), person.firstName);
+    await fill(page, mode, page.locator('#lastName'), person.lastName);
+    await fill(page, mode, page.locator('#username'), person.username);
+    await fill(page, mode, page.locator('#referenceEmail'), person.email);
+    if (mode === 'mouse') await page.locator('input[name=accessLevel][value=mail_clients]').check();
+    else {
+      await tabTo(page, page.locator('input[name=accessLevel]:checked'));
+      for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
+    }
+    await snap(page, `${mode}-add-form`);
+    await activate(page, mode, page.locator('#collaborator-form [type=submit]'));
+    await page.locator('tbody tr', { hasText: `${person.username}/` }).waitFor();
+  }
+
+  /** The collaborator's side: the emailed link, a new password, then signing in. */
+  async function collaboratorSetsPassword(email: string, username: string, javaScript: boolean): Promise<void> {
+    const mail = await lastMailTo(email);
+    const { context, page } = await newPage({ javaScript });
+    try {
+      await page.goto(localLink(linkIn(mail)));
+      expect(new URL(page.url()).pathname).to.equal('/password/new');
+      await snap(page, `collaborator-${username.split('/')[0]}-set-password`);
+      await page.fill('#password', GOOD_PASSWORD);
+      await page.fill('#passwordConfirmation', GOOD_PASSWORD);
+      await page.click('form[action="/password/new"] [type=submit]');
+      await page.locator('a.button.primary[href="/login"]').waitFor();
+      await snap(page, `collaborator-${username.split('/')[0]}-done`);
+      await page.click('a.button.primary[href="/login"]');
+      await page.fill('#username', username);
+      await page.fill('#password', GOOD_PASSWORD);
+      await Promise.all([page.waitForURL(`${base}/account`), page.click('form[action="/login"] [type=submit]')]);
+      expect(await page.locator('main').textContent()).to.contain(username);
+      await snap(page, `collaborator-${username.split('/')[0]}-account`);
+    } finally {
+      await context.close();
+    }
+  }
+
+  async function ownerJourney(mode: Mode, javaScript: boolean): Promise<void> {
+    const tag = `${mode}${javaScript ? '' : '-nojs'}`;
+    const owner: Mailbox = await h.mailbox(`owner.${tag}@pec.example.it`);
+    const anna = { firstName: 'Anna', lastName: 'Neri', username: `anna.${tag}`, email: `anna.${tag}@example.com` };
+    const bruno = { firstName: 'Bruno', lastName: 'Gallo', username: `bruno.${tag}`, email: `bruno.${tag}@exampel.com` };
+    const annaFull = `${anna.username}/${owner.address}`;
+    const brunoFull = `${bruno.username}/${owner.address}`;
+    const { context, page } = await newPage({ javaScript });
+    try {
+      await signIn(page, mode, owner.address, OWNER_PASSWORD);
+      expect(new URL(page.url()).pathname).to.equal('/settings/collaborations');
+      await snap(page, `${tag}-list-empty`);
+
+      await addCollaborator(page, mode, anna);
+      await expectStatus(page, annaFull, 'pending');
+      await snap(page, `${tag}-added`);
+      await collaboratorSetsPassword(anna.email, annaFull, javaScript);
+      await page.reload();
+      await expectStatus(page, annaFull, 'active');
+
+      const sentBefore = sink.received.length;
+      await choose(page, mode, annaFull, 'password-reset');
+      await confirm(page, mode, 'reset');
+      await expectStatus(page, annaFull, 'suspended');
+      if (javaScript) expect(await isFocused(row(page, annaFull).locator('.menu-button')), 'focus back on the menu button').to.equal(true);
+      await snap(page, `${tag}-reset`);
+      expect((await lastMailTo(anna.email)).subject).to.not.equal('');
+      expect(sink.received.length).to.be.greaterThan(sentBefore);
+
+      const beforeResend = sink.received.filter((m) => m.to.includes(anna.email)).length;
+      await choose(page, mode, annaFull, 'password-link');
+      await confirm(page, mode, 'resend');
+      await row(page, annaFull).locator('.delivery').waitFor();
+      await lastMailTo(anna.email);
+      expect(sink.received.filter((m) => m.to.includes(anna.email)).length).to.equal(beforeResend + 1);
+      await snap(page, `${tag}-resent`);
+
+      await choose(page, mode, annaFull, 'deactivation');
+      await confirm(page, mode, 'deactivate');
+      await expectStatus(page, annaFull, 'deactivated');
+      if (javaScript) expect(await isFocused(row(page, annaFull).locator('.menu-button'))).to.equal(true);
+      await snap(page, `${tag}-deactivated`);
+
+      // Wrong reference email: deactivate and recreate, prefilled.
+      await addCollaborator(page, mode, bruno);
+      await choose(page, mode, brunoFull, 'recreation');
+      await confirm(page, mode, 'wrong-email');
+      await page.waitForURL((u) => u.pathname.endsWith('/new'));
+      expect(await page.inputValue('#firstName')).to.equal(bruno.firstName);
+      expect(await page.inputValue('#lastName')).to.equal(bruno.lastName);
+      await snap(page, `${tag}-recreate-form`);
+      await fill(page, mode, page.locator('#username'), `bruno2.${tag}`);
+      await fill(page, mode, page.locator('#referenceEmail'), `bruno.${tag}@example.com`);
+      await activate(page, mode, page.locator('#collaborator-form [type=submit]'));
+      await expectStatus(page, `bruno2.${tag}/${owner.address}`, 'pending');
+      expect(await page.locator('.notice').textContent()).to.contain('Bruno Gallo');
+      await expectStatus(page, brunoFull, 'deactivated');
+      await snap(page, `${tag}-recreated`);
+    } finally {
+      await context.close();
+    }
+  }
+
+  describe('the owner', () => {
+    it('should add, reset, resend, deactivate and recreate by mouse', async () => {
+      await ownerJourney('mouse', true);
+    });
+
+    it('should do the same with the keyboard only', async () => {
+      await ownerJourney('keyboard', true);
+    });
+
+    it('should do the same without JavaScript', async () => {
+      await ownerJourney('mouse', false);
+    });
+  });
+
+  describe('the three-dot menu', () => {
+    it('should follow the WAI-ARIA menu button pattern', async () => {
+      const { context, page } = await newPage();
+      try {
+        await signIn(page, 'keyboard', DEMO.mailbox, DEMO.password);
+        const r = page.locator('tbody tr').first();
+        const button = r.locator('button.menu-button');
+        const items = r.locator('[role=menu] [role=menuitem]');
+        expect(await button.getAttribute('aria-haspopup')).to.equal('menu');
+        expect(await button.getAttribute('aria-expanded')).to.equal('false');
+        const count = await items.count();
+        expect(count).to.be.greaterThan(2);
+
+        await tabTo(page, button);
+        await page.keyboard.press('Enter');
+        expect(await button.getAttribute('aria-expanded')).to.equal('true');
+        expect(await isFocused(items.first()), 'Enter focuses the first item').to.equal(true);
+        await snap(page, 'menu-open');
+        await page.keyboard.press('ArrowDown');
+        expect(await isFocused(items.nth(1))).to.equal(true);
+        await page.keyboard.press('End');
+        expect(await isFocused(items.last())).to.equal(true);
+        await page.keyboard.press('ArrowDown');
+        expect(await isFocused(items.first()), 'ArrowDown wraps').to.equal(true);
+        await page.keyboard.press('ArrowUp');
+        expect(await isFocused(items.last()), 'ArrowUp wraps').to.equal(true);
+        await page.keyboard.press('Home');
+        expect(await isFocused(items.first())).to.equal(true);
+        await page.keyboard.press('Escape');
+        expect(await button.getAttribute('aria-expanded')).to.equal('false');
+        expect(await r.locator('[role=menu]').isVisible()).to.equal(false);
+        expect(await isFocused(button), 'Escape returns focus').to.equal(true);
+
+        await page.keyboard.press('Space');
+        expect(await button.getAttribute('aria-expanded'), 'Space opens').to.equal('true');
+        expect(await isFocused(items.first())).to.equal(true);
+        await page.keyboard.press('Escape');
+        await page.keyboard.press('ArrowUp');
+        expect(await isFocused(items.last()), 'ArrowUp opens on the last item').to.equal(true);
+
+        // An item opens its dialog; Escape closes it and focus returns to the menu button.
+        await page.keyboard.press('Home');
+        await page.keyboard.press('ArrowDown');
+        await page.keyboard.press('Enter');
+        await page.locator('dialog[open]').waitFor();
+        await page.keyboard.press('Escape');
+        await page.locator('dialog').waitFor({ state: 'detached' });
+        expect(await isFocused(button), 'focus returns after the dialog').to.equal(true);
+      } finally {
+        await context.close();
+      }
+    });
+  });
+
+  describe('the collaborator', () => {
+    for (const javaScript of [true, false]) {
+      it(`should go from the emailed link to signing in${javaScript ? '' : ' without JavaScript'}`, async () => {
+        const mailbox = await h.mailbox(`links.${javaScript ? 'js' : 'nojs'}@pec.example.it`);
+        const email = `carla.${javaScript ? 'js' : 'nojs'}@example.com`;
+        const actor = { type: 'owner' as const, id: mailbox.id, name: mailbox.address };
+        const c = await h.domain.collaborations.create(
+          mailbox,
+          { firstName: 'Carla', lastName: 'Riva', username: 'carla.riva', referenceEmail: email, accessLevel: 'mail_clients', manageSettings: false },
+          { actor },
+        );
+        await collaboratorSetsPassword(email, c.username, javaScript);
+      });
+    }
+  });
+
+  describe('accessibility (axe-core, WCAG 2.2 AA)', () => {
+    /** Checks the page as it is, at phone and desktop width. */
+    async function audit(page: Page, name: string, language: string): Promise<void> {
+      expect(await page.getAttribute('html', 'lang'), `${name} language`).to.equal(language);
+      for (const width of WIDTHS) {
+        await page.setViewportSize({ width, height: 900 });
+        // Legacy mode runs axe in the page itself (no iframes here), without a helper page per run.
+        const result = await new AxeBuilder({ page }).withTags(AXE_TAGS).setLegacyMode().analyze();
+        const violations = result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+        expect(violations, `${name} (${language}, ${width}px)`).to.deep.equal([]);
+      }
+      await snap(page, `axe-${language}-${name}`);
+    }
+
+    async function chooseLanguage(page: Page, language: string): Promise<void> {
+      await page.selectOption('#language-select', language);
+      await Promise.all([page.waitForSelector(`html[lang=${language}]`), page.click('.topbar-language [type=submit]')]);
+    }
+
+    for (const language of LANGUAGES) {
+      it(`should find no violation on any page in ${language}`, async () => {
+        const { context, page } = await newPage();
+        const visitor = await newPage();
+        try {
+          await page.goto(`${base}/login`);
+          await chooseLanguage(page, language);
+          await audit(page, 'login', language);
+          await page.fill('#username', DEMO.mailbox);
+          await page.fill('#password', 'not the password');
+          await page.click('form[action="/login"] [type=submit]');
+          await page.locator('#login-error').waitFor();
+          await audit(page, 'login-failed', language);
+
+          await signIn(page, 'mouse', DEMO.mailbox, DEMO.password);
+          await chooseLanguage(page, language);
+          await audit(page, 'list', language);
+          await page.goto(`${base}/settings/collaborations/new`);
+          await page.click('#collaborator-form [type=submit]');
+          await page.locator('.field-error').first().waitFor();
+          await audit(page, 'add-form-errors', language);
+
+          // The other Settings pages of the owner.
+          for (const other of ['activity', 'access-history', 'password']) {
+            await page.goto(`${base}/settings/${other}`);
+            await audit(page, other, language);
+          }
+
+          const ids: Record<string, number> = {};
+          for (const u of ['giulia.bianchi', 'luca.esposito', 'paolo.colombo']) {
+            const found = await h.db.models.Collaborator.findOne({ where: { username: `${u}/${DEMO.mailbox}` } });
+            ids[u] = found?.id ?? 0;
+          }
+          const list = `${base}/settings/collaborations`;
+          await page.goto(`${list}/${ids['giulia.bianchi']}`);
+          await audit(page, 'details', language);
+          const confirmations: Array<[string, string]> = [
+            ['giulia.bianchi', 'password-reset'],
+            ['luca.esposito', 'password-link'],
+            ['giulia.bianchi', 'deactivation'],
+            ['giulia.bianchi', 'recreation'],
+            ['paolo.colombo', 'removal'],
+          ];
+          for (const [who, name] of confirmations) {
+            await page.goto(`${list}/${ids[who]}/${name}`);
+            await audit(page, name, language);
+          }
+          // The same confirmation as a modal dialog over the list.
+          await page.goto(list);
+          await row(page, `giulia.bianchi/${DEMO.mailbox}`).locator('.menu-button').click();
+          await snap(page, `axe-${language}-menu`);
+          await row(page, `giulia.bianchi/${DEMO.mailbox}`).locator('a[href$="/deactivation"]').click();
+          await page.locator('dialog[open]').waitFor();
+          await audit(page, 'dialog', language);
+
+          // The link holder: set-password (with errors), done, invalid link; then the account page.
+          const mailbox = await h.db.models.Mailbox.findOne({ where: { address: DEMO.mailbox } });
+          const email = `holder.${language}@example.com`;
+          await h.domain.collaborations.create(
+            mailbox as Mailbox,
+            { firstName: 'Dario', lastName: 'Fo', username: `holder.${language}`, referenceEmail: email, accessLevel: 'mail_clients', manageSettings: false },
+            { actor: { type: 'owner', id: mailbox?.id ?? 0, name: DEMO.mailbox } },
+          );
+          const link = linkIn(await lastMailTo(email));
+          const v = visitor.page;
+          await v.goto(localLink(link));
+          await chooseLanguage(v, language);
+          await audit(v, 'set-password', language);
+          await v.fill('#password', 'short');
+          await v.click('form[action="/password/new"] [type=submit]');
+          await v.locator('.field-error').first().waitFor();
+          await audit(v, 'set-password-errors', language);
+          await v.fill('#password', GOOD_PASSWORD);
+          await v.fill('#passwordConfirmation', GOOD_PASSWORD);
+          await v.click('form[action="/password/new"] [type=submit]');
+          await v.locator('a.button.primary[href="/login"]').waitFor();
+          await audit(v, 'done', language);
+          await v.goto(`${base}/password/${'x'.repeat(43)}`);
+          await audit(v, 'invalid-link', language);
+          await v.goto(`${base}/password/forgot`);
+          await audit(v, 'forgot-password', language);
+          await signIn(v, 'mouse', `giulia.bianchi/${DEMO.mailbox}`, DEMO.collaboratorPassword);
+          await chooseLanguage(v, language);
+          await audit(v, 'account', language);
+        } finally {
+          await context.close();
+          await visitor.context.close();
+        }
+
+      });
+    }
+  });
+});

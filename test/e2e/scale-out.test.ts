@@ -1,0 +1,194 @@
+import { expect } from 'chai';
+import { Op } from 'sequelize';
+import { DATABASES, type TestDatabase } from '../support/databases';
+import { BASE_URL, GOOD_PASSWORD, OWNER_PASSWORD } from '../support/harness';
+import { SmtpSink, linkIn } from '../support/smtp-sink';
+import { freePort } from '../support/faulty-smtp';
+import { AppProcess, waitForHttp } from '../support/processes';
+import { loadConfig } from '../../src/config';
+import { openDatabase, type Database } from '../../src/db';
+import { createDomain } from '../../src/domain';
+import { systemClock } from '../../src/domain/clock';
+import { hashPassword } from '../../src/domain/passwords';
+
+const MAILBOX = 'studio.grande@pec.example.it';
+const COLLABORATORS = 500;
+const CONCURRENCY = 8;
+const SESSION_SECRET = 'scale-out session secret';
+
+/** Runs `work` over the items with at most `limit` at once. */
+async function inParallel<T, R>(items: T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await work(items[index] as T, index);
+      }
+    }),
+  );
+  return results;
+}
+
+/** A cookie jar and the last CSRF token seen, over plain fetch: one person, any app process. */
+class Client {
+  private cookies = new Map<string, string>();
+  csrf = '';
+
+  async request(origin: string, path: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<{ status: number; location: string | null; text: string }> {
+    const response = await fetch(origin + path, {
+      method: init.method ?? 'GET',
+      redirect: 'manual',
+      headers: {
+        cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+        ...(init.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+      },
+      body: init.form ? new URLSearchParams({ _csrf: this.csrf, ...init.form }).toString() : undefined,
+    });
+    for (const cookie of response.headers.getSetCookie()) {
+      const [pair] = cookie.split(';');
+      const [key, ...value] = (pair as string).split('=');
+      this.cookies.set(key as string, value.join('='));
+    }
+    const text = await response.text();
+    const token = /name="_csrf" value="([^"]+)"/.exec(text);
+    if (token) this.csrf = token[1] as string;
+    return { status: response.status, location: response.headers.get('location'), text };
+  }
+}
+
+const mariadb = DATABASES.find((d) => d.name === 'MariaDB');
+
+if (!mariadb) {
+  console.log('  Scale-out (test/e2e/scale-out.test.ts) did not run: it needs MariaDB, set TEST_MYSQL_URL');
+} else {
+  describe('Scale-out: two app processes and two workers on one MariaDB', function () {
+    this.timeout(180_000);
+    let database: TestDatabase;
+    let db: Database;
+    let sink: SmtpSink;
+    const processes: AppProcess[] = [];
+    const origins: string[] = [];
+
+    before(async function () {
+      database = await mariadb.create();
+      const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: database.url, SESSION_SECRET, BCRYPT_COST: '4', BASE_URL });
+      db = await openDatabase(database.url);
+      const domain = createDomain(db, config, systemClock);
+      const mailbox = await domain.accounts.createMailbox(MAILBOX, OWNER_PASSWORD);
+      await domain.rateLimits.close();
+      // One hash for everyone: seeding 500 accounts must not cost 500 bcrypt runs.
+      const passwordHash = await hashPassword(GOOD_PASSWORD, 4);
+      await db.models.Collaborator.bulkCreate(
+        Array.from({ length: COLLABORATORS }, (_, i) => ({
+          mailboxId: mailbox.id,
+          firstName: 'Collaboratore',
+          lastName: `Numero ${i}`,
+          username: `user${i}/${MAILBOX}`,
+          referenceEmail: `user${i}@example.org`,
+          accessLevel: 'mail_clients' as const,
+          manageSettings: false,
+          status: 'active' as const,
+          passwordHash,
+          deactivatedAt: null,
+        })),
+      );
+
+      sink = await new SmtpSink().start();
+      const env = {
+        NODE_ENV: 'production',
+        DATABASE_URL: database.url,
+        SMTP_URL: sink.url,
+        SESSION_SECRET,
+        BASE_URL,
+        BCRYPT_COST: '4',
+        WORKER: 'off',
+        LOG_LEVEL: 'warn',
+      };
+      const ports = [await freePort(), await freePort()];
+      for (const [i, port] of ports.entries()) {
+        processes.push(AppProcess.server(`app ${i + 1}`, { ...env, PORT: String(port) }));
+        origins.push(`http://127.0.0.1:${port}`);
+      }
+      processes.push(AppProcess.worker('worker 1', env), AppProcess.worker('worker 2', env));
+      await Promise.all(origins.map((origin) => waitForHttp(`${origin}/healthz`)));
+    });
+
+    after(async function () {
+      await Promise.all(processes.map((p) => p.stop()));
+      await sink?.stop();
+      await db?.close();
+      await database?.drop();
+    });
+
+    /** Waits until no email is waiting or retrying; returns how many were sent. */
+    async function drained(expected: number): Promise<number> {
+      const { OutboxMessage } = db.models;
+      const deadline = Date.now() + 90_000;
+      for (;;) {
+        const waiting = await OutboxMessage.count({ where: { status: { [Op.in]: ['queued', 'retrying'] } } });
+        const sent = await OutboxMessage.count({ where: { status: 'sent' } });
+        if (waiting === 0 && sent >= expected && sink.received.length >= expected) return sent;
+        if (Date.now() > deadline) throw new Error(`outbox not drained: ${waiting} waiting, ${sent} sent, ${sink.received.length} received`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+
+    it('should deliver every one of 500 resets issued across both app processes once, each link working once', async function () {
+      const owner = new Client();
+      await owner.request(origins[0] as string, '/login');
+      const signIn = await owner.request(origins[0] as string, '/login', { method: 'POST', form: { username: MAILBOX, password: OWNER_PASSWORD } });
+      expect(signIn.status).to.equal(303);
+      // The session lives in the database: the same cookie and token serve both processes.
+      expect((await owner.request(origins[1] as string, '/settings/collaborations')).status).to.equal(200);
+
+      const t0 = Date.now();
+      const ids = (await db.models.Collaborator.findAll({ attributes: ['id'], order: [['id', 'ASC']] })).map((c) => c.id);
+      const answers = await inParallel(ids, CONCURRENCY, (id, i) =>
+        owner.request(origins[i % 2] as string, `/settings/collaborations/${id}/password-reset`, { method: 'POST', form: {} }).then((r) => r.status),
+      );
+      const statuses = answers.reduce<Record<string, number>>((count, s) => ({ ...count, [s]: (count[s] ?? 0) + 1 }), {});
+      expect(statuses, `resets answered (app output: ${processes.flatMap((p) => p.output.slice(-5)).join('\n')})`).to.deep.equal({ 303: COLLABORATORS });
+      expect(await db.models.Collaborator.count({ where: { status: 'suspended' } })).to.equal(COLLABORATORS);
+
+      const resetSeconds = (Date.now() - t0) / 1000;
+      expect(await drained(COLLABORATORS)).to.equal(COLLABORATORS);
+      const drainSeconds = (Date.now() - t0) / 1000 - resetSeconds;
+      const resets = [...sink.received];
+      const messageIds = new Set(resets.map((m) => m.messageId));
+      const recipients = new Set(resets.map((m) => m.to[0]));
+      expect(resets, 'emails received').to.have.length(COLLABORATORS);
+      expect(messageIds.size, 'distinct Message-IDs').to.equal(COLLABORATORS);
+      expect(recipients.size, 'distinct recipients').to.equal(COLLABORATORS);
+      const rows = await db.models.OutboxMessage.findAll({ where: { template: 'owner_reset' } });
+      expect(rows.every((r) => r.status === 'sent' && r.secret === null && messageIds.has(r.messageId as string))).to.equal(true);
+      console.log(`      scale-out: ${resets.length} emails delivered, ${messageIds.size} distinct Message-IDs; lost 0, duplicated ${resets.length - messageIds.size} (resets ${resetSeconds}s, drained ${drainSeconds.toFixed(1)}s later)`);
+
+      const used = await inParallel(resets, CONCURRENCY, async (mail, i) => {
+        const path = new URL(linkIn(mail)).pathname;
+        const [here, there] = i % 2 === 0 ? origins : [origins[1], origins[0]];
+        const person = new Client();
+        const open = await person.request(here as string, path);
+        if (open.status !== 303 || open.location !== '/password/new') return `open ${open.status}`;
+        const form = await person.request(there as string, '/password/new');
+        if (form.status !== 200) return `form ${form.status}`;
+        const set = await person.request(here as string, '/password/new', { method: 'POST', form: { password: GOOD_PASSWORD, passwordConfirmation: GOOD_PASSWORD } });
+        if (set.status !== 200) return `set ${set.status}`;
+        const replay = new Client();
+        await replay.request(there as string, path);
+        const again = await replay.request(here as string, '/password/new');
+        return again.status === 410 ? 'once' : `second use ${again.status}`;
+      });
+      const verdicts = used.reduce<Record<string, number>>((count, v) => ({ ...count, [v]: (count[v] ?? 0) + 1 }), {});
+      expect(verdicts).to.deep.equal({ once: COLLABORATORS });
+      expect(await db.models.Collaborator.count({ where: { status: 'active' } })).to.equal(COLLABORATORS);
+      expect(await db.models.Link.count({ where: { usedAt: null, revokedAt: null } })).to.equal(0);
+
+      // The confirmations go out too, and still nothing twice.
+      await drained(2 * COLLABORATORS);
+      expect(sink.received).to.have.length(2 * COLLABORATORS);
+      expect(new Set(sink.received.map((m) => m.messageId)).size).to.equal(2 * COLLABORATORS);
+    });
+  });
+}

@@ -1,0 +1,572 @@
+import { expect } from 'chai';
+import type request from 'supertest';
+import { DATABASES, type TestDatabase } from '../support/databases';
+import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, startHarness, type Harness } from '../support/harness';
+import type { NewCollaborator } from '../../src/domain/collaborators';
+import type { Collaborator, Link, Mailbox, Status } from '../../src/models';
+import { Sealer } from '../../src/domain/secrets';
+import { system } from '../../src/domain/actor';
+import { translator } from '../../src/i18n';
+
+const MAILBOX = 'studio.verdi@pec.example.it';
+/** Generous limits, so that only the rate-limit tests ever meet one. */
+const WIDE_LIMITS = {
+  FORGOT_LIMIT_PER_USERNAME: '100000',
+  FORGOT_LIMIT_PER_IP: '100000',
+  SIGN_IN_LIMIT_PER_ACCOUNT: '100000',
+  SIGN_IN_LIMIT_PER_IP: '100000',
+  PASSWORD_CHANGE_LIMIT: '100000',
+};
+const FIREFOX = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
+const TOO_MANY = /Troppi tentativi|Too many attempts|Demasiados intentos/;
+
+/** As EJS escapes `<%= %>` output. */
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&#34;', "'": '&#39;' };
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (ch) => ESCAPES[ch] ?? ch);
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** What a visitor can observe of an answer, minus what differs on every request anyway. */
+function observable(res: request.Response) {
+  const headers = { ...res.headers } as Record<string, unknown>;
+  delete headers.date;
+  delete headers.etag;
+  const cookies = headers['set-cookie'];
+  if (Array.isArray(cookies)) headers['set-cookie'] = cookies.map((c: string) => c.replace(/; Expires=[^;]+/i, ''));
+  return { status: res.status, headers, body: res.text.replace(/(name="_csrf" value=")[^"]+/g, '$1').replace(/(X-CSRF-Token&#34;:&#34;)[^&]+/g, '$1') };
+}
+
+function sidCookie(res: request.Response): string | undefined {
+  const cookies = (res.headers['set-cookie'] as unknown as string[] | undefined) ?? [];
+  return cookies.map((c) => /^sid=([^;]+)/.exec(c)?.[1]).find(Boolean);
+}
+
+for (const { name, create } of DATABASES) {
+  describe(`Self-service passwords (${name})`, function () {
+    let database: TestDatabase;
+    let h: Harness;
+    let counter = 0;
+
+    before(async function () {
+      database = await create();
+      h = await startHarness(database.url, { ...WIDE_LIMITS, DOVEADM_URL: 'http://127.0.0.1:9/doveadm/v1' });
+      await h.mailbox(MAILBOX);
+    });
+
+    after(async function () {
+      await h.close();
+      await database.drop();
+    });
+
+    beforeEach(async function () {
+      await h.db.sequelize.query('DELETE FROM rate_limits');
+    });
+
+    /** A collaborator in the given state, with GOOD_PASSWORD when it has one. */
+    async function collaborator(status: Status, overrides: Partial<NewCollaborator> = {}): Promise<Collaborator> {
+      counter += 1;
+      const mailbox = await mailboxOf(MAILBOX);
+      const input: NewCollaborator = {
+        firstName: 'Mario',
+        lastName: 'Rossi',
+        username: `user${counter}`,
+        referenceEmail: `user${counter}@example.com`,
+        accessLevel: 'send',
+        manageSettings: false,
+        ...overrides,
+      };
+      const c = await h.domain.collaborations.create(mailbox, input, { actor: system });
+      if (status === 'pending') return c;
+      const link = (await h.db.models.Link.findOne({ where: { collaboratorId: c.id }, order: [['id', 'DESC']] })) as Link;
+      const active = await h.domain.collaborations.setPasswordWithLink(link, GOOD_PASSWORD, GOOD_PASSWORD);
+      if (status === 'suspended') return h.domain.collaborations.resetPassword(active, { actor: system });
+      if (status === 'deactivated') return h.domain.collaborations.deactivate(active, { actor: system });
+      return active;
+    }
+
+    const mailboxOf = async (address: string) => (await h.db.models.Mailbox.findOne({ where: { address } })) as Mailbox;
+    const reload = async (c: Collaborator) => (await h.db.models.Collaborator.findByPk(c.id)) as Collaborator;
+
+    async function signedIn(username: string, password = GOOD_PASSWORD, userAgent = FIREFOX): Promise<Browser> {
+      const browser = new Browser(h.app);
+      await browser.get('/login');
+      const res = await browser.agent.post('/login').set('User-Agent', userAgent).type('form').send({ _csrf: browser.csrf, username, password });
+      expect(res.status, res.text).to.equal(303);
+      return browser;
+    }
+
+    /** The raw token of the collaborator's latest link, read from its email as the collaborator would. */
+    async function latestToken(c: Collaborator): Promise<string> {
+      const message = await h.db.models.OutboxMessage.findOne({ where: { collaboratorId: c.id, template: 'self_reset' }, order: [['id', 'DESC']] });
+      expect(message, 'a queued self_reset email').to.exist;
+      const link = new Sealer(h.config.sessionSecret).open((message as { secret: string }).secret);
+      return link.split('/password/')[1] as string;
+    }
+
+    async function forgot(browser: Browser, username: string): Promise<request.Response> {
+      const res = await browser.post('/password/forgot', { username });
+      await h.domain.background.settled();
+      return res;
+    }
+
+    describe('GET /login', function () {
+      it('should link to the forgot-password page', async function () {
+        const res = await new Browser(h.app).get('/login');
+        expect(res.text).to.include('href="/password/forgot"');
+      });
+    });
+
+    describe('POST /password/forgot', function () {
+      it('should answer exactly the same for active, unknown, pending, suspended and deactivated usernames', async function () {
+        const usernames = [
+          (await collaborator('active')).username,
+          `nobody/${MAILBOX}`,
+          (await collaborator('pending')).username,
+          (await collaborator('suspended')).username,
+          (await collaborator('deactivated')).username,
+        ];
+        const browser = new Browser(h.app);
+        await browser.get('/password/forgot');
+        const answers = [];
+        for (const username of usernames) answers.push(observable(await forgot(browser, username)));
+        expect(answers[0]?.status).to.equal(200);
+        for (const answer of answers.slice(1)) expect(answer).to.deep.equal(answers[0]);
+        // Not an accident of the comparison: a fresh browser's page differs only by its token.
+        const other = new Browser(h.app);
+        await other.get('/password/forgot');
+        expect(observable(await forgot(other, usernames[1] as string)).body).to.equal(answers[0]?.body);
+      });
+
+      it('should take the same time whatever the account (medians within 20 ms over 50 requests each)', async function () {
+        this.timeout(180_000);
+        const active = await collaborator('active');
+        const usernames = [
+          active.username,
+          `nobody/${MAILBOX}`,
+          (await collaborator('pending')).username,
+          (await collaborator('suspended')).username,
+          (await collaborator('deactivated')).username,
+        ];
+        const browser = new Browser(h.app);
+        await browser.get('/password/forgot');
+        const times = new Map<string, number[]>(usernames.map((u) => [u, []]));
+        for (let round = 0; round < 50; round += 1) {
+          // A new order each round, so that a load spike on this shared machine hits every name alike.
+          const order = [...usernames].sort(() => Math.random() - 0.5);
+          for (const username of order) {
+            const start = process.hrtime.bigint();
+            const res = await browser.post('/password/forgot', { username });
+            times.get(username)?.push(Number(process.hrtime.bigint() - start) / 1e6);
+            expect(res.status).to.equal(200);
+            // Each answer is timed on its own: the previous request's email work is over before the next.
+            await h.domain.background.settled();
+          }
+        }
+        const medians = usernames.map((u) => median(times.get(u) as number[]));
+        const spread = Math.max(...medians) - Math.min(...medians);
+        expect(spread, `medians ${medians.map((m) => m.toFixed(1)).join(', ')} ms`).to.be.below(20);
+        expect(await h.db.models.OutboxMessage.count({ where: { template: 'self_reset', collaboratorId: active.id } })).to.equal(50);
+      });
+
+      it('should email a link only to an active account', async function () {
+        const active = await collaborator('active');
+        const others = [await collaborator('pending'), await collaborator('suspended'), await collaborator('deactivated')];
+        const browser = new Browser(h.app);
+        await browser.get('/password/forgot');
+        for (const c of [active, ...others]) await forgot(browser, c.username);
+        await forgot(browser, `nobody/${MAILBOX}`);
+
+        const toActive = await h.db.models.OutboxMessage.findAll({ where: { collaboratorId: active.id, template: 'self_reset' } });
+        expect(toActive).to.have.length(1);
+        expect(toActive[0]?.recipient).to.equal(active.referenceEmail);
+        for (const c of others) expect(await h.db.models.OutboxMessage.count({ where: { collaboratorId: c.id, template: 'self_reset' } })).to.equal(0);
+        const sent = await h.db.models.AuditEvent.findAll({ where: { collaboratorId: active.id, action: 'link.sent' } });
+        expect(sent.map((e) => JSON.parse(e.detail ?? '{}').purpose)).to.include('self_reset');
+      });
+
+      it('should change nothing on the account: same row, password and sessions still good', async function () {
+        const c = await collaborator('active', { accessLevel: 'mail_clients' });
+        const session = await signedIn(c.username);
+        const before = (await reload(c)).toJSON();
+        const browser = new Browser(h.app);
+        await browser.get('/password/forgot');
+        await forgot(browser, c.username);
+        expect((await reload(c)).toJSON()).to.deep.equal(before);
+        expect((await session.get('/account')).status).to.equal(200);
+        await signedIn(c.username);
+        expect(await h.db.models.OutboxMessage.count({ where: { collaboratorId: c.id, kind: 'doveadm' } })).to.equal(0);
+      });
+
+      it('should ask for a username when none is typed', async function () {
+        const browser = new Browser(h.app);
+        await browser.get('/password/forgot');
+        const res = await browser.post('/password/forgot', { username: ' ' });
+        expect(res.status).to.equal(422);
+        expect(res.text).to.include('id="username-error"');
+      });
+    });
+
+    describe('GET /password/:token (self_reset)', function () {
+      it('should work once, and keep the account active with the new password', async function () {
+        const c = await collaborator('active');
+        const visitor = new Browser(h.app);
+        await visitor.get('/password/forgot');
+        await forgot(visitor, c.username);
+        const token = await latestToken(c);
+
+        const holder = new Browser(h.app);
+        expect((await holder.get(`/password/${token}`)).headers.location).to.equal('/password/new');
+        expect((await holder.get('/password/new')).status).to.equal(200);
+        const res = await holder.post('/password/new', { password: 'plum tiger sofa moon', passwordConfirmation: 'plum tiger sofa moon' });
+        expect(res.status, res.text).to.equal(200);
+        expect((await reload(c)).status).to.equal('active');
+        await signedIn(c.username, 'plum tiger sofa moon');
+
+        const again = new Browser(h.app);
+        await again.get(`/password/${token}`);
+        expect((await again.get('/password/new')).status).to.equal(410);
+      });
+
+      it('should expire after one hour', async function () {
+        const c = await collaborator('active');
+        const visitor = new Browser(h.app);
+        await visitor.get('/password/forgot');
+        await forgot(visitor, c.username);
+        const token = await latestToken(c);
+        const hash = (await reload(c)).passwordHash;
+        const holder = new Browser(h.app);
+        await holder.get(`/password/${token}`);
+        h.clock.advance(3600_000 - 1000);
+        expect((await holder.get('/password/new')).status).to.equal(200);
+        h.clock.advance(1000);
+        expect((await holder.get('/password/new')).status).to.equal(410);
+        const res = await holder.post('/password/new', { password: 'plum tiger sofa moon', passwordConfirmation: 'plum tiger sofa moon' });
+        expect(res.status).to.equal(410);
+        expect((await reload(c)).passwordHash).to.equal(hash);
+        await signedIn(c.username, GOOD_PASSWORD);
+      });
+    });
+
+    describe('POST /login', function () {
+      it('should give a new session id at sign-in, and the old one should not authenticate', async function () {
+        const c = await collaborator('active');
+        const browser = new Browser(h.app);
+        const page = await browser.get('/login');
+        const before = sidCookie(page);
+        expect(before, 'a session cookie before sign-in').to.be.a('string');
+        const res = await browser.post('/login', { username: c.username, password: GOOD_PASSWORD });
+        expect(res.status).to.equal(303);
+        const after = sidCookie(res);
+        expect(after).to.be.a('string').and.not.equal(before);
+        expect((await browser.get('/account')).status).to.equal(200);
+
+        const planted = await (await import('supertest')).default(h.app).get('/account').set('Cookie', `sid=${before}`);
+        expect(planted.status).to.equal(303);
+        expect(planted.headers.location).to.equal('/login');
+      });
+    });
+
+    describe('GET /account', function () {
+      it('should list the own sessions with device, IP and last seen, this one marked', async function () {
+        const c = await collaborator('active');
+        const phone = await signedIn(c.username, GOOD_PASSWORD, 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1');
+        const desk = await signedIn(c.username);
+        const res = await desk.get('/account');
+        expect(res.status).to.equal(200);
+        expect(res.text).to.match(/Firefox \S+ Windows/);
+        expect(res.text).to.match(/Safari \S+ iPhone/);
+        expect(res.text.match(/class="current-session"/g)).to.have.length(1);
+        expect(/class="current-session">\s*<td>Firefox/.test(res.text)).to.equal(true);
+        expect(res.text).to.include('action="/account/sessions/revocation"');
+        expect((await phone.get('/account')).status).to.equal(200);
+      });
+    });
+
+    describe('POST /account/sessions/revocation', function () {
+      it('should sign out the other sessions and keep this one', async function () {
+        const c = await collaborator('active');
+        const other = await signedIn(c.username);
+        const me = await signedIn(c.username);
+        const third = await signedIn((await collaborator('active')).username);
+        await me.get('/account');
+        const res = await me.post('/account/sessions/revocation');
+        expect(res.status).to.equal(303);
+        expect((await me.get('/account')).status).to.equal(200);
+        expect((await other.get('/account')).headers.location).to.equal('/login');
+        expect((await third.get('/account')).status, 'another collaborator keeps its session').to.equal(200);
+        expect(await h.db.models.Session.count({ where: { principal: `collaborator:${c.id}` } })).to.equal(1);
+      });
+
+      it('should refuse without the CSRF token', async function () {
+        const c = await collaborator('active');
+        const me = await signedIn(c.username);
+        const res = await me.agent.post('/account/sessions/revocation').type('form').send({});
+        expect(res.status).to.equal(403);
+      });
+    });
+
+    describe('POST /settings/password (collaborator)', function () {
+      async function change(browser: Browser, currentPassword: string, password: string, confirmation = password) {
+        await browser.get('/settings/password');
+        return browser.post('/settings/password', { currentPassword, password, passwordConfirmation: confirmation });
+      }
+
+      it('should end the other sessions, keep this one, queue the notice and kick mail programs', async function () {
+        const c = await collaborator('active', { accessLevel: 'mail_clients' });
+        const other = await signedIn(c.username);
+        const me = await signedIn(c.username);
+        const res = await change(me, GOOD_PASSWORD, 'plum tiger sofa moon');
+        expect(res.status, res.text).to.equal(303);
+        expect(res.headers.location).to.equal('/settings/password');
+        expect((await me.get('/account')).status).to.equal(200);
+        expect((await other.get('/account')).headers.location).to.equal('/login');
+
+        const after = await reload(c);
+        expect(after.status).to.equal('active');
+        expect(after.credentialVersion).to.equal(c.credentialVersion + 1);
+        const notice = await h.db.models.OutboxMessage.findAll({ where: { collaboratorId: c.id, template: 'password_changed' } });
+        expect(notice).to.have.length(1);
+        expect(notice[0]?.recipient).to.equal(c.referenceEmail);
+        expect(await h.db.models.OutboxMessage.count({ where: { collaboratorId: c.id, kind: 'doveadm' } })).to.equal(1);
+        expect(await h.db.models.AuditEvent.count({ where: { collaboratorId: c.id, action: 'password.changed' } })).to.equal(1);
+        await signedIn(c.username, 'plum tiger sofa moon');
+        const old = new Browser(h.app);
+        expect((await old.signIn(c.username, GOOD_PASSWORD)).status).to.equal(422);
+      });
+
+      it('should refuse a wrong current password with 422 and record it', async function () {
+        const c = await collaborator('active');
+        const me = await signedIn(c.username);
+        const res = await change(me, 'not my password at all', 'plum tiger sofa moon');
+        expect(res.status).to.equal(422);
+        expect(res.text).to.include('id="currentPassword-error"');
+        expect((await reload(c)).credentialVersion).to.equal(c.credentialVersion);
+        const failed = await h.db.models.AuditEvent.findAll({ where: { collaboratorId: c.id, action: 'password.change_failed' } });
+        expect(failed).to.have.length(1);
+        expect(failed[0]?.actorType).to.equal('collaborator');
+        expect(await h.db.models.OutboxMessage.count({ where: { collaboratorId: c.id, template: 'password_changed' } })).to.equal(0);
+      });
+
+      describe('the password policy at its boundaries', function () {
+        let c: Collaborator;
+        let me: Browser;
+        let current: string;
+
+        before(async function () {
+          c = await collaborator('active');
+          me = await signedIn(c.username);
+          current = GOOD_PASSWORD;
+        });
+
+        async function expectRefused(password: string, reason: string) {
+          const res = await change(me, current, password);
+          expect(res.status, `${password}: ${reason}`).to.equal(422);
+          expect(res.text).to.include('id="password-error"');
+          // The reason is told next to the field, in the collaborator's language (Italian).
+          expect(res.text).to.include(escapeHtml(translator('it')(`password.${reason}`, { min: 15, max: 72 })));
+        }
+
+        async function expectAccepted(password: string) {
+          const res = await change(me, current, password);
+          expect(res.status, res.text).to.equal(303);
+          current = password;
+        }
+
+        const ascii72 = 'river stone lamp '.repeat(5).slice(0, 72);
+        const accented = 'éà'.repeat(18);
+
+        it('should refuse 14 characters and accept 15', async function () {
+          await expectRefused('plum tiger sof', 'too_short');
+          await expectAccepted('plum tiger sofa');
+        });
+
+        it('should accept 72 bytes and refuse 73', async function () {
+          expect(Buffer.byteLength(ascii72)).to.equal(72);
+          await expectRefused(`${ascii72}x`, 'too_long');
+          await expectAccepted(ascii72);
+          expect(Buffer.byteLength(accented)).to.equal(72);
+          await expectRefused(`${accented}x`, 'too_long');
+          await expectAccepted(accented);
+        });
+
+        it('should refuse a common password', async function () {
+          await expectRefused('1qaz2wsx3edc4rfv', 'common');
+        });
+
+        it('should refuse the username, the mailbox or the names inside the password', async function () {
+          await expectRefused(`my ${c.username.split('/')[0]} password`, 'context');
+          await expectRefused(`studio.verdi is my mailbox`, 'context');
+          await expectRefused('hello mariorossi friend', 'context');
+        });
+
+        it('should treat NFKC-equivalent input as the same password', async function () {
+          await expectAccepted('ｐｌｕｍ ｔｉｇｅｒ ｓｏｆａ ｍｏｏｎ');
+          await signedIn(c.username, 'plum tiger sofa moon');
+          // Counted after normalisation: 13 characters, one of them the "ﬃ" ligature, make 15.
+          await expectAccepted('a quiet ﬃ box');
+          await signedIn(c.username, 'a quiet ffi box');
+        });
+      });
+    });
+
+    describe('POST /settings/password (owner)', function () {
+      const OWNER = 'studio.neri@pec.example.it';
+
+      before(async function () {
+        await h.mailbox(OWNER);
+      });
+
+      it('should show Password in the Settings menu', async function () {
+        const owner = await signedIn(OWNER, OWNER_PASSWORD);
+        const res = await owner.get('/settings/collaborations');
+        expect(res.text).to.include('href="/settings/password"');
+        expect((await owner.get('/settings/password')).status).to.equal(200);
+      });
+
+      it('should refuse a wrong current password, then change it and end the other sessions', async function () {
+        const other = await signedIn(OWNER, OWNER_PASSWORD);
+        const me = await signedIn(OWNER, OWNER_PASSWORD);
+        await me.get('/settings/password');
+        const wrong = await me.post('/settings/password', { currentPassword: 'wrong owner password', password: 'plum tiger sofa moon', passwordConfirmation: 'plum tiger sofa moon' });
+        expect(wrong.status).to.equal(422);
+        const mailbox = await mailboxOf(OWNER);
+        expect(await h.db.models.AuditEvent.count({ where: { mailboxId: mailbox.id, action: 'password.change_failed', collaboratorId: null } })).to.equal(1);
+        const short = await me.post('/settings/password', { currentPassword: OWNER_PASSWORD, password: 'plum tiger sof', passwordConfirmation: 'plum tiger sof' });
+        expect(short.status).to.equal(422);
+        expect(short.text).to.include('id="password-error"');
+
+        const res = await me.post('/settings/password', { currentPassword: OWNER_PASSWORD, password: 'plum tiger sofa moon', passwordConfirmation: 'plum tiger sofa moon' });
+        expect(res.status, res.text).to.equal(303);
+        expect((await me.get('/settings/collaborations')).status).to.equal(200);
+        expect((await other.get('/settings/collaborations')).headers.location).to.equal('/login');
+        expect((await mailboxOf(OWNER)).credentialVersion).to.equal(mailbox.credentialVersion + 1);
+        expect(await h.db.models.AuditEvent.count({ where: { mailboxId: mailbox.id, action: 'password.changed', collaboratorId: null } })).to.equal(1);
+        await signedIn(OWNER, 'plum tiger sofa moon');
+        expect((await new Browser(h.app).signIn(OWNER, OWNER_PASSWORD)).status).to.equal(422);
+      });
+    });
+
+    describe('rate limits', function () {
+      /** Another app process on the same database, with small limits. */
+      async function limited(env: Record<string, string>): Promise<Harness> {
+        return startHarness(database.url, { ...WIDE_LIMITS, ...env });
+      }
+
+      async function forgotOn(app: Harness, username: string): Promise<request.Response> {
+        const browser = new Browser(app.app);
+        await browser.get('/password/forgot');
+        const res = await browser.post('/password/forgot', { username });
+        await app.domain.background.settled();
+        return res;
+      }
+
+      it('should refuse the N+1th forgot request for one username with 429, also after a restart', async function () {
+        const c = await collaborator('active');
+        let app = await limited({ FORGOT_LIMIT_PER_USERNAME: '2' });
+        try {
+          expect((await forgotOn(app, c.username)).status).to.equal(200);
+          expect((await forgotOn(app, c.username.toUpperCase())).status).to.equal(200);
+          const refused = await forgotOn(app, c.username);
+          expect(refused.status).to.equal(429);
+          expect(refused.text).to.match(TOO_MANY);
+          expect(Number(refused.headers['retry-after'])).to.be.above(0);
+          expect((await forgotOn(app, `nobody/${MAILBOX}`)).status, 'another username').to.equal(200);
+        } finally {
+          await app.close();
+        }
+        app = await limited({ FORGOT_LIMIT_PER_USERNAME: '2' });
+        try {
+          expect((await forgotOn(app, c.username)).status).to.equal(429);
+        } finally {
+          await app.close();
+        }
+        expect(await h.db.models.OutboxMessage.count({ where: { collaboratorId: c.id, template: 'self_reset' } })).to.equal(2);
+      });
+
+      it('should refuse the N+1th forgot request from one IP with 429', async function () {
+        const app = await limited({ FORGOT_LIMIT_PER_IP: '3' });
+        try {
+          for (const n of [1, 2, 3]) expect((await forgotOn(app, `someone${n}/${MAILBOX}`)).status).to.equal(200);
+          expect((await forgotOn(app, `someone4/${MAILBOX}`)).status).to.equal(429);
+        } finally {
+          await app.close();
+        }
+      });
+
+      it('should refuse the N+1th sign-in for one account with 429, even with the right password, also after a restart', async function () {
+        const c = await collaborator('active');
+        const d = await collaborator('active');
+        let app = await limited({ SIGN_IN_LIMIT_PER_ACCOUNT: '3' });
+        try {
+          for (let i = 0; i < 3; i += 1) expect((await new Browser(app.app).signIn(c.username, 'wrong password here')).status).to.equal(422);
+          const refused = await new Browser(app.app).signIn(c.username, GOOD_PASSWORD);
+          expect(refused.status).to.equal(429);
+          expect(refused.text).to.match(TOO_MANY);
+          expect((await new Browser(app.app).signIn(d.username, GOOD_PASSWORD)).status, 'another account').to.equal(303);
+        } finally {
+          await app.close();
+        }
+        app = await limited({ SIGN_IN_LIMIT_PER_ACCOUNT: '3' });
+        try {
+          expect((await new Browser(app.app).signIn(c.username, GOOD_PASSWORD)).status).to.equal(429);
+        } finally {
+          await app.close();
+        }
+      });
+
+      it('should not count successful sign-ins, and refuse the N+1th failure from one IP', async function () {
+        const c = await collaborator('active');
+        const app = await limited({ SIGN_IN_LIMIT_PER_IP: '3' });
+        try {
+          for (let i = 0; i < 4; i += 1) expect((await new Browser(app.app).signIn(c.username, GOOD_PASSWORD)).status).to.equal(303);
+          for (const n of [1, 2, 3]) expect((await new Browser(app.app).signIn(`someone${n}/${MAILBOX}`, 'wrong password')).status).to.equal(422);
+          expect((await new Browser(app.app).signIn(c.username, GOOD_PASSWORD)).status).to.equal(429);
+        } finally {
+          await app.close();
+        }
+      });
+
+      it('should drop the counters whose window is over, and only those', async function () {
+        const now = Date.now();
+        await h.db.sequelize.query('INSERT INTO rate_limits (`key`, points, expire) VALUES (?, 1, ?), (?, 1, ?)', {
+          replacements: ['test:over', now - 1000, 'test:running', now + 60_000],
+        });
+        await h.domain.rateLimits.sweep();
+        const [rows] = await h.db.sequelize.query("SELECT `key` FROM rate_limits WHERE `key` LIKE 'test:%'");
+        expect((rows as Array<{ key: string }>).map((r) => r.key)).to.deep.equal(['test:running']);
+      });
+
+      it('should refuse the N+1th wrong current password with 429, also after a restart', async function () {
+        const c = await collaborator('active');
+        let app = await limited({ PASSWORD_CHANGE_LIMIT: '2' });
+        const attempt = async (target: Harness, currentPassword: string) => {
+          const me = new Browser(target.app);
+          await me.signIn(c.username, GOOD_PASSWORD);
+          await me.get('/settings/password');
+          return me.post('/settings/password', { currentPassword, password: 'plum tiger sofa moon', passwordConfirmation: 'plum tiger sofa moon' });
+        };
+        try {
+          expect((await attempt(app, 'wrong one')).status).to.equal(422);
+          expect((await attempt(app, 'wrong two')).status).to.equal(422);
+          const refused = await attempt(app, GOOD_PASSWORD);
+          expect(refused.status).to.equal(429);
+          expect(refused.text).to.match(TOO_MANY);
+        } finally {
+          await app.close();
+        }
+        app = await limited({ PASSWORD_CHANGE_LIMIT: '2' });
+        try {
+          expect((await attempt(app, GOOD_PASSWORD)).status).to.equal(429);
+        } finally {
+          await app.close();
+        }
+        expect((await reload(c)).credentialVersion).to.equal(c.credentialVersion);
+        expect(await h.db.models.AuditEvent.count({ where: { collaboratorId: c.id, action: 'password.change_failed' } })).to.equal(2);
+      });
+    });
+  });
+}
