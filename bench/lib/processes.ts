@@ -72,21 +72,6 @@ export class Child {
   }
 }
 
-/** Waits until GET url answers 200. */
-export async function waitForHttp(url: string, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      const response = await fetch(url);
-      await response.arrayBuffer();
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 /** Resident memory of a process, in MB, from /proc (Linux only; null elsewhere). */
 export function memoryOf(pid: number): { rss: number; hwm: number } | null {
