@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { DATABASES, type TestDatabase } from '../support/databases';
-import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, signedInOwner, startHarness, type Harness } from '../support/harness';
+import { DATABASES } from '../support/databases';
+import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, signedInOwner, harnessPerSuite, type Harness } from '../support/harness';
 import { activate, addCollaborator } from '../support/accounts';
 import type { Collaborator } from '../../src/models';
 
@@ -35,21 +35,12 @@ const OWNER_ROUTES: OwnerRoute[] = [
 
 for (const { name, create } of DATABASES) {
   describe(`Access control (${name})`, function () {
-    let database: TestDatabase;
     let h: Harness;
     let owner: Browser;
     let target: Collaborator;
 
-    before(async function () {
-      database = await create();
-      h = await startHarness(database.url);
-      await h.mailbox(MAILBOX);
-      await h.mailbox(OTHER);
-    });
-
-    after(async function () {
-      await h.close();
-      await database.drop();
+    harnessPerSuite(create, { mailboxes: [MAILBOX, OTHER] }, (harness) => {
+      h = harness;
     });
 
     beforeEach(async function () {

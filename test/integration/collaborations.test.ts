@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { DATABASES, type TestDatabase } from '../support/databases';
-import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, newCollaborator, signedInOwner, startHarness, type Harness } from '../support/harness';
+import { DATABASES } from '../support/databases';
+import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, newCollaborator, signedInOwner, harnessPerSuite, type Harness } from '../support/harness';
 import type { Collaborator } from '../../src/models';
 import { Sealer } from '../../src/domain/secrets';
 import { activate as activateByLink, addCollaborator, latestLinkToken as latestLinkTokenOf } from '../support/accounts';
@@ -9,19 +9,11 @@ const MAILBOX = 'studio.rossi@pec.example.it';
 
 for (const { name, create } of DATABASES) {
   describe(`Collaborations over HTTP (${name})`, function () {
-    let database: TestDatabase;
     let h: Harness;
     let owner: Browser;
 
-    before(async function () {
-      database = await create();
-      h = await startHarness(database.url);
-      await h.mailbox(MAILBOX);
-    });
-
-    after(async function () {
-      await h.close();
-      await database.drop();
+    harnessPerSuite(create, { mailboxes: [MAILBOX] }, (harness) => {
+      h = harness;
     });
 
     beforeEach(async function () {

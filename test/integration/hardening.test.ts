@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import request from 'supertest';
 import { DATABASES, type TestDatabase } from '../support/databases';
-import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, newCollaborator, signedInOwner, startHarness, type Harness } from '../support/harness';
+import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, newCollaborator, signedInOwner, harnessPerSuite, startHarness, type Harness } from '../support/harness';
 import { activate, addCollaborator, latestLinkToken } from '../support/accounts';
 import { createApp } from '../../src/app';
 import { createLogger } from '../../src/logger';
@@ -37,15 +37,9 @@ for (const { name, create } of DATABASES) {
     let h: Harness;
     let owner: Browser;
 
-    before(async function () {
-      database = await create();
-      h = await startHarness(database.url);
-      await h.mailbox(MAILBOX);
-    });
-
-    after(async function () {
-      await h.close();
-      await database.drop();
+    harnessPerSuite(create, { mailboxes: [MAILBOX] }, (harness, db) => {
+      h = harness;
+      database = db;
     });
 
     beforeEach(async function () {

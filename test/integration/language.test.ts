@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { DATABASES, type TestDatabase } from '../support/databases';
-import { Browser, OWNER_PASSWORD, startHarness, type Harness } from '../support/harness';
+import { DATABASES } from '../support/databases';
+import { Browser, OWNER_PASSWORD, harnessPerSuite, type Harness } from '../support/harness';
 import type { Mailbox } from '../../src/models';
 
 const MAILBOX = 'studio.verdi@pec.example.it';
@@ -12,19 +12,15 @@ function htmlLang(text: string): string | undefined {
 
 for (const { name, create } of DATABASES) {
   describe(`POST /settings/language (${name})`, function () {
-    let database: TestDatabase;
     let h: Harness;
     let mailbox: Mailbox;
 
-    before(async function () {
-      database = await create();
-      h = await startHarness(database.url);
-      mailbox = await h.mailbox(MAILBOX);
+    harnessPerSuite(create, {}, (harness) => {
+      h = harness;
     });
 
-    after(async function () {
-      await h.close();
-      await database.drop();
+    before(async function () {
+      mailbox = await h.mailbox(MAILBOX);
     });
 
     it('should follow Accept-Language for a visitor who chose nothing, else Italian', async () => {

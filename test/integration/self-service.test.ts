@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type request from 'supertest';
 import { DATABASES, type TestDatabase } from '../support/databases';
-import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, startHarness, type Harness } from '../support/harness';
+import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, harnessPerSuite, startHarness, type Harness } from '../support/harness';
 import type { NewCollaborator } from '../../src/domain/collaborators';
 import type { Collaborator, Link, Mailbox, Status } from '../../src/models';
 import { Sealer } from '../../src/domain/secrets';
@@ -51,15 +51,9 @@ for (const { name, create } of DATABASES) {
     let h: Harness;
     let counter = 0;
 
-    before(async function () {
-      database = await create();
-      h = await startHarness(database.url, { ...WIDE_LIMITS, DOVEADM_URL: 'http://127.0.0.1:9/doveadm/v1' });
-      await h.mailbox(MAILBOX);
-    });
-
-    after(async function () {
-      await h.close();
-      await database.drop();
+    harnessPerSuite(create, { env: { ...WIDE_LIMITS, DOVEADM_URL: 'http://127.0.0.1:9/doveadm/v1' }, mailboxes: [MAILBOX] }, (harness, db) => {
+      h = harness;
+      database = db;
     });
 
     beforeEach(async function () {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Op } from 'sequelize';
-import { DATABASES, type TestDatabase } from '../support/databases';
-import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, newCollaborator, startHarness, type Harness } from '../support/harness';
+import { DATABASES } from '../support/databases';
+import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, newCollaborator, harnessPerSuite, type Harness } from '../support/harness';
 import type { Collaborator, LinkPurpose } from '../../src/models';
 import { Sealer, digest } from '../../src/domain/secrets';
 import { translator } from '../../src/i18n';
@@ -19,21 +19,18 @@ const attacks: string[] = [];
  */
 for (const { name, create } of DATABASES) {
   describe(`Link tokens under attack (${name})`, function () {
-    let database: TestDatabase;
     let h: Harness;
     let owner: Browser;
 
+    harnessPerSuite(create, { mailboxes: [MAILBOX, OTHER_MAILBOX] }, (harness) => {
+      h = harness;
+    });
+
     before(async function () {
-      database = await create();
-      h = await startHarness(database.url);
-      await h.mailbox(MAILBOX);
-      await h.mailbox(OTHER_MAILBOX);
       owner = await ownerTab(MAILBOX);
     });
 
-    after(async function () {
-      await h.close();
-      await database.drop();
+    after(function () {
       if (name === DATABASES[DATABASES.length - 1]?.name) console.log(`      tokens: ${attacks.length} attacks tried over ${DATABASES.length} database(s), 0 succeeded`);
     });
 

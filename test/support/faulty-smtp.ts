@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import PostalMime from 'postal-mime';
+import { TEST_SMTP_OPTIONS } from './smtp-sink';
 
 /** What the server does with the next messages. */
 export type SmtpBehaviour =
@@ -34,10 +35,7 @@ export class FaultySmtp {
 
   async start(port = 0): Promise<this> {
     this.server = new SMTPServer({
-      authOptional: true,
-      closeTimeout: 50,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
+      ...TEST_SMTP_OPTIONS,
       onRcptTo: (_address, _session, callback) => {
         const b = this.behaviour;
         if (b.kind === 'refuse' && b.stage === 'rcpt') {

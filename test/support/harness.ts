@@ -12,6 +12,7 @@ import { outboxDeliverer, fileTransport, smtpTransport, type MailTransport } fro
 import type { Deliver } from '../../src/mail/outbox';
 import type { Mailbox } from '../../src/models';
 import { TestClock } from './clock';
+import type { TestDatabase } from './databases';
 
 export const BASE_URL = 'http://webmail.pec.test';
 export const OWNER_PASSWORD = 'owner password for the tests';
@@ -122,4 +123,27 @@ export async function signedInOwner(app: Harness['app'], mailbox: string): Promi
   if (res.status !== 303) throw new Error(`the owner of ${mailbox} could not sign in: ${res.status}`);
   await owner.get('/settings/collaborations');
   return owner;
+}
+
+/**
+ * Gives the surrounding `describe` a harness on a fresh database of its own, with these mailboxes;
+ * `use` receives them before the suite's own hooks run. Both are closed and dropped after the suite.
+ */
+export function harnessPerSuite(
+  create: () => Promise<TestDatabase>,
+  { env = {}, mailboxes = [] }: { env?: Record<string, string>; mailboxes?: string[] },
+  use: (h: Harness, database: TestDatabase) => void,
+): void {
+  let database: TestDatabase | undefined;
+  let h: Harness | undefined;
+  before(async function () {
+    database = await create();
+    h = await startHarness(database.url, env);
+    for (const address of mailboxes) await h.mailbox(address);
+    use(h, database);
+  });
+  after(async function () {
+    await h?.close();
+    await database?.drop();
+  });
 }

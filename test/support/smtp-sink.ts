@@ -13,6 +13,15 @@ export interface ReceivedMail {
   headers: Array<{ key: string; value: string }>;
 }
 
+/** What every test SMTP server shares: plain text on loopback, no authentication, quiet. */
+export const TEST_SMTP_OPTIONS = {
+  authOptional: true,
+  // Pooled client connections stay open; a stopped server must drop them like a dead one.
+  closeTimeout: 50,
+  disabledCommands: ['STARTTLS'],
+  logger: false,
+};
+
 /** A real SMTP server in this process that parses and keeps what it receives. */
 export class SmtpSink {
   readonly received: ReceivedMail[] = [];
@@ -22,11 +31,7 @@ export class SmtpSink {
 
   async start(port = 0): Promise<this> {
     this.server = new SMTPServer({
-      authOptional: true,
-      // Pooled client connections stay open; a stopped sink must drop them like a dead server.
-      closeTimeout: 50,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
+      ...TEST_SMTP_OPTIONS,
       onData: (stream, session, callback) => {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
