@@ -1,5 +1,6 @@
 import path from 'node:path';
 import express, { type Express, type RequestHandler } from 'express';
+import cookieParser from 'cookie-parser';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { ROOT } from './config';
@@ -8,7 +9,7 @@ import { createLogger } from './logger';
 import { saveBeforeRedirect, sessions } from './http/middleware/session';
 import { identify, requireSignIn } from './http/middleware/auth';
 import { locale } from './http/middleware/locale';
-import { csrfProtection, csrfToken } from './http/middleware/csrf';
+import { csrf } from './http/middleware/csrf';
 import { refuseCrossSite } from './http/middleware/fetch-site';
 import { errorHandler, notFound } from './http/middleware/errors';
 import { sessionsRouter, homeOf } from './http/routes/sessions';
@@ -40,6 +41,15 @@ export interface App {
 /** Plain forms cannot send DELETE: `_method=DELETE` in a POST body stands for it. */
 const deleteOverride: RequestHandler = (req, _res, next) => {
   if (req.method === 'POST' && req.body?._method === 'DELETE') req.method = 'DELETE';
+  next();
+};
+
+/**
+ * Whatever comes after this depends on who is asking (a sign-in, a CSRF token): no browser or proxy
+ * may keep it, so Back after signing out shows nothing from a cache.
+ */
+const noStore: RequestHandler = (_req, res, next) => {
+  res.set('Cache-Control', 'no-store');
   next();
 };
 
@@ -88,16 +98,19 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   app.use(autoconfigRouter(config.mailServer));
 
   const session = sessions(config, db);
+  const csrfTokens = csrf(config.sessionSecret, secure);
+  app.use(noStore);
   app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }));
   app.use(deleteOverride);
   app.use(session.handler);
+  app.use(cookieParser());
   app.use(saveBeforeRedirect);
   app.use(identify(accounts));
   app.use(locale);
-  app.use(csrfToken);
+  app.use(csrfTokens.token);
   app.use(pageLocals);
   app.use(refuseCrossSite);
-  app.use(csrfProtection);
+  app.use(csrfTokens.protection);
 
   app.get('/', requireSignIn, (req, res) => res.redirect(303, homeOf(req)));
   app.use(sessionsRouter(accounts, domain.rateLimits, domain.accessHistory));

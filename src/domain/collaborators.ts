@@ -290,6 +290,8 @@ export class Collaborations {
     return this.change(stored, 'change_password', async (c, m, t) => {
       // Changed from another tab since it was verified: the typed current password is stale.
       if (c.passwordHash !== stored.passwordHash) throw new WrongPassword();
+      // A forgot-password link sent before the change must not set the password after it.
+      await this.links.revokeAll(c, t);
       await this.revokeAccess(c, t, sid);
       await this.audit.record(actor, 'password.changed', c, t);
       await this.email(c, m, 'password_changed', t);

@@ -47,8 +47,12 @@ export class Links {
 
   /** The live link for this token, or null. Never consumes it (GETs and mail scanners). */
   async findLive(token: string): Promise<Link | null> {
-    if (!isTokenShaped(token)) return null;
-    const link = await this.db.models.Link.findOne({ where: { tokenDigest: digest(token) } });
+    return isTokenShaped(token) ? this.findLiveByDigest(digest(token)) : null;
+  }
+
+  /** The live link whose token has this digest (what a session keeps of a link), or null. */
+  async findLiveByDigest(tokenDigest: string): Promise<Link | null> {
+    const link = await this.db.models.Link.findOne({ where: { tokenDigest } });
     return link?.isLive(this.clock.now()) ? link : null;
   }
 

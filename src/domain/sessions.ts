@@ -1,5 +1,6 @@
 import type { Transaction } from 'sequelize';
 import type { Database } from '../db';
+import { digest } from './secrets';
 
 /** How a web session names who is signed in (the `principal` column of `sessions`). */
 export type Principal = { type: 'owner'; id: number } | { type: 'collaborator'; id: number };
@@ -8,9 +9,18 @@ export function principalKey(principal: Principal): string {
   return `${principal.type}:${principal.id}`;
 }
 
-/** Ends every web session of one person. Stale sessions are also refused on their next request. */
+/**
+ * The `sid` column of a session: the SHA-256 of the cookie's session id, so that whoever reads the
+ * database or a backup cannot present a stored row as a cookie.
+ */
+export function sessionKey(sid: string): string {
+  return digest(sid);
+}
+
+/** Ends every web session of one person, but the one whose cookie id is `exceptSid`. */
 export async function revokeSessions(db: Database, principal: Principal, t: Transaction, exceptSid?: string): Promise<void> {
+  const keep = exceptSid === undefined ? undefined : sessionKey(exceptSid);
   const sessions = await db.models.Session.findAll({ attributes: ['sid'], where: { principal: principalKey(principal) }, transaction: t });
-  const doomed = sessions.map((s) => s.sid).filter((sid) => sid !== exceptSid);
+  const doomed = sessions.map((s) => s.sid).filter((sid) => sid !== keep);
   if (doomed.length > 0) await db.models.Session.destroy({ where: { sid: doomed }, transaction: t });
 }

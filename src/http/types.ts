@@ -4,8 +4,11 @@ import type { Collaborator, Mailbox } from '../models';
 declare module 'express-session' {
   interface SessionData {
     identity?: SessionIdentity;
-    /** The raw token of a password link, moved out of the URL by GET /password/:token. */
-    linkToken?: string;
+    /**
+     * The digest of a live password link's token, kept by GET /password/:token; the raw token is
+     * never stored (a copy of the database must not hold a usable link).
+     */
+    linkDigest?: string;
     /** The language an anonymous visitor chose. */
     locale?: string;
     /** Shown once on the next page. */

@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { Accounts } from '../../domain/accounts';
+import { rotateSession } from './session';
 
 /**
  * Finds who the session belongs to. A session whose account was suspended, deactivated or whose
@@ -14,7 +15,7 @@ export function identify(accounts: Accounts): RequestHandler {
       req.signedIn = signedIn;
       return next();
     }
-    await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+    await rotateSession(req);
     next();
   };
 }

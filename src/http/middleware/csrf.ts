@@ -1,23 +1,39 @@
+import crypto from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
-import { csrfSync } from 'csrf-sync';
+import { doubleCsrf } from 'csrf-csrf';
+
+export interface CsrfMiddleware {
+  /** Refuses a POST/DELETE without a valid token with 403 (`EBADCSRFTOKEN`). */
+  protection: RequestHandler;
+  /** Gives every page its token, as `csrfToken`. */
+  token: RequestHandler;
+}
 
 /**
- * Synchroniser-token CSRF protection: the token lives in the session, forms send it as `_csrf`,
- * htmx as the X-CSRF-Token header. Every POST/DELETE without it is refused with 403.
+ * CSRF protection by the signed double-submit cookie (OWASP CSRF Prevention Cheat Sheet): the token
+ * is an HMAC under the app secret, sent in a cookie and again as `_csrf` (forms) or `X-CSRF-Token`
+ * (htmx). It needs no server state, so showing a form to a visitor stores nothing; once signed in,
+ * the token is bound to the session id, which changes at every sign-in.
  */
-const { csrfSynchronisedProtection, generateToken } = csrfSync({
-  getTokenFromRequest: (req: Request) => {
-    const header = req.get('X-CSRF-Token');
-    if (header) return header;
-    const body: unknown = req.body;
-    return body && typeof body === 'object' && '_csrf' in body ? String((body as { _csrf: unknown })._csrf) : undefined;
-  },
-});
-
-export const csrfProtection: RequestHandler = csrfSynchronisedProtection;
-
-/** Makes the token available to every form of the page. */
-export const csrfToken: RequestHandler = (req, res, next) => {
-  res.locals.csrfToken = generateToken(req);
-  next();
-};
+export function csrf(appSecret: string, secure: boolean): CsrfMiddleware {
+  const secret = crypto.createHmac('sha256', appSecret).update('csrf token').digest('base64url');
+  const { doubleCsrfProtection, generateCsrfToken } = doubleCsrf({
+    getSecret: () => secret,
+    getSessionIdentifier: (req: Request) => (req.session?.identity ? req.sessionID : ''),
+    cookieName: secure ? '__Host-csrf' : 'csrf',
+    cookieOptions: { sameSite: 'lax', secure, httpOnly: true, path: '/' },
+    getCsrfTokenFromRequest: (req: Request) => {
+      const header = req.get('X-CSRF-Token');
+      if (header) return header;
+      const body: unknown = req.body;
+      return body && typeof body === 'object' && '_csrf' in body ? String((body as { _csrf: unknown })._csrf) : undefined;
+    },
+  });
+  return {
+    protection: doubleCsrfProtection,
+    token: (req, res, next) => {
+      res.locals.csrfToken = generateCsrfToken(req, res);
+      next();
+    },
+  };
+}

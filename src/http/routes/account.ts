@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { requireSignIn } from '../middleware/auth';
 import type { MailServerConfig } from '../../config';
 import type { Accounts } from '../../domain/accounts';
+import { sessionKey } from '../../domain/sessions';
 import type { Session } from '../../models';
 import { deviceOf } from '../user-agent';
 import { redirectWithNotice, render } from '../render';
@@ -19,7 +20,7 @@ function sessionRows(req: Request, res: Response, sessions: Session[]): SessionR
   return sessions.map((s) => {
     const { browser, system } = deviceOf(s.userAgent);
     const device = browser && system ? t('account.deviceOn', { browser, system }) : (browser ?? system ?? t('account.unknownDevice'));
-    return { device, ip: s.ip, lastSeen: s.updatedAt, current: s.sid === req.sessionID };
+    return { device, ip: s.ip, lastSeen: s.updatedAt, current: s.sid === sessionKey(req.sessionID) };
   });
 }
 

@@ -42,7 +42,7 @@ export function activityRouter(audit: Audit): Router {
   router.get('/settings/activity.csv', async (req, res) => {
     const mailbox = req.signedIn?.mailbox as Mailbox;
     const { t, date } = res.locals;
-    res.attachment(`activity-${new Date().toISOString().slice(0, 10)}.csv`).type('text/csv; charset=utf-8').set('Cache-Control', 'no-store');
+    res.attachment(`activity-${new Date().toISOString().slice(0, 10)}.csv`).type('text/csv; charset=utf-8');
     res.write(UTF8_BOM + csvLine(['utc', 'europe_rome', 'actor', 'actor_type', 'action', 'action_code', 'collaborator', 'collaborator_name', 'ip', 'detail']));
     for await (const batch of audit.all(mailbox.id, filterOf(req))) {
       const names = await audit.namesOf(mailbox.id, batch.map((e) => e.collaboratorId));

@@ -19,7 +19,7 @@ export function mailProfileRouter(mailServer: MailServerConfig, baseUrl: string)
       server: mailServer,
     });
     res
-      .set({ 'Cache-Control': 'no-store', 'Content-Disposition': 'attachment; filename="pec-mail.mobileconfig"' })
+      .set({ 'Content-Disposition': 'attachment; filename="pec-mail.mobileconfig"' })
       .type('application/x-apple-aspen-config')
       .send(profile);
   });

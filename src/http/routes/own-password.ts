@@ -21,7 +21,6 @@ export function ownPasswordRouter({ accounts, collaborations, rateLimits, minLen
 
   function showForm(req: Request, res: Response, errors: Record<string, string>, status = 200) {
     const username = req.signedIn?.type === 'collaborator' ? req.signedIn.collaborator.username : req.signedIn?.mailbox.address;
-    res.set('Cache-Control', 'no-store');
     render(req, res, { page: 'settings/password' }, { username, errors, minLength }, status);
   }
 

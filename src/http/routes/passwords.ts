@@ -7,10 +7,11 @@ import type { Link } from '../../models';
 import type { MailServerConfig } from '../../config';
 import type { AfterResponse } from '../after-response';
 import { render } from '../render';
+import { rotateSession } from '../middleware/session';
 
-/** Pages that hold a link's secret: never cached, never leaked through Referer. */
+/** Pages that hold a link's secret are never leaked through Referer (none is cached: see app.ts). */
 const private_: RequestHandler = (_req, res, next) => {
-  res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' });
+  res.set('Referrer-Policy', 'no-referrer');
   next();
 };
 
@@ -51,8 +52,8 @@ export function passwordsRouter(
     render(req, res, { page: 'password/forgot-sent' }, { minutes: selfResetMinutes });
   });
 
-  async function liveLink(token: string | undefined): Promise<Link | null> {
-    return token ? links.findLive(token) : null;
+  async function liveLink(tokenDigest: string | undefined): Promise<Link | null> {
+    return tokenDigest ? links.findLiveByDigest(tokenDigest) : null;
   }
 
   async function showForm(res: Parameters<RequestHandler>[1], link: Link, errors: Record<string, string>, status = 200) {
@@ -62,18 +63,18 @@ export function passwordsRouter(
 
   // GET /password/new
   router.get('/password/new', async (req, res) => {
-    const link = await liveLink(req.session.linkToken);
+    const link = await liveLink(req.session.linkDigest);
     if (!link) return res.status(410).render('password/invalid');
     await showForm(res, link, {});
   });
 
   // POST /password/new
   router.post('/password/new', async (req, res) => {
-    const link = await liveLink(req.session.linkToken);
+    const link = await liveLink(req.session.linkDigest);
     if (!link) return res.status(410).render('password/invalid');
     try {
       const collaborator = await collaborations.setPasswordWithLink(link, String(req.body?.password ?? ''), String(req.body?.passwordConfirmation ?? ''), { ip: req.ip });
-      delete req.session.linkToken;
+      delete req.session.linkDigest;
       const mailbox = await collaborations.mailboxOf(collaborator);
       res.render('password/done', { collaborator, mailbox, mailServer });
     } catch (error) {
@@ -83,9 +84,13 @@ export function passwordsRouter(
     }
   });
 
-  // GET /password/:token: never consumes the link (mail scanners open links too)
-  router.get('/password/:token', (req, res) => {
-    req.session.linkToken = req.params.token;
+  // GET /password/:token: never consumes the link (mail scanners open links too). Only a live link
+  // is kept, as its digest, under a new session id: a planted session id never receives it. A dead
+  // or made-up one stores nothing, and /password/new says the link is no longer valid.
+  router.get('/password/:token', async (req, res) => {
+    const link = await links.findLive(req.params.token);
+    if (link) await rotateSession(req, { locale: req.session.locale, linkDigest: link.tokenDigest });
+    else delete req.session.linkDigest;
     res.redirect(303, '/password/new');
   });
 

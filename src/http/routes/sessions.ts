@@ -4,10 +4,7 @@ import type { RateLimits } from '../../domain/rate-limits';
 import type { AccessHistory } from '../../domain/access-history';
 import { TooManyAttempts } from '../../domain/errors';
 import { render } from '../render';
-
-function regenerate(req: Request): Promise<void> {
-  return new Promise((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
-}
+import { rotateSession } from '../middleware/session';
 
 /** Where a signed-in person starts. */
 export function homeOf(req: Request): string {
@@ -34,15 +31,15 @@ export function sessionsRouter(accounts: Accounts, rateLimits: RateLimits, acces
     await accessHistory.recordSignIn(username, identity, { ip: req.ip, userAgent: req.get('User-Agent') });
     if (!identity) return render(req, res, { page: 'auth/login' }, { username, failed: true }, 422);
     await Promise.all([rateLimits.clear('signInAccount', username), rateLimits.giveBack('signInIp', ip)]);
-    // A new session id at sign-in: a planted id (session fixation) is worth nothing.
-    await regenerate(req);
-    Object.assign(req.session, { identity, ip: req.ip, userAgent: req.get('User-Agent')?.slice(0, 300) });
+    await rotateSession(req, { identity, locale: req.session.locale, ip: req.ip, userAgent: req.get('User-Agent')?.slice(0, 300) });
     res.redirect(303, identity.principal.type === 'owner' ? '/settings/collaborations' : '/account');
   });
 
-  // POST /logout
+  // POST /logout: the row goes (a request still in flight cannot save it back), and the browser is
+  // told to drop what it cached of the signed-in pages.
   router.post('/logout', async (req, res) => {
     await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
+    res.set('Clear-Site-Data', '"cache"');
     res.redirect(303, '/login');
   });
 

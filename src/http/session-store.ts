@@ -1,0 +1,103 @@
+import session from 'express-session';
+import type { Request } from 'express';
+import { Op } from 'sequelize';
+import type { Database } from '../db';
+import { principalKey, sessionKey } from '../domain/sessions';
+
+type Callback = (err?: unknown) => void;
+
+/** Set on a session object whose row exists: saving it again may only update that row. */
+const STORED = Symbol('stored');
+type Marked = session.SessionData & { [STORED]?: true };
+
+/** How often one process moves a session's idle expiry forward in the database. */
+const TOUCH_EVERY_MS = 60 * 1000;
+const SWEEP_EVERY_MS = 15 * 60 * 1000;
+
+/**
+ * express-session's store on the `sessions` table, with three rules a revoked or stolen session
+ * must not get around:
+ * - rows are keyed by `sessionKey(sid)`, a digest: the database never holds a usable cookie;
+ * - a row whose `expires` has passed does not exist, whoever asks;
+ * - only a session created by this request is inserted; one loaded from the database is saved by an
+ *   UPDATE of its row, so a request still in flight when the row was revoked (sign-out, "sign out
+ *   everywhere else", a password reset) cannot bring it back.
+ */
+export class DatabaseSessionStore extends session.Store {
+  private readonly touchedAt = new Map<string, number>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    private readonly db: Database,
+    /** Idle lifetime of a session, in ms, when its cookie has no expiry of its own. */
+    private readonly ttlMs: number,
+  ) {
+    super();
+    // A failed sweep is simply done again at the next one; expired rows are refused meanwhile.
+    this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), SWEEP_EVERY_MS);
+    this.sweeper.unref();
+  }
+
+  override get(sid: string, callback: (err: unknown, data?: session.SessionData | null) => void): void {
+    this.db.models.Session.findOne({ attributes: ['data'], where: { sid: sessionKey(sid), expires: { [Op.gt]: new Date() } } }).then(
+      (row) => callback(null, row?.data ? (JSON.parse(row.data) as session.SessionData) : null),
+      (err: unknown) => callback(err),
+    );
+  }
+
+  override createSession(req: Request, data: session.SessionData): session.Session & session.SessionData {
+    const loaded = super.createSession(req, data);
+    (loaded as Marked)[STORED] = true;
+    return loaded;
+  }
+
+  override set(sid: string, data: session.SessionData, callback: Callback = () => undefined): void {
+    const marked = data as Marked;
+    const key = sessionKey(sid);
+    const fields = {
+      data: JSON.stringify(data),
+      expires: this.expiry(data),
+      principal: data.identity ? principalKey(data.identity.principal) : null,
+      ip: data.ip ?? null,
+      userAgent: data.userAgent ?? null,
+    };
+    const { Session } = this.db.models;
+    const saved = marked[STORED]
+      ? Session.update(fields, { where: { sid: key, expires: { [Op.gt]: new Date() } } })
+      : Session.create({ sid: key, ...fields }).then(() => {
+          marked[STORED] = true;
+        });
+    saved.then(() => callback(), callback);
+  }
+
+  /** Moves the idle expiry forward, at most once a minute per session and process (one write each). */
+  override touch(sid: string, data: session.SessionData, callback: Callback = () => undefined): void {
+    const now = Date.now();
+    if (now - (this.touchedAt.get(sid) ?? 0) < TOUCH_EVERY_MS) return callback();
+    // Bounded: forgetting every session only costs one early touch each.
+    if (this.touchedAt.size >= 10_000) this.touchedAt.clear();
+    this.touchedAt.set(sid, now);
+    this.db.models.Session.update({ expires: this.expiry(data) }, { where: { sid: sessionKey(sid), expires: { [Op.gt]: new Date() } } }).then(
+      () => callback(),
+      callback,
+    );
+  }
+
+  override destroy(sid: string, callback: Callback = () => undefined): void {
+    this.db.models.Session.destroy({ where: { sid: sessionKey(sid) } }).then(() => callback(), callback);
+  }
+
+  /** Deletes the rows whose expiry has passed (also done every 15 minutes on its own). */
+  async sweep(): Promise<void> {
+    await this.db.models.Session.destroy({ where: { expires: { [Op.lte]: new Date() } } });
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+  }
+
+  private expiry(data: session.SessionData): Date {
+    const expires = data.cookie?.expires;
+    return expires ? new Date(expires) : new Date(Date.now() + this.ttlMs);
+  }
+}
