@@ -1,5 +1,6 @@
 import path from 'node:path';
 import express, { type Express, type RequestHandler } from 'express';
+import cookieParser from 'cookie-parser';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { ROOT } from './config';
@@ -17,6 +18,7 @@ import { passwordsRouter } from './http/routes/passwords';
 import { accountRouter } from './http/routes/account';
 import { ownPasswordRouter } from './http/routes/own-password';
 import { afterResponse } from './http/after-response';
+import { deviceCookies } from './http/device-cookies';
 import { mailProfileRouter } from './http/routes/mail-profile';
 import { collaborationsRouter } from './http/routes/collaborations';
 import { autoconfigRouter } from './http/routes/autoconfig';
@@ -90,6 +92,7 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   const session = sessions(config, db);
   app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }));
   app.use(deleteOverride);
+  app.use(cookieParser());
   app.use(session.handler);
   app.use(saveBeforeRedirect);
   app.use(identify(accounts));
@@ -100,7 +103,7 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   app.use(csrfProtection);
 
   app.get('/', requireSignIn, (req, res) => res.redirect(303, homeOf(req)));
-  app.use(sessionsRouter(accounts, domain.rateLimits, domain.accessHistory));
+  app.use(sessionsRouter(accounts, domain.rateLimits, domain.accessHistory, deviceCookies(config.sessionSecret, secure)));
   app.use(languageRouter(accounts));
   app.use(
     passwordsRouter(links, collaborations, {
