@@ -18,6 +18,7 @@ import { passwordsRouter } from './http/routes/passwords';
 import { accountRouter } from './http/routes/account';
 import { ownPasswordRouter } from './http/routes/own-password';
 import { afterResponse } from './http/after-response';
+import { deviceCookies } from './http/device-cookies';
 import { mailProfileRouter } from './http/routes/mail-profile';
 import { collaborationsRouter } from './http/routes/collaborations';
 import { autoconfigRouter } from './http/routes/autoconfig';
@@ -113,7 +114,7 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   app.use(csrfTokens.protection);
 
   app.get('/', requireSignIn, (req, res) => res.redirect(303, homeOf(req)));
-  app.use(sessionsRouter(accounts, domain.rateLimits, domain.accessHistory));
+  app.use(sessionsRouter(accounts, domain.rateLimits, domain.accessHistory, deviceCookies(config.sessionSecret, secure)));
   app.use(languageRouter(accounts));
   app.use(
     passwordsRouter(links, collaborations, {

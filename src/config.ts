@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import net from 'node:net';
 
 /** The project's root folder: views, public files and migrations are found from here. */
 export const ROOT = path.resolve(__dirname, '..');
@@ -19,11 +20,27 @@ export interface MailServerConfig {
 /** Attempts allowed per key within one window; the counters live in the database. */
 export interface RateLimitConfig {
   windowSeconds: number;
+  /** Failed sign-ins of untrusted clients (no device cookie for the account), per account. */
   signInPerAccount: number;
   signInPerIp: number;
-  forgotPerUsername: number;
+  /** Failed sign-ins of a browser holding a device cookie for the account, per device cookie. */
+  signInPerDevice: number;
+  /** Live forgot-password links per account; further requests send nothing until one is used or expires. */
+  forgotLinksPerAccount: number;
   forgotPerIp: number;
   passwordChangePerAccount: number;
+}
+
+/**
+ * Emails an owner's actions send (invitations, resets, resends, deactivation notices), counted per
+ * mailbox in the outbox over a sliding window; an action that would go over is refused (429).
+ */
+export interface MailLimitConfig {
+  windowSeconds: number;
+  /** To one recipient address (case-insensitive) from one mailbox. */
+  perRecipient: number;
+  /** From one mailbox in all. */
+  perMailbox: number;
 }
 
 export interface Config {
@@ -42,31 +59,58 @@ export interface Config {
   bcryptCost: number;
   passwordMinLength: number;
   rateLimits: RateLimitConfig;
+  mailLimits: MailLimitConfig;
   /** Run the outbox worker inside the web process. */
   inProcessWorker: boolean;
   /** How long a worker's claim on an outbox message holds before another worker may take it over. */
   outboxLeaseSeconds: number;
   mailServer: MailServerConfig;
   logLevel: string;
-  /** Express `trust proxy`: which proxies' X-Forwarded-For/-Proto to believe (client IP, https). */
-  trustProxy: boolean | number | string;
+  /**
+   * Express `trust proxy`: the proxies whose X-Forwarded-For/-Proto are believed (client IP, https),
+   * as addresses, subnets or Express's names (`loopback`, `linklocal`, `uniquelocal`); false: none.
+   */
+  trustProxy: false | string[];
 }
 
 type Env = Record<string, string | undefined>;
 
-/** `true`/`false`, a hop count, or addresses and names (`loopback`, `10.0.0.1, 10.0.0.2`) as Express takes them. */
-function trustProxy(raw: string | undefined): boolean | number | string {
-  const value = (raw ?? '').trim();
-  if (value === '' || value === 'false') return false;
-  if (value === 'true') return true;
-  return /^\d+$/.test(value) ? Number(value) : value;
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** An address, or a subnet `address/prefix` narrower than the whole internet. */
+function isProxyAddress(entry: string): boolean {
+  const [address = '', prefix, extra] = entry.split('/');
+  const family = net.isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d+$/.test(prefix) && bits >= 1 && bits <= (family === 4 ? 32 : 128);
 }
 
-function int(env: Env, name: string, fallback: number): number {
+/**
+ * The proxies to believe, as Express's `trust proxy` takes them. `true` (every client) and hop counts
+ * are refused: with either, a client that reaches the app directly writes its own X-Forwarded-For,
+ * its per-IP limits vanish and whatever it writes becomes its "IP".
+ */
+function trustProxy(raw: string | undefined): false | string[] {
+  const value = (raw ?? '').trim();
+  if (value === '' || value === 'false') return false;
+  if (value === 'true' || /^\d+$/.test(value)) {
+    throw new Error(`TRUST_PROXY="${value}" would believe anyone's X-Forwarded-For: list the proxies' addresses instead (e.g. "loopback" or "10.0.0.5, 10.0.1.0/24")`);
+  }
+  const entries = value.split(',').map((entry) => entry.trim());
+  const wrong = entries.find((entry) => !PROXY_NAMES.includes(entry) && !isProxyAddress(entry));
+  if (wrong !== undefined) {
+    throw new Error(`TRUST_PROXY: "${wrong}" is not a proxy address, a subnet (10.0.1.0/24) or one of ${PROXY_NAMES.join(', ')}`);
+  }
+  return entries;
+}
+
+function int(env: Env, name: string, fallback: number, min = 0): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number, got "${raw}"`);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be a whole number${min > 0 ? ` of at least ${min}` : ''}, got "${raw}"`);
   return value;
 }
 
@@ -109,9 +153,15 @@ export function loadConfig(env: Env = process.env): Config {
       windowSeconds: int(env, 'RATE_LIMIT_WINDOW_MINUTES', 15) * 60,
       signInPerAccount: int(env, 'SIGN_IN_LIMIT_PER_ACCOUNT', 10),
       signInPerIp: int(env, 'SIGN_IN_LIMIT_PER_IP', 100),
-      forgotPerUsername: int(env, 'FORGOT_LIMIT_PER_USERNAME', 3),
+      signInPerDevice: int(env, 'SIGN_IN_LIMIT_PER_DEVICE', 10),
+      forgotLinksPerAccount: int(env, 'FORGOT_LIMIT_PER_USERNAME', 3),
       forgotPerIp: int(env, 'FORGOT_LIMIT_PER_IP', 20),
       passwordChangePerAccount: int(env, 'PASSWORD_CHANGE_LIMIT', 5),
+    },
+    mailLimits: {
+      windowSeconds: int(env, 'MAIL_LIMIT_WINDOW_HOURS', 24, 1) * 3600,
+      perRecipient: int(env, 'MAIL_LIMIT_PER_RECIPIENT', 5, 1),
+      perMailbox: int(env, 'MAIL_LIMIT_PER_MAILBOX', 100, 1),
     },
     inProcessWorker: env.WORKER !== 'off',
     outboxLeaseSeconds: int(env, 'OUTBOX_LEASE_SECONDS', 60),

@@ -3,6 +3,8 @@ import type { Database } from '../db';
 import type { AccessEvent, AccessOutcome } from '../models';
 import type { Clock } from './clock';
 import type { SessionIdentity } from './accounts';
+import { canonicalName } from './names';
+import { ipAddress } from './ip';
 
 export const ACCESS_PAGE_SIZE = 50;
 /** How much of a typed username that matched no account is kept: enough to recognise, not a store. */
@@ -34,13 +36,13 @@ export class AccessHistory {
    * `name/mailbox`, goes to that mailbox's history.
    */
   async recordSignIn(username: string, identity: SessionIdentity | null, { ip, userAgent }: SignInContext): Promise<void> {
-    const login = String(username ?? '').trim().toLowerCase();
+    const login = canonicalName(username);
     const whom = identity ? await this.accountOf(identity) : await this.accountNamed(login);
     await this.db.models.AccessEvent.create({
       ...whom,
       channel: 'web',
       outcome: (identity ? 'success' : 'failure') satisfies AccessOutcome,
-      ip: ip?.slice(0, 64) ?? null,
+      ip: ipAddress(ip),
       userAgent: userAgent?.slice(0, 300) ?? null,
       createdAt: this.clock.now(),
     });
@@ -80,7 +82,7 @@ export class AccessHistory {
     const { Collaborator, Mailbox } = this.db.models;
     const slash = login.lastIndexOf('/');
     const [collaborator, mailbox] = await Promise.all([
-      slash >= 0 ? Collaborator.findOne({ where: { username: login.slice(0, 300) }, attributes: ['id', 'mailboxId', 'username'] }) : null,
+      slash >= 0 ? Collaborator.findOne({ where: { username: login }, attributes: ['id', 'mailboxId', 'username'] }) : null,
       Mailbox.findOne({ where: { address: login.slice(slash + 1, slash + 1 + 254) }, attributes: ['id', 'address'] }),
     ]);
     if (collaborator) return { mailboxId: collaborator.mailboxId, collaboratorId: collaborator.id, principalType: 'collaborator', username: collaborator.username };

@@ -9,6 +9,7 @@ import { PasswordRefused, type PasswordChange, type RequestContext } from './col
 import type { Actor } from './actor';
 import type { Audit } from './audit';
 import { principalKey, revokeSessions, type Principal } from './sessions';
+import { canonicalName } from './names';
 import type { Locale } from '../i18n';
 
 /** Who a signed-in session belongs to, with the credential version it signed in under. */
@@ -31,7 +32,7 @@ export class Accounts {
 
   /** The identity to keep in the session, or null; the same time is spent either way. */
   async signIn(username: string, password: string): Promise<SessionIdentity | null> {
-    const login = String(username ?? '').trim().toLowerCase().slice(0, 300);
+    const login = canonicalName(username);
     if (login.includes('/')) {
       const collaborator = await this.db.models.Collaborator.findOne({ where: { username: login } });
       const ok = await verifyPassword(String(password ?? ''), collaborator?.status === 'active' ? collaborator.passwordHash : null);
@@ -104,7 +105,7 @@ export class Accounts {
   }
 
   async createMailbox(address: string, password: string, { displayName }: { displayName?: string } = {}): Promise<Mailbox> {
-    const parsed = z.email().max(254).safeParse(address.trim().toLowerCase());
+    const parsed = z.email().max(254).safeParse(canonicalName(address));
     if (!parsed.success) throw new ValidationFailed({ address: 'email_format' });
     const problem = checkPassword(password, undefined, { mailbox: parsed.data }, this.config.passwordMinLength);
     if (problem) throw new PasswordRefused(problem);

@@ -3,6 +3,7 @@ import type { Database } from '../db';
 import type { AuditEvent, Collaborator, Mailbox } from '../models';
 import type { Clock } from './clock';
 import type { Actor } from './actor';
+import { ipAddress } from './ip';
 
 export const AUDIT_ACTIONS = [
   'collaborator.created',
@@ -86,7 +87,7 @@ export class Audit {
         actorId: actor.id,
         actorName: actor.name,
         action,
-        ip: actor.ip ?? null,
+        ip: ipAddress(actor.ip),
         detail: detail ? JSON.stringify(detail) : null,
         createdAt: this.clock.now(),
       },

@@ -9,10 +9,11 @@ import type { Clock } from './clock';
 import type { Actor } from './actor';
 import type { Audit, AuditAction } from './audit';
 import type { Links } from './links';
-import { InvalidLink, NotFound, TransitionRefused, ValidationFailed, WrongPassword, type FieldErrors } from './errors';
+import { InvalidLink, NotFound, TooManyEmails, TransitionRefused, ValidationFailed, WrongPassword, type FieldErrors } from './errors';
 import { allows, transition, type AccountEvent } from './state-machine';
 import { checkPassword, hashPassword, verifyPassword, type PasswordProblem } from './passwords';
 import { revokeSessions } from './sessions';
+import { canonicalName } from './names';
 
 export const PAGE_SIZE = 50;
 
@@ -74,6 +75,9 @@ export interface RequestContext {
   ip?: string | null;
 }
 
+/** The emails an owner's actions send, with the owner's own words (names) in the greeting: what MAIL_LIMIT_* counts. */
+const OWNER_EMAILS: readonly EmailTemplate[] = ['invitation', 'owner_reset', 'deactivated'];
+
 const LINK_EMAIL: Record<LinkPurpose, EmailTemplate> = {
   invitation: 'invitation',
   owner_reset: 'owner_reset',
@@ -99,11 +103,13 @@ export class Collaborations {
     const q = query.trim().slice(0, 100);
     if (q) {
       const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      // Usernames are canonical (lowercase) and compared exactly; names and emails case-insensitively.
+      const usernameLike = like.toLowerCase();
       Object.assign(where, {
         [Op.or]: [
           { firstName: { [Op.like]: like } },
           { lastName: { [Op.like]: like } },
-          { username: { [Op.like]: like } },
+          { username: { [Op.like]: usernameLike } },
           { referenceEmail: { [Op.like]: like } },
         ],
       });
@@ -150,6 +156,7 @@ export class Collaborations {
     const data = this.validate(mailbox, input);
     try {
       return await this.db.transaction(async (t) => {
+        await this.assertMailRoom(mailbox, data.referenceEmail, t);
         const collaborator = await this.db.models.Collaborator.create(
           {
             mailboxId: mailbox.id,
@@ -184,7 +191,7 @@ export class Collaborations {
         const field = String(issue.path[0]);
         errors[field] ??= issue.code === 'invalid_type' ? 'required' : issue.message;
       }
-    } else if (parsed.data.referenceEmail.toLowerCase() === mailbox.address.toLowerCase()) {
+    } else if (canonicalName(parsed.data.referenceEmail) === canonicalName(mailbox.address)) {
       errors.referenceEmail = 'email_is_mailbox';
     }
     if (!parsed.success || Object.keys(errors).length > 0) throw new ValidationFailed(errors);
@@ -194,6 +201,7 @@ export class Collaborations {
   // active → suspended: the password stops working everywhere at once
   async resetPassword(collaborator: Collaborator, { actor }: { actor: Actor }): Promise<Collaborator> {
     return this.change(collaborator, 'reset', async (c, mailbox, t) => {
+      await this.assertMailRoom(mailbox, c.referenceEmail, t);
       await this.revokeAccess(c, t);
       await this.audit.record(actor, 'password.reset', c, t);
       await this.sendLink(c, mailbox, 'owner_reset', actor, 'link.sent', t);
@@ -204,6 +212,7 @@ export class Collaborations {
   // pending / suspended → same: a fresh link, earlier ones dead
   async resendLink(collaborator: Collaborator, { actor }: { actor: Actor }): Promise<Collaborator> {
     return this.change(collaborator, 'resend', async (c, mailbox, t) => {
+      await this.assertMailRoom(mailbox, c.referenceEmail, t);
       await this.sendLink(c, mailbox, c.status === 'pending' ? 'invitation' : 'owner_reset', actor, 'link.resent', t);
       return {};
     });
@@ -303,16 +312,24 @@ export class Collaborations {
    * "Forgot password" for a username: an active account gets a short-lived link by email and
    * nothing else changes on it (a stranger can neither suspend nor lock anyone out). Any other
    * username is ignored without a trace: the caller answers the same either way.
+   *
+   * Anyone may ask, so a request never revokes the links already sent: they stay good side by side,
+   * and redeeming any of them ends them all. What one account receives is capped in the database:
+   * while FORGOT_LIMIT_PER_USERNAME of its links are live, a request sends nothing. A stranger's
+   * requests can therefore never leave the user without a link: whenever one is not sent, that many
+   * live links are already in the user's inbox.
    */
   async requestSelfReset(username: string, { ip }: RequestContext = {}): Promise<void> {
-    const login = String(username ?? '').trim().toLowerCase().slice(0, 300);
+    const login = canonicalName(username);
     if (!login.includes('/')) return;
     const found = await this.db.models.Collaborator.findOne({ where: { username: login }, attributes: { exclude: ['passwordHash'] } });
     if (!found || !allows(found.status, 'request_self_reset')) return;
     const actor: Actor = { type: 'anonymous', id: null, name: found.username, ip };
     try {
       await this.change(found, 'request_self_reset', async (c, mailbox, t) => {
-        await this.sendLink(c, mailbox, 'self_reset', actor, 'link.sent', t);
+        // Counted under the account's row lock: simultaneous requests cannot pass the cap together.
+        if ((await this.links.liveCount(c, 'self_reset', t)) >= this.config.rateLimits.forgotLinksPerAccount) return {};
+        await this.sendLink(c, mailbox, 'self_reset', actor, 'link.sent', t, { keepEarlier: true });
         return {};
       });
     } catch (error) {
@@ -384,10 +401,42 @@ export class Collaborations {
     }
   }
 
-  private async sendLink(c: Collaborator, mailbox: Mailbox, purpose: LinkPurpose, actor: Actor, action: AuditAction, t: Transaction) {
-    const { link, token } = await this.links.issue(c, purpose, t);
+  private async sendLink(
+    c: Collaborator,
+    mailbox: Mailbox,
+    purpose: LinkPurpose,
+    actor: Actor,
+    action: AuditAction,
+    t: Transaction,
+    { keepEarlier = false }: { keepEarlier?: boolean } = {},
+  ) {
+    const { link, token } = keepEarlier ? await this.links.issueAnother(c, purpose, t) : await this.links.issue(c, purpose, t);
     await this.email(c, mailbox, LINK_EMAIL[purpose], t, { link: `${this.config.baseUrl}/password/${token}`, expiresAt: link.expiresAt });
     await this.audit.record(actor, action, c, t, { purpose, expiresAt: link.expiresAt.toISOString() });
+  }
+
+  /**
+   * Refuses (TooManyEmails, 429) an owner action whose email would go over MAIL_LIMIT_PER_RECIPIENT
+   * (to this address from this mailbox) or MAIL_LIMIT_PER_MAILBOX within the window: nobody gets
+   * unlimited emails, with an owner's words in them, through the platform. Call it first in the
+   * transaction: it locks the mailbox row, so two actions of one mailbox are counted one after the other.
+   */
+  private async assertMailRoom(mailbox: Mailbox, recipient: string, t: Transaction): Promise<void> {
+    const { windowSeconds, perRecipient, perMailbox } = this.config.mailLimits;
+    await this.db.models.Mailbox.findByPk(mailbox.id, { attributes: ['id'], transaction: t, lock: t.LOCK.UPDATE });
+    const now = this.clock.now().getTime();
+    const since = new Date(now - windowSeconds * 1000);
+    const limits = [
+      { scope: 'recipient' as const, limit: perRecipient, recipient },
+      { scope: 'mailbox' as const, limit: perMailbox, recipient: undefined },
+    ];
+    for (const { scope, limit, recipient: to } of limits) {
+      const { count, oldest } = await this.outbox.countEmails({ mailboxId: mailbox.id, templates: OWNER_EMAILS, since, recipient: to }, t);
+      if (count < limit) continue;
+      // Room again once the oldest counted email leaves the window.
+      const retryAfter = Math.max(1, Math.ceil(((oldest?.getTime() ?? now) + windowSeconds * 1000 - now) / 1000));
+      throw new TooManyEmails(scope, limit, windowSeconds / 3600, retryAfter);
+    }
   }
 
   private async email(c: Collaborator, mailbox: Mailbox, template: EmailTemplate, t: Transaction, extra: { link?: string; expiresAt?: Date } = {}) {

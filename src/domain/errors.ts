@@ -42,3 +42,19 @@ export class TooManyAttempts extends Error {
     super('too many attempts');
   }
 }
+
+/**
+ * An owner action would send one more email than the mailbox may send (MAIL_LIMIT_*): to this
+ * recipient, or in all. Nothing was changed (429).
+ */
+export class TooManyEmails extends TooManyAttempts {
+  constructor(
+    readonly scope: 'recipient' | 'mailbox',
+    readonly limit: number,
+    readonly windowHours: number,
+    retryAfterSeconds: number,
+  ) {
+    super(retryAfterSeconds);
+    this.message = `too many emails per ${scope}`;
+  }
+}

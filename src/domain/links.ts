@@ -10,7 +10,10 @@ export interface IssuedLink {
   token: string;
 }
 
-/** Single-use links: one live link per collaborator, digest at rest, purpose-bound lifetimes. */
+/**
+ * Single-use links: digest at rest, purpose-bound lifetimes, one live link per collaborator except
+ * for the few forgot-password links that may be live together (issueAnother).
+ */
 export class Links {
   constructor(
     private readonly db: Database,
@@ -21,6 +24,15 @@ export class Links {
   /** Revokes every earlier link, then issues a fresh one. */
   async issue(collaborator: Collaborator, purpose: LinkPurpose, t: Transaction): Promise<IssuedLink> {
     await this.revokeAll(collaborator, t);
+    return this.issueAnother(collaborator, purpose, t);
+  }
+
+  /**
+   * Issues a link next to the live ones, which stay good: forgot-password links, so that a repeated
+   * request (anyone may make one) never kills the link already in the user's inbox. Redeeming any
+   * link still ends them all. The caller caps how many are live (liveCount).
+   */
+  async issueAnother(collaborator: Collaborator, purpose: LinkPurpose, t: Transaction): Promise<IssuedLink> {
     const now = this.clock.now();
     const token = newToken();
     const link = await this.db.models.Link.create(
@@ -77,6 +89,14 @@ export class Links {
       where: { collaboratorId: collaborator.id },
       order: [['id', 'DESC']],
       limit,
+    });
+  }
+
+  /** How many of the collaborator's links of this purpose are live now. */
+  async liveCount(collaborator: Collaborator, purpose: LinkPurpose, t: Transaction): Promise<number> {
+    return this.db.models.Link.count({
+      where: { collaboratorId: collaborator.id, purpose, usedAt: null, revokedAt: null, expiresAt: { [Op.gt]: this.clock.now() } },
+      transaction: t,
     });
   }
 }

@@ -5,8 +5,12 @@ import type { Config } from '../config';
 import { sqliteStorage } from '../db/connection';
 import type { Database } from '../db';
 
-/** What is counted, and per what: an account (or typed username) or a client IP. */
-export type LimitName = 'signInAccount' | 'signInIp' | 'forgotUsername' | 'forgotIp' | 'passwordChange';
+/**
+ * What is counted, and per what. Keys are canonical, so that one account or one client has one
+ * counter: names through canonicalName (names.ts), client addresses through allowanceOf (ip.ts),
+ * accounts through principalKey, device cookies by their nonce.
+ */
+export type LimitName = 'signInAccount' | 'signInIp' | 'signInDevice' | 'forgotIp' | 'passwordChange';
 
 /** The table created by migrations/003-rate-limits.ts, the same on both databases. */
 const TABLE = 'rate_limits';
@@ -23,9 +27,9 @@ export interface Verdict {
 export interface RateLimits {
   /** Counts one attempt against every key; refused when any of them is over its limit. */
   take(attempts: Array<[LimitName, string]>): Promise<Verdict>;
-  /** Gives back an attempt that turned out legitimate (a successful sign-in from this IP). */
+  /** Gives back an attempt that turned out legitimate (a successful sign-in). */
   giveBack(name: LimitName, key: string): Promise<void>;
-  /** Forgets the attempts of a key (a successful sign-in or password change for the account). */
+  /** Forgets the attempts of a key (a successful password change for the account). */
   clear(name: LimitName, key: string): Promise<void>;
   /** Drops the counters whose window is over (also done every few minutes on its own). */
   sweep(): Promise<void>;
@@ -36,7 +40,7 @@ function allowances(config: Config['rateLimits']): Record<LimitName, number> {
   return {
     signInAccount: config.signInPerAccount,
     signInIp: config.signInPerIp,
-    forgotUsername: config.forgotPerUsername,
+    signInDevice: config.signInPerDevice,
     forgotIp: config.forgotPerIp,
     passwordChange: config.passwordChangePerAccount,
   };
@@ -44,7 +48,7 @@ function allowances(config: Config['rateLimits']): Record<LimitName, number> {
 
 /** Usernames and IPs are personal data: the table keeps only a digest of them. */
 function keyOf(key: string): string {
-  return crypto.createHash('sha256').update(key.trim().toLowerCase()).digest('base64url');
+  return crypto.createHash('sha256').update(key).digest('base64url');
 }
 
 /**

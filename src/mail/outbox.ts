@@ -1,4 +1,4 @@
-import { Op, type Transaction } from 'sequelize';
+import { Op, col, fn, where as condition, type Transaction, type WhereOptions } from 'sequelize';
 import { v4 as uuidv4 } from 'uuid';
 import type { Database } from '../db';
 import type { OutboxMessage } from '../models';
@@ -16,6 +16,15 @@ export interface EmailToQueue {
   payload: EmailPayload;
   /** The link: sealed at rest, dropped once delivered. */
   link?: string;
+}
+
+/** Which emails to count: of one mailbox, of these templates, queued after `since`, optionally to one address. */
+export interface EmailCount {
+  mailboxId: number;
+  templates: readonly EmailTemplate[];
+  since: Date;
+  /** Compared case-insensitively, as mail systems treat addresses in practice. */
+  recipient?: string;
 }
 
 /** Delivers one claimed message; throws to have it retried. Returns the Message-ID when there is one. */
@@ -84,10 +93,27 @@ export class Outbox {
     fields: Pick<OutboxMessage, 'kind' | 'template' | 'recipient' | 'locale' | 'mailboxId' | 'collaboratorId' | 'payload' | 'secret'>,
     t: Transaction,
   ): Promise<OutboxMessage> {
+    const now = this.clock.now();
+    // Queued at the domain's time: the sending limits count emails by it.
     return this.db.models.OutboxMessage.create(
-      { ...fields, status: 'queued', nextAttemptAt: this.clock.now(), leaseOwner: null, leaseUntil: null, lastError: null, messageId: null, sentAt: null },
+      { ...fields, status: 'queued', nextAttemptAt: now, leaseOwner: null, leaseUntil: null, lastError: null, messageId: null, sentAt: null, createdAt: now },
       { transaction: t },
     );
+  }
+
+  /** How many emails match, and when the oldest of them was queued (null when none). */
+  async countEmails({ mailboxId, templates, since, recipient }: EmailCount, t: Transaction): Promise<{ count: number; oldest: Date | null }> {
+    const { OutboxMessage } = this.db.models;
+    const where: WhereOptions<OutboxMessage> = {
+      mailboxId,
+      kind: 'email',
+      template: { [Op.in]: [...templates] },
+      createdAt: { [Op.gt]: since },
+      ...(recipient === undefined ? {} : { [Op.and]: [condition(fn('LOWER', col('recipient')), recipient.toLowerCase())] }),
+    };
+    const count = await OutboxMessage.count({ where, transaction: t });
+    const oldest = count > 0 ? await OutboxMessage.min<Date, OutboxMessage>('createdAt', { where, transaction: t }) : null;
+    return { count, oldest: oldest ? new Date(oldest) : null };
   }
 
   /**

@@ -105,6 +105,8 @@ if (!mariadb) {
         BCRYPT_COST: '4',
         WORKER: 'off',
         LOG_LEVEL: 'warn',
+        // One owner resets 500 collaborators here: far over the default sending limit of a mailbox.
+        MAIL_LIMIT_PER_MAILBOX: '1000',
       };
       const ports = [await freePort(), await freePort()];
       for (const [i, port] of ports.entries()) {

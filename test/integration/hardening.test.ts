@@ -94,7 +94,7 @@ for (const { name, create } of DATABASES) {
       let s: Harness;
 
       before(async function () {
-        s = await startHarness(database.url, { BASE_URL: HTTPS_BASE, TRUST_PROXY: '1' });
+        s = await startHarness(database.url, { BASE_URL: HTTPS_BASE, TRUST_PROXY: 'loopback' });
       });
 
       after(async function () {

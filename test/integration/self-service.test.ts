@@ -459,26 +459,29 @@ for (const { name, create } of DATABASES) {
         return res;
       }
 
-      it('should refuse the N+1th forgot request for one username with 429, also after a restart', async function () {
+      it('should email at most N live links per account, answer every request alike, also after a restart', async function () {
         const c = await collaborator('active');
         let app = await limited({ FORGOT_LIMIT_PER_USERNAME: '2' });
+        const browser = new Browser(app.app);
+        const answers: request.Response[] = [];
         try {
-          expect((await forgotOn(app, c.username)).status).to.equal(200);
-          expect((await forgotOn(app, c.username.toUpperCase())).status).to.equal(200);
-          const refused = await forgotOn(app, c.username);
-          expect(refused.status).to.equal(429);
-          expect(refused.text).to.match(TOO_MANY);
-          expect(Number(refused.headers['retry-after'])).to.be.above(0);
-          expect((await forgotOn(app, `nobody/${MAILBOX}`)).status, 'another username').to.equal(200);
+          await browser.get('/password/forgot');
+          for (const username of [c.username, c.username.toUpperCase(), c.username, `nobody/${MAILBOX}`]) {
+            answers.push(await browser.post('/password/forgot', { username }));
+            await app.domain.background.settled();
+          }
         } finally {
           await app.close();
         }
         app = await limited({ FORGOT_LIMIT_PER_USERNAME: '2' });
         try {
-          expect((await forgotOn(app, c.username)).status).to.equal(429);
+          expect((await forgotOn(app, c.username)).status).to.equal(200);
         } finally {
           await app.close();
         }
+        // No 429 for a username: anyone could send one to stop the user from asking.
+        for (const answer of answers) expect(observable(answer)).to.deep.equal(observable(answers[0] as request.Response));
+        expect(answers[0]?.status).to.equal(200);
         expect(await h.db.models.OutboxMessage.count({ where: { collaboratorId: c.id, template: 'self_reset' } })).to.equal(2);
       });
 

@@ -2,7 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ConnectionError, TimeoutError } from 'sequelize';
 import type { Logger } from 'pino';
 import { loggablePath } from '../../logger';
-import { NotFound, TooManyAttempts, TransitionRefused, ValidationFailed } from '../../domain/errors';
+import { NotFound, TooManyAttempts, TooManyEmails, TransitionRefused, ValidationFailed } from '../../domain/errors';
 import { wantsFragment } from '../render';
 
 interface ErrorView {
@@ -10,6 +10,8 @@ interface ErrorView {
   title: string;
   body: string;
   vars?: Record<string, unknown>;
+  /** Values the body's text names. */
+  params?: Record<string, unknown>;
 }
 
 /**
@@ -23,6 +25,10 @@ function classify(error: unknown): ErrorView {
   if (error instanceof NotFound) return { status: 404, title: 'errorPage.notFound', body: 'errorPage.notFoundBody' };
   // Forms re-render their own 422; this is input no form of ours sends.
   if (error instanceof ValidationFailed) return { status: 422, title: 'errorPage.badRequest', body: 'errorPage.badRequestBody' };
+  if (error instanceof TooManyEmails) {
+    const body = error.scope === 'recipient' ? 'errorPage.tooManyEmailsRecipientBody' : 'errorPage.tooManyEmailsMailboxBody';
+    return { status: 429, title: 'errorPage.tooManyEmails', body, params: { limit: error.limit, hours: error.windowHours } };
+  }
   if (error instanceof TooManyAttempts) return { status: 429, title: 'errorPage.tooMany', body: 'errorPage.tooManyBody' };
   if (error instanceof TransitionRefused) return { status: 409, title: 'errorPage.conflict', body: 'errorPage.conflictBody', vars: { from: error.from } };
   const code = (error as { code?: string }).code;

@@ -5,6 +5,7 @@ import { ValidationFailed } from '../../domain/errors';
 import { allows, type AccountEvent } from '../../domain/state-machine';
 import { ACCESS_LEVELS, type Collaborator, type Mailbox } from '../../models';
 import { redirectWithNotice, render, wantsFragment } from '../render';
+import { clientIp } from '../client-ip';
 
 /**
  * What a host webmail hands the Collaborations feature: who the signed-in mailbox owner is.
@@ -28,7 +29,7 @@ type ConfirmationName = keyof typeof CONFIRMATIONS;
 
 function actorOf(req: Request): Actor {
   const owner = req.owner as Mailbox;
-  return { type: 'owner', id: owner.id, name: owner.address, ip: req.ip ?? null };
+  return { type: 'owner', id: owner.id, name: owner.address, ip: clientIp(req) };
 }
 
 function formInput(body: Record<string, unknown>): NewCollaborator {

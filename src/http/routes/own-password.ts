@@ -5,6 +5,7 @@ import type { RateLimits } from '../../domain/rate-limits';
 import { principalKey } from '../../domain/sessions';
 import { TooManyAttempts, ValidationFailed, WrongPassword } from '../../domain/errors';
 import { requireSignIn } from '../middleware/auth';
+import { clientIp } from '../client-ip';
 import { redirectWithNotice, render } from '../render';
 
 export interface OwnPasswordOptions {
@@ -26,7 +27,7 @@ export function ownPasswordRouter({ accounts, collaborations, rateLimits, minLen
 
   /** The new credential version, after the change; the session that asked stays signed in. */
   function change(req: Request, input: PasswordChange): Promise<number> {
-    const context = { sid: req.sessionID, ip: req.ip };
+    const context = { sid: req.sessionID, ip: clientIp(req) };
     const signedIn = req.signedIn;
     if (signedIn?.type === 'collaborator') return collaborations.changeOwnPassword(signedIn.collaborator, input, context).then((c) => c.credentialVersion);
     if (signedIn?.type === 'owner') return accounts.changeOwnerPassword(signedIn.mailbox, input, context).then((m) => m.credentialVersion);

@@ -6,6 +6,9 @@ import { InvalidLink, TooManyAttempts, ValidationFailed } from '../../domain/err
 import type { Link } from '../../models';
 import type { MailServerConfig } from '../../config';
 import type { AfterResponse } from '../after-response';
+import { canonicalName } from '../../domain/names';
+import { allowanceOf } from '../../domain/ip';
+import { clientIp } from '../client-ip';
 import { render } from '../render';
 import { rotateSession } from '../middleware/session';
 
@@ -39,16 +42,20 @@ export function passwordsRouter(
 
   // POST /password/forgot
   router.post('/password/forgot', async (req, res) => {
-    const username = String(req.body?.username ?? '').trim().slice(0, 300);
+    const username = canonicalName(req.body?.username);
     if (!username) return render(req, res, { page: 'password/forgot' }, { username, errors: { username: 'errors.required' } }, 422);
-    const verdict = await rateLimits.take([['forgotUsername', username], ['forgotIp', req.ip ?? '']]);
+    // Only the client's own address is counted here. What one account receives is capped in the
+    // database (live links per account, domain/collaborators.ts), out of a stranger's reach: a
+    // per-username refusal here would let anyone stop the user from asking.
+    const ip = clientIp(req);
+    const verdict = await rateLimits.take([['forgotIp', allowanceOf(ip)]]);
     if (!verdict.allowed) throw new TooManyAttempts(verdict.retryAfterSeconds);
     // No enumeration: the lookup, the link and the email happen only after this answer is out, so
     // its content, status, headers and timing cannot depend on the account. Working the same way
     // for everyone instead would mean faking a transaction for unknown names and still leak
     // through database timing. The prices: a crash in between drops the request (the user asks
     // again), and the work still loads the server a moment later, like any other visitor does.
-    afterResponse(res, () => collaborations.requestSelfReset(username, { ip: req.ip }));
+    afterResponse(res, () => collaborations.requestSelfReset(username, { ip }));
     render(req, res, { page: 'password/forgot-sent' }, { minutes: selfResetMinutes });
   });
 
@@ -73,7 +80,7 @@ export function passwordsRouter(
     const link = await liveLink(req.session.linkDigest);
     if (!link) return res.status(410).render('password/invalid');
     try {
-      const collaborator = await collaborations.setPasswordWithLink(link, String(req.body?.password ?? ''), String(req.body?.passwordConfirmation ?? ''), { ip: req.ip });
+      const collaborator = await collaborations.setPasswordWithLink(link, String(req.body?.password ?? ''), String(req.body?.passwordConfirmation ?? ''), { ip: clientIp(req) });
       delete req.session.linkDigest;
       const mailbox = await collaborations.mailboxOf(collaborator);
       res.render('password/done', { collaborator, mailbox, mailServer });

@@ -1,5 +1,6 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { Database } from '../../db';
+import { isLoopback } from '../../domain/ip';
 import { readFileOutbox } from '../../mail/transport';
 import { render } from '../render';
 
@@ -17,9 +18,21 @@ export function healthRouter(db: Database): Router {
   return router;
 }
 
+/**
+ * The development outbox shows live links: only a browser on this machine may see it. The socket's
+ * peer decides, never X-Forwarded-For (anyone can write it, and TRUST_PROXY may believe it); and a
+ * request relayed by a proxy on this machine, which carries a forwarding header, is refused too,
+ * since its real client may be anywhere. Anyone else gets the 404 of a missing page.
+ */
+const thisMachineOnly: RequestHandler = (req, _res, next) => {
+  const relayed = req.get('X-Forwarded-For') !== undefined || req.get('Forwarded') !== undefined;
+  next(isLoopback(req.socket.remoteAddress ?? null) && !relayed ? undefined : 'router');
+};
+
 /** Development only: the emails the file outbox holds. */
 export function devMailRouter(folder: string): Router {
   const router = Router();
+  router.use('/dev/mail', thisMachineOnly);
   // GET /dev/mail
   router.get('/dev/mail', async (req, res) => {
     res.set('Cache-Control', 'no-store');
