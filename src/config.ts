@@ -132,6 +132,9 @@ export function loadConfig(env: Env = process.env): Config {
   if (env.DATABASE_URL && !/^(sqlite:.|(mysql|mariadb):\/\/[^/])/.test(env.DATABASE_URL)) {
     problems.push('DATABASE_URL must be sqlite:<file> or mysql://user:pass@host:port/db');
   }
+  // One without the other used to mean every kick was "delivered" as a silent no-op.
+  if (Boolean(env.DOVEADM_URL) !== Boolean(env.DOVEADM_API_KEY)) problems.push('DOVEADM_URL and DOVEADM_API_KEY must be set together');
+  if (env.DOVEADM_URL && !/^https?:\/\/[^/]/.test(env.DOVEADM_URL)) problems.push(`DOVEADM_URL must be an http(s) URL, got "${env.DOVEADM_URL}"`);
   const logLevel = env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info');
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   if (problems.length) throw new Error(problems.join('; '));

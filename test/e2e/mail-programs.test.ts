@@ -7,7 +7,7 @@ import { DATABASES, type TestDatabase } from '../support/databases';
 import { Browser, OWNER_PASSWORD, newCollaborator, startHarness, type Harness } from '../support/harness';
 import { SmtpSink, linkIn } from '../support/smtp-sink';
 import { startDovecot, type Dovecot } from '../support/dovecot';
-import { holdImapSession, imapLogin, smtpSubmit } from '../support/mail-client';
+import { holdImapSession, imapLogin, postfixSaslCheck, smtpSubmit } from '../support/mail-client';
 
 const MAILBOX = 'studio.neri@pec.example.it';
 const USERNAME = `mario.rossi/${MAILBOX}`;
@@ -145,9 +145,10 @@ for (const { name, create } of DATABASES) {
       });
 
       it('should let a password set on the web with º and accents in over IMAP, SMTP AUTH and the web', async function () {
-        const [imapNow, smtpNow] = await Promise.all([imapAs(TYPED), smtpAs(TYPED)]);
+        const [imapNow, smtpNow, postfixNow] = await Promise.all([imapAs(TYPED), smtpAs(TYPED), postfixSaslCheck(dovecot.authSocket, LUISA, TYPED)]);
         expect(imapNow.exitCode, `IMAP: ${imapNow.output}`).to.equal(0);
         expect(smtpNow.exitCode, `SMTP: ${smtpNow.output}`).to.equal(0);
+        expect(postfixNow, 'the auth socket Postfix uses').to.equal(true);
         expect((await new Browser(h.app).signIn(LUISA, TYPED)).status).to.equal(303);
         // The NFKC form is another password, everywhere.
         expect((await imapAs(TYPED.normalize('NFKC'))).exitCode).to.equal(67);

@@ -51,7 +51,7 @@ for (const { name, create } of DATABASES) {
     let h: Harness;
     let counter = 0;
 
-    harnessPerSuite(create, { env: { ...WIDE_LIMITS, DOVEADM_URL: 'http://127.0.0.1:9/doveadm/v1' }, mailboxes: [MAILBOX] }, (harness, db) => {
+    harnessPerSuite(create, { env: { ...WIDE_LIMITS, DOVEADM_URL: 'http://127.0.0.1:9/doveadm/v1', DOVEADM_API_KEY: 'not used: nothing listens there' }, mailboxes: [MAILBOX] }, (harness, db) => {
       h = harness;
       database = db;
     });

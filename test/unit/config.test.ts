@@ -76,6 +76,8 @@ describe('loadConfig', function () {
       [{ SMTP_URL: 'smtpx://user:hunter2hunter2@mail.example.it' }, /^SMTP_URL must start with smtp:\/\/ or smtps:\/\/$/],
       [{ DATABASE_URL: 'postgres://user:hunter2hunter2@db/pec' }, /^DATABASE_URL must be sqlite:<file> or mysql:/],
       [{ BASE_URL: 'webmail.example.it' }, /^BASE_URL must be an absolute http\(s\) URL/],
+      [{ DOVEADM_URL: 'http://127.0.0.1:8080/doveadm/v1' }, /^DOVEADM_URL and DOVEADM_API_KEY must be set together$/],
+      [{ DOVEADM_API_KEY: 'hunter2hunter2' }, /^DOVEADM_URL and DOVEADM_API_KEY must be set together$/],
     ];
     for (const [env, expected] of cases) {
       it(`should refuse ${JSON.stringify(env)} in one line that names the variable`, function () {
