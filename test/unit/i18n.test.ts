@@ -61,8 +61,4 @@ describe('formatDate (times on pages)', () => {
       expect(winter, locale).to.match(/2:10( AM)? GMT\+1$/);
     }
   });
-
-  it('should show an empty cell for no date', () => {
-    expect(formatDate('it', null)).to.equal('');
-  });
 });
