@@ -1,16 +1,32 @@
 import { loadConfig } from './config';
-import { openDatabase } from './db';
 import { createDomain } from './domain';
 import { systemClock } from './domain/clock';
 import { ValidationFailed } from './domain/errors';
+import { MAX_PASSWORD_BYTES } from './domain/passwords';
+import { DEFAULT_LOCALE, isLocale, translator, type Locale } from './i18n';
 import { createLogger } from './logger';
 import { outboxDeliverer, transportFor } from './mail/transport';
 import { startWorker } from './mail/worker';
+import { oneLine, openDatabaseAtStart, startupStep } from './startup';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+/** The operator's language, from the POSIX locale variables (`it_IT.UTF-8` → it); Italian otherwise. */
+function operatorLocale(env = process.env): Locale {
+  const language = (env.LC_ALL || env.LC_MESSAGES || env.LANG || '').slice(0, 2).toLowerCase();
+  return isLocale(language) ? language : DEFAULT_LOCALE;
+}
+
+/** The refusal's reasons, as the web forms word them. */
+function refusal(error: ValidationFailed, minLength: number): string {
+  const t = translator(operatorLocale());
+  return Object.values(error.errors)
+    .map((key) => t(key.includes('.') ? key : `errors.${key}`, { min: minLength, max: MAX_PASSWORD_BYTES }))
+    .join(' ');
 }
 
 const USAGE = `usage:
@@ -20,8 +36,8 @@ const USAGE = `usage:
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
-  const config = loadConfig();
-  const db = await openDatabase(config.databaseUrl);
+  const config = await startupStep('configuration', () => loadConfig());
+  const db = await openDatabaseAtStart(config.databaseUrl);
   const domain = createDomain(db, config, systemClock);
   switch (command) {
     case 'migrate':
@@ -29,14 +45,17 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'mailbox:create': {
       const address = args[0];
-      if (!address) throw new Error(USAGE);
+      if (!address) {
+        console.error(USAGE);
+        return 2;
+      }
       try {
         const mailbox = await domain.accounts.createMailbox(address, await readStdin());
         console.log(`mailbox ${mailbox.address} created`);
         return 0;
       } catch (error) {
         if (error instanceof ValidationFailed) {
-          console.error(`refused: ${Object.values(error.errors).join(', ')}`);
+          console.error(`refused: ${refusal(error, config.passwordMinLength)}`);
           return 1;
         }
         throw error;
@@ -63,6 +82,6 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2))
   .then((code) => process.exit(code))
   .catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
+    console.error(oneLine(error));
     process.exit(1);
   });

@@ -10,9 +10,19 @@ function errorSummary(error: unknown): unknown {
   return { type: error.constructor.name, message: error.message, code, status, stack: error.stack };
 }
 
+/** Link tokens and other keys look like this: long base64url runs. */
+const TOKEN_LIKE = /[A-Za-z0-9_-]{32,}/g;
+
 /** A request path fit for a log line: link tokens (long base64url runs) are cut out. */
 export function loggablePath(path: string): string {
-  return path.replace(/[A-Za-z0-9_-]{32,}/g, ':redacted');
+  return path.replace(TOKEN_LIKE, ':redacted');
+}
+
+/** Free text (an SMTP server's reply, say) fit for a log line: `secrets` and anything token-like cut out. */
+export function withoutSecrets(text: string, secrets: readonly string[] = []): string {
+  let clean = text;
+  for (const secret of secrets) if (secret) clean = clean.split(secret).join(':redacted');
+  return clean.replace(TOKEN_LIKE, ':redacted');
 }
 
 /** JSON logs; anything that could be a secret is removed before a line is written. */

@@ -1,6 +1,5 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadConfig } from './config';
-import { openDatabase } from './db';
 import { createDomain } from './domain';
 import { systemClock } from './domain/clock';
 import { createApp } from './app';
@@ -8,28 +7,32 @@ import { createLogger } from './logger';
 import { DEMO, seedDemo } from './db/seed';
 import { devOutboxFolder, outboxDeliverer, transportFor } from './mail/transport';
 import { startWorker } from './mail/worker';
+import { exitOnStartupFailure, listen, openDatabaseAtStart, startupStep } from './startup';
 
-/** The process entry: database, worker, HTTP. */
+/**
+ * The process entry: configuration, database, HTTP, then the worker. Until the port is open, any
+ * failure ends the process with status 1 and one line saying what failed (see startup.ts).
+ */
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = await startupStep('configuration', () => loadConfig());
   const logger = createLogger(config.logLevel);
-  const db = await openDatabase(config.databaseUrl);
+  const db = await openDatabaseAtStart(config.databaseUrl);
   const domain = createDomain(db, config, systemClock);
-  const seeded = config.env !== 'production' && db.dialect === 'sqlite' && (await seedDemo(domain));
+  const seeded = config.env !== 'production' && db.dialect === 'sqlite' && (await startupStep('cannot create the demo data', () => seedDemo(domain)));
 
   const transport = transportFor(config);
-  const worker = config.inProcessWorker ? startWorker(domain.outbox, outboxDeliverer(config, transport), logger, undefined, domain.maintenance) : null;
   const devMailFolder = !config.smtpUrl && config.env !== 'production' ? devOutboxFolder(config) : undefined;
   const { app, close } = createApp({ domain, logger, devMailFolder });
-  const server = app.listen(config.port, () => {
-    logger.info({ url: config.baseUrl, database: db.dialect }, 'listening');
-    console.log(`\nPEC collaborations running at ${config.baseUrl}`);
-    if (seeded) {
-      console.log(`Demo mailbox: sign in at ${config.baseUrl}/login as ${DEMO.mailbox} with password "${DEMO.password}"`);
-      console.log(`Demo collaborator: giulia.bianchi/${DEMO.mailbox} with password "${DEMO.collaboratorPassword}"`);
-    }
-    if (devMailFolder) console.log(`Emails are not sent: read them at ${config.baseUrl}/dev/mail`);
-  });
+  const server = await listen(app, config.port);
+  // Only once the port is ours: a process that failed to start must not deliver mail either.
+  const worker = config.inProcessWorker ? startWorker(domain.outbox, outboxDeliverer(config, transport), logger, undefined, domain.maintenance) : null;
+  logger.info({ url: config.baseUrl, port: config.port, database: db.dialect }, 'listening');
+  console.log(`\nPEC collaborations running at ${config.baseUrl}`);
+  if (seeded) {
+    console.log(`Demo mailbox: sign in at ${config.baseUrl}/login as ${DEMO.mailbox} with password "${DEMO.password}"`);
+    console.log(`Demo collaborator: giulia.bianchi/${DEMO.mailbox} with password "${DEMO.collaboratorPassword}"`);
+  }
+  if (devMailFolder) console.log(`Emails are not sent: read them at ${config.baseUrl}/dev/mail`);
 
   const shutdown = async () => {
     server.close();
@@ -62,7 +65,4 @@ function reportEventLoopDelay(): void {
 
 if (process.env.BENCH_EVENT_LOOP === '1') reportEventLoopDelay();
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().catch((error: unknown) => exitOnStartupFailure('PEC collaborations', error));

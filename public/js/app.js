@@ -120,7 +120,8 @@
       var hint = field.form.querySelector('[data-length-hint]');
       if (!hint || field.name !== 'password') return;
       field.addEventListener('input', function () {
-        var n = Array.from(field.value.normalize('NFKC')).length;
+        // Characters as the server counts them: code points of exactly what was typed.
+        var n = Array.from(field.value).length;
         var min = Number(field.getAttribute('minlength'));
         hint.textContent = n + ' / ' + min + (n >= min ? ' ✓' : '');
       });

@@ -14,12 +14,15 @@ import { allows, transition, type AccountEvent } from './state-machine';
 import { checkPassword, hashPassword, verifyPassword, type PasswordProblem } from './passwords';
 import { revokeSessions } from './sessions';
 import { canonicalName } from './names';
+import { isFitText } from './text';
 
 export const PAGE_SIZE = 50;
 
-/** Control characters (CR/LF included) never belong in a name: they could forge mail headers. */
-const noControl = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
-const name = z.string().trim().min(1, 'required').max(80, 'too_long').refine(noControl, 'invalid');
+/**
+ * Control characters (CR/LF included) could forge mail headers; those and the other characters no
+ * XML may hold (U+FFFF, unpaired surrogates…) would break the mail-program profile.
+ */
+const name = z.string().trim().min(1, 'required').max(80, 'too_long').refine(isFitText, 'invalid');
 
 const newCollaborator = z.object({
   firstName: name,

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import bcrypt from 'bcrypt';
 import { dictionary } from '@zxcvbn-ts/language-common';
+import { isFitText } from './text';
 
 /** bcrypt reads at most 72 bytes; longer passwords are refused, never silently truncated. */
 export const MAX_PASSWORD_BYTES = 72;
@@ -18,19 +19,35 @@ export type PasswordProblem =
   | { reason: 'mismatch' }
   | { reason: 'too_short'; min: number }
   | { reason: 'too_long'; max: number }
+  | { reason: 'unsupported_character' }
+  | { reason: 'not_composed' }
   | { reason: 'common' }
   | { reason: 'context' };
 
 /** ~49,000 passwords seen in breaches (zxcvbn-ts common list), folded for comparison. */
 const COMMON = new Set(dictionary['passwords-common'].map((p) => fold(p)));
 
+/** For comparing with the lists only: the hash is always of the password exactly as typed. */
 function fold(text: string): string {
   return text.normalize('NFKC').toLowerCase();
 }
 
-/** NFKC, so that look-alike compositions of the same characters hash the same everywhere. */
-export function normalize(password: string): string {
-  return password.normalize('NFKC');
+/**
+ * Whether a mail program can send this password byte for byte as the browser did. Mail servers
+ * compare the UTF-8 bytes they receive with the hash (Dovecot applies no normalisation to PLAIN or
+ * LOGIN), so the hash is of the password exactly as typed, and a password is accepted only when
+ * typing it anywhere gives the same bytes: no character that a mail program cannot send or nobody
+ * types, and already in Unicode NFC, the composed form keyboards and input methods produce (è as
+ * one character); a decomposed one (e + U+0300, as pasted from some documents) would be typed
+ * differently later. NIST SP 800-63B-4 suggests normalising instead; with a verifier that cannot
+ * (the mail server), refusing is what keeps every sign-in path equal.
+ */
+function characterProblem(password: string): PasswordProblem | null {
+  // Controls (NUL ends a SASL PLAIN field, CR and LF an IMAP or SMTP line, Tab leaves the field),
+  // unpaired surrogates and noncharacters cannot be sent; U+FFFD stands for bytes lost on the way in.
+  if (!isFitText(password) || password.includes('\uFFFD')) return { reason: 'unsupported_character' };
+  if (password.normalize('NFC') !== password) return { reason: 'not_composed' };
+  return null;
 }
 
 function contextWords(context: PasswordContext): string[] {
@@ -52,7 +69,8 @@ function contextWords(context: PasswordContext): string[] {
 
 /**
  * NIST SP 800-63B-4: length is what counts; no composition rules; refuse known and guessable
- * passwords. Returns the first problem found, or null.
+ * passwords; and (see characterProblem) only what works in mail programs too. Returns the first
+ * problem found, or null.
  */
 export function checkPassword(
   password: string,
@@ -61,16 +79,17 @@ export function checkPassword(
   minLength: number,
 ): PasswordProblem | null {
   if (!password) return { reason: 'required' };
-  const normalized = normalize(password);
-  if ([...normalized].length < minLength) return { reason: 'too_short', min: minLength };
-  if (Buffer.byteLength(normalized, 'utf8') > MAX_PASSWORD_BYTES) return { reason: 'too_long', max: MAX_PASSWORD_BYTES };
-  const folded = fold(normalized);
+  const characters = characterProblem(password);
+  if (characters) return characters;
+  if ([...password].length < minLength) return { reason: 'too_short', min: minLength };
+  if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) return { reason: 'too_long', max: MAX_PASSWORD_BYTES };
+  const folded = fold(password);
   const compact = folded.replace(/[\s._\-/@]+/g, '');
   if (COMMON.has(folded) || COMMON.has(compact) || /^(.)\1+$/u.test(compact)) return { reason: 'common' };
   if (contextWords(context).some((word) => compact.includes(word.replace(/[\s._\-/@]+/g, '')))) {
     return { reason: 'context' };
   }
-  if (confirmation !== undefined && normalize(confirmation) !== normalized) return { reason: 'mismatch' };
+  if (confirmation !== undefined && confirmation !== password) return { reason: 'mismatch' };
   return null;
 }
 
@@ -96,18 +115,20 @@ async function gated<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** The hash of the password exactly as typed: what a mail server checks the same bytes against. */
 export function hashPassword(password: string, cost: number): Promise<string> {
-  return gated(() => bcrypt.hash(normalize(password), cost));
+  return gated(() => bcrypt.hash(password, cost));
 }
 
 /** A hash of nothing in particular: comparing against it keeps sign-in timing flat for unknown users. */
 const DECOY_HASH = '$2b$12$1THFBunlcun/peusM8eqDuCARVvf1ikggjWsDCJOdLJj/289MtOBq';
 
+/** Compares the password exactly as typed, as the mail server does: web and mail programs agree. */
 export async function verifyPassword(password: string, hash: string | null): Promise<boolean> {
-  const normalized = normalize(password ?? '');
-  if (!hash || Buffer.byteLength(normalized, 'utf8') > MAX_PASSWORD_BYTES) {
+  const typed = password ?? '';
+  if (!hash || Buffer.byteLength(typed, 'utf8') > MAX_PASSWORD_BYTES) {
     await gated(() => bcrypt.compare('decoy', DECOY_HASH));
     return false;
   }
-  return gated(() => bcrypt.compare(normalized, hash));
+  return gated(() => bcrypt.compare(typed, hash));
 }

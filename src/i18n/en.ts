@@ -159,7 +159,7 @@ export const en = {
   errors: {
     required: 'This field is required.',
     too_long: 'This is too long.',
-    invalid: 'This contains characters that are not allowed.',
+    invalid: 'This contains a control or invisible character (a line break, say) that cannot be used here. Type it again without it.',
     username_format: 'Use 3 to 40 characters: lowercase letters, digits, dot, dash or underscore.',
     username_taken: 'This username is already in use in this mailbox (also by deactivated accounts).',
     email_format: 'This is not a valid email address.',
@@ -173,6 +173,10 @@ export const en = {
     too_long: 'Use at most {{max}} bytes (about {{max}} letters without accents): longer passwords would be cut by the mail server.',
     common: 'This password is too common: it appears in lists of known passwords. Choose another.',
     context: 'Do not use your name, username or the mailbox address in the password.',
+    unsupported_character:
+      'The password contains a character that mail programs cannot send (a tab, a line break or another control or invisible character). Type it again without it.',
+    not_composed:
+      'The password contains accented letters stored as a letter plus a separate accent, as some documents keep them: a keyboard types them differently, so mail programs would refuse it. Type the password on the keyboard instead of pasting it.',
     wrong_current: 'The current password is not correct.',
   },
   notice: {

@@ -161,7 +161,7 @@ export const es = {
   errors: {
     required: 'Este campo es obligatorio.',
     too_long: 'El texto es demasiado largo.',
-    invalid: 'Contiene caracteres no permitidos.',
+    invalid: 'Contiene un carácter de control o invisible (por ejemplo, un salto de línea) que no se puede usar aquí. Escríbelo de nuevo sin él.',
     username_format: 'Usa de 3 a 40 caracteres: letras minúsculas, números, punto, guion o guion bajo.',
     username_taken: 'Este nombre de usuario ya está en uso en este buzón (también por cuentas desactivadas).',
     email_format: 'La dirección de correo no es válida.',
@@ -176,6 +176,10 @@ export const es = {
       'Usa como máximo {{max}} bytes (unas {{max}} letras sin tilde): el servidor de correo cortaría las contraseñas más largas.',
     common: 'Esta contraseña es demasiado común: aparece en listas de contraseñas conocidas. Elige otra.',
     context: 'No uses en la contraseña tu nombre, tu nombre de usuario ni la dirección del buzón.',
+    unsupported_character:
+      'La contraseña contiene un carácter que los programas de correo no pueden enviar (un tabulador, un salto de línea u otro carácter de control o invisible). Escríbela de nuevo sin él.',
+    not_composed:
+      'La contraseña contiene letras con tilde guardadas como letra más tilde separada, como las guardan algunos documentos: el teclado las escribe de otra forma, así que los programas de correo la rechazarían. Escribe la contraseña con el teclado en lugar de pegarla.',
     wrong_current: 'La contraseña actual no es correcta.',
   },
   notice: {

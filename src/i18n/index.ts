@@ -2,6 +2,7 @@ import i18next, { type TFunction } from 'i18next';
 import { en } from './en';
 import { it } from './it';
 import { es } from './es';
+import { formatDateTime } from './dates';
 
 export const LOCALES = ['it', 'en', 'es'] as const;
 export type Locale = (typeof LOCALES)[number];
@@ -47,16 +48,7 @@ export function translator(locale: Locale): Translate {
   return cached;
 }
 
-/** Building an Intl formatter costs far more than using one: one per language. */
-const dateFormats = new Map<Locale, Intl.DateTimeFormat>();
-
-/** Dates as people here read them: the user's language, Italian time. */
+/** Dates on pages: the user's language, Italian time with its UTC offset. */
 export function formatDate(locale: Locale, date: Date | string | null | undefined): string {
-  if (!date) return '';
-  let format = dateFormats.get(locale);
-  if (!format) {
-    format = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Europe/Rome' });
-    dateFormats.set(locale, format);
-  }
-  return format.format(new Date(date));
+  return formatDateTime(locale, date);
 }

@@ -161,7 +161,7 @@ export const it = {
   errors: {
     required: 'Questo campo è obbligatorio.',
     too_long: 'Il testo è troppo lungo.',
-    invalid: 'Contiene caratteri non ammessi.',
+    invalid: 'Contiene un carattere di controllo o invisibile (per esempio un a capo) che qui non si può usare. Riscrivilo senza.',
     username_format: 'Usa da 3 a 40 caratteri: lettere minuscole, cifre, punto, trattino o trattino basso.',
     username_taken: 'Questo nome utente è già in uso in questa casella (anche da account disattivati).',
     email_format: 'L’indirizzo email non è valido.',
@@ -176,6 +176,10 @@ export const it = {
       'Usa al massimo {{max}} byte (circa {{max}} lettere non accentate): le password più lunghe verrebbero troncate dal server di posta.',
     common: 'Questa password è troppo comune: compare negli elenchi di password note. Scegline un’altra.',
     context: 'Non usare nella password il tuo nome, il nome utente o l’indirizzo della casella.',
+    unsupported_character:
+      'La password contiene un carattere che i programmi di posta non possono inviare (una tabulazione, un a capo o un altro carattere di controllo o invisibile). Riscrivila senza.',
+    not_composed:
+      'La password contiene lettere accentate memorizzate come lettera più accento separato, come fanno alcuni documenti: la tastiera le scrive in un altro modo, quindi i programmi di posta la rifiuterebbero. Scrivi la password con la tastiera invece di incollarla.',
     wrong_current: 'La password attuale non è corretta.',
   },
   notice: {

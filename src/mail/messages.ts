@@ -1,8 +1,10 @@
 import type { Locale } from '../i18n';
+import { formatDateTime } from '../i18n/dates';
 import type { BuiltEmail, EmailInput } from './message-types';
 import { enTexts, type MailTexts } from './texts/en';
 import { esTexts } from './texts/es';
 import { itTexts } from './texts/it';
+import { fitText } from '../domain/text';
 
 const TEXTS: Record<Locale, MailTexts> = { it: itTexts, en: enTexts, es: esTexts };
 
@@ -132,22 +134,16 @@ function fill(template: string, vars: Vars): string {
   });
 }
 
+/** One line of text from the data: controls collapsed, and nothing a header may not hold. */
 function clean(value: string): string {
-  return collapseControls(value).replace(/ {2,}/g, ' ').trim();
+  return fitText(collapseControls(value)).replace(/ {2,}/g, ' ').trim();
 }
 
-/** Building an Intl formatter costs far more than using one: one per language. */
-const dateFormats = new Map<string, Intl.DateTimeFormat>();
-
+/** The expiry in a sentence: Italian time with its UTC offset, never ambiguous (see formatDateTime). */
 function formatDate(iso: string | undefined, locale: string): string {
   const date = new Date(iso ?? NaN);
   if (Number.isNaN(date.getTime())) throw new Error('A link email needs a valid expiresAt');
-  let format = dateFormats.get(locale);
-  if (!format) {
-    format = new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short', timeZone: 'Europe/Rome' });
-    dateFormats.set(locale, format);
-  }
-  return format.format(date);
+  return formatDateTime(locale, date, 'long');
 }
 
 /** Links come from configuration, but a non-http(s) URL in an href would still be a hole. */

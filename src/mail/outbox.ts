@@ -6,6 +6,7 @@ import type { Clock } from '../domain/clock';
 import type { Sealer } from '../domain/secrets';
 import type { Locale } from '../i18n';
 import type { EmailPayload, EmailTemplate } from './message-types';
+import { withoutSecrets } from '../logger';
 
 export interface EmailToQueue {
   template: EmailTemplate;
@@ -29,6 +30,23 @@ export interface EmailCount {
 
 /** Delivers one claimed message; throws to have it retried. Returns the Message-ID when there is one. */
 export type Deliver = (message: OutboxMessage, secret: string | undefined) => Promise<string | null>;
+
+/** One failed delivery attempt, fit for a log line: which message, and why, without its link. */
+export interface FailedAttempt {
+  outboxId: number;
+  kind: OutboxMessage['kind'];
+  template: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  maxAttempts: number;
+  /** The last attempt: the message is marked failed and never tried again. */
+  final: boolean;
+  /** When the next attempt is due; null after the last one. */
+  retryAt: Date | null;
+  reason: string;
+}
+
+export type FailureListener = (failure: FailedAttempt) => void;
 
 export interface WorkerOptions {
   /** How long a claim holds before another worker may take the message over. */
@@ -141,8 +159,8 @@ export class Outbox {
     return OutboxMessage.findAll({ where: { id: ids, leaseOwner: this.workerId, leaseUntil }, order: [['id', 'ASC']] });
   }
 
-  /** Delivers what is due; returns how many were sent. */
-  async runOnce(deliver: Deliver): Promise<number> {
+  /** Delivers what is due; returns how many were sent. Each failed attempt is told to `onFailure`. */
+  async runOnce(deliver: Deliver, onFailure?: FailureListener): Promise<number> {
     const claimed = await this.claim();
     let sent = 0;
     let next = 0;
@@ -152,17 +170,18 @@ export class Outbox {
         // A slow server may have used up this claim while earlier messages went out: another worker
         // may hold the message by now, and sending it here as well would deliver it twice.
         if ((message.leaseUntil?.getTime() ?? 0) <= this.clock.now().getTime()) continue;
-        if (await this.deliverOne(message, deliver)) sent += 1;
+        if (await this.deliverOne(message, deliver, onFailure)) sent += 1;
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.options.concurrency, claimed.length) }, lane));
     return sent;
   }
 
-  private async deliverOne(message: OutboxMessage, deliver: Deliver): Promise<boolean> {
+  private async deliverOne(message: OutboxMessage, deliver: Deliver, onFailure?: FailureListener): Promise<boolean> {
     const mine = { id: message.id, leaseOwner: this.workerId };
+    let secret: string | undefined;
     try {
-      const secret = message.secret ? this.sealer.open(message.secret) : undefined;
+      secret = message.secret ? this.sealer.open(message.secret) : undefined;
       const messageId = await deliver(message, secret);
       await this.db.models.OutboxMessage.update(
         { status: 'sent', sentAt: this.clock.now(), messageId, secret: null, leaseOwner: null, leaseUntil: null, lastError: null },
@@ -172,11 +191,13 @@ export class Outbox {
     } catch (error) {
       const failed = message.attempts >= this.options.maxAttempts;
       const delay = Math.min(this.options.backoffMs * 2 ** (message.attempts - 1), this.options.maxBackoffMs);
+      const retryAt = new Date(this.clock.now().getTime() + delay);
+      const reason = describe(error, secret);
       await this.db.models.OutboxMessage.update(
         {
           status: failed ? 'failed' : 'retrying',
-          nextAttemptAt: new Date(this.clock.now().getTime() + delay),
-          lastError: describe(error),
+          nextAttemptAt: retryAt,
+          lastError: reason,
           leaseOwner: null,
           leaseUntil: null,
           // A message that will never go out keeps no link.
@@ -184,6 +205,16 @@ export class Outbox {
         },
         { where: mine },
       );
+      onFailure?.({
+        outboxId: message.id,
+        kind: message.kind,
+        template: message.template,
+        attempt: message.attempts,
+        maxAttempts: this.options.maxAttempts,
+        final: failed,
+        retryAt: failed ? null : retryAt,
+        reason,
+      });
       return false;
     }
   }
@@ -215,8 +246,12 @@ export class Outbox {
   }
 }
 
-/** An error for the owner's eyes and the logs: short, and never the message's content. */
-function describe(error: unknown): string {
+/**
+ * An error for the owner's eyes and the logs: short, and never the message's content. A server may
+ * quote what it refused, so the link and its token are cut out (and anything else token-like).
+ */
+function describe(error: unknown, link: string | undefined): string {
   const text = error instanceof Error ? `${(error as NodeJS.ErrnoException).code ?? error.name}: ${error.message}` : String(error);
-  return text.slice(0, 500);
+  const secrets = link ? [link, link.slice(link.lastIndexOf('/') + 1)] : [];
+  return withoutSecrets(text, secrets).slice(0, 500);
 }

@@ -1,11 +1,22 @@
 import type { Logger } from 'pino';
-import type { Deliver, Outbox } from './outbox';
+import type { Deliver, FailureListener, Outbox } from './outbox';
 import type { Maintenance } from '../domain/maintenance';
 
 export interface RunningWorker {
-  /** Delivers what is due now, without waiting for the next tick. */
-  poke(): void;
+  /** Delivers what is due now, without waiting for the next tick; resolves when that pass has ended. */
+  poke(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/**
+ * Each failed attempt in the log: a warning while it will be retried, an error once the message has
+ * failed for good. The reason is the server's (secrets cut out); the recipient stays out.
+ */
+function logFailures(logger: Logger): FailureListener {
+  return ({ final, ...failure }) => {
+    if (final) logger.error({ outbox: failure }, 'outbox delivery failed for good: no more attempts');
+    else logger.warn({ outbox: failure }, 'outbox delivery attempt failed: will retry');
+  };
 }
 
 /**
@@ -15,12 +26,14 @@ export interface RunningWorker {
 export function startWorker(outbox: Outbox, deliver: Deliver, logger: Logger, intervalMs = 1000, maintenance?: Maintenance): RunningWorker {
   let running: Promise<void> | null = null;
   let stopped = false;
-  const pass = () => {
-    if (running || stopped) return;
+  const onFailure = logFailures(logger);
+  const pass = (): Promise<void> => {
+    if (stopped) return Promise.resolve();
+    if (running) return running;
     // A pass that sent something may have left more behind: the next starts at once, not a tick later.
     let more = false;
     running = outbox
-      .runOnce(deliver)
+      .runOnce(deliver, onFailure)
       .then((sent) => {
         more = sent > 0;
         if (sent > 0) logger.info({ sent }, 'outbox delivered');
@@ -35,6 +48,7 @@ export function startWorker(outbox: Outbox, deliver: Deliver, logger: Logger, in
         running = null;
         if (more) setImmediate(pass);
       });
+    return running;
   };
   const timer = setInterval(pass, intervalMs);
   timer.unref();

@@ -7,7 +7,7 @@ import { DATABASES, type TestDatabase } from '../support/databases';
 import { Browser, OWNER_PASSWORD, newCollaborator, startHarness, type Harness } from '../support/harness';
 import { SmtpSink, linkIn } from '../support/smtp-sink';
 import { startDovecot, type Dovecot } from '../support/dovecot';
-import { holdImapSession, imapLogin, smtpSubmit } from '../support/mail-client';
+import { holdImapSession, imapLogin, postfixSaslCheck, smtpSubmit } from '../support/mail-client';
 
 const MAILBOX = 'studio.neri@pec.example.it';
 const USERNAME = `mario.rossi/${MAILBOX}`;
@@ -120,6 +120,51 @@ for (const { name, create } of DATABASES) {
       expect((await imap(SECOND)).exitCode).to.equal(67);
       await h.drain();
       expect((await session.ended).bye).to.equal(true);
+    });
+
+    describe('a password is compared as typed, on the web and in mail programs alike', function () {
+      const LUISA = `luisa.neri/${MAILBOX}`;
+      // U+00BA (º) is "o" in NFKC: a hash of the NFKC form let it in on the web only.
+      const TYPED = 'Mi 1º caffè del mattino è amaro';
+      const imapAs = (password: string) => imapLogin({ port: dovecot.imapPort, username: LUISA, password });
+      const smtpAs = (password: string) =>
+        smtpSubmit({
+          port: dovecot.submissionPort,
+          username: LUISA,
+          password,
+          from: MAILBOX,
+          to: 'cliente@example.com',
+          message: `From: ${MAILBOX}\r\nTo: cliente@example.com\r\nSubject: caffè\r\n\r\nBody.\r\n`,
+        });
+
+      before(async function () {
+        await owner.get('/settings/collaborations/new');
+        const created = await owner.post('/settings/collaborations', newCollaborator({ firstName: 'Luisa', lastName: 'Neri', username: 'luisa.neri', referenceEmail: 'luisa@example.com' }));
+        expect(created.status).to.equal(303);
+        await setPasswordFromEmail(TYPED);
+      });
+
+      it('should let a password set on the web with º and accents in over IMAP, SMTP AUTH and the web', async function () {
+        const [imapNow, smtpNow, postfixNow] = await Promise.all([imapAs(TYPED), smtpAs(TYPED), postfixSaslCheck(dovecot.authSocket, LUISA, TYPED)]);
+        expect(imapNow.exitCode, `IMAP: ${imapNow.output}`).to.equal(0);
+        expect(smtpNow.exitCode, `SMTP: ${smtpNow.output}`).to.equal(0);
+        expect(postfixNow, 'the auth socket Postfix uses').to.equal(true);
+        expect((await new Browser(h.app).signIn(LUISA, TYPED)).status).to.equal(303);
+        // The NFKC form is another password, everywhere.
+        expect((await imapAs(TYPED.normalize('NFKC'))).exitCode).to.equal(67);
+        expect((await new Browser(h.app).signIn(LUISA, TYPED.normalize('NFKC'))).status).not.to.equal(303);
+      });
+
+      it('should refuse on the web a password no mail program can send (NUL), and keep the current one working everywhere', async function () {
+        const luisa = new Browser(h.app);
+        expect((await luisa.signIn(LUISA, TYPED)).status).to.equal(303);
+        await luisa.get('/settings/password');
+        const unsendable = 'caffè\u0000del mattino amaro';
+        const res = await luisa.post('/settings/password', { currentPassword: TYPED, password: unsendable, passwordConfirmation: unsendable });
+        expect(res.status).to.equal(422);
+        expect(res.text).to.include('non possono inviare');
+        expect((await imapAs(TYPED)).exitCode).to.equal(0);
+      });
     });
   });
 }

@@ -14,7 +14,7 @@ import { hashPassword } from '../../src/domain/passwords';
 const MAILBOX = 'studio.grande@pec.example.it';
 const COLLABORATORS = 500;
 const CONCURRENCY = 8;
-const SESSION_SECRET = 'scale-out session secret';
+const SESSION_SECRET = 'scale-out session secret, 32 characters or more';
 
 /** Runs `work` over the items with at most `limit` at once. */
 async function inParallel<T, R>(items: T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
@@ -101,7 +101,8 @@ if (!mariadb) {
         DATABASE_URL: database.url,
         SMTP_URL: sink.url,
         SESSION_SECRET,
-        BASE_URL,
+        // Production takes plain http only on loopback.
+        BASE_URL: 'http://127.0.0.1',
         BCRYPT_COST: '4',
         WORKER: 'off',
         LOG_LEVEL: 'warn',

@@ -130,7 +130,7 @@ for (const { name, create } of DATABASES) {
         expect(rows[0]).to.deep.equal(['utc', 'europe_rome', 'actor', 'actor_type', 'action', 'action_code', 'collaborator', 'collaborator_name', 'ip', 'detail']);
         expect(rows).to.have.length(2);
         expect(rows[1]?.[0]).to.equal('2026-03-02T09:00:00.000Z');
-        expect(rows[1]?.[1]).to.equal('2 mar 2026, 10:00');
+        expect(rows[1]?.[1]).to.equal('2 mar 2026, 10:00 GMT+1');
         expect(rows[1]?.slice(2, 8)).to.deep.equal([MAILBOX, 'owner', 'ha disattivato l’account', 'collaborator.deactivated', c.username, 'Niccolò Rossi']);
       });
 

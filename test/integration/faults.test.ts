@@ -4,7 +4,7 @@ import request from 'supertest';
 import { Op } from 'sequelize';
 import type sqlite3 from 'sqlite3';
 import { DATABASES, type TestDatabase } from '../support/databases';
-import { BASE_URL, Browser, GOOD_PASSWORD, OWNER_PASSWORD, newCollaborator, startHarness, type Harness } from '../support/harness';
+import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, SESSION_SECRET, newCollaborator, startHarness, type Harness } from '../support/harness';
 import { FaultySmtp, SilentServer, freePort, type Delivery, type SmtpBehaviour } from '../support/faulty-smtp';
 import { AppProcess } from '../support/processes';
 import { TcpProxy } from '../support/tcp-proxy';
@@ -17,7 +17,6 @@ import { Sealer } from '../../src/domain/secrets';
 import { TestClock } from '../support/clock';
 
 const MAILBOX = 'studio.gialli@pec.example.it';
-const SESSION_SECRET = 'test session secret';
 const UNAVAILABLE = translator('it')('errorPage.unavailable');
 
 /** Every fault injected in this file, counted for SECURITY.md. */
@@ -252,7 +251,8 @@ for (const { name, create } of DATABASES) {
           SMTP_URL: stalling.url,
           SMTP_TIMEOUT_MS: '120000',
           SESSION_SECRET,
-          BASE_URL,
+          // Production takes plain http only on loopback.
+          BASE_URL: 'http://127.0.0.1',
           OUTBOX_LEASE_SECONDS: '3',
           LOG_LEVEL: 'info',
         };

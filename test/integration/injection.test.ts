@@ -150,7 +150,8 @@ for (const { name, create } of DATABASES) {
       it('should deliver names full of address syntax and odd line separators without adding a header or a recipient', async function () {
         const c = await addCollaborator(h, owner, MAILBOX, {
           firstName: 'Mario" <spy@evil.test>, "Bcc: spy@evil.test',
-          lastName: 'Rossi\u2028Bcc: spy2@evil.test\u0085Cc: spy3@evil.test',
+          // (C0 and C1 controls, U+0085 included, are refused at the form: see unfit-input.test.ts.)
+          lastName: 'Rossi\u2028Bcc: spy2@evil.test\u2029Cc: spy3@evil.test',
         });
         await activate(h, c);
         await owner.get('/settings/collaborations');

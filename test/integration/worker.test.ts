@@ -1,8 +1,35 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import { DATABASES, type TestDatabase } from '../support/databases';
 import { startHarness, type Harness } from '../support/harness';
 import { createLogger } from '../../src/logger';
 import { startWorker } from '../../src/mail/worker';
+import { fileTransport, outboxDeliverer } from '../../src/mail/transport';
+import type { Deliver } from '../../src/mail/outbox';
+import { Sealer } from '../../src/domain/secrets';
+
+interface LogLine {
+  level: number;
+  msg: string;
+  outbox?: { outboxId: number; template: string; attempt: number; maxAttempts: number; retryAt: string | null; reason: string };
+}
+
+/** A pino logger whose lines are kept, parsed, for the test to read. */
+function capturedLogger(): { logger: ReturnType<typeof createLogger>; lines: LogLine[]; raw: string[] } {
+  const lines: LogLine[] = [];
+  const raw: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      raw.push(chunk.toString('utf8'));
+      lines.push(JSON.parse(chunk.toString('utf8')) as LogLine);
+      done();
+    },
+  });
+  return { logger: createLogger('info', sink), lines, raw };
+}
 
 for (const { name, create } of DATABASES) {
   describe(`outbox worker (${name})`, function () {
@@ -44,6 +71,64 @@ for (const { name, create } of DATABASES) {
       while ((await sent()) < total && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       await worker.stop();
       expect(await sent()).to.equal(total);
+    });
+
+    describe('failed deliveries in the log', function () {
+      /** Queues an invitation (an email carrying a link) and returns the link's token. */
+      async function queuedInvitation(): Promise<string> {
+        const mailbox = await h.mailbox('studio.rossi@pec.example.it');
+        const input = { firstName: 'Mario', lastName: 'Rossi', username: 'mario.rossi', referenceEmail: 'mario@example.com', accessLevel: 'read' as const, manageSettings: false };
+        const c = await h.domain.collaborations.create(mailbox, input, { actor: { type: 'owner', id: mailbox.id, name: mailbox.address } });
+        const message = await h.db.models.OutboxMessage.findOne({ where: { collaboratorId: c.id } });
+        const link = new Sealer(h.config.sessionSecret).open(message!.secret as string);
+        return link.slice(link.lastIndexOf('/') + 1);
+      }
+
+      /** Runs one worker pass per attempt the harness allows (5), moving the clock past each backoff. */
+      async function everyAttempt(deliver: Deliver, logger: ReturnType<typeof createLogger>): Promise<void> {
+        const worker = startWorker(h.domain.outbox, deliver, logger, 3_600_000);
+        for (let attempt = 1; attempt <= 5; attempt++) {
+          await worker.poke();
+          h.clock.advance(120_000);
+        }
+        await worker.stop();
+      }
+
+      it('should log each failed attempt as a warning with the reason, and the last one as an error (the mail folder unusable)', async function () {
+        await queuedInvitation();
+        const { logger, lines } = capturedLogger();
+        // The file outbox in a folder that cannot be made: a regular file stands where it should be.
+        const blocker = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pec-blocked-')), 'mail');
+        fs.writeFileSync(blocker, '');
+        try {
+          await everyAttempt(outboxDeliverer(h.config, fileTransport(path.join(blocker, 'outbox'), h.config.mailFrom)), logger);
+        } finally {
+          fs.rmSync(path.dirname(blocker), { recursive: true, force: true });
+        }
+        const failures = lines.filter((line) => line.outbox);
+        expect(failures.map((line) => [line.level, line.outbox?.attempt])).to.deep.equal([[40, 1], [40, 2], [40, 3], [40, 4], [50, 5]]);
+        for (const line of failures) {
+          expect(line.outbox?.reason).to.match(/^(ENOTDIR|EEXIST): /);
+          expect(line.outbox?.template).to.equal('invitation');
+        }
+        expect(failures.slice(0, 4).every((line) => line.outbox?.retryAt !== null)).to.equal(true);
+        expect(failures[4]?.outbox?.retryAt).to.equal(null);
+        expect((await h.db.models.OutboxMessage.findAll()).map((m) => m.status)).to.deep.equal(['failed']);
+      });
+
+      it('should keep the link out of the log line and of the stored reason when the server quotes it', async function () {
+        const token = await queuedInvitation();
+        const { logger, lines, raw } = capturedLogger();
+        const quoting: Deliver = async (_message, secret) => {
+          throw new Error(`550 5.7.1 message refused, it contains ${secret} and ${secret?.slice(secret.lastIndexOf('/') + 1)}`);
+        };
+        await everyAttempt(quoting, logger);
+        expect(lines.filter((line) => line.outbox)).to.have.length(5);
+        expect(raw.join('')).not.to.include(token);
+        expect(lines[0]?.outbox?.reason).to.include('550 5.7.1 message refused');
+        const stored = await h.db.models.OutboxMessage.findOne();
+        expect(stored?.lastError).to.include('550 5.7.1').and.not.include(token);
+      });
     });
   });
 }

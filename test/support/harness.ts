@@ -17,6 +17,8 @@ import type { TestDatabase } from './databases';
 export const BASE_URL = 'http://webmail.pec.test';
 export const OWNER_PASSWORD = 'owner password for the tests';
 export const GOOD_PASSWORD = 'a long and quiet river of words';
+/** At least 32 characters, as the configuration demands of any SESSION_SECRET. */
+export const SESSION_SECRET = 'test session secret, long enough for the rule';
 
 export interface Harness {
   config: Config;
@@ -39,7 +41,7 @@ export async function startHarness(databaseUrl: string, env: Record<string, stri
     NODE_ENV: 'test',
     BASE_URL,
     DATABASE_URL: databaseUrl,
-    SESSION_SECRET: 'test session secret',
+    SESSION_SECRET,
     BCRYPT_COST: '4',
     DATA_DIR: dataDir,
     // Suites resend and reset dozens of times; the sending limits are tested where they are set.

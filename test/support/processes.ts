@@ -63,6 +63,21 @@ export class AppProcess {
   }
 }
 
+/** Runs a command of this project (`src/cli.ts …`) to its end, with `input` on its standard input. */
+export function runToEnd(args: string[], env: Record<string, string>, input = ''): Promise<{ code: number | null; output: string[] }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const keep = (chunk: Buffer) => output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  child.stdin?.end(input);
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, output })));
+}
+
 /** Waits until GET url answers 200. */
 export async function waitForHttp(url: string, ms = 60_000): Promise<void> {
   const deadline = Date.now() + ms;

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { en } from '../../src/i18n/en';
 import { es } from '../../src/i18n/es';
 import { it as itTexts } from '../../src/i18n/it';
+import { LOCALES, formatDate } from '../../src/i18n';
 
 const LANGUAGES = { en, it: itTexts, es } as const;
 
@@ -45,6 +46,19 @@ describe('UI texts', () => {
       for (const [key, text] of reference) {
         expect(placeholders(flat.get(key) ?? ''), `placeholders of ${language} ${key}`).to.deep.equal(placeholders(text));
       }
+    }
+  });
+});
+
+describe('formatDate (times on pages)', () => {
+  it('should tell apart the two 02:10 of the night the clocks go back, in every language', () => {
+    // 26 October 2025: 00:10 UTC is 02:10 summer time (GMT+2), 01:10 UTC is 02:10 winter time (GMT+1).
+    for (const locale of LOCALES) {
+      const summer = formatDate(locale, new Date('2025-10-26T00:10:00Z'));
+      const winter = formatDate(locale, new Date('2025-10-26T01:10:00Z'));
+      expect(summer, locale).to.not.equal(winter);
+      expect(summer, locale).to.match(/2:10( AM)? GMT\+2$/);
+      expect(winter, locale).to.match(/2:10( AM)? GMT\+1$/);
     }
   });
 });

@@ -60,9 +60,21 @@ describe('buildEmail', () => {
       expect(email.subject).to.not.contain(LINK);
     });
 
-    it(`should state when the ${template} link expires, in Italian time`, () => {
+    it(`should state when the ${template} link expires, in Italian time with its UTC offset`, () => {
       const email = buildEmail(input(template));
-      expect(email.text).to.contain('8 marzo 2025 alle ore 14:30 (ora italiana)');
+      expect(email.text).to.contain('8 marzo 2025 alle ore 14:30 GMT+1 (ora italiana)');
+    });
+
+    it(`should tell apart the two 02:10 of the night the clocks go back, in ${template}, in every language`, () => {
+      // 26 October 2025: 00:10 UTC is 02:10 summer time, 01:10 UTC is 02:10 winter time.
+      const expected = { it: ['02:10 GMT+2', '02:10 GMT+1'], en: ['02:10 GMT+2', '02:10 GMT+1'], es: ['2:10 GMT+2', '2:10 GMT+1'] };
+      for (const locale of LOCALES) {
+        const summer = buildEmail(input(template, { locale }, { expiresAt: '2025-10-26T00:10:00.000Z' }));
+        const winter = buildEmail(input(template, { locale }, { expiresAt: '2025-10-26T01:10:00.000Z' }));
+        expect(summer.text, locale).to.contain(expected[locale][0]);
+        expect(winter.text, locale).to.contain(expected[locale][1]);
+        expect(summer.html, locale).to.contain(expected[locale][0]);
+      }
     });
 
     it(`should refuse to build ${template} without a link`, () => {

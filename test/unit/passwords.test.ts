@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import bcrypt from 'bcrypt';
 import { checkPassword, hashPassword, verifyPassword } from '../../src/domain/passwords';
 
 const context = { username: 'mario.rossi/studio.rossi@pec.example.it', mailbox: 'studio.rossi@pec.example.it', firstName: 'Mario', lastName: 'Rossi' };
@@ -38,9 +39,28 @@ describe('checkPassword', function () {
     expect(check('I am Mario Rossi, hello')).to.equal('context');
   });
 
-  it('should compare NFKC-normalised text', function () {
-    // U+FB01 (ﬁ ligature) is NFKC-equivalent to "fi".
-    expect(check('a \uFB01ne long sentence here', 'a fine long sentence here')).to.equal(null);
+  it('should accept a character that NFKC would change, and compare it as typed', function () {
+    // U+00BA (º) is NFKC "o": as typed is what a mail program sends.
+    expect(check('Mi 1º caffè del mattino è amaro')).to.equal(null);
+    expect(check('Mi 1º caffè del mattino è amaro', 'Mi 1o caffè del mattino è amaro')).to.equal('mismatch');
+  });
+
+  it('should refuse the characters a mail program cannot send: NUL, controls, lone surrogates, noncharacters', function () {
+    for (const bad of ['\u0000', '\t', '\r', '\n', '\u007f', '\u0085', '\uD800', '\uDC00', '\uFFFF', '\uFDD0', '\u{10FFFE}', '\uFFFD']) {
+      expect(check(`a fine long sentence${bad}here`), JSON.stringify(bad)).to.equal('unsupported_character');
+    }
+  });
+
+  it('should refuse a password not in NFC, which a keyboard would type differently', function () {
+    const decomposed = 'caffe\u0300 del mattino amaro';
+    expect(check(decomposed)).to.equal('not_composed');
+    expect(check(decomposed.normalize('NFC'))).to.equal(null);
+  });
+
+  it('should accept emoji, other scripts and a no-break space, which a mail program sends as they are', function () {
+    expect(check('❤️ un cuore e un gatto 🐈‍⬛')).to.equal(null);
+    expect(check('пароль для почты длинный')).to.equal(null);
+    expect(check('a fine\u00A0long sentence here')).to.equal(null);
   });
 
   it('should refuse a confirmation that differs', function () {
@@ -53,11 +73,14 @@ describe('checkPassword', function () {
 });
 
 describe('hashPassword / verifyPassword', function () {
-  it('should verify the NFKC-equivalent form and refuse others', async function () {
-    const hash = await hashPassword('a \uFB01ne long sentence here', 4);
+  it('should hash the bytes exactly as typed, as a mail server checks them', async function () {
+    const typed = 'Mi 1º caffè del mattino è amaro';
+    const hash = await hashPassword(typed, 4);
     expect(hash).to.match(/^\$2b\$04\$/);
-    expect(await verifyPassword('a fine long sentence here', hash)).to.equal(true);
-    expect(await verifyPassword('a fine long sentence herE', hash)).to.equal(false);
+    // What Dovecot does with the bytes a mail program sends: bcrypt over them, no normalisation.
+    expect(await bcrypt.compare(typed, hash)).to.equal(true);
+    expect(await verifyPassword(typed, hash)).to.equal(true);
+    expect(await verifyPassword(typed.normalize('NFKC'), hash), 'the NFKC form is another password').to.equal(false);
     expect(await verifyPassword('anything', null)).to.equal(false);
   });
 });

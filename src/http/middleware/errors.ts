@@ -21,6 +21,17 @@ interface ErrorView {
 const GONE = ['SQLITE_BUSY', 'SQLITE_CANTOPEN', 'SQLITE_IOERR', 'SQLITE_MISUSE', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'PROTOCOL_CONNECTION_LOST'];
 const databaseGone = (code: string | undefined) => code !== undefined && GONE.includes(code);
 
+/**
+ * The 4xx status of an error that is the client's doing: http-errors raised by body-parser (413
+ * too large, 415 unsupported charset or encoding, 400 malformed or aborted) and by the router
+ * (400 undecodable path). Such errors are answered with their status and never logged as failures.
+ */
+function clientErrorStatus(error: unknown): number | undefined {
+  const { status, statusCode } = error as { status?: unknown; statusCode?: unknown };
+  const value = typeof status === 'number' ? status : statusCode;
+  return typeof value === 'number' && value >= 400 && value < 500 ? value : undefined;
+}
+
 function classify(error: unknown): ErrorView {
   if (error instanceof NotFound) return { status: 404, title: 'errorPage.notFound', body: 'errorPage.notFoundBody' };
   // Forms re-render their own 422; this is input no form of ours sends.
@@ -32,14 +43,14 @@ function classify(error: unknown): ErrorView {
   if (error instanceof TooManyAttempts) return { status: 429, title: 'errorPage.tooMany', body: 'errorPage.tooManyBody' };
   if (error instanceof TransitionRefused) return { status: 409, title: 'errorPage.conflict', body: 'errorPage.conflictBody', vars: { from: error.from } };
   const code = (error as { code?: string }).code;
-  if (code === 'EBADCSRFTOKEN' || (error as { status?: number }).status === 403) {
-    return { status: 403, title: 'errorPage.forbidden', body: 'errorPage.forbiddenBody' };
-  }
+  const status = clientErrorStatus(error);
+  if (code === 'EBADCSRFTOKEN' || status === 403) return { status: 403, title: 'errorPage.forbidden', body: 'errorPage.forbiddenBody' };
   if (error instanceof ConnectionError || error instanceof TimeoutError || databaseGone(code) || databaseGone((error as { original?: { code?: string } }).original?.code)) {
     return { status: 503, title: 'errorPage.unavailable', body: 'errorPage.unavailableBody' };
   }
-  const status = (error as { status?: number }).status;
-  if (status === 413 || status === 400) return { status, title: 'errorPage.badRequest', body: 'errorPage.badRequestBody' };
+  if (status === 404) return { status, title: 'errorPage.notFound', body: 'errorPage.notFoundBody' };
+  if (status === 429) return { status, title: 'errorPage.tooMany', body: 'errorPage.tooManyBody' };
+  if (status !== undefined) return { status, title: 'errorPage.badRequest', body: 'errorPage.badRequestBody' };
   return { status: 500, title: 'errorPage.server', body: 'errorPage.serverBody' };
 }
 

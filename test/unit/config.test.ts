@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { loadConfig } from '../../src/config';
+
+const SECRET = 'x'.repeat(16) + 'y'.repeat(16);
+const PRODUCTION = { NODE_ENV: 'production', SMTP_URL: 'smtp://mail.example.it:587', BASE_URL: 'https://webmail.example.it', SESSION_SECRET: SECRET };
+
+/** The message loadConfig fails with, or null when it accepts the environment. */
+function refusal(env: Record<string, string>): string | null {
+  try {
+    loadConfig(env);
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+describe('loadConfig', function () {
+  let dataDir: string;
+  beforeEach(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pec-config-'));
+  });
+  afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  describe('in production', function () {
+    it('should start with SMTP_URL, an https BASE_URL and a long SESSION_SECRET', function () {
+      const config = loadConfig(PRODUCTION);
+      expect([config.smtpUrl, config.baseUrl, config.sessionSecret]).to.deep.equal([PRODUCTION.SMTP_URL, PRODUCTION.BASE_URL, SECRET]);
+    });
+
+    it('should refuse to start without SMTP_URL, BASE_URL and SESSION_SECRET, naming each in one line', function () {
+      const message = refusal({ NODE_ENV: 'production', DATA_DIR: dataDir });
+      expect(message).to.equal('production needs SMTP_URL, BASE_URL, SESSION_SECRET');
+      expect(refusal({ ...PRODUCTION, SMTP_URL: '' })).to.equal('production needs SMTP_URL');
+      expect(refusal({ ...PRODUCTION, BASE_URL: '' })).to.equal('production needs BASE_URL');
+    });
+
+    it('should refuse a plain-http BASE_URL, except on loopback', function () {
+      expect(refusal({ ...PRODUCTION, BASE_URL: 'http://webmail.example.it' })).to.equal('BASE_URL must be https:// in production, got "http://webmail.example.it"');
+      for (const local of ['http://localhost:3000', 'http://127.0.0.1:8080', 'http://[::1]:3000']) {
+        expect(refusal({ ...PRODUCTION, BASE_URL: local }), local).to.equal(null);
+      }
+    });
+  });
+
+  describe('SESSION_SECRET', function () {
+    for (const env of ['production', 'development', 'test']) {
+      it(`should refuse a secret shorter than 32 characters in ${env}`, function () {
+        const message = refusal({ ...PRODUCTION, NODE_ENV: env, SESSION_SECRET: 'x', DATA_DIR: dataDir });
+        expect(message).to.equal('SESSION_SECRET must be at least 32 characters (e.g. openssl rand -base64 32)');
+        expect(refusal({ ...PRODUCTION, NODE_ENV: env, SESSION_SECRET: SECRET.slice(1), DATA_DIR: dataDir })).to.equal(message);
+        expect(refusal({ ...PRODUCTION, NODE_ENV: env, SESSION_SECRET: SECRET, DATA_DIR: dataDir })).to.equal(null);
+      });
+    }
+
+    it('should generate a long secret in development when none is set, and keep it', function () {
+      const first = loadConfig({ DATA_DIR: dataDir }).sessionSecret;
+      expect(first.length).to.be.at.least(32);
+      expect(loadConfig({ DATA_DIR: dataDir }).sessionSecret).to.equal(first);
+    });
+
+    it('should refuse a kept development secret that is too short', function () {
+      fs.writeFileSync(path.join(dataDir, 'session-secret'), 'short');
+      expect(refusal({ DATA_DIR: dataDir })).to.match(/session-secret holds a secret shorter than 32 characters/);
+    });
+  });
+
+  describe('malformed values', function () {
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ PORT: 'abc' }, /^PORT must be a whole number from 0 to 65535, got "abc"$/],
+      [{ PORT: '70000' }, /^PORT must be a whole number from 0 to 65535/],
+      [{ BCRYPT_COST: '3' }, /^BCRYPT_COST must be a whole number from 4 to 31/],
+      [{ LOG_LEVEL: 'verbose' }, /^LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"$/],
+      [{ SMTP_URL: 'smtpx://user:hunter2hunter2@mail.example.it' }, /^SMTP_URL must start with smtp:\/\/ or smtps:\/\/$/],
+      [{ DATABASE_URL: 'postgres://user:hunter2hunter2@db/pec' }, /^DATABASE_URL must be sqlite:<file> or mysql:/],
+      [{ BASE_URL: 'webmail.example.it' }, /^BASE_URL must be an absolute http\(s\) URL/],
+      [{ DOVEADM_URL: 'http://127.0.0.1:8080/doveadm/v1' }, /^DOVEADM_URL and DOVEADM_API_KEY must be set together$/],
+      [{ DOVEADM_API_KEY: 'hunter2hunter2' }, /^DOVEADM_URL and DOVEADM_API_KEY must be set together$/],
+    ];
+    for (const [env, expected] of cases) {
+      it(`should refuse ${JSON.stringify(env)} in one line that names the variable`, function () {
+        const message = refusal({ DATA_DIR: dataDir, SESSION_SECRET: SECRET, ...env });
+        expect(message).to.match(expected);
+        expect(message).not.to.include('\n');
+        expect(message, 'a password in a URL is not repeated').not.to.include('hunter2');
+      });
+    }
+  });
+});
