@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { canonicalName } from '../../src/domain/names';
 import { allowanceOf, ipAddress, isLoopback } from '../../src/domain/ip';
 import { loadConfig } from '../../src/config';
+import { SESSION_SECRET } from '../support/harness';
 
 describe('canonicalName', function () {
   const OWNER = 'studio.rossi@pec.example.it';
@@ -63,7 +64,7 @@ describe('client addresses', function () {
 });
 
 describe('loadConfig', function () {
-  const load = (env: Record<string, string>) => loadConfig({ NODE_ENV: 'test', SESSION_SECRET: 'a secret for the tests', ...env });
+  const load = (env: Record<string, string>) => loadConfig({ NODE_ENV: 'test', SESSION_SECRET, ...env });
 
   it('should refuse TRUST_PROXY=true, hop counts and the whole internet with one clear line', function () {
     const messageOf = (value: string) => {
