@@ -42,6 +42,23 @@ async function readOnlyMysqlUrl(appUrl: string): Promise<{ url: string; drop(): 
   };
 }
 
+/** Runs `work` and gives back what the doveadm HTTP API answered it: the entries of every answer, in order. */
+async function doveadmAnswers(work: () => Promise<void>): Promise<Array<[type: string, data: unknown, tag: string]>> {
+  const bodies: string[] = [];
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (...args: Parameters<typeof fetch>) => {
+    const response = await realFetch(...args);
+    bodies.push(await response.clone().text());
+    return response;
+  };
+  try {
+    await work();
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+  return bodies.flatMap((body) => JSON.parse(body) as Array<[string, unknown, string]>);
+}
+
 for (const { name, create } of DATABASES) {
   describe(`Dovecot authenticates collaborators from ${name}`, function () {
     this.timeout(60_000);
@@ -219,8 +236,17 @@ for (const { name, create } of DATABASES) {
         }
       });
 
-      it('kickAndFlush succeeds when the user has no open session', async () => {
-        await kickAndFlush(kickSettings(), user('paola.pending'));
+      it('kickAndFlush succeeds when the user has no open session, and ends no one else’s', async () => {
+        // Another user is connected: a kick whose mask reached beyond paola.pending would end that session.
+        const bystander = await holdImapSession({ port: dovecot.imapPort, username: user('mario.rossi'), password: PASSWORD });
+        try {
+          const answers = await doveadmAnswers(() => kickAndFlush(kickSettings(), user('paola.pending')));
+          // Dovecot's own verdict: the kick found no session under the mask (doveadm's EX_NOUSER, 68), the flush ran.
+          expect(answers.find(([, , tag]) => tag === 'kick')).to.deep.equal(['error', { type: 'exitCode', exitCode: 68 }, 'kick']);
+          expect(answers.find(([, , tag]) => tag === 'flush')?.[0]).to.equal('doveadmResponse');
+        } finally {
+          bystander.close();
+        }
       });
 
       it('kickAndFlush throws on a wrong API key', async () => {

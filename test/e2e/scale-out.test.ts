@@ -161,12 +161,18 @@ if (!mariadb) {
       const resets = [...sink.received];
       const messageIds = new Set(resets.map((m) => m.messageId));
       const recipients = new Set(resets.map((m) => m.to[0]));
+      // Lost: a suspended collaborator whose reference address got no email; duplicated: any email beyond one each.
+      const suspended = await db.models.Collaborator.findAll({ attributes: ['referenceEmail'], where: { status: 'suspended' } });
+      const lost = suspended.filter((c) => !recipients.has(c.referenceEmail)).length;
+      const duplicated = resets.length - recipients.size;
+      console.log(`      scale-out: ${resets.length} emails delivered, ${messageIds.size} distinct Message-IDs; lost ${lost}, duplicated ${duplicated} (resets ${resetSeconds}s, drained ${drainSeconds.toFixed(1)}s later)`);
+      expect(lost, 'collaborators left without their email').to.equal(0);
+      expect(duplicated, 'emails beyond one per collaborator').to.equal(0);
       expect(resets, 'emails received').to.have.length(COLLABORATORS);
       expect(messageIds.size, 'distinct Message-IDs').to.equal(COLLABORATORS);
       expect(recipients.size, 'distinct recipients').to.equal(COLLABORATORS);
       const rows = await db.models.OutboxMessage.findAll({ where: { template: 'owner_reset' } });
       expect(rows.every((r) => r.status === 'sent' && r.secret === null && messageIds.has(r.messageId as string))).to.equal(true);
-      console.log(`      scale-out: ${resets.length} emails delivered, ${messageIds.size} distinct Message-IDs; lost 0, duplicated ${resets.length - messageIds.size} (resets ${resetSeconds}s, drained ${drainSeconds.toFixed(1)}s later)`);
 
       const used = await inParallel(resets, CONCURRENCY, async (mail, i) => {
         const path = new URL(linkIn(mail)).pathname;

@@ -1,22 +1,21 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { expect } from 'chai';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { chromiumPerSuite } from '../support/chromium';
 import { DATABASES, type TestDatabase } from '../support/databases';
 import { startHarness, type Harness } from '../support/harness';
 import { DEMO, seedDemo } from '../../src/db/seed';
-
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 
 // What the browser enforces does not depend on the database: one real browser run, on SQLite.
 const sqlite = DATABASES.find((d) => d.name === 'SQLite') as (typeof DATABASES)[number];
 
 describe('Content-Security-Policy in a real browser (Chromium)', function () {
   this.timeout(120_000);
+  const chromium = chromiumPerSuite();
   let database: TestDatabase;
   let h: Harness;
   let server: Server;
-  let browser: Browser;
   let base = '';
 
   before(async function () {
@@ -26,11 +25,9 @@ describe('Content-Security-Policy in a real browser (Chromium)', function () {
     server = h.app.listen(0, '127.0.0.1');
     await new Promise<void>((resolve) => server.once('listening', () => resolve()));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_FLAGS });
   });
 
   after(async function () {
-    await browser?.close();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     await h?.close();
     await database?.drop();
@@ -38,7 +35,7 @@ describe('Content-Security-Policy in a real browser (Chromium)', function () {
 
   /** A page that collects every CSP violation the browser reports, by event and on the console. */
   async function watchedPage(): Promise<{ page: Page; violations: string[] }> {
-    const context = await browser.newContext();
+    const context = await chromium.newContext();
     // In-page code is given as text: the project's TypeScript has no DOM types.
     await context.addInitScript(`
       window.cspViolations = [];
@@ -98,8 +95,13 @@ describe('Content-Security-Policy in a real browser (Chromium)', function () {
       const div = document.createElement('div');
       div.innerHTML = '<p style="color:red">x</p>';
       document.body.appendChild(div);`);
-    // (waitForFunction would itself need unsafe-eval under this policy)
-    for (let i = 0; i < 50 && (await reported(page)).length < 2; i += 1) await page.waitForTimeout(100);
+    // The reports arrive as events, after the init script's listener has recorded them: wait for two
+    // (waitForFunction would itself need unsafe-eval under this policy).
+    await page.evaluate(`new Promise((resolve) => {
+      const enough = () => window.cspViolations.length >= 2 && resolve();
+      document.addEventListener('securitypolicyviolation', enough);
+      enough();
+    })`);
     expect(await page.evaluate('window.inlineRan')).to.equal(undefined);
     const all = [...(await reported(page)), ...violations].join('\n');
     expect(all).to.match(/script-src/);
