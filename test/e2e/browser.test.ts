@@ -340,6 +340,23 @@ describe('In a real browser (Chromium)', function () {
     });
   });
 
+  describe('signing out', () => {
+    for (const javaScript of [true, false]) {
+      it(`should leave nothing of the list to go Back to${javaScript ? '' : ' without JavaScript'}`, async () => {
+        const { page } = await newPage({ javaScript });
+        await signIn(page, 'mouse', DEMO.mailbox, DEMO.password);
+        await page.locator('tbody tr', { hasText: 'Bianchi' }).waitFor();
+        await Promise.all([page.waitForURL((u) => u.pathname === '/login'), page.locator('.topbar-signout [type=submit]').click()]);
+        await page.goBack();
+        await snap(page, `signed-out-back${javaScript ? '' : '-nojs'}`);
+        // With JavaScript, htmx restores history by asking the server again: the sign-in form comes
+        // back under the list's address. Either way, nothing of the list.
+        await page.locator('form[action="/login"]').waitFor();
+        expect(await page.content()).to.not.include('Bianchi');
+      });
+    }
+  });
+
   describe('the collaborator', () => {
     for (const javaScript of [true, false]) {
       it(`should go from the emailed link to signing in${javaScript ? '' : ' without JavaScript'}`, async () => {
