@@ -35,7 +35,6 @@ export function devMailRouter(folder: string): Router {
   router.use('/dev/mail', thisMachineOnly);
   // GET /dev/mail
   router.get('/dev/mail', async (req, res) => {
-    res.set('Cache-Control', 'no-store');
     render(req, res, { page: 'dev/mail' }, { messages: await readFileOutbox(folder) });
   });
   return router;
