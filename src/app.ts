@@ -1,35 +1,25 @@
-import path from 'node:path';
 import express, { type Express, type RequestHandler } from 'express';
 import cookieParser from 'cookie-parser';
 import helmet from 'helmet';
-import type { Logger } from 'pino';
-import { ROOT } from './config';
 import type { Domain } from './domain';
-import { createLogger } from './logger';
-import { saveBeforeRedirect, sessions } from './http/middleware/session';
-import { identify, requireSignIn } from './http/middleware/auth';
-import { locale } from './http/middleware/locale';
-import { csrf } from './http/middleware/csrf';
-import { refuseCrossSite } from './http/middleware/fetch-site';
-import { errorHandler, notFound } from './http/middleware/errors';
-import { sessionsRouter, homeOf } from './http/routes/sessions';
-import { languageRouter } from './http/routes/language';
-import { passwordsRouter } from './http/routes/passwords';
-import { accountRouter } from './http/routes/account';
-import { ownPasswordRouter } from './http/routes/own-password';
-import { afterResponse } from './http/after-response';
-import { deviceCookies } from './http/device-cookies';
-import { mailProfileRouter } from './http/routes/mail-profile';
-import { collaborationsRouter } from './http/routes/collaborations';
-import { autoconfigRouter } from './http/routes/autoconfig';
-import { devMailRouter, healthRouter } from './http/routes/system';
-import { activityRouter } from './http/routes/activity';
-import { accessHistoryRouter } from './http/routes/access-history';
-import './http/types';
+import { createLogger, type LogSink } from './logger';
+import { collaborations, csrfProtection, errorPages, pageRenderer, type Layout } from './plugin';
+import { saveBeforeRedirect, sessions } from './shell/middleware/session';
+import { identify, requireSignIn } from './shell/middleware/auth';
+import { locale, localeOf } from './shell/middleware/locale';
+import { sessionsRouter, homeOf } from './shell/routes/sessions';
+import { languageRouter } from './shell/routes/language';
+import { accountRouter } from './shell/routes/account';
+import { ownPasswordRouter } from './shell/routes/own-password';
+import { deviceCookies } from './shell/device-cookies';
+import { mailProfileRouter } from './shell/routes/mail-profile';
+import { autoconfigRouter } from './shell/routes/autoconfig';
+import { devMailRouter, healthRouter } from './shell/routes/system';
+import './shell/types';
 
 export interface AppOptions {
   domain: Domain;
-  logger?: Logger;
+  logger?: LogSink;
   /** Serve /dev/mail from this folder (the file outbox); unset in production. */
   devMailFolder?: string;
 }
@@ -38,12 +28,6 @@ export interface App {
   app: Express;
   close(): void;
 }
-
-/** Plain forms cannot send DELETE: `_method=DELETE` in a POST body stands for it. */
-const deleteOverride: RequestHandler = (req, _res, next) => {
-  if (req.method === 'POST' && req.body?._method === 'DELETE') req.method = 'DELETE';
-  next();
-};
 
 /**
  * Whatever comes after this depends on who is asking (a sign-in, a CSRF token): no browser or proxy
@@ -54,24 +38,50 @@ const noStore: RequestHandler = (_req, res, next) => {
   next();
 };
 
-/** Shared page locals: who is signed in and the one-time notice. */
-const pageLocals: RequestHandler = (req, res, next) => {
-  res.locals.signedIn = req.signedIn ?? null;
-  res.locals.path = req.path;
-  res.locals.notice = req.session?.notice ?? null;
-  if (req.session?.notice) delete req.session.notice;
-  next();
-};
+/** Shared page locals: who is signed in, the one-time notice, the pages of this app. */
+function pageLocals(pages: ReturnType<typeof pageRenderer>): RequestHandler {
+  return (req, res, next) => {
+    res.locals.signedIn = req.signedIn ?? null;
+    res.locals.path = req.path;
+    res.locals.pages = pages;
+    res.locals.notice = req.session?.notice ?? null;
+    if (req.session?.notice) delete req.session.notice;
+    next();
+  };
+}
 
-/** Builds the whole standalone app from its dependencies; never listens. */
+/** The standalone app's page around every page, ours and the feature's. */
+function shellLayout(pages: () => ReturnType<typeof pageRenderer>): Layout {
+  return (page, _req, res) => pages().view(res, 'shell/layout', { ...page });
+}
+
+/**
+ * Builds the whole standalone app from its dependencies; never listens. It is a host like any
+ * other: our sign-in, sessions, CSRF protection and shell around `collaborations()`, mounted part
+ * by part at the paths of the HTTP contract.
+ */
 export function createApp({ domain, logger = createLogger('silent'), devMailFolder }: AppOptions): App {
-  const { config, db, accounts, collaborations, links } = domain;
+  const { config, db, accounts } = domain;
   const app = express();
   const secure = config.baseUrl.startsWith('https://');
-  app.set('views', path.join(ROOT, 'views'));
-  app.set('view engine', 'ejs');
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
+
+  const layout = shellLayout(() => pages);
+  const feature = collaborations({
+    config,
+    database: db,
+    domain,
+    logger,
+    layout,
+    paths: { collaborators: '/settings/collaborations', logs: '/settings', password: '/password', assets: '/assets' },
+    signInUrl: '/login',
+    resolveOwner: (req) => (req.signedIn?.type === 'owner' ? req.signedIn.mailbox : null),
+    locale: localeOf,
+    // Our own CSRF protection, app-wide: the feature only embeds its tokens.
+    csrf: { token: (_req, res) => String(res.locals.csrfToken) },
+  });
+  const pages = pageRenderer(layout, () => feature.headHtml, { cache: config.env === 'production' });
 
   app.use(
     helmet({
@@ -93,51 +103,36 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
       referrerPolicy: { policy: 'same-origin' },
     }),
   );
-  app.use('/assets', express.static(path.join(ROOT, 'public'), { maxAge: '1h' }));
-  app.get('/assets/htmx.min.js', (_req, res) => res.sendFile(require.resolve('htmx.org/dist/htmx.min.js'), { maxAge: '1d' }));
+  app.use('/assets', feature.parts.assets);
   app.use(healthRouter(db));
   app.use(autoconfigRouter(config.mailServer));
 
   const session = sessions(config, db);
-  const csrfTokens = csrf(config.sessionSecret, secure);
+  const csrf = csrfProtection(config.sessionSecret, secure, (req) => (req.session?.identity ? req.sessionID : ''));
   app.use(noStore);
   app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }));
-  app.use(deleteOverride);
   app.use(session.handler);
   app.use(cookieParser());
   app.use(saveBeforeRedirect);
   app.use(identify(accounts));
   app.use(locale);
-  app.use(csrfTokens.token);
-  app.use(pageLocals);
-  app.use(refuseCrossSite);
-  app.use(csrfTokens.protection);
+  app.use(pageLocals(pages));
+  app.use(csrf.token, csrf.protection);
 
   app.get('/', requireSignIn, (req, res) => res.redirect(303, homeOf(req)));
   app.use(sessionsRouter(accounts, domain.rateLimits, domain.accessHistory, deviceCookies(config.sessionSecret, secure)));
   app.use(languageRouter(accounts));
-  app.use(
-    passwordsRouter(links, collaborations, {
-      minLength: config.passwordMinLength,
-      mailServer: config.mailServer,
-      selfResetMinutes: Math.round(config.linkTtl.self_reset / 60),
-      rateLimits: domain.rateLimits,
-      afterResponse: afterResponse(domain.background, logger),
-    }),
-  );
-  app.use(ownPasswordRouter({ accounts, collaborations, rateLimits: domain.rateLimits, minLength: config.passwordMinLength }));
+  app.use(ownPasswordRouter({ accounts, collaborations: domain.collaborations, rateLimits: domain.rateLimits, minLength: config.passwordMinLength }));
   app.use(mailProfileRouter(config.mailServer, config.baseUrl));
   app.use(accountRouter(accounts, config.mailServer));
-  app.use(
-    '/settings/collaborations',
-    requireSignIn,
-    collaborationsRouter({ collaborations, resolveOwner: (req) => (req.signedIn?.type === 'owner' ? req.signedIn.mailbox : null) }),
-  );
-  app.use(activityRouter(domain.audit));
-  app.use(accessHistoryRouter(domain.accessHistory));
   if (devMailFolder) app.use(devMailRouter(devMailFolder));
 
-  app.use(notFound);
-  app.use(errorHandler(logger));
+  // The feature's parts; a visitor is sent to sign in first, anyone else not the owner gets 404.
+  app.use(['/settings/collaborations', '/settings/activity', '/settings/activity.csv', '/settings/access-history'], requireSignIn);
+  app.use('/settings/collaborations', feature.parts.collaborators);
+  app.use('/settings', feature.parts.logs);
+  app.use('/password', feature.parts.links);
+
+  app.use(...errorPages(logger, pages));
   return { app, close: session.close };
 }

@@ -47,6 +47,11 @@ export interface Config {
   env: 'development' | 'production' | 'test';
   port: number;
   baseUrl: string;
+  /**
+   * Where emailed links point, `<linksUrl>/<token>`: BASE_URL and the path the feature's link pages
+   * are mounted at (`/password` in the standalone app; a host's own prefix when it mounts the feature).
+   */
+  linksUrl: string;
   databaseUrl: string;
   dataDir: string;
   smtpUrl?: string;
@@ -187,6 +192,7 @@ export function loadConfig(env: Env = process.env): Config {
     env: nodeEnv,
     port,
     baseUrl,
+    linksUrl: `${baseUrl}/password`,
     databaseUrl: env.DATABASE_URL || `sqlite:${path.join(dataDir, 'app.sqlite')}`,
     dataDir,
     smtpUrl: env.SMTP_URL || undefined,

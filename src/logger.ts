@@ -10,6 +10,16 @@ function errorSummary(error: unknown): unknown {
   return { type: error.constructor.name, message: error.message, code, status, stack: error.stack };
 }
 
+/**
+ * What the app writes its log lines to: a pino logger, or a host's own logger with these three
+ * methods. `fields` is an object of values (an error as `err`), `message` a fixed sentence.
+ */
+export interface LogSink {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
 /** Link tokens and other keys look like this: long base64url runs. */
 const TOKEN_LIKE = /[A-Za-z0-9_-]{32,}/g;
 

@@ -414,7 +414,7 @@ export class Collaborations {
     { keepEarlier = false }: { keepEarlier?: boolean } = {},
   ) {
     const { link, token } = keepEarlier ? await this.links.issueAnother(c, purpose, t) : await this.links.issue(c, purpose, t);
-    await this.email(c, mailbox, LINK_EMAIL[purpose], t, { link: `${this.config.baseUrl}/password/${token}`, expiresAt: link.expiresAt });
+    await this.email(c, mailbox, LINK_EMAIL[purpose], t, { link: `${this.config.linksUrl}/${token}`, expiresAt: link.expiresAt });
     await this.audit.record(actor, action, c, t, { purpose, expiresAt: link.expiresAt.toISOString() });
   }
 

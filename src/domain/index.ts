@@ -11,6 +11,7 @@ import { createRateLimits, type RateLimits } from './rate-limits';
 import { BackgroundTasks } from './background';
 import { AccessHistory } from './access-history';
 import { Maintenance } from './maintenance';
+import { MailboxRecords } from './mailboxes';
 
 export interface Domain {
   db: Database;
@@ -25,6 +26,7 @@ export interface Domain {
   background: BackgroundTasks;
   accessHistory: AccessHistory;
   maintenance: Maintenance;
+  mailboxes: MailboxRecords;
 }
 
 /** Wires the domain services to one database and one clock. */
@@ -42,5 +44,5 @@ export function createDomain(
   const rateLimits = createRateLimits(db, config);
   const accessHistory = new AccessHistory(db, clock);
   const maintenance = new Maintenance(clock, audit, accessHistory);
-  return { db, clock, config, links, outbox, audit, accounts, collaborations, rateLimits, background: new BackgroundTasks(), accessHistory, maintenance };
+  return { db, clock, config, links, outbox, audit, accounts, collaborations, rateLimits, background: new BackgroundTasks(), accessHistory, maintenance, mailboxes: new MailboxRecords(db) };
 }

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { LogSink } from '../logger';
 import type { Deliver, FailureListener, Outbox } from './outbox';
 import type { Maintenance } from '../domain/maintenance';
 
@@ -12,7 +12,7 @@ export interface RunningWorker {
  * Each failed attempt in the log: a warning while it will be retried, an error once the message has
  * failed for good. The reason is the server's (secrets cut out); the recipient stays out.
  */
-function logFailures(logger: Logger): FailureListener {
+function logFailures(logger: LogSink): FailureListener {
   return ({ final, ...failure }) => {
     if (final) logger.error({ outbox: failure }, 'outbox delivery failed for good: no more attempts');
     else logger.warn({ outbox: failure }, 'outbox delivery attempt failed: will retry');
@@ -23,7 +23,7 @@ function logFailures(logger: Logger): FailureListener {
  * Polls the outbox, one pass at a time, never overlapping; after each pass, the hourly maintenance
  * (log retention) when one is given.
  */
-export function startWorker(outbox: Outbox, deliver: Deliver, logger: Logger, intervalMs = 1000, maintenance?: Maintenance): RunningWorker {
+export function startWorker(outbox: Outbox, deliver: Deliver, logger: LogSink, intervalMs = 1000, maintenance?: Maintenance): RunningWorker {
   let running: Promise<void> | null = null;
   let stopped = false;
   const onFailure = logFailures(logger);

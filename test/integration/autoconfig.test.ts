@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import express, { type ErrorRequestHandler } from 'express';
 import request from 'supertest';
-import { autoconfigRouter, emailAddressFromAutodiscover, type AutoconfigSettings } from '../../src/http/routes/autoconfig';
+import { autoconfigRouter, emailAddressFromAutodiscover, type AutoconfigSettings } from '../../src/shell/routes/autoconfig';
 
 const SETTINGS: AutoconfigSettings = {
   imapHost: 'imap.pec.example.it',

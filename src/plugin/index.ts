@@ -1,0 +1,236 @@
+import path from 'node:path';
+import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
+import cookieParser from 'cookie-parser';
+import { ROOT, type Config } from '../config';
+import type { Database } from '../db';
+import { createDomain, type Domain } from '../domain';
+import { systemClock, type Clock } from '../domain/clock';
+import type { HostMailbox } from '../domain/mailboxes';
+import { DEFAULT_LOCALE, LOCALES, formatDate, isLocale, translator, type Locale } from '../i18n';
+import { createLogger, type LogSink } from '../logger';
+import { outboxDeliverer, transportFor } from '../mail/transport';
+import { startWorker, type RunningWorker } from '../mail/worker';
+import { afterResponse } from './after-response';
+import { SealedCookies } from './cookies';
+import { takeNotice, type Feature, type FeatureUrls } from './context';
+import { csrf } from './middleware/csrf';
+import { errorHandler, notFound } from './middleware/errors';
+import { refuseCrossSite } from './middleware/fetch-site';
+import { pages as createPages, type Layout, type Pages } from './render';
+import { collaboratorsRouter } from './routes/collaborators';
+import { activityRouter } from './routes/activity';
+import { accessHistoryRouter } from './routes/access-history';
+import { linksRouter } from './routes/links';
+
+export type { Layout, LayoutPage } from './render';
+export type { HostMailbox } from '../domain/mailboxes';
+export type { FeatureUrls } from './context';
+export type { Config } from '../config';
+export type { Database } from '../db';
+export type { LogSink } from '../logger';
+export { loadConfig } from '../config';
+export { openDatabase } from '../db';
+export { pages as pageRenderer, type Pages, type Views } from './render';
+export { csrf as csrfProtection } from './middleware/csrf';
+export { clientIp } from './client-ip';
+export { afterResponse } from './after-response';
+
+/** The 404 page for whatever nothing answered, then every error as its page (for a host's own routes). */
+export function errorPages(logger: LogSink, pages: Pages, home = '/'): [RequestHandler, ErrorRequestHandler] {
+  return [notFound, errorHandler(logger, pages, home)];
+}
+
+/** Where the host mounts each router, as paths of its site (see FeatureUrls). */
+export interface FeaturePaths {
+  /** The owner's pages: the list, the add form, each collaborator. */
+  collaborators: string;
+  /** The parent of the owner's `/activity` and `/access-history`. */
+  logs: string;
+  /** The emailed links, the set-password form and "forgot password" (public). */
+  password: string;
+  /** Our stylesheet and scripts. */
+  assets: string;
+}
+
+/** A CSRF token the host's own protection checks: our forms send it as `_csrf` and `X-CSRF-Token`. */
+export interface HostCsrf {
+  token(req: Request, res: Response): string;
+}
+
+export interface CollaborationsOptions {
+  /** From `loadConfig(env)`: BASE_URL, SESSION_SECRET, link lifetimes, limits, mail server… */
+  config: Config;
+  /** From `openDatabase(config.databaseUrl)`: migrations applied. */
+  database: Database;
+  /**
+   * The mailbox whose owner is signed in to the host, or null: then every owner page answers 404 (a
+   * visitor must not learn they exist). The feature keeps its own record of it, keyed by `id`.
+   */
+  resolveOwner(req: Request): HostMailbox | null | Promise<HostMailbox | null>;
+  /** Where the host mounts the feature's router (`app.use(mountPath, feature)`); default `/`. */
+  mountPath?: string;
+  /** Where each part is mounted, when the host mounts the parts one by one (`feature.parts`). */
+  paths?: Partial<FeaturePaths>;
+  /** The host's page around ours (default: a bare page with only ours in it). */
+  layout?: Layout;
+  /** The visitor's language; default: the owner's, else the browser's `Accept-Language`, else Italian. */
+  locale?(req: Request): Locale | null | undefined;
+  /**
+   * The host's CSRF protection, when it has one (it must check every POST and DELETE under the
+   * feature); default ours: a signed double-submit cookie, bound to `csrfBinding(req)`.
+   */
+  csrf?: HostCsrf;
+  /** With our CSRF protection: what a token is bound to besides its cookie (e.g. the host's session id). */
+  csrfBinding?(req: Request): string;
+  /** Where a collaborator signs in, linked from the end of the set-password journey; default none. */
+  signInUrl?: string;
+  /** Default: pino at `config.logLevel`. */
+  logger?: LogSink;
+  /** The domain, when the host already built one on the same database (the standalone app does). */
+  domain?: Domain;
+  clock?: Clock;
+}
+
+/** The feature, ready to mount: `app.use(mountPath, feature)` answers every part under one prefix. */
+export interface Collaborations extends Router {
+  /** The parts, for a host that mounts them at `paths` one by one. */
+  parts: { collaborators: Router; logs: Router; links: Router; assets: Router };
+  urls: FeatureUrls;
+  /** Our stylesheet, scripts and htmx settings, for the `<head>` of a host's own pages. */
+  headHtml: string;
+  domain: Domain;
+  /** Delivers queued emails from this process (or run `npm run worker` apart); stop it at shutdown. */
+  startWorker(): RunningWorker;
+  /** Waits for the work started after answers (a forgot-password request) to finish. */
+  settled(): Promise<void>;
+}
+
+/** `t`, `date()` and the language of our views. */
+function languageLocals(locale: Locale) {
+  return { locale, locales: LOCALES, t: translator(locale), date: (d: Date | string | null | undefined) => formatDate(locale, d) };
+}
+
+const trimSlash = (value: string) => value.replace(/\/+$/, '');
+
+function urlsOf({ mountPath = '/', paths = {}, signInUrl }: CollaborationsOptions): FeatureUrls {
+  const base = trimSlash(mountPath);
+  const collaborators = trimSlash(paths.collaborators ?? base) || '/';
+  const logs = trimSlash(paths.logs ?? base);
+  return {
+    collaborators,
+    activity: `${logs}/activity`,
+    accessHistory: `${logs}/access-history`,
+    password: trimSlash(paths.password ?? `${base}/password`),
+    assets: trimSlash(paths.assets ?? `${base}/assets`),
+    signIn: signInUrl ?? null,
+    home: signInUrl ?? collaborators,
+  };
+}
+
+/** Our stylesheet, scripts and htmx settings, for the layout's `<head>`. */
+function headOf(urls: FeatureUrls): string {
+  return [
+    `<meta name="htmx-config" content='{"defaultSwap":"outerHTML","defaultFocusScroll":false}'>`,
+    `<link rel="stylesheet" href="${urls.assets}/css/app.css">`,
+    `<script src="${urls.assets}/htmx.min.js" defer></script>`,
+    `<script src="${urls.assets}/js/app.js" defer></script>`,
+  ].join('\n  ');
+}
+
+/** A page with nothing of the host's around ours. */
+const bareLayout: Layout = ({ title, body, head, locale }) =>
+  `<!doctype html>\n<html lang="${locale}">\n<head>\n  <meta charset="utf-8">\n  <meta name="viewport" content="width=device-width, initial-scale=1">\n  <title>${title.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)}</title>\n  ${head}\n</head>\n<body>\n<main id="main">${body}</main>\n</body>\n</html>\n`;
+
+/** Plain forms cannot send DELETE: `_method=DELETE` in a POST body stands for it. */
+const deleteOverride: RequestHandler = (req, _res, next) => {
+  if (req.method === 'POST' && req.body?._method === 'DELETE') req.method = 'DELETE';
+  next();
+};
+
+/**
+ * Settings → Collaborations as one Express router a host webmail mounts:
+ *
+ *     app.use('/admin/collaborators', collaborations({ config, database, resolveOwner, layout: 'layout', mountPath: '/admin/collaborators' }));
+ *
+ * It brings its views, static files, body parsing, method override, CSRF (or the host's), page
+ * locals and error pages, and answers under its prefix: the owner's pages (`/`, `/new`, `/:id…`,
+ * `/activity`, `/activity.csv`, `/access-history`), the emailed links and "forgot password"
+ * (`/password/…`, public; emailed links point there) and `/assets/…`. It needs no session: the
+ * host says who the owner is (`resolveOwner`), and the feature keeps the rest in sealed cookies.
+ */
+export function collaborations(options: CollaborationsOptions): Collaborations {
+  const urls = urlsOf(options);
+  const { database, clock = systemClock } = options;
+  const config = { ...options.config, linksUrl: options.config.baseUrl + urls.password };
+  const domain = options.domain ?? createDomain(database, config, clock);
+  if (domain.config.linksUrl !== config.linksUrl) {
+    throw new Error(`the domain's links point to ${domain.config.linksUrl}, the feature answers them at ${config.linksUrl}`);
+  }
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const secure = config.baseUrl.startsWith('https://');
+  const head = headOf(urls);
+  const pages: Pages = createPages(options.layout ?? bareLayout, () => head, { cache: config.env === 'production' });
+  /** The owner's pages: the mailbox the host names, else they do not exist (the host's own 404). */
+  const ownerOnly: RequestHandler = async (req, res, next) => {
+    const said = await options.resolveOwner(req);
+    if (!said) return next('router');
+    const owner = await domain.mailboxes.record(said);
+    res.locals.owner = owner;
+    // Pages in the owner's language, unless the host decides.
+    if (!isLocale(options.locale?.(req)) && isLocale(owner.locale)) Object.assign(res.locals, languageLocals(owner.locale));
+    next();
+  };
+  const feature: Feature = { domain, pages, urls, ownerOnly, cookies: new SealedCookies(config.sessionSecret, secure), afterResponse: afterResponse(domain.background, logger) };
+  const ours = options.csrf ? null : csrf(config.sessionSecret, secure, options.csrfBinding);
+
+  /** Everything our pages need, once per request whichever part it enters first. */
+  const chain = Router();
+  chain.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }), deleteOverride, cookieParser());
+  chain.use((req, res, next) => {
+    const chosen = options.locale?.(req);
+    const lang: Locale = isLocale(chosen) ? chosen : (req.acceptsLanguages(...LOCALES) as Locale | false) || DEFAULT_LOCALE;
+    res.vary('Accept-Language');
+    res.set('Cache-Control', 'no-store');
+    Object.assign(res.locals, { urls, ...languageLocals(lang) });
+    res.locals.csrfToken = options.csrf ? options.csrf.token(req, res) : undefined;
+    res.locals.notice = takeNotice(feature, req, res);
+    next();
+  });
+  if (ours) chain.use(ours.token, ...ours.protection);
+  else chain.use(refuseCrossSite);
+  const common: RequestHandler = (req, res, next) => (res.locals.urls === urls ? next() : chain(req, res, next));
+
+  const handleErrors = errorHandler(logger, pages, urls.home);
+  /** A part answers its own routes and passes anything else on to the host. */
+  const part = (router: Router) => Router().use(common, router, handleErrors);
+  const assets = Router()
+    .get('/htmx.min.js', (_req, res) => res.sendFile(require.resolve('htmx.org/dist/htmx.min.js'), { maxAge: '1d' }))
+    .use(express.static(path.join(ROOT, 'public'), { maxAge: '1h' }));
+  const parts = {
+    collaborators: part(collaboratorsRouter(feature)),
+    logs: part(Router().use(activityRouter(feature), accessHistoryRouter(feature))),
+    links: part(linksRouter(feature)),
+    assets,
+  };
+
+  // Each part where `urls` says, as paths under where the host mounts this router.
+  const router = Router();
+  const mountPath = trimSlash(options.mountPath ?? '/');
+  const within = (to: string) => {
+    if (!to.startsWith(mountPath)) throw new Error(`${to} is not under the mount path ${mountPath}: mount the parts one by one`);
+    return to.slice(mountPath.length) || '/';
+  };
+  router.use(within(urls.assets), assets);
+  router.use(within(urls.password), parts.links);
+  router.use(within(urls.activity.slice(0, -'/activity'.length)), parts.logs);
+  router.use(within(urls.collaborators), parts.collaborators);
+  router.use(common, notFound, handleErrors);
+  return Object.assign(router, {
+    parts,
+    urls,
+    headHtml: head,
+    domain,
+    startWorker: () => startWorker(domain.outbox, outboxDeliverer(config, transportFor(config)), logger, undefined, domain.maintenance),
+    settled: () => domain.background.settled(),
+  });
+}

@@ -1,0 +1,78 @@
+import path from 'node:path';
+import ejs from 'ejs';
+import type { Request, Response } from 'express';
+import { ROOT } from '../config';
+
+/** Our templates; a host's own views and view engine are never involved in rendering them. */
+export const VIEWS = path.join(ROOT, 'views');
+
+/** What a layout receives: one of our pages, ready to be placed in the host's page. */
+export interface LayoutPage {
+  /** The page's title, already translated (plain text: escape it). */
+  title: string;
+  /** The page's HTML, to place as it is inside the host's `<body>`. */
+  body: string;
+  /** Our stylesheet, scripts and htmx settings, to place as they are inside `<head>`. */
+  head: string;
+  /** `it`, `en` or `es`: the page's language, for `<html lang>`. */
+  locale: string;
+}
+
+/**
+ * Where our pages are placed: a function returning the whole HTML document, or the name of a view
+ * that the host's own Express view engine renders with the LayoutPage fields as its locals.
+ */
+export type Layout = string | ((page: LayoutPage, req: Request, res: Response) => string | Promise<string>);
+
+/** Which of our views to render: the whole page, and the fragment an htmx request gets instead. */
+export interface Views {
+  page: string;
+  fragment?: string;
+}
+
+/**
+ * A fragment only for an htmx request that targets part of the page; history restores and boosted
+ * navigations (HX-Request-Type: full) get the whole page.
+ */
+export function wantsFragment(req: Request): boolean {
+  return req.get('HX-Request') === 'true' && req.get('HX-Request-Type') !== 'full';
+}
+
+export interface Pages {
+  /** Renders one of our views (a path under views/, without `.ejs`) with `res.locals` and `locals`. */
+  view(res: Response, view: string, locals?: Record<string, unknown>): Promise<string>;
+  /** Answers with the page in the layout, or for htmx with the fragment the page includes. */
+  render(req: Request, res: Response, views: Views, locals?: Record<string, unknown>, status?: number): Promise<void>;
+}
+
+/**
+ * Renders our EJS views (cached in production) and places pages in a layout. A page sets its title
+ * with `setTitle(…)`; `head(req, res)` gives what the layout must put in `<head>`.
+ */
+export function pages(layout: Layout, head: (req: Request, res: Response) => string, { cache }: { cache: boolean }): Pages {
+  async function view(res: Response, name: string, locals: Record<string, unknown> = {}): Promise<string> {
+    return ejs.renderFile(path.join(VIEWS, `${name}.ejs`), { ...res.locals, ...locals }, { cache, async: false });
+  }
+
+  async function place(req: Request, res: Response, page: LayoutPage): Promise<string> {
+    if (typeof layout === 'function') return layout(page, req, res);
+    return new Promise((resolve, reject) => res.render(layout, page, (err, html) => (err ? reject(err) : resolve(html))));
+  }
+
+  return {
+    view,
+    async render(req, res, views, locals = {}, status = 200) {
+      res.vary('HX-Request').vary('HX-Request-Type');
+      if (views.fragment && wantsFragment(req)) {
+        const html = await view(res, views.fragment, locals);
+        return void res.status(status).type('html').send(html);
+      }
+      let title = '';
+      const content = await view(res, views.page, { ...locals, setTitle: (text: string) => void (title = text) });
+      // One root for our part of the page: htmx settings, the alert region, the one-time notice.
+      const body = await view(res, 'plugin/_page', { content });
+      const html = await place(req, res, { title, body, head: head(req, res), locale: String(res.locals.locale ?? 'it') });
+      res.status(status).type('html').send(html);
+    },
+  };
+}

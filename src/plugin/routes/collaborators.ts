@@ -1,0 +1,160 @@
+import { Router, type Request, type Response } from 'express';
+import type { NewCollaborator } from '../../domain/collaborators';
+import type { Actor } from '../../domain/actor';
+import { ValidationFailed } from '../../domain/errors';
+import { allows, type AccountEvent } from '../../domain/state-machine';
+import { ACCESS_LEVELS, type Collaborator } from '../../models';
+import { wantsFragment } from '../render';
+import { clientIp } from '../client-ip';
+import { collaboratorOf, ownerOf, redirectWithNotice, type Feature } from '../context';
+
+/** The confirmations the three-dot menu opens, each a resource of its own. */
+const CONFIRMATIONS = {
+  'password-reset': { event: 'reset', text: 'reset' },
+  'password-link': { event: 'resend', text: 'resend' },
+  deactivation: { event: 'deactivate', text: 'deactivate' },
+  recreation: { event: 'deactivate', text: 'wrongEmail' },
+  removal: { event: 'remove', text: 'remove' },
+} as const satisfies Record<string, { event: AccountEvent; text: string }>;
+type ConfirmationName = keyof typeof CONFIRMATIONS;
+
+function actorOf(req: Request, res: Response): Actor {
+  const owner = ownerOf(res);
+  return { type: 'owner', id: owner.id, name: owner.address, ip: clientIp(req) };
+}
+
+function formInput(body: Record<string, unknown>): NewCollaborator {
+  const text = (key: string) => (typeof body[key] === 'string' ? (body[key] as string) : '');
+  return {
+    firstName: text('firstName'),
+    lastName: text('lastName'),
+    username: text('username'),
+    referenceEmail: text('referenceEmail'),
+    accessLevel: text('accessLevel') as NewCollaborator['accessLevel'],
+    manageSettings: text('manageSettings'),
+  };
+}
+
+/**
+ * Settings → Collaborations: the owner's list, details and actions. Mounted behind the owner guard
+ * (`res.locals.owner`); a collaborator of another mailbox is a 404 like a missing one.
+ */
+export function collaboratorsRouter(feature: Feature): Router {
+  const { collaborations } = feature.domain;
+  const { pages, urls } = feature;
+  const router = Router();
+
+  router.use(feature.ownerOnly);
+  router.use((_req, res, next) => {
+    Object.assign(res.locals, { accessLevels: ACCESS_LEVELS, allows });
+    next();
+  });
+
+  router.param('id', async (_req, res, next, id: string) => {
+    res.locals.collaborator = await collaborations.find(ownerOf(res), id);
+    next();
+  });
+
+  /** After an action: htmx gets the updated row in place, a plain form the list again. */
+  async function respondWithRow(req: Request, res: Response, collaborator: Collaborator, notice: string) {
+    if (wantsFragment(req)) {
+      const lastEmail = await collaborations.lastEmail(collaborator);
+      return pages.render(req, res, { page: 'plugin/collaborations/_row', fragment: 'plugin/collaborations/_row' }, { collaborator, lastEmail, notice });
+    }
+    redirectWithNotice(feature, res, urls.collaborators, notice);
+  }
+
+  function notice(res: Response, key: string, collaborator: Collaborator): string {
+    return res.locals.t(`notice.${key}`, { name: collaborator.fullName });
+  }
+
+  // GET /settings/collaborations
+  router.get('/', async (req, res) => {
+    const list = await collaborations.list(ownerOf(res), { query: String(req.query.q ?? ''), page: Number(req.query.page ?? 1) });
+    await pages.render(req, res, { page: 'plugin/collaborations/index', fragment: 'plugin/collaborations/_list' }, { list });
+  });
+
+  // GET /settings/collaborations/new(?from=<id of a deactivated account to recreate>)
+  router.get('/new', async (req, res) => {
+    const from = req.query.from ? await collaborations.find(ownerOf(res), String(req.query.from)) : null;
+    const values = from
+      ? { firstName: from.firstName, lastName: from.lastName, accessLevel: from.accessLevel, manageSettings: from.manageSettings }
+      : { accessLevel: 'read' };
+    await pages.render(req, res, { page: 'plugin/collaborations/new', fragment: 'plugin/collaborations/_form' }, { values, errors: {}, from });
+  });
+
+  // POST /settings/collaborations
+  router.post('/', async (req, res) => {
+    const input = formInput(req.body ?? {});
+    try {
+      const collaborator = await collaborations.create(ownerOf(res), input, { actor: actorOf(req, res) });
+      redirectWithNotice(feature, res, urls.collaborators, notice(res, 'created', collaborator));
+    } catch (error) {
+      if (!(error instanceof ValidationFailed)) throw error;
+      const values = { ...input, manageSettings: input.manageSettings === 'on' || input.manageSettings === 'true' };
+      await pages.render(req, res, { page: 'plugin/collaborations/new', fragment: 'plugin/collaborations/_form' }, { values, errors: error.errors, from: null }, 422);
+    }
+  });
+
+  // GET /settings/collaborations/:id
+  router.get('/:id', async (req, res) => {
+    const collaborator = collaboratorOf(res);
+    const details = await collaborations.details(collaborator);
+    await pages.render(req, res, { page: 'plugin/collaborations/show' }, { collaborator, ...details });
+  });
+
+  // GET /settings/collaborations/:id/<confirmation>: the dialog (htmx) or its page (no JavaScript)
+  router.get('/:id/:confirmation', async (req, res, next) => {
+    const name = req.params.confirmation as ConfirmationName;
+    const confirmation = CONFIRMATIONS[name];
+    if (!confirmation) return next();
+    // In the dialog the form updates the row in place; on its own page it posts and comes back.
+    const inDialog = wantsFragment(req);
+    await pages.render(req, res, { page: 'plugin/collaborations/confirm', fragment: 'plugin/collaborations/_confirm' }, { collaborator: collaboratorOf(res), name, inDialog, ...confirmation });
+  });
+
+  // POST /settings/collaborations/:id/password-reset
+  router.post('/:id/password-reset', async (req, res) => {
+    const collaborator = await collaborations.resetPassword(collaboratorOf(res), { actor: actorOf(req, res) });
+    await respondWithRow(req, res, collaborator, notice(res, 'reset', collaborator));
+  });
+
+  // POST /settings/collaborations/:id/password-link
+  router.post('/:id/password-link', async (req, res) => {
+    const collaborator = await collaborations.resendLink(collaboratorOf(res), { actor: actorOf(req, res) });
+    await respondWithRow(req, res, collaborator, notice(res, 'resent', collaborator));
+  });
+
+  // POST /settings/collaborations/:id/deactivation
+  router.post('/:id/deactivation', async (req, res) => {
+    const collaborator = await collaborations.deactivate(collaboratorOf(res), { actor: actorOf(req, res) });
+    await respondWithRow(req, res, collaborator, notice(res, 'deactivated', collaborator));
+  });
+
+  // POST /settings/collaborations/:id/access
+  router.post('/:id/access', async (req, res) => {
+    const body = req.body ?? {};
+    const collaborator = await collaborations.changeAccess(
+      collaboratorOf(res),
+      { accessLevel: body.accessLevel, manageSettings: body.manageSettings ?? '' },
+      { actor: actorOf(req, res) },
+    );
+    redirectWithNotice(feature, res, `${urls.collaborators}/${collaborator.id}`, notice(res, 'accessChanged', collaborator));
+  });
+
+  // POST /settings/collaborations/:id/recreation: deactivate, then the add form prefilled
+  router.post('/:id/recreation', async (req, res) => {
+    const collaborator = await collaborations.deactivate(collaboratorOf(res), { actor: actorOf(req, res) });
+    redirectWithNotice(feature, res, `${urls.collaborators}/new?from=${collaborator.id}`, notice(res, 'deactivated', collaborator));
+  });
+
+  // DELETE /settings/collaborations/:id (htmx), or POST with _method=DELETE (plain form)
+  router.delete('/:id', async (req, res) => {
+    const collaborator = collaboratorOf(res);
+    await collaborations.remove(collaborator, { actor: actorOf(req, res) });
+    if (wantsFragment(req)) return void res.status(200).send('');
+    redirectWithNotice(feature, res, urls.collaborators, notice(res, 'removed', collaborator));
+  });
+
+  return router;
+}
