@@ -59,12 +59,8 @@ export class Links {
 
   /** The live link for this token, or null. Never consumes it (GETs and mail scanners). */
   async findLive(token: string): Promise<Link | null> {
-    return isTokenShaped(token) ? this.findLiveByDigest(digest(token)) : null;
-  }
-
-  /** The live link whose token has this digest (what a session keeps of a link), or null. */
-  async findLiveByDigest(tokenDigest: string): Promise<Link | null> {
-    const link = await this.db.models.Link.findOne({ where: { tokenDigest } });
+    if (!isTokenShaped(token)) return null;
+    const link = await this.db.models.Link.findOne({ where: { tokenDigest: digest(token) } });
     return link?.isLive(this.clock.now()) ? link : null;
   }
 
