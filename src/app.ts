@@ -5,7 +5,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { ROOT } from './config';
 import type { Domain } from './domain';
-import { createLogger } from './logger';
+import { createLogger } from './lib/logger';
 import { saveBeforeRedirect, sessions } from './http/middleware/session';
 import { identify, requireSignIn } from './http/middleware/auth';
 import { locale } from './http/middleware/locale';

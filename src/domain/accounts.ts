@@ -9,7 +9,7 @@ import { PasswordRefused, type PasswordChange, type RequestContext } from './col
 import type { Actor } from './actor';
 import type { Audit } from './audit';
 import { principalKey, revokeSessions, type Principal } from './sessions';
-import { canonicalName } from './names';
+import { canonicalName } from '../lib/names';
 import type { Locale } from '../i18n';
 
 /** Who a signed-in session belongs to, with the credential version it signed in under. */

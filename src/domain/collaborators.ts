@@ -5,7 +5,7 @@ import type { Config } from '../config';
 import { ACCESS_LEVELS, type AccessLevel, type Collaborator, type Link, type LinkPurpose, type Mailbox, type OutboxMessage, type AuditEvent } from '../models';
 import type { EmailTemplate } from '../mail/message-types';
 import type { Outbox } from '../mail/outbox';
-import type { Clock } from './clock';
+import type { Clock } from '../lib/clock';
 import type { Actor } from './actor';
 import type { Audit, AuditAction } from './audit';
 import type { Links } from './links';
@@ -13,8 +13,8 @@ import { InvalidLink, NotFound, TooManyEmails, TransitionRefused, ValidationFail
 import { allows, transition, type AccountEvent } from './state-machine';
 import { checkPassword, hashPassword, verifyPassword, type PasswordProblem } from './passwords';
 import { revokeSessions } from './sessions';
-import { canonicalName } from './names';
-import { isFitText } from './text';
+import { canonicalName } from '../lib/names';
+import { isFitText } from '../lib/text';
 
 export const PAGE_SIZE = 50;
 

@@ -1,12 +1,12 @@
 import type { Config } from '../config';
 import type { Database } from '../db';
 import { Outbox, DEFAULT_WORKER_OPTIONS, type WorkerOptions } from '../mail/outbox';
-import type { Clock } from './clock';
+import type { Clock } from '../lib/clock';
 import { Accounts } from './accounts';
 import { Audit } from './audit';
 import { Collaborations } from './collaborators';
 import { Links } from './links';
-import { Sealer } from './secrets';
+import { Sealer } from '../lib/secrets';
 import { createRateLimits, type RateLimits } from './rate-limits';
 import { BackgroundTasks } from './background';
 import { AccessHistory } from './access-history';

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import bcrypt from 'bcrypt';
 import { dictionary } from '@zxcvbn-ts/language-common';
-import { isFitText } from './text';
+import { isFitText } from '../lib/text';
 
 /** bcrypt reads at most 72 bytes; longer passwords are refused, never silently truncated. */
 export const MAX_PASSWORD_BYTES = 72;

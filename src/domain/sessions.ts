@@ -1,6 +1,6 @@
 import type { Transaction } from 'sequelize';
 import type { Database } from '../db';
-import { digest } from './secrets';
+import { digest } from '../lib/secrets';
 
 /** How a web session names who is signed in (the `principal` column of `sessions`). */
 export type Principal = { type: 'owner'; id: number } | { type: 'collaborator'; id: number };

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { DATABASES } from '../support/databases';
 import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, newCollaborator, signedInOwner, harnessPerSuite, type Harness } from '../support/harness';
 import type { Collaborator } from '../../src/models';
-import { Sealer } from '../../src/domain/secrets';
+import { Sealer } from '../../src/lib/secrets';
 import { activate as activateByLink, addCollaborator, latestLinkToken as latestLinkTokenOf } from '../support/accounts';
 
 const MAILBOX = 'studio.rossi@pec.example.it';

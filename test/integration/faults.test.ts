@@ -15,7 +15,7 @@ import type { Database } from '../../src/db';
 import type { Collaborator } from '../../src/models';
 import { translator } from '../../src/i18n';
 import { Outbox, type Deliver } from '../../src/mail/outbox';
-import { Sealer } from '../../src/domain/secrets';
+import { Sealer } from '../../src/lib/secrets';
 import { TestClock } from '../support/clock';
 
 const MAILBOX = 'studio.gialli@pec.example.it';

@@ -7,7 +7,7 @@ import { DATABASES, type TestDatabase } from '../support/databases';
 import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, newCollaborator, signedInOwner, harnessPerSuite, startHarness, type Harness } from '../support/harness';
 import { activate, addCollaborator, latestLinkToken } from '../support/accounts';
 import { createApp } from '../../src/app';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/lib/logger';
 import { ROOT } from '../../src/config';
 
 const MAILBOX = 'studio.rossi@pec.example.it';

@@ -7,7 +7,7 @@ import type request from 'supertest';
 import { DATABASES, type TestDatabase } from '../support/databases';
 import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, harnessPerSuite, newCollaborator, signedInOwner, startHarness, type Harness } from '../support/harness';
 import { activate, addCollaborator } from '../support/accounts';
-import { Sealer } from '../../src/domain/secrets';
+import { Sealer } from '../../src/lib/secrets';
 import { translator } from '../../src/i18n';
 import type { Collaborator, Mailbox } from '../../src/models';
 

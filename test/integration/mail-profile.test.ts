@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, newCollaborator, startHarness, type Harness } from '../support/harness';
 import { DATABASES, type TestDatabase } from '../support/databases';
-import { Sealer } from '../../src/domain/secrets';
+import { Sealer } from '../../src/lib/secrets';
 
 const MAILBOX = 'studio.gialli@pec.example.it';
 

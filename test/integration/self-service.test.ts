@@ -4,7 +4,7 @@ import { DATABASES, type TestDatabase } from '../support/databases';
 import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, harnessPerSuite, startHarness, type Harness } from '../support/harness';
 import type { NewCollaborator } from '../../src/domain/collaborators';
 import type { Collaborator, Link, Mailbox, Status } from '../../src/models';
-import { Sealer } from '../../src/domain/secrets';
+import { Sealer } from '../../src/lib/secrets';
 import { system } from '../../src/domain/actor';
 import { translator } from '../../src/i18n';
 

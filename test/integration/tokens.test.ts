@@ -4,7 +4,7 @@ import { DATABASES } from '../support/databases';
 import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, newCollaborator, harnessPerSuite, type Harness } from '../support/harness';
 import { Trials } from '../support/trials';
 import type { Collaborator, LinkPurpose } from '../../src/models';
-import { Sealer, digest } from '../../src/domain/secrets';
+import { Sealer, digest } from '../../src/lib/secrets';
 import { translator } from '../../src/i18n';
 
 const MAILBOX = 'studio.verdi@pec.example.it';

@@ -5,11 +5,11 @@ import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import { DATABASES, type TestDatabase } from '../support/databases';
 import { startHarness, type Harness } from '../support/harness';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/lib/logger';
 import { startWorker } from '../../src/mail/worker';
 import { fileTransport, outboxDeliverer } from '../../src/mail/transport';
 import type { Deliver } from '../../src/mail/outbox';
-import { Sealer } from '../../src/domain/secrets';
+import { Sealer } from '../../src/lib/secrets';
 
 interface LogLine {
   level: number;

@@ -1,7 +1,7 @@
 import { Op } from 'sequelize';
 import { expect } from 'chai';
 import { Browser, GOOD_PASSWORD, newCollaborator, type Harness } from './harness';
-import { Sealer } from '../../src/domain/secrets';
+import { Sealer } from '../../src/lib/secrets';
 import type { Collaborator } from '../../src/models';
 
 /** Adds a collaborator through the owner's browser (the page must have been loaded for its token). */

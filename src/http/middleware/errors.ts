@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ConnectionError, TimeoutError } from 'sequelize';
 import type { Logger } from 'pino';
-import { loggablePath } from '../../logger';
+import { loggablePath } from '../../lib/logger';
 import { NotFound, TooManyAttempts, TooManyEmails, TransitionRefused, ValidationFailed } from '../../domain/errors';
 import { wantsFragment } from '../render';
 

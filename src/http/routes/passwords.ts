@@ -6,8 +6,8 @@ import { InvalidLink, TooManyAttempts, ValidationFailed } from '../../domain/err
 import type { Link } from '../../models';
 import type { MailServerConfig } from '../../config';
 import type { AfterResponse } from '../after-response';
-import { canonicalName } from '../../domain/names';
-import { allowanceOf } from '../../domain/ip';
+import { canonicalName } from '../../lib/names';
+import { allowanceOf } from '../../lib/ip';
 import { clientIp } from '../client-ip';
 import { render } from '../render';
 import { rotateSession } from '../middleware/session';
