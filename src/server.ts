@@ -4,7 +4,7 @@ import { createDomain } from './domain';
 import { systemClock } from './lib/clock';
 import { createApp } from './app';
 import { createLogger } from './lib/logger';
-import { DEMO, seedDemo } from './db/seed';
+import { DEMO, seedDemo } from './seed';
 import { devOutboxFolder, outboxDeliverer, transportFor } from './mail/transport';
 import { startWorker } from './mail/worker';
 import { exitOnStartupFailure, listen, openDatabaseAtStart, startupStep } from './startup';

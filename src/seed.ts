@@ -1,6 +1,6 @@
-import type { Domain } from '../domain';
-import type { Actor } from '../domain/actor';
-import type { AccessLevel } from '../models';
+import type { Domain } from './domain';
+import type { Actor } from './domain/actor';
+import type { AccessLevel } from './models';
 
 export const DEMO = {
   mailbox: 'studio.rossi@pec.example.it',
