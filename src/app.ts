@@ -65,7 +65,7 @@ const pageLocals: RequestHandler = (req, res, next) => {
 
 /** Builds the whole standalone app from its dependencies; never listens. */
 export function createApp({ domain, logger = createLogger('silent'), devMailFolder }: AppOptions): App {
-  const { config, db, accounts, collaborations, links } = domain;
+  const { config, db, accounts, collaborations, directory, selfService, links } = domain;
   const app = express();
   const secure = config.baseUrl.startsWith('https://');
   app.set('views', path.join(ROOT, 'views'));
@@ -117,7 +117,7 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   app.use(sessionsRouter(accounts, domain.rateLimits, domain.accessHistory, deviceCookies(config.sessionSecret, secure)));
   app.use(languageRouter(accounts));
   app.use(
-    passwordsRouter(links, collaborations, {
+    passwordsRouter(links, selfService, {
       minLength: config.passwordMinLength,
       mailServer: config.mailServer,
       selfResetMinutes: Math.round(config.linkTtl.self_reset / 60),
@@ -125,13 +125,13 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
       afterResponse: afterResponse(domain.background, logger),
     }),
   );
-  app.use(ownPasswordRouter({ accounts, collaborations, rateLimits: domain.rateLimits, minLength: config.passwordMinLength }));
+  app.use(ownPasswordRouter({ accounts, selfService, rateLimits: domain.rateLimits, minLength: config.passwordMinLength }));
   app.use(mailProfileRouter(config.mailServer, config.baseUrl));
   app.use(accountRouter(accounts, config.mailServer));
   app.use(
     '/settings/collaborations',
     requireSignIn,
-    collaborationsRouter({ collaborations, resolveOwner: (req) => (req.signedIn?.type === 'owner' ? req.signedIn.mailbox : null) }),
+    collaborationsRouter({ collaborations, directory, resolveOwner: (req) => (req.signedIn?.type === 'owner' ? req.signedIn.mailbox : null) }),
   );
   app.use(activityRouter(domain.audit));
   app.use(accessHistoryRouter(domain.accessHistory));

@@ -5,6 +5,9 @@ import type { Clock } from '../lib/clock';
 import { Accounts } from './accounts';
 import { Audit } from './audit';
 import { Collaborations } from './collaborators';
+import { CollaboratorChanges } from './collaborator-changes';
+import { Directory } from './directory';
+import { SelfService } from './self-service';
 import { Links } from './links';
 import { Sealer } from '../lib/secrets';
 import { createRateLimits, type RateLimits } from './rate-limits';
@@ -20,7 +23,12 @@ export interface Domain {
   outbox: Outbox;
   audit: Audit;
   accounts: Accounts;
+  /** The owner's transitions of collaborator accounts. */
   collaborations: Collaborations;
+  /** The owner's read side: list, find, details. */
+  directory: Directory;
+  /** The collaborator's own password flows: link, change, forgot. */
+  selfService: SelfService;
   rateLimits: RateLimits;
   background: BackgroundTasks;
   accessHistory: AccessHistory;
@@ -38,9 +46,12 @@ export function createDomain(
   const outbox = new Outbox(db, clock, new Sealer(config.sessionSecret), workerOptions);
   const audit = new Audit(db, clock);
   const accounts = new Accounts(db, config, audit);
-  const collaborations = new Collaborations(db, clock, config, links, outbox, audit);
+  const changes = new CollaboratorChanges(db, config, links, outbox, audit);
+  const collaborations = new Collaborations(db, clock, config, links, outbox, audit, changes);
+  const directory = new Directory(db, links, outbox, audit);
+  const selfService = new SelfService(db, config, links, audit, changes);
   const rateLimits = createRateLimits(db, config);
   const accessHistory = new AccessHistory(db, clock);
   const maintenance = new Maintenance(clock, audit, accessHistory);
-  return { db, clock, config, links, outbox, audit, accounts, collaborations, rateLimits, background: new BackgroundTasks(), accessHistory, maintenance };
+  return { db, clock, config, links, outbox, audit, accounts, collaborations, directory, selfService, rateLimits, background: new BackgroundTasks(), accessHistory, maintenance };
 }

@@ -67,7 +67,7 @@ for (const { name, create } of DATABASES) {
         { actor },
       );
       const link = await h.db.models.Link.findOne({ where: { collaboratorId: c.id } });
-      c = await h.domain.collaborations.setPasswordWithLink(link as NonNullable<typeof link>, COLLABORATOR_PASSWORD, COLLABORATOR_PASSWORD);
+      c = await h.domain.selfService.setPasswordWithLink(link as NonNullable<typeof link>, COLLABORATOR_PASSWORD, COLLABORATOR_PASSWORD);
       const browser = new Browser(h.app);
       await browser.signIn(c.username, COLLABORATOR_PASSWORD);
       await browser.get('/account');

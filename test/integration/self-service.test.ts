@@ -76,7 +76,7 @@ for (const { name, create } of DATABASES) {
       const c = await h.domain.collaborations.create(mailbox, input, { actor: system });
       if (status === 'pending') return c;
       const link = (await h.db.models.Link.findOne({ where: { collaboratorId: c.id }, order: [['id', 'DESC']] })) as Link;
-      const active = await h.domain.collaborations.setPasswordWithLink(link, GOOD_PASSWORD, GOOD_PASSWORD);
+      const active = await h.domain.selfService.setPasswordWithLink(link, GOOD_PASSWORD, GOOD_PASSWORD);
       if (status === 'suspended') return h.domain.collaborations.resetPassword(active, { actor: system });
       if (status === 'deactivated') return h.domain.collaborations.deactivate(active, { actor: system });
       return active;

@@ -245,7 +245,7 @@ for (const { name, create } of DATABASES) {
         if (purpose === 'invitation') return c;
         await activate(c);
         if (purpose === 'owner_reset') expect((await owner.post(`/settings/collaborations/${c.id}/password-reset`)).status).to.equal(303);
-        else await h.domain.collaborations.requestSelfReset(c.username);
+        else await h.domain.selfService.requestSelfReset(c.username);
         return c;
       }
 

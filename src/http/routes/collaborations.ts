@@ -1,5 +1,6 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type { Collaborations, NewCollaborator } from '../../domain/collaborators';
+import type { Directory } from '../../domain/directory';
 import type { Actor } from '../../domain/actor';
 import { ValidationFailed } from '../../domain/errors';
 import { allows, type AccountEvent } from '../../domain/state-machine';
@@ -13,6 +14,7 @@ import { clientIp } from '../client-ip';
  */
 export interface CollaborationsHost {
   collaborations: Collaborations;
+  directory: Directory;
   /** The mailbox whose owner is signed in, or null (the router answers 404). */
   resolveOwner(req: Request): Mailbox | null | Promise<Mailbox | null>;
 }
@@ -45,7 +47,7 @@ function formInput(body: Record<string, unknown>): NewCollaborator {
 }
 
 export function collaborationsRouter(host: CollaborationsHost): Router {
-  const { collaborations } = host;
+  const { collaborations, directory } = host;
   const router = Router();
 
   const ownerOnly: RequestHandler = async (req, res, next) => {
@@ -61,14 +63,14 @@ export function collaborationsRouter(host: CollaborationsHost): Router {
   router.use(ownerOnly);
 
   router.param('id', async (req, _res, next, id: string) => {
-    req.collaborator = await collaborations.find(req.owner as Mailbox, id);
+    req.collaborator = await directory.find(req.owner as Mailbox, id);
     next();
   });
 
   /** After an action: htmx gets the updated row in place, a plain form the list again. */
   async function respondWithRow(req: Request, res: Response, collaborator: Collaborator, notice: string) {
     if (wantsFragment(req)) {
-      const lastEmail = await collaborations.lastEmail(collaborator);
+      const lastEmail = await directory.lastEmail(collaborator);
       res.vary('HX-Request').vary('HX-Request-Type');
       return res.render('collaborations/_row', { collaborator, lastEmail, notice });
     }
@@ -81,13 +83,13 @@ export function collaborationsRouter(host: CollaborationsHost): Router {
 
   // GET /settings/collaborations
   router.get('/', async (req, res) => {
-    const page = await collaborations.list(req.owner as Mailbox, { query: String(req.query.q ?? ''), page: Number(req.query.page ?? 1) });
+    const page = await directory.list(req.owner as Mailbox, { query: String(req.query.q ?? ''), page: Number(req.query.page ?? 1) });
     render(req, res, { page: 'collaborations/index', fragment: 'collaborations/_list' }, { list: page });
   });
 
   // GET /settings/collaborations/new(?from=<id of a deactivated account to recreate>)
   router.get('/new', async (req, res) => {
-    const from = req.query.from ? await collaborations.find(req.owner as Mailbox, String(req.query.from)) : null;
+    const from = req.query.from ? await directory.find(req.owner as Mailbox, String(req.query.from)) : null;
     const values = from
       ? { firstName: from.firstName, lastName: from.lastName, accessLevel: from.accessLevel, manageSettings: from.manageSettings }
       : { accessLevel: 'read' };
@@ -110,7 +112,7 @@ export function collaborationsRouter(host: CollaborationsHost): Router {
   // GET /settings/collaborations/:id
   router.get('/:id', async (req, res) => {
     const collaborator = req.collaborator as Collaborator;
-    const details = await collaborations.details(collaborator);
+    const details = await directory.details(collaborator);
     render(req, res, { page: 'collaborations/show' }, { collaborator, ...details });
   });
 

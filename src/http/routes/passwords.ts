@@ -1,5 +1,5 @@
 import { Router, type RequestHandler } from 'express';
-import type { Collaborations } from '../../domain/collaborators';
+import type { SelfService } from '../../domain/self-service';
 import type { Links } from '../../domain/links';
 import type { RateLimits } from '../../domain/rate-limits';
 import { InvalidLink, TooManyAttempts, ValidationFailed } from '../../domain/errors';
@@ -29,7 +29,7 @@ export interface PasswordsOptions {
 
 export function passwordsRouter(
   links: Links,
-  collaborations: Collaborations,
+  selfService: SelfService,
   { minLength, mailServer, selfResetMinutes, rateLimits, afterResponse }: PasswordsOptions,
 ): Router {
   const router = Router();
@@ -45,7 +45,7 @@ export function passwordsRouter(
     const username = canonicalName(req.body?.username);
     if (!username) return render(req, res, { page: 'password/forgot' }, { username, errors: { username: 'errors.required' } }, 422);
     // Only the client's own address is counted here. What one account receives is capped in the
-    // database (live links per account, domain/collaborators.ts), out of a stranger's reach: a
+    // database (live links per account, domain/self-service.ts), out of a stranger's reach: a
     // per-username refusal here would let anyone stop the user from asking.
     const ip = clientIp(req);
     const verdict = await rateLimits.take([['forgotIp', allowanceOf(ip)]]);
@@ -55,7 +55,7 @@ export function passwordsRouter(
     // for everyone instead would mean faking a transaction for unknown names and still leak
     // through database timing. The prices: a crash in between drops the request (the user asks
     // again), and the work still loads the server a moment later, like any other visitor does.
-    afterResponse(res, () => collaborations.requestSelfReset(username, { ip }));
+    afterResponse(res, () => selfService.requestSelfReset(username, { ip }));
     render(req, res, { page: 'password/forgot-sent' }, { minutes: selfResetMinutes });
   });
 
@@ -64,7 +64,7 @@ export function passwordsRouter(
   }
 
   async function showForm(res: Parameters<RequestHandler>[1], link: Link, errors: Record<string, string>, status = 200) {
-    const collaborator = await collaborations.findForLink(link);
+    const collaborator = await selfService.findForLink(link);
     res.status(status).render('password/new', { collaborator, errors, minLength });
   }
 
@@ -80,9 +80,9 @@ export function passwordsRouter(
     const link = await liveLink(req.session.linkDigest);
     if (!link) return res.status(410).render('password/invalid');
     try {
-      const collaborator = await collaborations.setPasswordWithLink(link, String(req.body?.password ?? ''), String(req.body?.passwordConfirmation ?? ''), { ip: clientIp(req) });
+      const collaborator = await selfService.setPasswordWithLink(link, String(req.body?.password ?? ''), String(req.body?.passwordConfirmation ?? ''), { ip: clientIp(req) });
       delete req.session.linkDigest;
-      const mailbox = await collaborations.mailboxOf(collaborator);
+      const mailbox = await selfService.mailboxOf(collaborator);
       res.render('password/done', { collaborator, mailbox, mailServer });
     } catch (error) {
       if (error instanceof InvalidLink) return res.status(410).render('password/invalid');
