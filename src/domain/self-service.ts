@@ -6,10 +6,10 @@ import type { Actor } from './actor';
 import type { Audit } from './audit';
 import type { Links } from './links';
 import type { CollaboratorChanges } from './collaborator-changes';
-import { InvalidLink, NotFound, TransitionRefused, WrongPassword } from './errors';
+import { InvalidLink, NotFound, TransitionRefused } from './errors';
 import { allows, transition, type AccountEvent } from './state-machine';
-import { assertPassword, hashPassword, verifyPassword } from './passwords';
-import type { PasswordChange, RequestContext } from './password-change';
+import { assertPassword, hashPassword } from './passwords';
+import { changeOwnPassword, type PasswordChange, type RequestContext } from './password-change';
 
 /**
  * The collaborator's own password flows: setting it through a link, changing it, asking for a
@@ -60,25 +60,25 @@ export class SelfService {
   async changeOwnPassword(collaborator: Collaborator, input: PasswordChange, { sid, ip }: RequestContext = {}): Promise<Collaborator> {
     transition(collaborator.status, 'change_password');
     const actor: Actor = { type: 'collaborator', id: collaborator.id, name: collaborator.username, ip };
-    const stored = await this.db.models.Collaborator.findByPk(collaborator.id);
-    if (!stored) throw new NotFound('collaborator');
-    if (!(await verifyPassword(input.currentPassword, stored.passwordHash))) {
-      await this.db.transaction((t) => this.audit.record(actor, 'password.change_failed', stored, t));
-      throw new WrongPassword();
-    }
-    const mailbox = await this.mailboxOf(stored);
-    this.assertPassword(input.password, input.passwordConfirmation, stored, mailbox);
-    const passwordHash = await hashPassword(input.password, this.config.bcryptCost);
-    return this.changes.change(stored, 'change_password', async (c, m, t) => {
-      // Changed from another tab since it was verified: the typed current password is stale.
-      if (c.passwordHash !== stored.passwordHash) throw new WrongPassword();
-      // A forgot-password link sent before the change must not set the password after it.
-      await this.links.revokeAll(c, t);
-      await this.changes.revokeAccess(c, t, sid);
-      await this.audit.record(actor, 'password.changed', c, t);
-      await this.changes.email(c, m, 'password_changed', t);
-      return { passwordHash, credentialVersion: c.credentialVersion + 1 };
-    });
+    return changeOwnPassword(this.db, this.config.bcryptCost, {
+      principal: { type: 'collaborator', id: collaborator.id },
+      load: async () => {
+        const stored = await this.db.models.Collaborator.findByPk(collaborator.id);
+        if (!stored) throw new NotFound('collaborator');
+        return stored;
+      },
+      assertAcceptable: async (password, confirmation, stored) => this.assertPassword(password, confirmation, stored, await this.mailboxOf(stored)),
+      record: (action, c, t) => this.audit.record(actor, action, c, t),
+      update: (stored, effects) =>
+        this.changes.change(stored, 'change_password', async (c, mailbox, t) => {
+          const fields = await effects(c, t);
+          // A forgot-password link sent before the change must not set the password after it.
+          await this.links.revokeAll(c, t);
+          await this.changes.kickMailPrograms(c, c.accessLevel, t);
+          await this.changes.email(c, mailbox, 'password_changed', t);
+          return fields;
+        }),
+    }, input, { sid });
   }
 
   /**

@@ -6,6 +6,7 @@ import type { NewCollaborator } from '../../src/domain/collaborators';
 import type { Collaborator, Link, Mailbox, Status } from '../../src/models';
 import { Sealer } from '../../src/lib/secrets';
 import { system } from '../../src/domain/actor';
+import { WrongPassword } from '../../src/domain/errors';
 import { translator } from '../../src/i18n';
 
 const MAILBOX = 'studio.verdi@pec.example.it';
@@ -448,6 +449,63 @@ for (const { name, create } of DATABASES) {
         await signedIn(OWNER, 'plum tiger sofa moon');
         expect((await new Browser(h.app).signIn(OWNER, OWNER_PASSWORD)).status).to.equal(422);
       });
+    });
+
+    describe("changing one's own password while another tab changes it", function () {
+      const OWNER = 'studio.bianchi@pec.example.it';
+      const MINE = 'plum tiger sofa moon';
+      const THEIRS = 'river stone lamp garden';
+
+      before(async function () {
+        await h.mailbox(OWNER);
+      });
+
+      /**
+       * Runs `otherTab` right after this change has read the stored row: this change verifies the
+       * current password against a hash that, by the time it writes, is no longer the stored one.
+       */
+      function afterFirstRead(model: object, otherTab: () => Promise<unknown>): void {
+        const own = model as { findByPk: (...args: unknown[]) => Promise<unknown> };
+        const findByPk = own.findByPk;
+        own.findByPk = async (...args: unknown[]) => {
+          delete (own as { findByPk?: unknown }).findByPk;
+          const row = await findByPk.apply(model, args);
+          await otherTab();
+          return row;
+        };
+      }
+
+      const kinds = {
+        owner: async () => {
+          const mailbox = await mailboxOf(OWNER);
+          const change = (password: string, sid: string) =>
+            h.domain.accounts.changeOwnerPassword(mailbox, { currentPassword: OWNER_PASSWORD, password, passwordConfirmation: password }, { sid });
+          return { model: h.db.models.Mailbox, change, stored: () => mailboxOf(OWNER), about: { mailboxId: mailbox.id, collaboratorId: null } };
+        },
+        collaborator: async () => {
+          const c = await collaborator('active');
+          const change = (password: string, sid: string) =>
+            h.domain.selfService.changeOwnPassword(c, { currentPassword: GOOD_PASSWORD, password, passwordConfirmation: password }, { sid });
+          return { model: h.db.models.Collaborator, change, stored: () => reload(c), about: { collaboratorId: c.id } };
+        },
+      };
+
+      for (const [kind, setUp] of Object.entries(kinds)) {
+        it(`should refuse the ${kind}'s change whose current password went stale meanwhile, and keep the other tab's`, async function () {
+          const { model, change, stored, about } = await setUp();
+          const before = await stored();
+          afterFirstRead(model, () => change(THEIRS, 'other tab'));
+          let refused: unknown;
+          await change(MINE, 'this tab').catch((error: unknown) => (refused = error));
+          expect(refused, 'the change with a stale current password').to.be.instanceOf(WrongPassword);
+          const after = await stored();
+          expect(after.credentialVersion, 'one change').to.equal(before.credentialVersion + 1);
+          const username = 'username' in after ? after.username : after.address;
+          expect((await new Browser(h.app).signIn(username, THEIRS)).status, "the other tab's password").to.equal(303);
+          expect((await new Browser(h.app).signIn(username, MINE)).status, 'the refused password').to.equal(422);
+          expect(await h.db.models.AuditEvent.count({ where: { ...about, action: 'password.changed' } })).to.equal(1);
+        });
+      }
     });
 
     describe('rate limits', function () {
