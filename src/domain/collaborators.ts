@@ -79,6 +79,8 @@ export class Collaborations {
             passwordHash: null,
             locale: mailbox.locale,
             deactivatedAt: null,
+            // The domain's clock, like every other time the pages show (Sequelize would take the system's).
+            createdAt: this.clock.now(),
           },
           { transaction: t },
         );

@@ -1,7 +1,8 @@
 import { Op, type WhereOptions } from 'sequelize';
 import type { Database } from '../db';
-import type { AuditEvent, Collaborator, Link, Mailbox, OutboxMessage } from '../models';
+import type { AuditEvent, Collaborator, Link, LinkState, Mailbox, OutboxMessage } from '../models';
 import type { Outbox } from '../mail/outbox';
+import type { Clock } from '../lib/clock';
 import type { Audit } from './audit';
 import type { Links } from './links';
 import { NotFound } from './errors';
@@ -18,7 +19,8 @@ export interface CollaboratorPage {
 }
 
 export interface CollaboratorDetails {
-  links: Link[];
+  /** The latest links, newest first, each with its state at the domain clock's now. */
+  links: Array<{ link: Link; state: LinkState }>;
   emails: OutboxMessage[];
   activity: AuditEvent[];
 }
@@ -27,6 +29,7 @@ export interface CollaboratorDetails {
 export class Directory {
   constructor(
     private readonly db: Database,
+    private readonly clock: Clock,
     private readonly links: Links,
     private readonly outbox: Outbox,
     private readonly audit: Audit,
@@ -79,7 +82,8 @@ export class Directory {
       this.outbox.emailsOf(collaborator.id),
       this.audit.list(collaborator.mailboxId, { collaboratorId: collaborator.id, limit: 50 }),
     ]);
-    return { links, emails, activity };
+    const now = this.clock.now();
+    return { links: links.map((link) => ({ link, state: link.stateAt(now) })), emails, activity };
   }
 
   async lastEmail(collaborator: Collaborator): Promise<OutboxMessage | undefined> {

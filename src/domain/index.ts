@@ -48,7 +48,7 @@ export function createDomain(
   const accounts = new Accounts(db, config, audit);
   const changes = new CollaboratorChanges(db, config, links, outbox, audit);
   const collaborations = new Collaborations(db, clock, config, links, outbox, audit, changes);
-  const directory = new Directory(db, links, outbox, audit);
+  const directory = new Directory(db, clock, links, outbox, audit);
   const selfService = new SelfService(db, config, links, audit, changes);
   const rateLimits = createRateLimits(db, config);
   const accessHistory = new AccessHistory(db, clock);

@@ -3,6 +3,8 @@ import { DATABASES } from '../support/databases';
 import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, newCollaborator, signedInOwner, harnessPerSuite, type Harness } from '../support/harness';
 import type { Collaborator } from '../../src/models';
 import { Sealer } from '../../src/lib/secrets';
+import { formatDate, translator } from '../../src/i18n';
+import { facts, tableRows } from '../support/html';
 import { activate as activateByLink, addCollaborator, latestLinkToken as latestLinkTokenOf } from '../support/accounts';
 
 const MAILBOX = 'studio.rossi@pec.example.it';
@@ -305,11 +307,74 @@ for (const { name, create } of DATABASES) {
 
     describe('GET /settings/collaborations/:id', function () {
       it('should show data, link state, emails and activity', async function () {
+        const t = translator('it');
+        const date = (d: Date | null) => formatDate('it', d);
+        const minute = () => h.clock.advance(60_000);
         const c = await add();
-        const res = await owner.get(`/settings/collaborations/${c.id}`);
-        expect(res.status).to.equal(200);
-        expect(res.text).to.include('mario@example.com');
-        expect(res.text).to.include(MAILBOX);
+        const created = h.clock.now();
+        const token = await latestLinkToken(c);
+        expect(await h.drain(), 'the invitation').to.equal(1);
+        minute();
+        expect((await setPassword(token)).res.status).to.equal(200);
+        const activated = h.clock.now();
+        minute();
+        expect((await owner.post(`/settings/collaborations/${c.id}/password-reset`)).status).to.equal(303);
+        const reset = h.clock.now();
+        minute();
+        expect((await owner.post(`/settings/collaborations/${c.id}/password-link`)).status).to.equal(303);
+        const resent = h.clock.now();
+
+        const page = async () => {
+          const res = await owner.get(`/settings/collaborations/${c.id}`);
+          expect(res.status).to.equal(200);
+          return res.text;
+        };
+        const links = async () => (await page().then((html) => tableRows(html, t('details.links')))).map((row) => row.slice(0, 4));
+        const html = await page();
+        expect(facts(html, t('details.data'))).to.deep.equal({
+          [t('collaborations.name')]: 'Mario Rossi',
+          [t('collaborations.username')]: `mario.rossi/${MAILBOX}`,
+          [t('collaborations.referenceEmail')]: 'mario@example.com',
+          [t('details.createdAt')]: date(created),
+        });
+        expect(facts(html, t('details.permissions'))).to.deep.equal({
+          [t('collaborations.access')]: `${t('access.mail_clients')} (${t('access.mail_clientsHelp')})`,
+          [t('form.manageSettings')]: t('details.manageSettingsNo'),
+        });
+
+        // Newest first; the state as of the domain's clock, with the moment a link was used or revoked.
+        const hours = (n: number, from: Date) => new Date(from.getTime() + n * 3600_000);
+        const [resentLink, resetLink, invitation] = [
+          [t('purpose.owner_reset'), date(resent), date(hours(72, resent))],
+          [t('purpose.owner_reset'), date(reset), date(hours(72, reset))],
+          [t('purpose.invitation'), date(created), date(hours(7 * 24, created))],
+        ];
+        const revoked = `${t('linkState.revoked')} · ${date(resent)}`;
+        const used = `${t('linkState.used')} · ${date(activated)}`;
+        expect(await links()).to.deep.equal([[...resentLink, t('linkState.live')], [...resetLink, revoked], [...invitation, used]]);
+        h.clock.advance(72 * 3600_000 - 1);
+        expect((await links())[0], 'a millisecond before expiry').to.deep.equal([...resentLink, t('linkState.live')]);
+        h.clock.advance(1);
+        expect(await links(), 'at expiry').to.deep.equal([[...resentLink, t('linkState.expired')], [...resetLink, revoked], [...invitation, used]]);
+
+        const email = (template: string, at: Date, status: string, attempts: number, sentAt: Date | null) =>
+          [`${t(`template.${template}`)} ${date(at)}`, t(`delivery.${status}`), String(attempts), date(sentAt), ''];
+        expect(tableRows(html, t('details.emails'))).to.deep.equal([
+          email('owner_reset', resent, 'queued', 0, null),
+          email('owner_reset', reset, 'queued', 0, null),
+          email('password_set', activated, 'queued', 0, null),
+          email('invitation', created, 'sent', 1, created),
+        ]);
+
+        const ip = '127.0.0.1';
+        expect(tableRows(html, t('details.activity'))).to.deep.equal([
+          [date(resent), MAILBOX, t('audit.link.resent'), ip],
+          [date(reset), MAILBOX, t('audit.link.sent'), ip],
+          [date(reset), MAILBOX, t('audit.password.reset'), ip],
+          [date(activated), c.username, t('audit.password.set'), ip],
+          [date(created), MAILBOX, t('audit.link.sent'), ip],
+          [date(created), MAILBOX, t('audit.collaborator.created'), ip],
+        ]);
       });
 
       it('should answer 404 for another mailbox’s collaborator, on every route', async function () {
