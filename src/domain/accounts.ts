@@ -12,11 +12,20 @@ import { principalKey, revokeSessions, type Principal } from './sessions';
 import { canonicalName } from '../lib/names';
 import type { Locale } from '../i18n';
 
-/** Who a signed-in session belongs to, with the credential version it signed in under. */
+/**
+ * The signed-in person of one request, resolved from its session's SessionIdentity: the owner with
+ * the mailbox, or the collaborator with its account and mailbox, as stored now. What handlers and
+ * pages use (`req.signedIn`).
+ */
 export type SignedIn =
   | { type: 'owner'; mailbox: Mailbox }
   | { type: 'collaborator'; collaborator: Collaborator; mailbox: Mailbox };
 
+/**
+ * What a web session keeps of its sign-in (`session.identity`): its Principal and the credential
+ * version the account had then. Not another "who": a password change, reset or deactivation bumps
+ * the version, and resolve() then refuses the session.
+ */
 export interface SessionIdentity {
   principal: Principal;
   credentialVersion: number;
