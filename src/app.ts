@@ -2,7 +2,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import cookieParser from 'cookie-parser';
 import helmet from 'helmet';
 import type { Domain } from './domain';
-import { createLogger, type LogSink } from './logger';
+import { createLogger, type LogSink } from './lib/logger';
 import { collaborations, csrfProtection, errorPages, pageRenderer, type Layout } from './plugin';
 import { saveBeforeRedirect, sessions } from './shell/middleware/session';
 import { identify, requireSignIn } from './shell/middleware/auth';
@@ -122,7 +122,7 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   app.get('/', requireSignIn, (req, res) => res.redirect(303, homeOf(req)));
   app.use(sessionsRouter(accounts, domain.rateLimits, domain.accessHistory, deviceCookies(config.sessionSecret, secure)));
   app.use(languageRouter(accounts));
-  app.use(ownPasswordRouter({ accounts, collaborations: domain.collaborations, rateLimits: domain.rateLimits, minLength: config.passwordMinLength }));
+  app.use(ownPasswordRouter({ accounts, selfService: domain.selfService, rateLimits: domain.rateLimits, minLength: config.passwordMinLength }));
   app.use(mailProfileRouter(config.mailServer, config.baseUrl));
   app.use(accountRouter(accounts, config.mailServer));
   if (devMailFolder) app.use(devMailRouter(devMailFolder));

@@ -1,10 +1,10 @@
 import { loadConfig } from './config';
 import { createDomain } from './domain';
-import { systemClock } from './domain/clock';
+import { systemClock } from './lib/clock';
 import { ValidationFailed } from './domain/errors';
 import { MAX_PASSWORD_BYTES } from './domain/passwords';
 import { DEFAULT_LOCALE, isLocale, translator, type Locale } from './i18n';
-import { createLogger } from './logger';
+import { createLogger } from './lib/logger';
 import { outboxDeliverer, transportFor } from './mail/transport';
 import { startWorker } from './mail/worker';
 import { oneLine, openDatabaseAtStart, startupStep } from './startup';

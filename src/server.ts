@@ -1,10 +1,10 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadConfig } from './config';
 import { createDomain } from './domain';
-import { systemClock } from './domain/clock';
+import { systemClock } from './lib/clock';
 import { createApp } from './app';
-import { createLogger } from './logger';
-import { DEMO, seedDemo } from './db/seed';
+import { createLogger } from './lib/logger';
+import { DEMO, seedDemo } from './seed';
 import { devOutboxFolder, outboxDeliverer, transportFor } from './mail/transport';
 import { startWorker } from './mail/worker';
 import { exitOnStartupFailure, listen, openDatabaseAtStart, startupStep } from './startup';

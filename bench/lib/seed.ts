@@ -1,7 +1,7 @@
 import type { Transaction } from 'sequelize';
 import type { Database } from '../../src/db';
 import { Links } from '../../src/domain/links';
-import { systemClock } from '../../src/domain/clock';
+import { systemClock } from '../../src/lib/clock';
 import type { Config } from '../../src/config';
 
 export const DOMAIN = 'pec.bench.test';

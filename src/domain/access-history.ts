@@ -1,10 +1,10 @@
 import { Op } from 'sequelize';
 import type { Database } from '../db';
 import type { AccessEvent, AccessOutcome } from '../models';
-import type { Clock } from './clock';
+import type { Clock } from '../lib/clock';
 import type { SessionIdentity } from './accounts';
-import { canonicalName } from './names';
-import { ipAddress } from './ip';
+import { canonicalName } from '../lib/names';
+import { ipAddress } from '../lib/ip';
 
 export const ACCESS_PAGE_SIZE = 50;
 /** How much of a typed username that matched no account is kept: enough to recognise, not a store. */

@@ -3,20 +3,29 @@ import { z } from 'zod';
 import type { Database } from '../db';
 import type { Config } from '../config';
 import type { Collaborator, Mailbox, Session } from '../models';
-import { NotFound, ValidationFailed, WrongPassword } from './errors';
-import { checkPassword, hashPassword, verifyPassword } from './passwords';
-import { PasswordRefused, type PasswordChange, type RequestContext } from './collaborators';
+import { NotFound, ValidationFailed } from './errors';
+import { assertPassword, hashPassword, verifyPassword } from './passwords';
+import { changeOwnPassword, type PasswordChange, type RequestContext } from './password-change';
 import type { Actor } from './actor';
 import type { Audit } from './audit';
 import { principalKey, revokeSessions, type Principal } from './sessions';
-import { canonicalName } from './names';
+import { canonicalName } from '../lib/names';
 import type { Locale } from '../i18n';
 
-/** Who a signed-in session belongs to, with the credential version it signed in under. */
+/**
+ * The signed-in person of one request, resolved from its session's SessionIdentity: the owner with
+ * the mailbox, or the collaborator with its account and mailbox, as stored now. What handlers and
+ * pages use (`req.signedIn`).
+ */
 export type SignedIn =
   | { type: 'owner'; mailbox: Mailbox }
   | { type: 'collaborator'; collaborator: Collaborator; mailbox: Mailbox };
 
+/**
+ * What a web session keeps of its sign-in (`session.identity`): its Principal and the credential
+ * version the account had then. Not another "who": a password change, reset or deactivation bumps
+ * the version, and resolve() then refuses the session.
+ */
 export interface SessionIdentity {
   principal: Principal;
   credentialVersion: number;
@@ -78,37 +87,35 @@ export class Accounts {
   }
 
   /**
-   * The owner's own password, under the same policy and rules as a collaborator's: the current one
-   * required, other sessions ended, the session that made the change (`sid`) kept.
+   * The owner's own password, by the same sequence as a collaborator's (changeOwnPassword): the
+   * current one required, the policy with the mailbox address as context word, other sessions ended,
+   * the session that made the change (`sid`) kept.
    */
   async changeOwnerPassword(mailbox: Mailbox, input: PasswordChange, { sid, ip }: RequestContext = {}): Promise<Mailbox> {
     const actor: Actor = { type: 'owner', id: mailbox.id, name: mailbox.address, ip };
-    const stored = await this.db.models.Mailbox.findByPk(mailbox.id);
-    if (!stored) throw new NotFound('mailbox');
-    if (!(await verifyPassword(input.currentPassword, stored.passwordHash))) {
-      await this.db.transaction((t) => this.audit.recordOwner(actor, 'password.change_failed', stored, t));
-      throw new WrongPassword();
-    }
-    const problem = checkPassword(input.password, input.passwordConfirmation, { mailbox: stored.address }, this.config.passwordMinLength);
-    if (problem) throw new PasswordRefused(problem);
-    const passwordHash = await hashPassword(input.password, this.config.bcryptCost);
-    return this.db.transaction(async (t) => {
-      const current = await this.db.models.Mailbox.findByPk(mailbox.id, { transaction: t, lock: t.LOCK.UPDATE });
-      if (!current) throw new NotFound('mailbox');
-      // Changed from another tab since it was verified: the typed current password is stale.
-      if (current.passwordHash !== stored.passwordHash) throw new WrongPassword();
-      await current.update({ passwordHash, credentialVersion: current.credentialVersion + 1 }, { transaction: t });
-      await revokeSessions(this.db, { type: 'owner', id: current.id }, t, sid);
-      await this.audit.recordOwner(actor, 'password.changed', current, t);
-      return current;
-    });
+    return changeOwnPassword(this.db, this.config.bcryptCost, {
+      principal: { type: 'owner', id: mailbox.id },
+      load: async () => {
+        const stored = await this.db.models.Mailbox.findByPk(mailbox.id);
+        if (!stored) throw new NotFound('mailbox');
+        return stored;
+      },
+      assertAcceptable: async (password, confirmation, stored) =>
+        assertPassword(password, confirmation, { mailbox: stored.address }, this.config.passwordMinLength),
+      record: (action, m, t) => this.audit.recordOwner(actor, action, m, t),
+      update: (_stored, effects) =>
+        this.db.transaction(async (t) => {
+          const current = await this.db.models.Mailbox.findByPk(mailbox.id, { transaction: t, lock: t.LOCK.UPDATE });
+          if (!current) throw new NotFound('mailbox');
+          return current.update(await effects(current, t), { transaction: t });
+        }),
+    }, input, { sid });
   }
 
   async createMailbox(address: string, password: string, { displayName }: { displayName?: string } = {}): Promise<Mailbox> {
     const parsed = z.email().max(254).safeParse(canonicalName(address));
     if (!parsed.success) throw new ValidationFailed({ address: 'email_format' });
-    const problem = checkPassword(password, undefined, { mailbox: parsed.data }, this.config.passwordMinLength);
-    if (problem) throw new PasswordRefused(problem);
+    assertPassword(password, undefined, { mailbox: parsed.data }, this.config.passwordMinLength);
     const existing = await this.db.models.Mailbox.count({ where: { address: parsed.data } });
     if (existing > 0) throw new ValidationFailed({ address: 'mailbox_exists' });
     return this.db.models.Mailbox.create({

@@ -1,6 +1,10 @@
 import type { ActorType } from '../models';
 
-/** Who does something, as the activity log records it. */
+/**
+ * Who did something, for the record: the activity log keeps its type, id, name and address as they
+ * were then, so an entry outlives the account. Besides an owner or a collaborator it may be the
+ * system, or an anonymous visitor (a forgot-password request), which no session names.
+ */
 export interface Actor {
   type: ActorType;
   id: number | null;

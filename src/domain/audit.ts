@@ -1,9 +1,9 @@
 import { Op, type Transaction, type WhereOptions } from 'sequelize';
 import type { Database } from '../db';
 import type { AuditEvent, Collaborator, Mailbox } from '../models';
-import type { Clock } from './clock';
+import type { Clock } from '../lib/clock';
 import type { Actor } from './actor';
-import { ipAddress } from './ip';
+import { ipAddress } from '../lib/ip';
 
 export const AUDIT_ACTIONS = [
   'collaborator.created',

@@ -1,12 +1,15 @@
 import type { Config } from '../config';
 import type { Database } from '../db';
 import { Outbox, DEFAULT_WORKER_OPTIONS, type WorkerOptions } from '../mail/outbox';
-import type { Clock } from './clock';
+import type { Clock } from '../lib/clock';
 import { Accounts } from './accounts';
 import { Audit } from './audit';
 import { Collaborations } from './collaborators';
+import { CollaboratorChanges } from './collaborator-changes';
+import { Directory } from './directory';
+import { SelfService } from './self-service';
 import { Links } from './links';
-import { Sealer } from './secrets';
+import { Sealer } from '../lib/secrets';
 import { createRateLimits, type RateLimits } from './rate-limits';
 import { BackgroundTasks } from './background';
 import { AccessHistory } from './access-history';
@@ -21,7 +24,12 @@ export interface Domain {
   outbox: Outbox;
   audit: Audit;
   accounts: Accounts;
+  /** The owner's transitions of collaborator accounts. */
   collaborations: Collaborations;
+  /** The owner's read side: list, find, details. */
+  directory: Directory;
+  /** The collaborator's own password flows: link, change, forgot. */
+  selfService: SelfService;
   rateLimits: RateLimits;
   background: BackgroundTasks;
   accessHistory: AccessHistory;
@@ -40,9 +48,12 @@ export function createDomain(
   const outbox = new Outbox(db, clock, new Sealer(config.sessionSecret), workerOptions);
   const audit = new Audit(db, clock);
   const accounts = new Accounts(db, config, audit);
-  const collaborations = new Collaborations(db, clock, config, links, outbox, audit);
+  const changes = new CollaboratorChanges(db, config, links, outbox, audit);
+  const collaborations = new Collaborations(db, clock, config, links, outbox, audit, changes);
+  const directory = new Directory(db, clock, links, outbox, audit);
+  const selfService = new SelfService(db, config, links, audit, changes);
   const rateLimits = createRateLimits(db, config);
   const accessHistory = new AccessHistory(db, clock);
   const maintenance = new Maintenance(clock, audit, accessHistory);
-  return { db, clock, config, links, outbox, audit, accounts, collaborations, rateLimits, background: new BackgroundTasks(), accessHistory, maintenance, mailboxes: new MailboxRecords(db) };
+  return { db, clock, config, links, outbox, audit, accounts, collaborations, directory, selfService, rateLimits, background: new BackgroundTasks(), accessHistory, maintenance, mailboxes: new MailboxRecords(db) };
 }

@@ -1,8 +1,8 @@
 import { Op, type Transaction } from 'sequelize';
 import type { Database } from '../db';
 import type { Collaborator, Link, LinkPurpose } from '../models';
-import type { Clock } from './clock';
-import { digest, newToken } from './secrets';
+import type { Clock } from '../lib/clock';
+import { digest, newToken } from '../lib/secrets';
 
 export interface IssuedLink {
   link: Link;

@@ -2,7 +2,7 @@ import { UniqueConstraintError } from 'sequelize';
 import type { Database } from '../db';
 import type { Mailbox } from '../models';
 import { isLocale } from '../i18n';
-import { canonicalName } from './names';
+import { canonicalName } from '../lib/names';
 
 /** A mailbox as a host knows it: its own id for it, and its address. */
 export interface HostMailbox {

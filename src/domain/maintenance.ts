@@ -1,6 +1,6 @@
 import type { Audit } from './audit';
 import type { AccessHistory } from './access-history';
-import type { Clock } from './clock';
+import type { Clock } from '../lib/clock';
 
 /** The activity log and the access history are kept this long, then pruned. */
 export const RETENTION_MONTHS = 6;

@@ -1,7 +1,8 @@
 import os from 'node:os';
 import bcrypt from 'bcrypt';
 import { dictionary } from '@zxcvbn-ts/language-common';
-import { isFitText } from './text';
+import { isFitText } from '../lib/text';
+import { ValidationFailed } from './errors';
 
 /** bcrypt reads at most 72 bytes; longer passwords are refused, never silently truncated. */
 export const MAX_PASSWORD_BYTES = 72;
@@ -91,6 +92,19 @@ export function checkPassword(
   }
   if (confirmation !== undefined && confirmation !== password) return { reason: 'mismatch' };
   return null;
+}
+
+/** A refused password, on the form field it belongs to, as a message key (`password.<reason>`). */
+export class PasswordRefused extends ValidationFailed {
+  constructor(readonly problem: PasswordProblem) {
+    super({ [problem.reason === 'mismatch' ? 'passwordConfirmation' : 'password']: `password.${problem.reason}` });
+  }
+}
+
+/** checkPassword as an error: throws PasswordRefused (422) with the first problem found. */
+export function assertPassword(password: string, confirmation: string | undefined, context: PasswordContext, minLength: number): void {
+  const problem = checkPassword(password, confirmation, context, minLength);
+  if (problem) throw new PasswordRefused(problem);
 }
 
 /**

@@ -1,8 +1,11 @@
 import type { Transaction } from 'sequelize';
 import type { Database } from '../db';
-import { digest } from './secrets';
+import { digest } from '../lib/secrets';
 
-/** How a web session names who is signed in (the `principal` column of `sessions`). */
+/**
+ * Who a web session belongs to: a mailbox's owner or a collaborator, by id. Stored as the
+ * `principal` column of `sessions` (principalKey), by which a person's sessions are listed and ended.
+ */
 export type Principal = { type: 'owner'; id: number } | { type: 'collaborator'; id: number };
 
 export function principalKey(principal: Principal): string {

@@ -4,7 +4,7 @@ import type { BuiltEmail, EmailInput } from './message-types';
 import { enTexts, type MailTexts } from './texts/en';
 import { esTexts } from './texts/es';
 import { itTexts } from './texts/it';
-import { fitText } from '../domain/text';
+import { fitText } from '../lib/text';
 
 const TEXTS: Record<Locale, MailTexts> = { it: itTexts, en: enTexts, es: esTexts };
 

@@ -2,11 +2,11 @@ import { Op, col, fn, where as condition, type Transaction, type WhereOptions } 
 import { v4 as uuidv4 } from 'uuid';
 import type { Database } from '../db';
 import type { OutboxMessage } from '../models';
-import type { Clock } from '../domain/clock';
-import type { Sealer } from '../domain/secrets';
+import type { Clock } from '../lib/clock';
+import type { Sealer } from '../lib/secrets';
 import type { Locale } from '../i18n';
 import type { EmailPayload, EmailTemplate } from './message-types';
-import { withoutSecrets } from '../logger';
+import { withoutSecrets } from '../lib/logger';
 
 export interface EmailToQueue {
   template: EmailTemplate;

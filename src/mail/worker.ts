@@ -1,6 +1,13 @@
-import type { LogSink } from '../logger';
+import type { LogSink } from '../lib/logger';
 import type { Deliver, FailureListener, Outbox } from './outbox';
-import type { Maintenance } from '../domain/maintenance';
+
+/**
+ * Work to run between deliveries (the domain's log retention, say): what it did, to be logged, or
+ * null when it was not due. The worker knows nothing more of it.
+ */
+export interface Housekeeping {
+  runIfDue(): Promise<object | null>;
+}
 
 export interface RunningWorker {
   /** Delivers what is due now, without waiting for the next tick; resolves when that pass has ended. */
@@ -23,7 +30,7 @@ function logFailures(logger: LogSink): FailureListener {
  * Polls the outbox, one pass at a time, never overlapping; after each pass, the hourly maintenance
  * (log retention) when one is given.
  */
-export function startWorker(outbox: Outbox, deliver: Deliver, logger: LogSink, intervalMs = 1000, maintenance?: Maintenance): RunningWorker {
+export function startWorker(outbox: Outbox, deliver: Deliver, logger: LogSink, intervalMs = 1000, maintenance?: Housekeeping): RunningWorker {
   let running: Promise<void> | null = null;
   let stopped = false;
   const onFailure = logFailures(logger);

@@ -1,4 +1,4 @@
-import { fitText } from '../domain/text';
+import { fitText } from '../lib/text';
 
 /**
  * Escapes text for XML content and attribute values. Characters no XML document may hold (U+FFFF,

@@ -29,11 +29,6 @@ export class Collaborator extends Model<InferAttributes<Collaborator, Derived>, 
   get fullName(): string {
     return `${this.firstName} ${this.lastName}`;
   }
-
-  /** Access levels are cumulative: read < write < send < mail programs. */
-  allows(level: AccessLevel): boolean {
-    return ACCESS_LEVELS.indexOf(this.accessLevel) >= ACCESS_LEVELS.indexOf(level);
-  }
 }
 
 export function defineCollaborator(sequelize: Sequelize) {

@@ -24,7 +24,7 @@ export type Models = ReturnType<typeof defineModels>;
 
 export { Mailbox } from './mailbox';
 export { Collaborator, ACCESS_LEVELS, STATUSES, type AccessLevel, type Status } from './collaborator';
-export { Link, LINK_PURPOSES, type LinkPurpose } from './link';
+export { Link, LINK_PURPOSES, type LinkPurpose, type LinkState } from './link';
 export { OutboxMessage, type OutboxKind, type DeliveryStatus } from './outbox-message';
 export { AuditEvent, type ActorType } from './audit-event';
 export { Session } from './session';

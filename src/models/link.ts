@@ -3,6 +3,9 @@ import { DataTypes, Model, type CreationOptional, type InferAttributes, type Inf
 export const LINK_PURPOSES = ['invitation', 'owner_reset', 'self_reset'] as const;
 export type LinkPurpose = (typeof LINK_PURPOSES)[number];
 
+/** Where a link stands: used and revoked are final; otherwise live until `expiresAt`, expired from then on. */
+export type LinkState = 'used' | 'revoked' | 'expired' | 'live';
+
 /** A single-use link. Only the SHA-256 digest of its token is stored. */
 export class Link extends Model<InferAttributes<Link>, InferCreationAttributes<Link>> {
   declare id: CreationOptional<number>;
@@ -14,8 +17,15 @@ export class Link extends Model<InferAttributes<Link>, InferCreationAttributes<L
   declare revokedAt: Date | null;
   declare createdAt: Date;
 
+  /** The link's state at `now` (the domain's clock). */
+  stateAt(now: Date): LinkState {
+    if (this.usedAt) return 'used';
+    if (this.revokedAt) return 'revoked';
+    return this.expiresAt.getTime() > now.getTime() ? 'live' : 'expired';
+  }
+
   isLive(now: Date): boolean {
-    return !this.usedAt && !this.revokedAt && this.expiresAt.getTime() > now.getTime();
+    return this.stateAt(now) === 'live';
   }
 }
 

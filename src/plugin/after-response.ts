@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Response } from 'express';
-import type { LogSink } from '../logger';
+import type { LogSink } from '../lib/logger';
 import type { BackgroundTasks } from '../domain/background';
 
 /** Runs work once the answer has been sent, so that its duration never shows in the answer. */

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { ipAddress } from '../domain/ip';
+import { ipAddress } from '../lib/ip';
 
 /**
  * The client's address, the only way the app reads one: Express's `req.ip`, which follows

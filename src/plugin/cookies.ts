@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { Sealer } from '../domain/secrets';
+import { Sealer } from '../lib/secrets';
 
 /**
  * Short-lived cookies of the feature (a one-time notice, an opened link), sealed with AES-256-GCM

@@ -9,7 +9,7 @@ import { chromiumPerSuite } from '../support/chromium';
 import { DATABASES, type TestDatabase } from '../support/databases';
 import { GOOD_PASSWORD, OWNER_PASSWORD, startHarness, type Harness } from '../support/harness';
 import { SmtpSink, linkIn } from '../support/smtp-sink';
-import { DEMO, seedDemo } from '../../src/db/seed';
+import { DEMO, seedDemo } from '../../src/seed';
 import type { Mailbox } from '../../src/models';
 
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts', 'browser');

@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { DATABASES, type TestDatabase } from '../support/databases';
 import { Browser, OWNER_PASSWORD, newCollaborator, startHarness, type Harness } from '../support/harness';
 import { SmtpSink, linkIn } from '../support/smtp-sink';
+import { linkToken, setPasswordByLink } from '../support/accounts';
 import { startDovecot, type Dovecot } from '../support/dovecot';
 import { holdImapSession, imapLogin, postfixSaslCheck, smtpSubmit } from '../support/mail-client';
 
@@ -39,11 +40,7 @@ for (const { name, create } of DATABASES) {
       const before = sink.received.length;
       await h.drain();
       const mails = await sink.waitFor(before + 1);
-      const link = linkIn(mails[mails.length - 1]!);
-      const collaborator = new Browser(h.app);
-      await collaborator.get(new URL(link).pathname);
-      await collaborator.get('/password/new');
-      const res = await collaborator.post('/password/new', { password, passwordConfirmation: password });
+      const { res } = await setPasswordByLink(h, linkToken(linkIn(mails[mails.length - 1]!)), password);
       expect(res.status, res.text).to.equal(200);
     }
 

@@ -8,7 +8,7 @@ import { AppProcess, waitForHttp } from '../support/processes';
 import { loadConfig } from '../../src/config';
 import { openDatabase, type Database } from '../../src/db';
 import { createDomain } from '../../src/domain';
-import { systemClock } from '../../src/domain/clock';
+import { systemClock } from '../../src/lib/clock';
 import { hashPassword } from '../../src/domain/passwords';
 
 const MAILBOX = 'studio.grande@pec.example.it';

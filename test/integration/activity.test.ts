@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { DATABASES } from '../support/databases';
 import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, signedInOwner, harnessPerSuite, type Harness } from '../support/harness';
 import { activate, addCollaborator } from '../support/accounts';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/lib/logger';
 import { startWorker } from '../../src/mail/worker';
 import { Maintenance, retentionCutoff } from '../../src/domain/maintenance';
 import { AccessHistory } from '../../src/domain/access-history';

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import express, { type ErrorRequestHandler } from 'express';
 import request from 'supertest';
-import { autoconfigRouter, emailAddressFromAutodiscover, type AutoconfigSettings } from '../../src/shell/routes/autoconfig';
+import { autoconfigRouter } from '../../src/shell/routes/autoconfig';
+import { emailAddressFromAutodiscover, type AutoconfigSettings } from '../../src/mail/autoconfig';
 
 const SETTINGS: AutoconfigSettings = {
   imapHost: 'imap.pec.example.it',

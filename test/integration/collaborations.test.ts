@@ -2,8 +2,9 @@ import { expect } from 'chai';
 import { DATABASES } from '../support/databases';
 import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, newCollaborator, signedInOwner, harnessPerSuite, type Harness } from '../support/harness';
 import type { Collaborator } from '../../src/models';
-import { Sealer } from '../../src/domain/secrets';
-import { activate as activateByLink, addCollaborator, latestLinkToken as latestLinkTokenOf } from '../support/accounts';
+import { formatDate, translator } from '../../src/i18n';
+import { facts, tableRows } from '../support/html';
+import { activate, addCollaborator, emailedLinks, latestLinkToken, reload, setPasswordByLink } from '../support/accounts';
 
 const MAILBOX = 'studio.rossi@pec.example.it';
 
@@ -22,20 +23,6 @@ for (const { name, create } of DATABASES) {
     });
 
     const add = (overrides: Record<string, string> = {}) => addCollaborator(h, owner, MAILBOX, overrides);
-    const latestLinkToken = (c: Collaborator) => latestLinkTokenOf(h, c);
-
-    async function setPassword(token: string, password = GOOD_PASSWORD, browser = new Browser(h.app)) {
-      const first = await browser.get(`/password/${token}`);
-      expect(first.status).to.equal(303);
-      expect(first.headers.location).to.equal('/password/new');
-      const form = await browser.get('/password/new');
-      const res = await browser.post('/password/new', { password, passwordConfirmation: password });
-      return { form, res, browser };
-    }
-
-    const activate = (c: Collaborator) => activateByLink(h, c);
-
-    const reload = async (c: Collaborator) => (await h.db.models.Collaborator.findByPk(c.id)) as Collaborator;
 
     describe('GET /settings/collaborations', function () {
       it('should list collaborators with username, status and last email', async function () {
@@ -130,15 +117,15 @@ for (const { name, create } of DATABASES) {
     describe('CSRF', function () {
       it('should refuse a state change without a token with 403', async function () {
         const c = await add();
-        await activate(c);
+        await activate(h, c);
         const res = await owner.agent.post(`/settings/collaborations/${c.id}/password-reset`).type('form').send({});
         expect(res.status).to.equal(403);
-        expect((await reload(c)).status).to.equal('active');
+        expect((await reload(h, c)).status).to.equal('active');
       });
 
       it('should refuse a wrong token and accept the header an htmx request sends', async function () {
         const c = await add();
-        await activate(c);
+        await activate(h, c);
         const wrong = await owner.agent.post(`/settings/collaborations/${c.id}/password-reset`).set('X-CSRF-Token', 'x'.repeat(40));
         expect(wrong.status).to.equal(403);
         const ok = await owner.htmx('post', `/settings/collaborations/${c.id}/password-reset`);
@@ -155,14 +142,14 @@ for (const { name, create } of DATABASES) {
     describe('the state machine over HTTP', function () {
       it('should reset an active collaborator: suspended, hash cleared, sessions ended, new link emailed', async function () {
         const c = await add();
-        await activate(c);
+        await activate(h, c);
         const collaborator = new Browser(h.app);
         expect((await collaborator.signIn(c.username, GOOD_PASSWORD)).status).to.equal(303);
         expect((await collaborator.get('/account')).status).to.equal(200);
 
         const res = await owner.post(`/settings/collaborations/${c.id}/password-reset`);
         expect(res.status).to.equal(303);
-        const after = await reload(c);
+        const after = await reload(h, c);
         expect(after.status).to.equal('suspended');
         expect(after.passwordHash).to.equal(null);
         expect(await h.db.models.Session.count({ where: { principal: `collaborator:${c.id}` } })).to.equal(0);
@@ -178,42 +165,42 @@ for (const { name, create } of DATABASES) {
 
       it('should make the account active again once the new password is set, and refuse the old one', async function () {
         const c = await add();
-        await activate(c);
+        await activate(h, c);
         await owner.post(`/settings/collaborations/${c.id}/password-reset`);
         const newPassword = 'another long and quiet river';
-        const { res } = await setPassword(await latestLinkToken(c), newPassword);
+        const { res } = await setPasswordByLink(h, await latestLinkToken(h, c), newPassword);
         expect(res.status).to.equal(200);
-        expect((await reload(c)).status).to.equal('active');
+        expect((await reload(h, c)).status).to.equal('active');
         expect((await new Browser(h.app).signIn(c.username, GOOD_PASSWORD)).status).to.equal(422);
         expect((await new Browser(h.app).signIn(c.username, newPassword)).status).to.equal(303);
       });
 
       it('should resend a link to a pending collaborator, killing the earlier one', async function () {
         const c = await add();
-        const first = await latestLinkToken(c);
+        const first = await latestLinkToken(h, c);
         const res = await owner.post(`/settings/collaborations/${c.id}/password-link`);
         expect(res.status).to.equal(303);
-        const second = await latestLinkToken(c);
+        const second = await latestLinkToken(h, c);
         expect(second).not.to.equal(first);
-        expect((await setPassword(first)).form.status).to.equal(410);
-        expect((await setPassword(second)).res.status).to.equal(200);
+        expect((await setPasswordByLink(h, first)).form.status).to.equal(410);
+        expect((await setPasswordByLink(h, second)).res.status).to.equal(200);
       });
 
       it('should resend an expired invitation without recreating the account', async function () {
         const c = await add();
         h.clock.advance(8 * 24 * 3600 * 1000);
-        expect((await setPassword(await latestLinkToken(c))).form.status).to.equal(410);
+        expect((await setPasswordByLink(h, await latestLinkToken(h, c))).form.status).to.equal(410);
         await owner.post(`/settings/collaborations/${c.id}/password-link`);
-        expect((await setPassword(await latestLinkToken(c))).res.status).to.equal(200);
+        expect((await setPasswordByLink(h, await latestLinkToken(h, c))).res.status).to.equal(200);
       });
 
       it('should deactivate and kill the live link', async function () {
         const c = await add();
-        const token = await latestLinkToken(c);
+        const token = await latestLinkToken(h, c);
         const res = await owner.post(`/settings/collaborations/${c.id}/deactivation`);
         expect(res.status).to.equal(303);
-        expect((await reload(c)).status).to.equal('deactivated');
-        expect((await setPassword(token)).form.status).to.equal(410);
+        expect((await reload(h, c)).status).to.equal('deactivated');
+        expect((await setPasswordByLink(h, token)).form.status).to.equal(410);
         const notice = await h.db.models.OutboxMessage.findOne({ where: { collaboratorId: c.id, template: 'deactivated' } });
         expect(notice).to.exist;
       });
@@ -224,7 +211,7 @@ for (const { name, create } of DATABASES) {
         await owner.get('/settings/collaborations');
         const res = await owner.htmx('delete', `/settings/collaborations/${c.id}`);
         expect(res.status).to.equal(200);
-        expect(await reload(c)).to.equal(null);
+        expect(await reload(h, c)).to.equal(null);
         const history = await h.db.models.AuditEvent.findAll({ where: { collaboratorId: c.id } });
         expect(history.map((e) => e.action)).to.include.members(['collaborator.created', 'collaborator.deactivated', 'collaborator.removed']);
       });
@@ -243,10 +230,10 @@ for (const { name, create } of DATABASES) {
       for (const [what, state, method, action] of forbidden) {
         it(`should refuse to ${what} with 409 and change nothing`, async function () {
           const c = await add();
-          if (state !== 'pending') await activate(c);
+          if (state !== 'pending') await activate(h, c);
           if (state === 'suspended') await owner.post(`/settings/collaborations/${c.id}/password-reset`);
           if (state === 'deactivated') await owner.post(`/settings/collaborations/${c.id}/deactivation`);
-          const before = (await reload(c)).toJSON();
+          const before = (await reload(h, c)).toJSON();
           const links = await h.db.models.Link.count();
           const emails = await h.db.models.OutboxMessage.count();
           await owner.get('/settings/collaborations');
@@ -254,7 +241,7 @@ for (const { name, create } of DATABASES) {
             ? await owner.post(`/settings/collaborations/${c.id}`, { _method: 'DELETE' })
             : await owner.post(`/settings/collaborations/${c.id}/${action}`);
           expect(res.status).to.equal(409);
-          expect((await reload(c)).toJSON()).to.deep.equal(before);
+          expect((await reload(h, c)).toJSON()).to.deep.equal(before);
           expect(await h.db.models.Link.count()).to.equal(links);
           expect(await h.db.models.OutboxMessage.count()).to.equal(emails);
         });
@@ -272,7 +259,7 @@ for (const { name, create } of DATABASES) {
         const res = await owner.post(`/settings/collaborations/${c.id}/recreation`);
         expect(res.status).to.equal(303);
         expect(res.headers.location).to.equal(`/settings/collaborations/new?from=${c.id}`);
-        expect((await reload(c)).status).to.equal('deactivated');
+        expect((await reload(h, c)).status).to.equal('deactivated');
         const form = await owner.get(res.headers.location);
         expect(form.text).to.include('value="Mario"');
         expect(form.text).to.match(/value="send" checked/);
@@ -286,7 +273,7 @@ for (const { name, create } of DATABASES) {
         await owner.get(`/settings/collaborations/${c.id}`);
         const res = await owner.post(`/settings/collaborations/${c.id}/access`, { accessLevel: 'send', manageSettings: 'on' });
         expect(res.status).to.equal(303);
-        const after = await reload(c);
+        const after = await reload(h, c);
         expect(after.accessLevel).to.equal('send');
         expect(after.manageSettings).to.equal(true);
         const event = await h.db.models.AuditEvent.findOne({ where: { collaboratorId: c.id, action: 'access.changed' } });
@@ -299,17 +286,80 @@ for (const { name, create } of DATABASES) {
         expect((await owner.post(`/settings/collaborations/${c.id}/access`, { accessLevel: 'root' })).status).to.equal(422);
         await owner.post(`/settings/collaborations/${c.id}/deactivation`);
         expect((await owner.post(`/settings/collaborations/${c.id}/access`, { accessLevel: 'read' })).status).to.equal(409);
-        expect((await reload(c)).accessLevel).to.equal('mail_clients');
+        expect((await reload(h, c)).accessLevel).to.equal('mail_clients');
       });
     });
 
     describe('GET /settings/collaborations/:id', function () {
       it('should show data, link state, emails and activity', async function () {
+        const t = translator('it');
+        const date = (d: Date | null) => formatDate('it', d);
+        const minute = () => h.clock.advance(60_000);
         const c = await add();
-        const res = await owner.get(`/settings/collaborations/${c.id}`);
-        expect(res.status).to.equal(200);
-        expect(res.text).to.include('mario@example.com');
-        expect(res.text).to.include(MAILBOX);
+        const created = h.clock.now();
+        const token = await latestLinkToken(h, c);
+        expect(await h.drain(), 'the invitation').to.equal(1);
+        minute();
+        expect((await setPasswordByLink(h, token)).res.status).to.equal(200);
+        const activated = h.clock.now();
+        minute();
+        expect((await owner.post(`/settings/collaborations/${c.id}/password-reset`)).status).to.equal(303);
+        const reset = h.clock.now();
+        minute();
+        expect((await owner.post(`/settings/collaborations/${c.id}/password-link`)).status).to.equal(303);
+        const resent = h.clock.now();
+
+        const page = async () => {
+          const res = await owner.get(`/settings/collaborations/${c.id}`);
+          expect(res.status).to.equal(200);
+          return res.text;
+        };
+        const links = async () => (await page().then((html) => tableRows(html, t('details.links')))).map((row) => row.slice(0, 4));
+        const html = await page();
+        expect(facts(html, t('details.data'))).to.deep.equal({
+          [t('collaborations.name')]: 'Mario Rossi',
+          [t('collaborations.username')]: `mario.rossi/${MAILBOX}`,
+          [t('collaborations.referenceEmail')]: 'mario@example.com',
+          [t('details.createdAt')]: date(created),
+        });
+        expect(facts(html, t('details.permissions'))).to.deep.equal({
+          [t('collaborations.access')]: `${t('access.mail_clients')} (${t('access.mail_clientsHelp')})`,
+          [t('form.manageSettings')]: t('details.manageSettingsNo'),
+        });
+
+        // Newest first; the state as of the domain's clock, with the moment a link was used or revoked.
+        const hours = (n: number, from: Date) => new Date(from.getTime() + n * 3600_000);
+        const [resentLink, resetLink, invitation] = [
+          [t('purpose.owner_reset'), date(resent), date(hours(72, resent))],
+          [t('purpose.owner_reset'), date(reset), date(hours(72, reset))],
+          [t('purpose.invitation'), date(created), date(hours(7 * 24, created))],
+        ];
+        const revoked = `${t('linkState.revoked')} · ${date(resent)}`;
+        const used = `${t('linkState.used')} · ${date(activated)}`;
+        expect(await links()).to.deep.equal([[...resentLink, t('linkState.live')], [...resetLink, revoked], [...invitation, used]]);
+        h.clock.advance(72 * 3600_000 - 1);
+        expect((await links())[0], 'a millisecond before expiry').to.deep.equal([...resentLink, t('linkState.live')]);
+        h.clock.advance(1);
+        expect(await links(), 'at expiry').to.deep.equal([[...resentLink, t('linkState.expired')], [...resetLink, revoked], [...invitation, used]]);
+
+        const email = (template: string, at: Date, status: string, attempts: number, sentAt: Date | null) =>
+          [`${t(`template.${template}`)} ${date(at)}`, t(`delivery.${status}`), String(attempts), date(sentAt), ''];
+        expect(tableRows(html, t('details.emails'))).to.deep.equal([
+          email('owner_reset', resent, 'queued', 0, null),
+          email('owner_reset', reset, 'queued', 0, null),
+          email('password_set', activated, 'queued', 0, null),
+          email('invitation', created, 'sent', 1, created),
+        ]);
+
+        const ip = '127.0.0.1';
+        expect(tableRows(html, t('details.activity'))).to.deep.equal([
+          [date(resent), MAILBOX, t('audit.link.resent'), ip],
+          [date(reset), MAILBOX, t('audit.link.sent'), ip],
+          [date(reset), MAILBOX, t('audit.password.reset'), ip],
+          [date(activated), c.username, t('audit.password.set'), ip],
+          [date(created), MAILBOX, t('audit.link.sent'), ip],
+          [date(created), MAILBOX, t('audit.collaborator.created'), ip],
+        ]);
       });
 
       it('should answer 404 for another mailbox’s collaborator, on every route', async function () {
@@ -325,12 +375,12 @@ for (const { name, create } of DATABASES) {
           expect((await stranger.post(`/settings/collaborations/${c.id}${path}`)).status, `POST ${path}`).to.equal(404);
         }
         expect((await stranger.htmx('delete', `/settings/collaborations/${c.id}`)).status).to.equal(404);
-        expect((await reload(c)).status).to.equal('pending');
+        expect((await reload(h, c)).status).to.equal('pending');
       });
 
       it('should answer 404 to a collaborator session', async function () {
         const c = await add();
-        await activate(c);
+        await activate(h, c);
         const collaborator = new Browser(h.app);
         await collaborator.signIn(c.username, GOOD_PASSWORD);
         expect((await collaborator.get('/settings/collaborations')).status).to.equal(404);
@@ -340,7 +390,7 @@ for (const { name, create } of DATABASES) {
     describe('links', function () {
       it('should keep no raw token in the database', async function () {
         const c = await add();
-        const token = await latestLinkToken(c);
+        const token = await latestLinkToken(h, c);
         const [rows] = await h.db.sequelize.query('SELECT * FROM links');
         const [outbox] = await h.db.sequelize.query('SELECT * FROM outbox_messages');
         expect(JSON.stringify(rows)).not.to.include(token);
@@ -355,14 +405,13 @@ for (const { name, create } of DATABASES) {
           .send({ _csrf: owner.csrf, ...newCollaborator() });
         expect(res.status).to.equal(303);
         const c = (await h.db.models.Collaborator.findOne()) as Collaborator;
-        const message = await h.db.models.OutboxMessage.findOne({ where: { collaboratorId: c.id } });
-        const link = new Sealer(h.config.sessionSecret).open(message!.secret as string);
+        const [link] = await emailedLinks(h, c);
         expect(link.startsWith('http://webmail.pec.test/password/')).to.equal(true);
       });
 
       it('should work until the last millisecond before expiry, and not at expiry', async function () {
         const c = await add();
-        const token = await latestLinkToken(c);
+        const token = await latestLinkToken(h, c);
         h.clock.advance(7 * 24 * 3600 * 1000 - 1);
         const browser = new Browser(h.app);
         await browser.get(`/password/${token}`);
@@ -370,14 +419,14 @@ for (const { name, create } of DATABASES) {
         h.clock.advance(1);
         const res = await browser.post('/password/new', { password: GOOD_PASSWORD, passwordConfirmation: GOOD_PASSWORD });
         expect(res.status).to.equal(410);
-        expect((await reload(c)).status).to.equal('pending');
+        expect((await reload(h, c)).status).to.equal('pending');
       });
 
       it('should not be usable twice', async function () {
         const c = await add();
-        const token = await latestLinkToken(c);
-        expect((await setPassword(token)).res.status).to.equal(200);
-        const replay = await setPassword(token, 'a third long password for replay');
+        const token = await latestLinkToken(h, c);
+        expect((await setPasswordByLink(h, token)).res.status).to.equal(200);
+        const replay = await setPasswordByLink(h, token, 'a third long password for replay');
         expect(replay.form.status).to.equal(410);
         expect(replay.form.text).not.to.include('name="password"');
         expect((await new Browser(h.app).signIn(c.username, GOOD_PASSWORD)).status).to.equal(303);
@@ -385,7 +434,7 @@ for (const { name, create } of DATABASES) {
 
       it('should move the token into the session: no-store, no-referrer, no token in the URL', async function () {
         const c = await add();
-        const token = await latestLinkToken(c);
+        const token = await latestLinkToken(h, c);
         const browser = new Browser(h.app);
         const first = await browser.get(`/password/${token}`);
         expect(first.headers['referrer-policy']).to.equal('no-referrer');
@@ -394,12 +443,12 @@ for (const { name, create } of DATABASES) {
         expect(form.headers['referrer-policy']).to.equal('no-referrer');
         expect(form.headers['cache-control']).to.equal('no-store');
         expect(form.text).not.to.include(token);
-        expect((await reload(c)).status, 'a GET consumes nothing').to.equal('pending');
+        expect((await reload(h, c)).status, 'a GET consumes nothing').to.equal('pending');
       });
 
       it('should refuse a short, a too long and a mismatched password, explained, and keep the link', async function () {
         const c = await add();
-        const token = await latestLinkToken(c);
+        const token = await latestLinkToken(h, c);
         const browser = new Browser(h.app);
         await browser.get(`/password/${token}`);
         await browser.get('/password/new');
@@ -417,7 +466,7 @@ for (const { name, create } of DATABASES) {
 
       it('should let exactly one of 16 simultaneous redemptions win', async function () {
         const c = await add();
-        const token = await latestLinkToken(c);
+        const token = await latestLinkToken(h, c);
         const browsers = await Promise.all(
           Array.from({ length: 16 }, async (_, i) => {
             const b = new Browser(h.app);

@@ -5,7 +5,7 @@ import type { Page } from 'playwright-core';
 import { chromiumPerSuite } from '../support/chromium';
 import { DATABASES, type TestDatabase } from '../support/databases';
 import { startHarness, type Harness } from '../support/harness';
-import { DEMO, seedDemo } from '../../src/db/seed';
+import { DEMO, seedDemo } from '../../src/seed';
 
 // What the browser enforces does not depend on the database: one real browser run, on SQLite.
 const sqlite = DATABASES.find((d) => d.name === 'SQLite') as (typeof DATABASES)[number];

@@ -15,8 +15,9 @@ import type { Database } from '../../src/db';
 import type { Collaborator } from '../../src/models';
 import { translator } from '../../src/i18n';
 import { Outbox, type Deliver } from '../../src/mail/outbox';
-import { Sealer } from '../../src/domain/secrets';
+import { Sealer } from '../../src/lib/secrets';
 import { TestClock } from '../support/clock';
+import { linkToken, reload, setPasswordByLink } from '../support/accounts';
 
 const MAILBOX = 'studio.gialli@pec.example.it';
 const UNAVAILABLE = translator('it')('errorPage.unavailable');
@@ -42,13 +43,6 @@ const OUTAGE_REPORTS = [
   /^Rolling back transaction \S+ failed with error "(SQLITE_MISUSE: Database is closed|Can't add new command when connection is in closed state)"/,
   /^ConnectionError \[SequelizeConnectionError\]: (SQLITE_CANTOPEN: unable to open database file|Connection lost: The server closed the connection)/,
 ];
-
-/** The set-password path in an email's text. */
-function linkPath(text: string): string {
-  const match = /\/password\/[A-Za-z0-9_-]{43}/.exec(text);
-  if (!match) throw new Error('no link in the email');
-  return match[0];
-}
 
 /**
  * SQLite lives inside the process: it "goes away" when its file can no longer be opened and the
@@ -151,25 +145,17 @@ for (const { name, create } of DATABASES) {
       const c = (await h.db.models.Collaborator.findOne({ where: { username: `${username}/${MAILBOX}` } })) as Collaborator;
       expect(await h.drain()).to.equal(1);
       const invitation = sink.delivered.find((d) => d.to === `${username}@example.com`) as Delivery;
-      expect((await setPassword(linkPath(invitation.text), GOOD_PASSWORD)).status).to.equal(200);
+      expect((await setPasswordByLink(h, linkToken(invitation.text), GOOD_PASSWORD)).res.status).to.equal(200);
       expect(await h.drain()).to.equal(1);
       return c;
     }
 
-    async function setPassword(path: string, password: string) {
-      const browser = new Browser(h.app);
-      await browser.get(path);
-      await browser.get('/password/new');
-      return browser.post('/password/new', { password, passwordConfirmation: password });
-    }
-
-    const reload = async (c: Collaborator) => (await h.db.models.Collaborator.findByPk(c.id)) as Collaborator;
     const resetEmail = (c: Collaborator) => h.db.models.OutboxMessage.findOne({ where: { collaboratorId: c.id, template: 'owner_reset' }, order: [['id', 'DESC']] });
     const deliveriesOf = (messageId: string) => sink.delivered.filter((d) => d.messageId === messageId).length;
 
     /** The reset is committed although its email could not go out; a retry delivers it exactly once. */
     async function expectCommittedThenDelivered(c: Collaborator, lastError: RegExp): Promise<void> {
-      const after = await reload(c);
+      const after = await reload(h, c);
       expect(after.status).to.equal('suspended');
       expect(after.passwordHash).to.equal(null);
       expect(await h.db.models.Link.count({ where: { collaboratorId: c.id, usedAt: null, revokedAt: null } })).to.equal(1);
@@ -189,8 +175,8 @@ for (const { name, create } of DATABASES) {
       expect(await h.drain(), 'nothing is sent twice').to.equal(0);
       expect(followed(deliveriesOf(sent!.messageId as string)), 'deliveries').to.equal(1);
       const delivered = sink.delivered.find((d) => d.messageId === sent!.messageId) as Delivery;
-      expect((await setPassword(linkPath(delivered.text), 'the password after the outage')).status).to.equal(200);
-      expect((await reload(c)).status).to.equal('active');
+      expect((await setPasswordByLink(h, linkToken(delivered.text), 'the password after the outage')).res.status).to.equal(200);
+      expect((await reload(h, c)).status).to.equal('active');
       expect(await h.drain(), 'the confirmation').to.equal(1);
     }
 
@@ -318,7 +304,7 @@ for (const { name, create } of DATABASES) {
           expect(sent.attempts).to.equal(2);
           expect(sent.secret).to.equal(null);
           expect(sent.messageId).to.equal(delivered!.messageId);
-          expect((await setPassword(linkPath(delivered!.text), 'the password after the crash')).status).to.equal(200);
+          expect((await setPasswordByLink(h, linkToken(delivered!.text), 'the password after the crash')).res.status).to.equal(200);
           await second.stop();
           expect(await h.drain(), 'the confirmation').to.equal(1);
 
@@ -339,7 +325,7 @@ for (const { name, create } of DATABASES) {
         expect((await collaborator.signIn(c.username, GOOD_PASSWORD)).status).to.equal(303);
         const snapshot = async () =>
           JSON.stringify([
-            (await reload(c)).toJSON(),
+            (await reload(h, c)).toJSON(),
             await h.db.models.Link.findAll({ where: { collaboratorId: c.id }, raw: true }),
             await h.db.models.OutboxMessage.count(),
             await h.db.models.AuditEvent.count(),
@@ -376,7 +362,7 @@ for (const { name, create } of DATABASES) {
 
         await owner.get('/settings/collaborations');
         expect((await owner.post(`/settings/collaborations/${c.id}/password-reset`)).status, 'the owner tries again').to.equal(303);
-        expect((await reload(c)).status).to.equal('suspended');
+        expect((await reload(h, c)).status).to.equal('suspended');
         // The attempt the outage broke left no email behind: one reset, one email, delivered once.
         expect(await h.db.models.OutboxMessage.count({ where: { collaboratorId: c.id, template: 'owner_reset' } })).to.equal(1);
         expect(await h.drain()).to.equal(1);

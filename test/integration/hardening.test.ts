@@ -5,9 +5,9 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { DATABASES, type TestDatabase } from '../support/databases';
 import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, newCollaborator, signedInOwner, harnessPerSuite, startHarness, type Harness } from '../support/harness';
-import { activate, addCollaborator, latestLinkToken } from '../support/accounts';
+import { activate, addCollaborator, latestLinkToken, reload, setPasswordByLink } from '../support/accounts';
 import { createApp } from '../../src/app';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/lib/logger';
 import { ROOT } from '../../src/config';
 
 const MAILBOX = 'studio.rossi@pec.example.it';
@@ -150,7 +150,7 @@ for (const { name, create } of DATABASES) {
         expect(remove.status).to.equal(403);
         const signIn = await new Browser(h.app).agent.post('/login').type('form').set('Sec-Fetch-Site', 'cross-site').send({ username: MAILBOX, password: OWNER_PASSWORD });
         expect(signIn.status).to.equal(403);
-        expect((await h.db.models.Collaborator.findByPk(c.id))?.status).to.equal('active');
+        expect((await reload(h, c)).status).to.equal('active');
       });
 
       it('should accept same-origin requests and browsers that send no such header', async function () {
@@ -222,12 +222,9 @@ for (const { name, create } of DATABASES) {
           await browser.post('/settings/collaborations', newCollaborator());
           const c = await h.db.models.Collaborator.findOne({ where: { username: `mario.rossi/${MAILBOX}` } });
           const token = await latestLinkToken(h, c!);
-          const holder = new Browser(logged.app);
-          await holder.get(`/password/${token}`);
-          await holder.get('/password/new');
-          const set = await holder.post('/password/new', { password: GOOD_PASSWORD, passwordConfirmation: GOOD_PASSWORD });
+          const { res: set } = await setPasswordByLink(h, token, GOOD_PASSWORD, new Browser(logged.app));
           expect(set.status).to.equal(200);
-          const hash = (await h.db.models.Collaborator.findByPk(c!.id))?.passwordHash as string;
+          const hash = (await reload(h, c!)).passwordHash as string;
 
           // Failing requests: the session table is gone, so every request with a session fails (500).
           const again = await latestLinkToken(h, c!);

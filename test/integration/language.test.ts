@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { DATABASES } from '../support/databases';
 import { Browser, OWNER_PASSWORD, harnessPerSuite, type Harness } from '../support/harness';
 import type { Mailbox } from '../../src/models';
+import { collaboratorIn } from '../support/accounts';
 
 const MAILBOX = 'studio.verdi@pec.example.it';
 const COLLABORATOR_PASSWORD = 'a calm lake under the winter moon';
@@ -60,14 +61,8 @@ for (const { name, create } of DATABASES) {
     });
 
     it("should store a collaborator's choice on the collaborator", async () => {
-      const actor = { type: 'owner' as const, id: mailbox.id, name: mailbox.address };
-      let c = await h.domain.collaborations.create(
-        mailbox,
-        { firstName: 'Elena', lastName: 'Ferri', username: 'elena.ferri', referenceEmail: 'elena@example.com', accessLevel: 'read', manageSettings: false },
-        { actor },
-      );
-      const link = await h.db.models.Link.findOne({ where: { collaboratorId: c.id } });
-      c = await h.domain.collaborations.setPasswordWithLink(link as NonNullable<typeof link>, COLLABORATOR_PASSWORD, COLLABORATOR_PASSWORD);
+      const input = { firstName: 'Elena', lastName: 'Ferri', username: 'elena.ferri', referenceEmail: 'elena@example.com', accessLevel: 'read', manageSettings: false } as const;
+      const c = await collaboratorIn(h, mailbox, 'active', input, COLLABORATOR_PASSWORD);
       const browser = new Browser(h.app);
       await browser.signIn(c.username, COLLABORATOR_PASSWORD);
       await browser.get('/account');

@@ -6,8 +6,7 @@ import supertest from 'supertest';
 import type request from 'supertest';
 import { DATABASES, type TestDatabase } from '../support/databases';
 import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, harnessPerSuite, newCollaborator, signedInOwner, startHarness, type Harness } from '../support/harness';
-import { activate, addCollaborator } from '../support/accounts';
-import { Sealer } from '../../src/domain/secrets';
+import { activate, addCollaborator, emailedTokens, setPasswordByLink } from '../support/accounts';
 import { translator } from '../../src/i18n';
 import type { Collaborator, Mailbox } from '../../src/models';
 
@@ -85,13 +84,6 @@ for (const { name, create } of DATABASES) {
       await browser.get(signIn.headers.location as string);
       expect((await browser.post('/logout')).status).to.equal(303);
       return { browser, signIn };
-    }
-
-    /** The raw tokens of the forgot-password links emailed to a collaborator, oldest first. */
-    async function selfResetTokens(c: Collaborator): Promise<string[]> {
-      const sealer = new Sealer(h.config.sessionSecret);
-      const messages = await h.db.models.OutboxMessage.findAll({ where: { collaboratorId: c.id, template: 'self_reset' }, order: [['id', 'ASC']] });
-      return messages.map((m) => sealer.open(m.secret as string).split('/password/')[1] as string);
     }
 
     describe('one account, one name, one counter', function () {
@@ -209,23 +201,20 @@ for (const { name, create } of DATABASES) {
           const stranger = new Browser(app.app);
           const answers = [await forgot(app, c.username, stranger), await forgot(app, c.username, stranger)];
           answers.push(await forgot(app, c.username));
-          let tokens = await selfResetTokens(c);
+          let tokens = await emailedTokens(h, c, 'self_reset');
           expect(tokens, "the user's own request sent a link").to.have.length(3);
           for (const token of tokens) expect(await app.domain.links.findLive(token), 'no request revoked an earlier link').not.to.equal(null);
           for (let i = 0; i < 3; i += 1) answers.push(await forgot(app, c.username, stranger));
           for (const answer of answers) expect(answer.status).to.equal(200);
           for (const answer of answers) expect(withoutTokens(answer)).to.equal(withoutTokens(answers[0] as request.Response));
-          tokens = await selfResetTokens(c);
+          tokens = await emailedTokens(h, c, 'self_reset');
           expect(tokens, 'no more than three live links').to.have.length(3);
           for (const token of tokens) expect(await app.domain.links.findLive(token), 'every link still good').not.to.equal(null);
-          const user = new Browser(app.app);
-          await user.get(`/password/${tokens[0]}`);
-          await user.get('/password/new');
-          const set = await user.post('/password/new', { password: 'plum tiger sofa moon', passwordConfirmation: 'plum tiger sofa moon' });
+          const { res: set } = await setPasswordByLink(app, tokens[0] as string, 'plum tiger sofa moon');
           expect(set.status, set.text).to.equal(200);
           for (const token of tokens) expect(await app.domain.links.findLive(token), 'all ended by one use').to.equal(null);
           await forgot(app, c.username);
-          expect(await selfResetTokens(c), 'a new request sends again').to.have.length(4);
+          expect(await emailedTokens(h, c, 'self_reset'), 'a new request sends again').to.have.length(4);
         });
       });
     });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, newCollaborator, startHarness, type Harness } from '../support/harness';
+import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, startHarness, type Harness } from '../support/harness';
 import { DATABASES, type TestDatabase } from '../support/databases';
-import { Sealer } from '../../src/domain/secrets';
+import { activate, addCollaborator } from '../support/accounts';
 
 const MAILBOX = 'studio.gialli@pec.example.it';
 
@@ -25,15 +25,10 @@ describe('GET /account/mail-profile.mobileconfig', function () {
     const owner = new Browser(h.app);
     await owner.signIn(MAILBOX, OWNER_PASSWORD);
     await owner.get('/settings/collaborations/new');
-    await owner.post('/settings/collaborations', newCollaborator(overrides));
-    const c = await h.db.models.Collaborator.findOne({ where: { username: `${overrides.username}/${MAILBOX}` } });
-    const message = await h.db.models.OutboxMessage.findOne({ where: { collaboratorId: c!.id } });
-    const link = new Sealer(h.config.sessionSecret).open(message!.secret as string);
+    const c = await addCollaborator(h, owner, MAILBOX, overrides);
+    await activate(h, c);
     const browser = new Browser(h.app);
-    await browser.get(new URL(link).pathname);
-    await browser.get('/password/new');
-    await browser.post('/password/new', { password: GOOD_PASSWORD, passwordConfirmation: GOOD_PASSWORD });
-    await browser.signIn(c!.username, GOOD_PASSWORD);
+    await browser.signIn(c.username, GOOD_PASSWORD);
     return browser;
   }
 

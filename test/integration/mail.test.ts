@@ -3,6 +3,7 @@ import net from 'node:net';
 import { DATABASES, type TestDatabase } from '../support/databases';
 import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, newCollaborator, startHarness, type Harness } from '../support/harness';
 import { SmtpSink, linkIn } from '../support/smtp-sink';
+import { linkToken, setPasswordByLink } from '../support/accounts';
 
 const MAILBOX = 'studio.bianchi@pec.example.it';
 
@@ -48,11 +49,7 @@ for (const { name, create } of DATABASES) {
       const link = linkIn(invitation!);
       expect(link.startsWith('http://webmail.pec.test/password/')).to.equal(true);
 
-      const collaborator = new Browser(h.app);
-      const go = await collaborator.get(new URL(link).pathname);
-      expect(go.headers.location).to.equal('/password/new');
-      await collaborator.get('/password/new');
-      const done = await collaborator.post('/password/new', { password: GOOD_PASSWORD, passwordConfirmation: GOOD_PASSWORD });
+      const { res: done } = await setPasswordByLink(h, linkToken(link));
       expect(done.status).to.equal(200);
       expect(done.text).to.include('mail-programs');
 
@@ -90,11 +87,8 @@ for (const { name, create } of DATABASES) {
       h.clock.advance(60_000);
       expect(await h.drain()).to.equal(1);
       const [reset] = await sink.waitFor(1);
-      const collaborator = new Browser(h.app);
-      await collaborator.get(new URL(linkIn(reset!)).pathname);
-      await collaborator.get('/password/new');
       const newPassword = 'the river runs quietly again';
-      expect((await collaborator.post('/password/new', { password: newPassword, passwordConfirmation: newPassword })).status).to.equal(200);
+      expect((await setPasswordByLink(h, linkToken(linkIn(reset!)), newPassword)).res.status).to.equal(200);
       expect((await new Browser(h.app).signIn(`mario.rossi/${MAILBOX}`, newPassword)).status).to.equal(303);
     });
 

@@ -11,7 +11,7 @@ import bcrypt from 'bcrypt';
 import { expect } from 'chai';
 import { DATABASES } from '../support/databases';
 import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, SESSION_SECRET, harnessPerSuite, signedInOwner, type Harness } from '../support/harness';
-import { activate, addCollaborator, latestLinkToken, setPasswordByLink } from '../support/accounts';
+import { activate, addCollaborator, latestLinkToken, reload, setPasswordByLink } from '../support/accounts';
 import { runToEnd } from '../support/processes';
 import type { TestDatabase } from '../support/databases';
 
@@ -52,8 +52,8 @@ for (const { name, create } of DATABASES) {
           const res = await browser.post('/password/new', { password: WITH_NUL, passwordConfirmation: WITH_NUL }, { 'Accept-Language': header });
           expect(res.status).to.equal(422);
           expect(res.text).to.include(UNSENDABLE_REASON[language]);
-          const after = await h.db.models.Collaborator.findByPk(c.id);
-          expect([after?.status, after?.passwordHash]).to.deep.equal(['pending', null]);
+          const after = await reload(h, c);
+          expect([after.status, after.passwordHash]).to.deep.equal(['pending', null]);
           // The link is still good for an acceptable password.
           const retry = await browser.post('/password/new', { password: GOOD_PASSWORD, passwordConfirmation: GOOD_PASSWORD });
           expect(retry.status).to.equal(200);
@@ -62,16 +62,16 @@ for (const { name, create } of DATABASES) {
 
       it('should refuse a decomposed accent (not NFC) with the reason', async function () {
         const c = await addCollaborator(h, owner, MAILBOX);
-        const res = await setPasswordByLink(h, await latestLinkToken(h, c), DECOMPOSED);
+        const { res } = await setPasswordByLink(h, await latestLinkToken(h, c), DECOMPOSED);
         expect(res.status).to.equal(422);
         expect(res.text).to.include(NOT_COMPOSED_REASON.it);
-        expect((await h.db.models.Collaborator.findByPk(c.id))?.passwordHash).to.equal(null);
+        expect((await reload(h, c)).passwordHash).to.equal(null);
       });
 
       it('should hash the password as typed: º signs in as typed, and its NFKC form does not', async function () {
         const c = await addCollaborator(h, owner, MAILBOX);
         await activate(h, c, TYPED);
-        const stored = (await h.db.models.Collaborator.findByPk(c.id))?.passwordHash as string;
+        const stored = (await reload(h, c)).passwordHash as string;
         // Dovecot checks the bytes a mail program sends against this very hash.
         expect(await bcrypt.compare(TYPED, stored)).to.equal(true);
         expect((await new Browser(h.app).signIn(c.username, TYPED)).status).to.equal(303);
@@ -83,7 +83,7 @@ for (const { name, create } of DATABASES) {
       it("should refuse a collaborator's new password with a tab, in English, and keep the old one", async function () {
         const c = await addCollaborator(h, owner, MAILBOX);
         await activate(h, c);
-        const before = (await h.db.models.Collaborator.findByPk(c.id))?.passwordHash;
+        const before = (await reload(h, c)).passwordHash;
         const browser = new Browser(h.app);
         await browser.signIn(c.username, GOOD_PASSWORD);
         await browser.get('/settings/password');
@@ -93,7 +93,7 @@ for (const { name, create } of DATABASES) {
         const res = await browser.post('/settings/password', { currentPassword: GOOD_PASSWORD, password: withTab, passwordConfirmation: withTab });
         expect(res.status).to.equal(422);
         expect(res.text).to.include(UNSENDABLE_REASON.en);
-        expect((await h.db.models.Collaborator.findByPk(c.id))?.passwordHash).to.equal(before);
+        expect((await reload(h, c)).passwordHash).to.equal(before);
       });
 
       it("should refuse the owner's new password with U+FFFF or a decomposed accent, and keep the old one", async function () {

@@ -3,9 +3,9 @@ import type request from 'supertest';
 import { DATABASES, type TestDatabase } from '../support/databases';
 import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, harnessPerSuite, startHarness, type Harness } from '../support/harness';
 import type { NewCollaborator } from '../../src/domain/collaborators';
-import type { Collaborator, Link, Mailbox, Status } from '../../src/models';
-import { Sealer } from '../../src/domain/secrets';
-import { system } from '../../src/domain/actor';
+import type { Collaborator, Mailbox, Status } from '../../src/models';
+import { collaboratorIn, latestLinkToken, reload, setPasswordByLink } from '../support/accounts';
+import { WrongPassword } from '../../src/domain/errors';
 import { translator } from '../../src/i18n';
 
 const MAILBOX = 'studio.verdi@pec.example.it';
@@ -73,17 +73,10 @@ for (const { name, create } of DATABASES) {
         manageSettings: false,
         ...overrides,
       };
-      const c = await h.domain.collaborations.create(mailbox, input, { actor: system });
-      if (status === 'pending') return c;
-      const link = (await h.db.models.Link.findOne({ where: { collaboratorId: c.id }, order: [['id', 'DESC']] })) as Link;
-      const active = await h.domain.collaborations.setPasswordWithLink(link, GOOD_PASSWORD, GOOD_PASSWORD);
-      if (status === 'suspended') return h.domain.collaborations.resetPassword(active, { actor: system });
-      if (status === 'deactivated') return h.domain.collaborations.deactivate(active, { actor: system });
-      return active;
+      return collaboratorIn(h, mailbox, status, input);
     }
 
     const mailboxOf = async (address: string) => (await h.db.models.Mailbox.findOne({ where: { address } })) as Mailbox;
-    const reload = async (c: Collaborator) => (await h.db.models.Collaborator.findByPk(c.id)) as Collaborator;
 
     async function signedIn(username: string, password = GOOD_PASSWORD, userAgent = FIREFOX): Promise<Browser> {
       const browser = new Browser(h.app);
@@ -91,14 +84,6 @@ for (const { name, create } of DATABASES) {
       const res = await browser.agent.post('/login').set('User-Agent', userAgent).type('form').send({ _csrf: browser.csrf, username, password });
       expect(res.status, res.text).to.equal(303);
       return browser;
-    }
-
-    /** The raw token of the collaborator's latest link, read from its email as the collaborator would. */
-    async function latestToken(c: Collaborator): Promise<string> {
-      const message = await h.db.models.OutboxMessage.findOne({ where: { collaboratorId: c.id, template: 'self_reset' }, order: [['id', 'DESC']] });
-      expect(message, 'a queued self_reset email').to.exist;
-      const link = new Sealer(h.config.sessionSecret).open((message as { secret: string }).secret);
-      return link.split('/password/')[1] as string;
     }
 
     async function forgot(browser: Browser, username: string): Promise<request.Response> {
@@ -185,11 +170,11 @@ for (const { name, create } of DATABASES) {
       it('should change nothing on the account: same row, password and sessions still good', async function () {
         const c = await collaborator('active', { accessLevel: 'mail_clients' });
         const session = await signedIn(c.username);
-        const before = (await reload(c)).toJSON();
+        const before = (await reload(h, c)).toJSON();
         const browser = new Browser(h.app);
         await browser.get('/password/forgot');
         await forgot(browser, c.username);
-        expect((await reload(c)).toJSON()).to.deep.equal(before);
+        expect((await reload(h, c)).toJSON()).to.deep.equal(before);
         expect((await session.get('/account')).status).to.equal(200);
         await signedIn(c.username);
         expect(await h.db.models.OutboxMessage.count({ where: { collaboratorId: c.id, kind: 'doveadm' } })).to.equal(0);
@@ -210,14 +195,12 @@ for (const { name, create } of DATABASES) {
         const visitor = new Browser(h.app);
         await visitor.get('/password/forgot');
         await forgot(visitor, c.username);
-        const token = await latestToken(c);
+        const token = await latestLinkToken(h, c, 'self_reset');
 
-        const holder = new Browser(h.app);
-        expect((await holder.get(`/password/${token}`)).headers.location).to.equal('/password/new');
-        expect((await holder.get('/password/new')).status).to.equal(200);
-        const res = await holder.post('/password/new', { password: 'plum tiger sofa moon', passwordConfirmation: 'plum tiger sofa moon' });
+        const { form, res } = await setPasswordByLink(h, token, 'plum tiger sofa moon');
+        expect(form.status).to.equal(200);
         expect(res.status, res.text).to.equal(200);
-        expect((await reload(c)).status).to.equal('active');
+        expect((await reload(h, c)).status).to.equal('active');
         await signedIn(c.username, 'plum tiger sofa moon');
 
         const again = new Browser(h.app);
@@ -230,8 +213,8 @@ for (const { name, create } of DATABASES) {
         const visitor = new Browser(h.app);
         await visitor.get('/password/forgot');
         await forgot(visitor, c.username);
-        const token = await latestToken(c);
-        const hash = (await reload(c)).passwordHash;
+        const token = await latestLinkToken(h, c, 'self_reset');
+        const hash = (await reload(h, c)).passwordHash;
         const holder = new Browser(h.app);
         await holder.get(`/password/${token}`);
         h.clock.advance(3600_000 - 1000);
@@ -240,7 +223,7 @@ for (const { name, create } of DATABASES) {
         expect((await holder.get('/password/new')).status).to.equal(410);
         const res = await holder.post('/password/new', { password: 'plum tiger sofa moon', passwordConfirmation: 'plum tiger sofa moon' });
         expect(res.status).to.equal(410);
-        expect((await reload(c)).passwordHash).to.equal(hash);
+        expect((await reload(h, c)).passwordHash).to.equal(hash);
         await signedIn(c.username, GOOD_PASSWORD);
       });
     });
@@ -320,7 +303,7 @@ for (const { name, create } of DATABASES) {
         expect((await me.get('/account')).status).to.equal(200);
         expect((await other.get('/account')).headers.location).to.equal('/login');
 
-        const after = await reload(c);
+        const after = await reload(h, c);
         expect(after.status).to.equal('active');
         expect(after.credentialVersion).to.equal(c.credentialVersion + 1);
         const notice = await h.db.models.OutboxMessage.findAll({ where: { collaboratorId: c.id, template: 'password_changed' } });
@@ -339,7 +322,7 @@ for (const { name, create } of DATABASES) {
         const res = await change(me, 'not my password at all', 'plum tiger sofa moon');
         expect(res.status).to.equal(422);
         expect(res.text).to.include('id="currentPassword-error"');
-        expect((await reload(c)).credentialVersion).to.equal(c.credentialVersion);
+        expect((await reload(h, c)).credentialVersion).to.equal(c.credentialVersion);
         const failed = await h.db.models.AuditEvent.findAll({ where: { collaboratorId: c.id, action: 'password.change_failed' } });
         expect(failed).to.have.length(1);
         expect(failed[0]?.actorType).to.equal('collaborator');
@@ -448,6 +431,63 @@ for (const { name, create } of DATABASES) {
         await signedIn(OWNER, 'plum tiger sofa moon');
         expect((await new Browser(h.app).signIn(OWNER, OWNER_PASSWORD)).status).to.equal(422);
       });
+    });
+
+    describe("changing one's own password while another tab changes it", function () {
+      const OWNER = 'studio.bianchi@pec.example.it';
+      const MINE = 'plum tiger sofa moon';
+      const THEIRS = 'river stone lamp garden';
+
+      before(async function () {
+        await h.mailbox(OWNER);
+      });
+
+      /**
+       * Runs `otherTab` right after this change has read the stored row: this change verifies the
+       * current password against a hash that, by the time it writes, is no longer the stored one.
+       */
+      function afterFirstRead(model: object, otherTab: () => Promise<unknown>): void {
+        const own = model as { findByPk: (...args: unknown[]) => Promise<unknown> };
+        const findByPk = own.findByPk;
+        own.findByPk = async (...args: unknown[]) => {
+          delete (own as { findByPk?: unknown }).findByPk;
+          const row = await findByPk.apply(model, args);
+          await otherTab();
+          return row;
+        };
+      }
+
+      const kinds = {
+        owner: async () => {
+          const mailbox = await mailboxOf(OWNER);
+          const change = (password: string, sid: string) =>
+            h.domain.accounts.changeOwnerPassword(mailbox, { currentPassword: OWNER_PASSWORD, password, passwordConfirmation: password }, { sid });
+          return { model: h.db.models.Mailbox, change, stored: () => mailboxOf(OWNER), about: { mailboxId: mailbox.id, collaboratorId: null } };
+        },
+        collaborator: async () => {
+          const c = await collaborator('active');
+          const change = (password: string, sid: string) =>
+            h.domain.selfService.changeOwnPassword(c, { currentPassword: GOOD_PASSWORD, password, passwordConfirmation: password }, { sid });
+          return { model: h.db.models.Collaborator, change, stored: () => reload(h, c), about: { collaboratorId: c.id } };
+        },
+      };
+
+      for (const [kind, setUp] of Object.entries(kinds)) {
+        it(`should refuse the ${kind}'s change whose current password went stale meanwhile, and keep the other tab's`, async function () {
+          const { model, change, stored, about } = await setUp();
+          const before = await stored();
+          afterFirstRead(model, () => change(THEIRS, 'other tab'));
+          let refused: unknown;
+          await change(MINE, 'this tab').catch((error: unknown) => (refused = error));
+          expect(refused, 'the change with a stale current password').to.be.instanceOf(WrongPassword);
+          const after = await stored();
+          expect(after.credentialVersion, 'one change').to.equal(before.credentialVersion + 1);
+          const username = 'username' in after ? after.username : after.address;
+          expect((await new Browser(h.app).signIn(username, THEIRS)).status, "the other tab's password").to.equal(303);
+          expect((await new Browser(h.app).signIn(username, MINE)).status, 'the refused password').to.equal(422);
+          expect(await h.db.models.AuditEvent.count({ where: { ...about, action: 'password.changed' } })).to.equal(1);
+        });
+      }
     });
 
     describe('rate limits', function () {
@@ -567,7 +607,7 @@ for (const { name, create } of DATABASES) {
         } finally {
           await app.close();
         }
-        expect((await reload(c)).credentialVersion).to.equal(c.credentialVersion);
+        expect((await reload(h, c)).credentialVersion).to.equal(c.credentialVersion);
         expect(await h.db.models.AuditEvent.count({ where: { collaboratorId: c.id, action: 'password.change_failed' } })).to.equal(2);
       });
     });

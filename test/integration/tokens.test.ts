@@ -1,10 +1,11 @@
 import { expect } from 'chai';
 import { Op } from 'sequelize';
 import { DATABASES } from '../support/databases';
-import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, newCollaborator, harnessPerSuite, type Harness } from '../support/harness';
+import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, harnessPerSuite, type Harness } from '../support/harness';
 import { Trials } from '../support/trials';
 import type { Collaborator, LinkPurpose } from '../../src/models';
-import { Sealer, digest } from '../../src/domain/secrets';
+import { digest } from '../../src/lib/secrets';
+import { activate, addCollaborator, emailedTokens, latestLinkToken, openLink, reload, setPasswordByLink } from '../support/accounts';
 import { translator } from '../../src/i18n';
 
 const MAILBOX = 'studio.verdi@pec.example.it';
@@ -47,41 +48,7 @@ for (const { name, create } of DATABASES) {
     let serial = 0;
     async function add(tab = owner, address = MAILBOX): Promise<Collaborator> {
       serial += 1;
-      const username = `user.${serial}`;
-      const res = await tab.post('/settings/collaborations', newCollaborator({ username, referenceEmail: `${username}@example.com` }));
-      expect(res.status, res.text).to.equal(303);
-      return (await h.db.models.Collaborator.findOne({ where: { username: `${username}/${address}` } })) as Collaborator;
-    }
-
-    /** The raw tokens emailed to a collaborator, oldest first, read from the outbox as the email carries them. */
-    async function emailedTokens(c: Collaborator): Promise<string[]> {
-      const messages = await h.db.models.OutboxMessage.findAll({ where: { collaboratorId: c.id, secret: { [Op.ne]: null } }, order: [['id', 'ASC']] });
-      const sealer = new Sealer(h.config.sessionSecret);
-      return messages.map((m) => sealer.open(m.secret as string).split('/password/')[1] as string);
-    }
-
-    async function latestToken(c: Collaborator): Promise<string> {
-      const tokens = await emailedTokens(c);
-      expect(tokens, 'an emailed link').not.to.be.empty;
-      return tokens[tokens.length - 1] as string;
-    }
-
-    /** Opens the link as the email's reader would: the token goes into the session, then the form. */
-    async function open(token: string, browser = new Browser(h.app)) {
-      const first = await browser.get(`/password/${token}`);
-      expect(first.status).to.equal(303);
-      expect(first.headers.location).to.equal('/password/new');
-      return { browser, form: await browser.get('/password/new') };
-    }
-
-    async function redeem(token: string, password = GOOD_PASSWORD) {
-      const { browser, form } = await open(token);
-      const res = await browser.post('/password/new', { password, passwordConfirmation: password });
-      return { browser, form, res };
-    }
-
-    async function activate(c: Collaborator, password = GOOD_PASSWORD): Promise<void> {
-      expect((await redeem(await latestToken(c), password)).res.status).to.equal(200);
+      return addCollaborator(h, tab, address, { username: `user.${serial}`, referenceEmail: `user.${serial}@example.com` });
     }
 
     function expectInvalidPage(res: { status: number; text: string }, what: string): void {
@@ -90,7 +57,6 @@ for (const { name, create } of DATABASES) {
       expect(res.text, what).not.to.include('name="password"');
     }
 
-    const reload = async (c: Collaborator) => (await h.db.models.Collaborator.findByPk(c.id)) as Collaborator;
     const liveLinks = (c: Collaborator) => h.db.models.Link.findAll({ where: { collaboratorId: c.id, usedAt: null, revokedAt: null } });
     const signsIn = async (c: Collaborator, password: string) => (await new Browser(h.app).signIn(c.username, password)).status === 303;
 
@@ -110,16 +76,16 @@ for (const { name, create } of DATABASES) {
     describe('GET /password/:token then POST /password/new: replay', function () {
       it('should refuse a used link from a fresh browser and from the browser that used it', async function () {
         const c = await add();
-        const token = await latestToken(c);
-        const { browser, res } = await redeem(token);
+        const token = await latestLinkToken(h, c);
+        const { browser, res } = await setPasswordByLink(h, token);
         expect(res.status).to.equal(200);
         const before = await snapshot();
 
         attacks.add('replay from a fresh browser', 'replay from the same browser', 'second POST in the same session');
-        const fresh = await redeem(token, 'a replayed password that must not work');
+        const fresh = await setPasswordByLink(h, token, 'a replayed password that must not work');
         expectInvalidPage(fresh.form, 'fresh browser, form');
         expectInvalidPage(fresh.res, 'fresh browser, POST');
-        const again = await open(token, browser);
+        const again = await openLink(h, token, browser);
         expectInvalidPage(again.form, 'same browser, form');
         const post = await browser.post('/password/new', { password: 'a replayed password that must not work', passwordConfirmation: 'a replayed password that must not work' });
         expectInvalidPage(post, 'same browser, POST');
@@ -131,14 +97,14 @@ for (const { name, create } of DATABASES) {
 
       it('should not revive a used link when the owner resets the account later', async function () {
         const c = await add();
-        const first = await latestToken(c);
-        await activate(c);
+        const first = await latestLinkToken(h, c);
+        await activate(h, c);
         expect((await owner.post(`/settings/collaborations/${c.id}/password-reset`)).status).to.equal(303);
         attacks.add('replay of a used link after an owner reset');
-        const replay = await redeem(first, 'a replayed password that must not work');
+        const replay = await setPasswordByLink(h, first, 'a replayed password that must not work');
         expectInvalidPage(replay.res, 'replayed invitation');
-        expect((await reload(c)).status).to.equal('suspended');
-        expect((await redeem(await latestToken(c), 'the new password of the reset')).res.status).to.equal(200);
+        expect((await reload(h, c)).status).to.equal('suspended');
+        expect((await setPasswordByLink(h, await latestLinkToken(h, c), 'the new password of the reset')).res.status).to.equal(200);
       });
     });
 
@@ -179,20 +145,20 @@ for (const { name, create } of DATABASES) {
         ['the digest the database stores, in base64url (token-shaped)', () => Buffer.from(digest(token), 'hex').toString('base64url')],
         ['another collaborator’s spent link', async () => {
           const other = await add();
-          const spent = await latestToken(other);
-          await activate(other);
+          const spent = await latestLinkToken(h, other);
+          await activate(h, other);
           return spent;
         }],
         ['another collaborator’s revoked link', async () => {
           const other = await add();
-          const revoked = await latestToken(other);
+          const revoked = await latestLinkToken(h, other);
           expect((await owner.post(`/settings/collaborations/${other.id}/password-link`)).status).to.equal(303);
           return revoked;
         }],
         ['another mailbox’s collaborator’s revoked link', async () => {
           const stranger = await ownerTab(OTHER_MAILBOX);
           const other = await add(stranger, OTHER_MAILBOX);
-          const revoked = await latestToken(other);
+          const revoked = await latestLinkToken(h, other);
           expect((await stranger.post(`/settings/collaborations/${other.id}/deactivation`)).status).to.equal(303);
           return revoked;
         }],
@@ -200,7 +166,7 @@ for (const { name, create } of DATABASES) {
 
       before(async function () {
         victim = await add();
-        token = await latestToken(victim);
+        token = await latestLinkToken(h, victim);
       });
 
       for (const [what, tamper] of cases) {
@@ -209,30 +175,30 @@ for (const { name, create } of DATABASES) {
           expect(forged).not.to.equal(token);
           attacks.add(`tampered: ${what}`);
           const before = await snapshot();
-          const { browser, form } = await open(forged);
+          const { browser, form } = await openLink(h, forged);
           expectInvalidPage(form, 'GET /password/new');
           const res = await browser.post('/password/new', { password: GOOD_PASSWORD, passwordConfirmation: GOOD_PASSWORD, collaboratorId: String(victim.id) });
           expectInvalidPage(res, 'POST /password/new');
           expect(await snapshot()).to.equal(before);
-          expect((await reload(victim)).status).to.equal('pending');
+          expect((await reload(h, victim)).status).to.equal('pending');
         });
       }
 
       it('should still accept the genuine token afterwards (the forgeries were refused for being forged)', async function () {
-        expect((await redeem(token)).res.status).to.equal(200);
-        expect((await reload(victim)).status).to.equal('active');
+        expect((await setPasswordByLink(h, token)).res.status).to.equal(200);
+        expect((await reload(h, victim)).status).to.equal('active');
       });
 
       it('should change only the link’s own collaborator, whatever the form claims', async function () {
         const a = await add();
         const b = await add();
-        const before = (await reload(b)).toJSON();
+        const before = (await reload(h, b)).toJSON();
         attacks.add('live link posted with another collaborator’s id and username');
-        const { browser } = await open(await latestToken(a));
+        const { browser } = await openLink(h, await latestLinkToken(h, a));
         const res = await browser.post('/password/new', { password: GOOD_PASSWORD, passwordConfirmation: GOOD_PASSWORD, collaboratorId: String(b.id), id: String(b.id), username: b.username });
         expect(res.status).to.equal(200);
-        expect((await reload(a)).status).to.equal('active');
-        expect((await reload(b)).toJSON()).to.deep.equal(before);
+        expect((await reload(h, a)).status).to.equal('active');
+        expect((await reload(h, b)).toJSON()).to.deep.equal(before);
       });
     });
 
@@ -243,9 +209,9 @@ for (const { name, create } of DATABASES) {
       async function withLink(purpose: LinkPurpose): Promise<Collaborator> {
         const c = await add();
         if (purpose === 'invitation') return c;
-        await activate(c);
+        await activate(h, c);
         if (purpose === 'owner_reset') expect((await owner.post(`/settings/collaborations/${c.id}/password-reset`)).status).to.equal(303);
-        else await h.domain.collaborations.requestSelfReset(c.username);
+        else await h.domain.selfService.requestSelfReset(c.username);
         return c;
       }
 
@@ -253,26 +219,26 @@ for (const { name, create } of DATABASES) {
         it(`should accept the ${purpose} link in its last millisecond and refuse it at the exact expiry`, async function () {
           const start = h.clock.now();
           const [early, onTime, late] = [await withLink(purpose), await withLink(purpose), await withLink(purpose)];
-          const tokens = [await latestToken(early), await latestToken(onTime), await latestToken(late)] as const;
+          const tokens = [await latestLinkToken(h, early), await latestLinkToken(h, onTime), await latestLinkToken(h, late)] as const;
           const [link] = await liveLinks(early);
           expect(link!.purpose).to.equal(purpose);
           expect(link!.expiresAt.getTime()).to.equal(start.getTime() + lifetimes[purpose]);
-          const states = [(await reload(onTime)).toJSON(), (await reload(late)).toJSON()];
+          const states = [(await reload(h, onTime)).toJSON(), (await reload(h, late)).toJSON()];
 
           attacks.add(`${purpose}: used at the exact expiry`, `${purpose}: form opened before expiry, posted at expiry`);
-          const lateForm = await open(tokens[2]);
+          const lateForm = await openLink(h, tokens[2]);
           h.clock.set(new Date(link!.expiresAt.getTime() - 1));
-          expect((await redeem(tokens[0], 'the very last millisecond password')).res.status, 'last millisecond').to.equal(200);
+          expect((await setPasswordByLink(h, tokens[0], 'the very last millisecond password')).res.status, 'last millisecond').to.equal(200);
 
           h.clock.set(link!.expiresAt);
-          const { form, res } = await redeem(tokens[1]);
+          const { form, res } = await setPasswordByLink(h, tokens[1]);
           expectInvalidPage(form, 'GET at expiry');
           expectInvalidPage(res, 'POST at expiry');
           expectInvalidPage(await lateForm.browser.post('/password/new', { password: GOOD_PASSWORD, passwordConfirmation: GOOD_PASSWORD }), 'form loaded before expiry, posted at expiry');
 
           expect(await signsIn(early, 'the very last millisecond password')).to.equal(true);
-          expect((await reload(onTime)).toJSON()).to.deep.equal(states[0]);
-          expect((await reload(late)).toJSON()).to.deep.equal(states[1]);
+          expect((await reload(h, onTime)).toJSON()).to.deep.equal(states[0]);
+          expect((await reload(h, late)).toJSON()).to.deep.equal(states[1]);
         });
       }
     });
@@ -283,7 +249,7 @@ for (const { name, create } of DATABASES) {
           const [tab1, tab2] = [await ownerTab(MAILBOX), await ownerTab(MAILBOX)];
           const c = await add();
           if (state === 'suspended') {
-            await activate(c);
+            await activate(h, c);
             expect((await owner.post(`/settings/collaborations/${c.id}/password-reset`)).status).to.equal(303);
           }
           for (let round = 0; round < 5; round += 1) {
@@ -292,19 +258,19 @@ for (const { name, create } of DATABASES) {
             expect(answers.map((a) => a.status)).to.deep.equal([303, 303, 303, 303]);
             const live = await liveLinks(c);
             expect(live, 'live links').to.have.length(1);
-            const tokens = await emailedTokens(c);
+            const tokens = await emailedTokens(h, c);
             expect(digest(tokens[tokens.length - 1] as string), 'the newest email carries the live link').to.equal(live[0]!.tokenDigest);
           }
-          const tokens = await emailedTokens(c);
-          for (const old of tokens.slice(0, -1)) expectInvalidPage((await open(old)).form, 'an earlier link');
-          expect((await redeem(tokens[tokens.length - 1] as string)).res.status).to.equal(200);
+          const tokens = await emailedTokens(h, c);
+          for (const old of tokens.slice(0, -1)) expectInvalidPage((await openLink(h, old)).form, 'an earlier link');
+          expect((await setPasswordByLink(h, tokens[tokens.length - 1] as string)).res.status).to.equal(200);
         });
       }
 
       it('should let only one of two simultaneous resets through', async function () {
         const [tab1, tab2] = [await ownerTab(MAILBOX), await ownerTab(MAILBOX)];
         const c = await add();
-        await activate(c);
+        await activate(h, c);
         attacks.add('reset race from two owner tabs');
         const answers = await Promise.all([tab1, tab2].map((tab) => tab.post(`/settings/collaborations/${c.id}/password-reset`)));
         expect(answers.map((a) => a.status).sort()).to.deep.equal([303, 409]);
@@ -318,8 +284,8 @@ for (const { name, create } of DATABASES) {
         const outcomes = { redeemed: 0, resent: 0 };
         for (let round = 0; round < 8; round += 1) {
           const c = await add();
-          const token = await latestToken(c);
-          const { browser } = await open(token);
+          const token = await latestLinkToken(h, c);
+          const { browser } = await openLink(h, token);
           await owner.get(`/settings/collaborations/${c.id}`);
           attacks.add(`redemption racing a resend, round ${round + 1}`);
           // The resend leaves a little later each round, so that both orders get their turn.
@@ -327,7 +293,7 @@ for (const { name, create } of DATABASES) {
             browser.post('/password/new', { password: GOOD_PASSWORD, passwordConfirmation: GOOD_PASSWORD }),
             new Promise((resolve) => setTimeout(resolve, round * 4)).then(() => owner.post(`/settings/collaborations/${c.id}/password-link`)),
           ]);
-          const after = await reload(c);
+          const after = await reload(h, c);
           const templates = (await h.db.models.OutboxMessage.findAll({ where: { collaboratorId: c.id }, order: [['id', 'ASC']] })).map((m) => m.template);
           const live = await liveLinks(c);
           if (redemption.status === 200) {
@@ -345,7 +311,7 @@ for (const { name, create } of DATABASES) {
             expect(after.passwordHash).to.equal(null);
             expect(templates).to.deep.equal(['invitation', 'invitation']);
             expect(live).to.have.length(1);
-            expect(live[0]!.tokenDigest).to.equal(digest(await latestToken(c)));
+            expect(live[0]!.tokenDigest).to.equal(digest(await latestLinkToken(h, c)));
           }
         }
         expect(outcomes.redeemed + outcomes.resent).to.equal(8);
@@ -356,16 +322,16 @@ for (const { name, create } of DATABASES) {
         for (const state of ['pending', 'suspended'] as const) {
           const c = await add();
           if (state === 'suspended') {
-            await activate(c);
+            await activate(h, c);
             expect((await owner.post(`/settings/collaborations/${c.id}/password-reset`)).status).to.equal(303);
           }
-          const { browser, form } = await open(await latestToken(c));
+          const { browser, form } = await openLink(h, await latestLinkToken(h, c));
           expect(form.status).to.equal(200);
           expect((await owner.post(`/settings/collaborations/${c.id}/deactivation`)).status).to.equal(303);
           attacks.add(`link used after deactivation (${state})`);
           const res = await browser.post('/password/new', { password: 'a password after deactivation', passwordConfirmation: 'a password after deactivation' });
           expectInvalidPage(res, state);
-          const after = await reload(c);
+          const after = await reload(h, c);
           expect(after.status).to.equal('deactivated');
           expect(after.passwordHash).to.equal(null);
           expect(await liveLinks(c)).to.have.length(0);
@@ -377,7 +343,7 @@ for (const { name, create } of DATABASES) {
       it('should leave a deactivated account with no password whichever of deactivation and redemption wins', async function () {
         for (let round = 0; round < 6; round += 1) {
           const c = await add();
-          const { browser } = await open(await latestToken(c));
+          const { browser } = await openLink(h, await latestLinkToken(h, c));
           await owner.get(`/settings/collaborations/${c.id}`);
           attacks.add(`redemption racing a deactivation, round ${round + 1}`);
           const [redemption, deactivation] = await Promise.all([
@@ -386,7 +352,7 @@ for (const { name, create } of DATABASES) {
           ]);
           expect([200, 410]).to.include(redemption.status);
           expect(deactivation.status).to.equal(303);
-          const after = await reload(c);
+          const after = await reload(h, c);
           expect(after.status).to.equal('deactivated');
           expect(after.passwordHash).to.equal(null);
           expect(await liveLinks(c)).to.have.length(0);

@@ -10,7 +10,7 @@ import { DATABASES } from '../support/databases';
 import { Browser, harnessPerSuite, newCollaborator, signedInOwner, type Harness } from '../support/harness';
 import { addCollaborator } from '../support/accounts';
 import { createApp } from '../../src/app';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/lib/logger';
 import { ValidationFailed } from '../../src/domain/errors';
 import { translator } from '../../src/i18n';
 

@@ -5,11 +5,11 @@ import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import { DATABASES, type TestDatabase } from '../support/databases';
 import { startHarness, type Harness } from '../support/harness';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/lib/logger';
 import { startWorker } from '../../src/mail/worker';
 import { fileTransport, outboxDeliverer } from '../../src/mail/transport';
 import type { Deliver } from '../../src/mail/outbox';
-import { Sealer } from '../../src/domain/secrets';
+import { latestLinkToken } from '../support/accounts';
 
 interface LogLine {
   level: number;
@@ -79,9 +79,7 @@ for (const { name, create } of DATABASES) {
         const mailbox = await h.mailbox('studio.rossi@pec.example.it');
         const input = { firstName: 'Mario', lastName: 'Rossi', username: 'mario.rossi', referenceEmail: 'mario@example.com', accessLevel: 'read' as const, manageSettings: false };
         const c = await h.domain.collaborations.create(mailbox, input, { actor: { type: 'owner', id: mailbox.id, name: mailbox.address } });
-        const message = await h.db.models.OutboxMessage.findOne({ where: { collaboratorId: c.id } });
-        const link = new Sealer(h.config.sessionSecret).open(message!.secret as string);
-        return link.slice(link.lastIndexOf('/') + 1);
+        return latestLinkToken(h, c);
       }
 
       /** Runs one worker pass per attempt the harness allows (5), moving the clock past each backoff. */

@@ -9,7 +9,7 @@ import { DATABASES, type TestDatabase } from '../support/databases';
 import { Browser, GOOD_PASSWORD, startHarness, type Harness } from '../support/harness';
 import { XmlParser } from '../support/xml';
 import { hashPassword } from '../../src/domain/passwords';
-import { autodiscoverResponse, parseMailAddress, thunderbirdConfig, type AutoconfigSettings } from '../../src/shell/routes/autoconfig';
+import { autodiscoverResponse, parseMailAddress, thunderbirdConfig, type AutoconfigSettings } from '../../src/mail/autoconfig';
 
 const MAILBOX = 'studio.gialli@pec.example.it';
 const sqlite = DATABASES.find((d) => d.name === 'SQLite') as (typeof DATABASES)[number];

@@ -1,8 +1,12 @@
 import { Op } from 'sequelize';
 import { expect } from 'chai';
+import type request from 'supertest';
 import { Browser, GOOD_PASSWORD, newCollaborator, type Harness } from './harness';
-import { Sealer } from '../../src/domain/secrets';
-import type { Collaborator } from '../../src/models';
+import { Sealer } from '../../src/lib/secrets';
+import type { EmailTemplate } from '../../src/mail/message-types';
+import type { NewCollaborator } from '../../src/domain/collaborators';
+import { system } from '../../src/domain/actor';
+import type { Collaborator, Link, Mailbox, Status } from '../../src/models';
 
 /** Adds a collaborator through the owner's browser (the page must have been loaded for its token). */
 export async function addCollaborator(h: Harness, owner: Browser, mailbox: string, overrides: Record<string, string> = {}): Promise<Collaborator> {
@@ -12,22 +16,73 @@ export async function addCollaborator(h: Harness, owner: Browser, mailbox: strin
   return (await h.db.models.Collaborator.findOne({ where: { username } })) as Collaborator;
 }
 
-/** The raw token of the collaborator's latest link, read from the queued email as the collaborator would. */
-export async function latestLinkToken(h: Harness, c: Collaborator): Promise<string> {
-  const message = await h.db.models.OutboxMessage.findOne({ where: { collaboratorId: c.id, secret: { [Op.ne]: null } }, order: [['id', 'DESC']] });
-  expect(message, 'a queued link email').to.exist;
-  const link = new Sealer(h.config.sessionSecret).open((message as { secret: string }).secret);
-  return link.split('/password/')[1] as string;
+/**
+ * A collaborator of `mailbox` brought to `status` through the domain, without a browser: created,
+ * then (unless pending) its password set through its link, then reset or deactivated.
+ */
+export async function collaboratorIn(h: Harness, mailbox: Mailbox, status: Status, input: NewCollaborator, password = GOOD_PASSWORD): Promise<Collaborator> {
+  const c = await h.domain.collaborations.create(mailbox, input, { actor: system });
+  if (status === 'pending') return c;
+  const link = (await h.db.models.Link.findOne({ where: { collaboratorId: c.id }, order: [['id', 'DESC']] })) as Link;
+  const active = await h.domain.selfService.setPasswordWithLink(link, password, password);
+  if (status === 'suspended') return h.domain.collaborations.resetPassword(active, { actor: system });
+  if (status === 'deactivated') return h.domain.collaborations.deactivate(active, { actor: system });
+  return active;
 }
 
-/** Sets the password through the link, as the collaborator would; returns the final answer. */
+/** The collaborator's row as stored now. */
+export async function reload(h: Harness, c: Collaborator): Promise<Collaborator> {
+  return (await h.db.models.Collaborator.findByPk(c.id)) as Collaborator;
+}
+
+/**
+ * The links in the emails queued for a collaborator (`template`: of that email only), oldest
+ * first, read from the outbox as the emails will carry them. A delivered email no longer holds
+ * its link (the outbox drops it once sent).
+ */
+export async function emailedLinks(h: Harness, c: Collaborator, template?: EmailTemplate): Promise<string[]> {
+  const where = { collaboratorId: c.id, secret: { [Op.ne]: null }, ...(template ? { template } : {}) };
+  const messages = await h.db.models.OutboxMessage.findAll({ where, order: [['id', 'ASC']] });
+  const sealer = new Sealer(h.config.sessionSecret);
+  return messages.map((m) => sealer.open(m.secret as string));
+}
+
+/** The raw token of the set-password link in `text` (a link, or an email's text holding one). */
+export function linkToken(text: string): string {
+  const match = /\/password\/([A-Za-z0-9_-]{43})/.exec(text);
+  if (!match) throw new Error('no set-password link in the text');
+  return match[1] as string;
+}
+
+/** The raw tokens of those links, oldest first. */
+export async function emailedTokens(h: Harness, c: Collaborator, template?: EmailTemplate): Promise<string[]> {
+  return (await emailedLinks(h, c, template)).map(linkToken);
+}
+
+/** The raw token of the collaborator's latest emailed link, as the collaborator would read it. */
+export async function latestLinkToken(h: Harness, c: Collaborator, template?: EmailTemplate): Promise<string> {
+  const tokens = await emailedTokens(h, c, template);
+  expect(tokens, `a queued ${template ?? 'link'} email`).not.to.be.empty;
+  return tokens[tokens.length - 1] as string;
+}
+
+/** Opens the link as the email's reader would: the token goes into the session, then the form. */
+export async function openLink(h: Harness, token: string, browser = new Browser(h.app)): Promise<{ browser: Browser; form: request.Response }> {
+  const first = await browser.get(`/password/${token}`);
+  expect(first.status).to.equal(303);
+  expect(first.headers.location).to.equal('/password/new');
+  return { browser, form: await browser.get('/password/new') };
+}
+
+/** Opens the link and sets the password through it, as the collaborator would; `res` is the final answer. */
 export async function setPasswordByLink(h: Harness, token: string, password = GOOD_PASSWORD, browser = new Browser(h.app)) {
-  await browser.get(`/password/${token}`);
-  await browser.get('/password/new');
-  return browser.post('/password/new', { password, passwordConfirmation: password });
+  const { form } = await openLink(h, token, browser);
+  const res = await browser.post('/password/new', { password, passwordConfirmation: password });
+  return { browser, form, res };
 }
 
+/** Sets the password through the collaborator's latest link; it must be accepted. */
 export async function activate(h: Harness, c: Collaborator, password = GOOD_PASSWORD): Promise<void> {
-  const res = await setPasswordByLink(h, await latestLinkToken(h, c), password);
+  const { res } = await setPasswordByLink(h, await latestLinkToken(h, c), password);
   expect(res.status, res.text).to.equal(200);
 }

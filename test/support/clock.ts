@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/domain/clock';
+import type { Clock } from '../../src/lib/clock';
 
 /** A clock the test moves by hand. */
 export class TestClock implements Clock {

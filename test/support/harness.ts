@@ -7,7 +7,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { openDatabase, type Database } from '../../src/db';
 import { createDomain, type Domain } from '../../src/domain';
 import { createApp } from '../../src/app';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/lib/logger';
 import { outboxDeliverer, fileTransport, smtpTransport, type MailTransport } from '../../src/mail/transport';
 import type { Deliver } from '../../src/mail/outbox';
 import type { Mailbox } from '../../src/models';

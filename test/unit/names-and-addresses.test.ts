@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { canonicalName } from '../../src/domain/names';
-import { allowanceOf, ipAddress, isLoopback } from '../../src/domain/ip';
+import { canonicalName } from '../../src/lib/names';
+import { allowanceOf, ipAddress, isLoopback } from '../../src/lib/ip';
 import { loadConfig } from '../../src/config';
 import { SESSION_SECRET } from '../support/harness';
 

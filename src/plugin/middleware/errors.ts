@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ConnectionError, TimeoutError } from 'sequelize';
-import { loggablePath, type LogSink } from '../../logger';
+import { loggablePath, type LogSink } from '../../lib/logger';
 import { NotFound, TooManyAttempts, TooManyEmails, TransitionRefused, ValidationFailed } from '../../domain/errors';
 import { wantsFragment, type Pages } from '../render';
 

@@ -40,7 +40,7 @@ function formInput(body: Record<string, unknown>): NewCollaborator {
  * (`res.locals.owner`); a collaborator of another mailbox is a 404 like a missing one.
  */
 export function collaboratorsRouter(feature: Feature): Router {
-  const { collaborations } = feature.domain;
+  const { collaborations, directory } = feature.domain;
   const { pages, urls } = feature;
   const router = Router();
 
@@ -51,14 +51,14 @@ export function collaboratorsRouter(feature: Feature): Router {
   });
 
   router.param('id', async (_req, res, next, id: string) => {
-    res.locals.collaborator = await collaborations.find(ownerOf(res), id);
+    res.locals.collaborator = await directory.find(ownerOf(res), id);
     next();
   });
 
   /** After an action: htmx gets the updated row in place, a plain form the list again. */
   async function respondWithRow(req: Request, res: Response, collaborator: Collaborator, notice: string) {
     if (wantsFragment(req)) {
-      const lastEmail = await collaborations.lastEmail(collaborator);
+      const lastEmail = await directory.lastEmail(collaborator);
       return pages.render(req, res, { page: 'plugin/collaborations/_row', fragment: 'plugin/collaborations/_row' }, { collaborator, lastEmail, notice });
     }
     redirectWithNotice(feature, res, urls.collaborators, notice);
@@ -70,13 +70,13 @@ export function collaboratorsRouter(feature: Feature): Router {
 
   // GET /settings/collaborations
   router.get('/', async (req, res) => {
-    const list = await collaborations.list(ownerOf(res), { query: String(req.query.q ?? ''), page: Number(req.query.page ?? 1) });
+    const list = await directory.list(ownerOf(res), { query: String(req.query.q ?? ''), page: Number(req.query.page ?? 1) });
     await pages.render(req, res, { page: 'plugin/collaborations/index', fragment: 'plugin/collaborations/_list' }, { list });
   });
 
   // GET /settings/collaborations/new(?from=<id of a deactivated account to recreate>)
   router.get('/new', async (req, res) => {
-    const from = req.query.from ? await collaborations.find(ownerOf(res), String(req.query.from)) : null;
+    const from = req.query.from ? await directory.find(ownerOf(res), String(req.query.from)) : null;
     const values = from
       ? { firstName: from.firstName, lastName: from.lastName, accessLevel: from.accessLevel, manageSettings: from.manageSettings }
       : { accessLevel: 'read' };
@@ -99,7 +99,7 @@ export function collaboratorsRouter(feature: Feature): Router {
   // GET /settings/collaborations/:id
   router.get('/:id', async (req, res) => {
     const collaborator = collaboratorOf(res);
-    const details = await collaborations.details(collaborator);
+    const details = await directory.details(collaborator);
     await pages.render(req, res, { page: 'plugin/collaborations/show' }, { collaborator, ...details });
   });
 

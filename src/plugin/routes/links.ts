@@ -1,8 +1,8 @@
 import { Router, type Request, type Response } from 'express';
 import { InvalidLink, TooManyAttempts, ValidationFailed } from '../../domain/errors';
 import type { Link } from '../../models';
-import { canonicalName } from '../../domain/names';
-import { allowanceOf } from '../../domain/ip';
+import { canonicalName } from '../../lib/names';
+import { allowanceOf } from '../../lib/ip';
 import { clientIp } from '../client-ip';
 import type { Feature } from '../context';
 
@@ -17,7 +17,7 @@ const LINK = 'pec_link';
  */
 export function linksRouter(feature: Feature): Router {
   const { domain, pages, urls, cookies, afterResponse } = feature;
-  const { config, links, collaborations, rateLimits } = domain;
+  const { config, links, selfService, rateLimits } = domain;
   const minLength = config.passwordMinLength;
   const router = Router();
 
@@ -32,7 +32,7 @@ export function linksRouter(feature: Feature): Router {
   }
 
   async function showForm(req: Request, res: Response, link: Link, errors: Record<string, string>, status = 200) {
-    const collaborator = await collaborations.findForLink(link);
+    const collaborator = await selfService.findForLink(link);
     await pages.render(req, res, { page: 'plugin/password/new' }, { collaborator, errors, minLength }, status);
   }
 
@@ -58,7 +58,7 @@ export function linksRouter(feature: Feature): Router {
     // for everyone instead would mean faking a transaction for unknown names and still leak
     // through database timing. The prices: a crash in between drops the request (the user asks
     // again), and the work still loads the server a moment later, like any other visitor does.
-    afterResponse(res, () => collaborations.requestSelfReset(username, { ip }));
+    afterResponse(res, () => selfService.requestSelfReset(username, { ip }));
     await pages.render(req, res, { page: 'plugin/password/forgot-sent' }, { minutes: Math.round(config.linkTtl.self_reset / 60) });
   });
 
@@ -74,9 +74,9 @@ export function linksRouter(feature: Feature): Router {
     const link = await openedLink(req);
     if (!link) return invalid(req, res);
     try {
-      const collaborator = await collaborations.setPasswordWithLink(link, String(req.body?.password ?? ''), String(req.body?.passwordConfirmation ?? ''), { ip: clientIp(req) });
+      const collaborator = await selfService.setPasswordWithLink(link, String(req.body?.password ?? ''), String(req.body?.passwordConfirmation ?? ''), { ip: clientIp(req) });
       cookies.clear(res, LINK, urls.password);
-      const mailbox = await collaborations.mailboxOf(collaborator);
+      const mailbox = await selfService.mailboxOf(collaborator);
       await pages.render(req, res, { page: 'plugin/password/done' }, { collaborator, mailbox, mailServer: config.mailServer });
     } catch (error) {
       if (error instanceof InvalidLink) return invalid(req, res);

@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { Accounts } from '../../domain/accounts';
-import type { Collaborations, PasswordChange } from '../../domain/collaborators';
+import type { SelfService } from '../../domain/self-service';
+import type { PasswordChange } from '../../domain/password-change';
 import type { RateLimits } from '../../domain/rate-limits';
 import { principalKey } from '../../domain/sessions';
 import { TooManyAttempts, ValidationFailed, WrongPassword } from '../../domain/errors';
@@ -10,13 +11,13 @@ import { redirectWithNotice, render } from '../render';
 
 export interface OwnPasswordOptions {
   accounts: Accounts;
-  collaborations: Collaborations;
+  selfService: SelfService;
   rateLimits: RateLimits;
   minLength: number;
 }
 
 /** Settings → Password: the signed-in owner or collaborator changes its own password. */
-export function ownPasswordRouter({ accounts, collaborations, rateLimits, minLength }: OwnPasswordOptions): Router {
+export function ownPasswordRouter({ accounts, selfService, rateLimits, minLength }: OwnPasswordOptions): Router {
   const router = Router();
   router.use('/settings/password', requireSignIn);
 
@@ -29,7 +30,7 @@ export function ownPasswordRouter({ accounts, collaborations, rateLimits, minLen
   function change(req: Request, input: PasswordChange): Promise<number> {
     const context = { sid: req.sessionID, ip: clientIp(req) };
     const signedIn = req.signedIn;
-    if (signedIn?.type === 'collaborator') return collaborations.changeOwnPassword(signedIn.collaborator, input, context).then((c) => c.credentialVersion);
+    if (signedIn?.type === 'collaborator') return selfService.changeOwnPassword(signedIn.collaborator, input, context).then((c) => c.credentialVersion);
     if (signedIn?.type === 'owner') return accounts.changeOwnerPassword(signedIn.mailbox, input, context).then((m) => m.credentialVersion);
     throw new Error('requireSignIn lets only signed-in people through');
   }

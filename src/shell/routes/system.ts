@@ -1,6 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import type { Database } from '../../db';
-import { isLoopback } from '../../domain/ip';
+import { isLoopback } from '../../lib/ip';
 import { readFileOutbox } from '../../mail/transport';
 import { render } from '../render';
 

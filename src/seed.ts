@@ -1,6 +1,6 @@
-import type { Domain } from '../domain';
-import type { Actor } from '../domain/actor';
-import type { AccessLevel } from '../models';
+import type { Domain } from './domain';
+import type { Actor } from './domain/actor';
+import type { AccessLevel } from './models';
 
 export const DEMO = {
   mailbox: 'studio.rossi@pec.example.it',
@@ -26,7 +26,7 @@ const PEOPLE: DemoPerson[] = [
 
 /** A demo mailbox with collaborators in every state, through the real domain (links, emails, log). */
 export async function seedDemo(domain: Domain): Promise<boolean> {
-  const { db, accounts, collaborations } = domain;
+  const { db, accounts, collaborations, selfService } = domain;
   if ((await db.models.Mailbox.count()) > 0) return false;
   const mailbox = await accounts.createMailbox(DEMO.mailbox, DEMO.password, { displayName: 'Studio Rossi' });
   const actor: Actor = { type: 'owner', id: mailbox.id, name: mailbox.address };
@@ -40,7 +40,7 @@ export async function seedDemo(domain: Domain): Promise<boolean> {
     // Activate through the same path a link holder takes.
     const link = await db.models.Link.findOne({ where: { collaboratorId: collaborator.id }, order: [['id', 'DESC']] });
     if (person.then !== 'deactivate' && link) {
-      collaborator = await collaborations.setPasswordWithLink(link, DEMO.collaboratorPassword, DEMO.collaboratorPassword);
+      collaborator = await selfService.setPasswordWithLink(link, DEMO.collaboratorPassword, DEMO.collaboratorPassword);
     }
     if (person.then === 'suspend') await collaborations.resetPassword(collaborator, { actor });
     if (person.then === 'deactivate') await collaborations.deactivate(collaborator, { actor });

@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import net from 'node:net';
 
 /** The project's root folder: views, public files and migrations are found from here. */
-export const ROOT = path.resolve(__dirname, '..');
+export const ROOT = path.resolve(__dirname, '..', '..');
 
 export interface MailServerConfig {
   /** Host name that mail programs connect to for IMAP and SMTP submission. */

@@ -1,0 +1,119 @@
+import type { Transaction } from 'sequelize';
+import type { Database } from '../db';
+import type { Config } from '../config';
+import type { AccessLevel, Collaborator, LinkPurpose, Mailbox } from '../models';
+import type { EmailTemplate } from '../mail/message-types';
+import type { Outbox } from '../mail/outbox';
+import type { Actor } from './actor';
+import type { Audit, AuditAction } from './audit';
+import type { Links } from './links';
+import { NotFound } from './errors';
+import { transition, type AccountEvent } from './state-machine';
+import { revokeSessions } from './sessions';
+
+const LINK_EMAIL: Record<LinkPurpose, EmailTemplate> = {
+  invitation: 'invitation',
+  owner_reset: 'owner_reset',
+  self_reset: 'self_reset',
+};
+
+/**
+ * What every change of a collaborator account is built from, whoever makes it (the owner's
+ * Collaborations, the collaborator's SelfService): the row re-read under lock and checked against
+ * the state machine, access ended, links issued and emails queued in the same transaction.
+ */
+export class CollaboratorChanges {
+  constructor(
+    private readonly db: Database,
+    private readonly config: Config,
+    private readonly links: Links,
+    private readonly outbox: Outbox,
+    private readonly audit: Audit,
+  ) {}
+
+  /**
+   * Runs one transition: re-reads the row inside the transaction (another tab may have acted
+   * first), checks the state machine (TransitionRefused), applies the effects and the new state.
+   */
+  async change(
+    collaborator: Collaborator,
+    event: AccountEvent,
+    effects: (c: Collaborator, mailbox: Mailbox, t: Transaction) => Promise<Partial<Collaborator>>,
+  ): Promise<Collaborator> {
+    transition(collaborator.status, event);
+    return this.db.transaction(async (t) => {
+      const current = await this.reload(collaborator, t);
+      const status = transition(current.status, event) as Collaborator['status'];
+      const mailbox = await this.mailboxOf(current, t);
+      const fields = await effects(current, mailbox, t);
+      return current.update({ ...fields, status }, { transaction: t });
+    });
+  }
+
+  /** The row as stored, locked until the transaction ends; NotFound once removed. */
+  async reload(collaborator: Collaborator, t: Transaction): Promise<Collaborator> {
+    const current = await this.db.models.Collaborator.findByPk(collaborator.id, { transaction: t, lock: t.LOCK.UPDATE });
+    if (!current) throw new NotFound('collaborator');
+    return current;
+  }
+
+  async mailboxOf(collaborator: Collaborator, t?: Transaction): Promise<Mailbox> {
+    const mailbox = await this.db.models.Mailbox.findByPk(collaborator.mailboxId, { transaction: t });
+    if (!mailbox) throw new NotFound('mailbox');
+    return mailbox;
+  }
+
+  /** Ends web sessions now and asks the mail server to drop mail-program connections. */
+  async revokeAccess(c: Collaborator, t: Transaction, keepSid?: string): Promise<void> {
+    await revokeSessions(this.db, { type: 'collaborator', id: c.id }, t, keepSid);
+    await this.kickMailPrograms(c, c.accessLevel, t);
+  }
+
+  /**
+   * Open IMAP/SMTP connections outlive a password change: the mail server is asked to drop them,
+   * through the outbox (retried, never lost). `level` is the access the account had until now.
+   */
+  async kickMailPrograms(c: Collaborator, level: AccessLevel, t: Transaction): Promise<void> {
+    if (this.config.mailServer.doveadmUrl && level === 'mail_clients') {
+      await this.outbox.enqueueMailServerKick(c.username, { mailboxId: c.mailboxId, collaboratorId: c.id }, t);
+    }
+  }
+
+  /** Issues a link (revoking the earlier ones unless `keepEarlier`), emails it and records it. */
+  async sendLink(
+    c: Collaborator,
+    mailbox: Mailbox,
+    purpose: LinkPurpose,
+    actor: Actor,
+    action: AuditAction,
+    t: Transaction,
+    { keepEarlier = false }: { keepEarlier?: boolean } = {},
+  ): Promise<void> {
+    const { link, token } = keepEarlier ? await this.links.issueAnother(c, purpose, t) : await this.links.issue(c, purpose, t);
+    await this.email(c, mailbox, LINK_EMAIL[purpose], t, { link: `${this.config.linksUrl}/${token}`, expiresAt: link.expiresAt });
+    await this.audit.record(actor, action, c, t, { purpose, expiresAt: link.expiresAt.toISOString() });
+  }
+
+  /** Queues one email to the collaborator's reference address, in its language. */
+  async email(c: Collaborator, mailbox: Mailbox, template: EmailTemplate, t: Transaction, extra: { link?: string; expiresAt?: Date } = {}): Promise<void> {
+    await this.outbox.enqueueEmail(
+      {
+        template,
+        to: c.referenceEmail,
+        locale: c.locale,
+        mailboxId: mailbox.id,
+        collaboratorId: c.id,
+        link: extra.link,
+        payload: {
+          firstName: c.firstName,
+          lastName: c.lastName,
+          username: c.username,
+          mailbox: mailbox.address,
+          accessLevel: c.accessLevel,
+          expiresAt: extra.expiresAt?.toISOString(),
+        },
+      },
+      t,
+    );
+  }
+}

@@ -1,0 +1,92 @@
+import { Op, type WhereOptions } from 'sequelize';
+import type { Database } from '../db';
+import type { AuditEvent, Collaborator, Link, LinkState, Mailbox, OutboxMessage } from '../models';
+import type { Outbox } from '../mail/outbox';
+import type { Clock } from '../lib/clock';
+import type { Audit } from './audit';
+import type { Links } from './links';
+import { NotFound } from './errors';
+
+export const PAGE_SIZE = 50;
+
+export interface CollaboratorPage {
+  rows: Collaborator[];
+  lastEmails: Map<number, OutboxMessage>;
+  total: number;
+  page: number;
+  pages: number;
+  query: string;
+}
+
+export interface CollaboratorDetails {
+  /** The latest links, newest first, each with its state at the domain clock's now. */
+  links: Array<{ link: Link; state: LinkState }>;
+  emails: OutboxMessage[];
+  activity: AuditEvent[];
+}
+
+/** The owner's read side: the list, one collaborator, its details. Changes nothing. */
+export class Directory {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    private readonly links: Links,
+    private readonly outbox: Outbox,
+    private readonly audit: Audit,
+  ) {}
+
+  /** One page of the mailbox's collaborators (PAGE_SIZE a page), by last then first name, searched by `query`. */
+  async list(mailbox: Mailbox, { query = '', page = 1 }: { query?: string; page?: number } = {}): Promise<CollaboratorPage> {
+    const where: WhereOptions<Collaborator> = { mailboxId: mailbox.id };
+    const q = query.trim().slice(0, 100);
+    if (q) {
+      const like = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      // Usernames are canonical (lowercase) and compared exactly; names and emails case-insensitively.
+      const usernameLike = like.toLowerCase();
+      Object.assign(where, {
+        [Op.or]: [
+          { firstName: { [Op.like]: like } },
+          { lastName: { [Op.like]: like } },
+          { username: { [Op.like]: usernameLike } },
+          { referenceEmail: { [Op.like]: like } },
+        ],
+      });
+    }
+    const total = await this.db.models.Collaborator.count({ where });
+    const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+    const current = Math.min(Math.max(1, Math.floor(page) || 1), pages);
+    const rows = await this.db.models.Collaborator.findAll({
+      where,
+      attributes: { exclude: ['passwordHash'] },
+      order: [['lastName', 'ASC'], ['firstName', 'ASC'], ['id', 'ASC']],
+      limit: PAGE_SIZE,
+      offset: (current - 1) * PAGE_SIZE,
+    });
+    const lastEmails = await this.outbox.lastEmails(rows.map((r) => r.id));
+    return { rows, lastEmails, total, page: current, pages, query: q };
+  }
+
+  /** A collaborator of this mailbox; another mailbox's looks exactly like a missing one. */
+  async find(mailbox: Mailbox, id: number | string): Promise<Collaborator> {
+    const key = Number(id);
+    const found = Number.isSafeInteger(key) && key > 0
+      ? await this.db.models.Collaborator.findOne({ where: { id: key, mailboxId: mailbox.id } })
+      : null;
+    if (!found) throw new NotFound('collaborator');
+    return found;
+  }
+
+  async details(collaborator: Collaborator): Promise<CollaboratorDetails> {
+    const [links, emails, activity] = await Promise.all([
+      this.links.history(collaborator),
+      this.outbox.emailsOf(collaborator.id),
+      this.audit.list(collaborator.mailboxId, { collaboratorId: collaborator.id, limit: 50 }),
+    ]);
+    const now = this.clock.now();
+    return { links: links.map((link) => ({ link, state: link.stateAt(now) })), emails, activity };
+  }
+
+  async lastEmail(collaborator: Collaborator): Promise<OutboxMessage | undefined> {
+    return (await this.outbox.lastEmails([collaborator.id])).get(collaborator.id);
+  }
+}
