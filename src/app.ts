@@ -108,7 +108,7 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   app.use(autoconfigRouter(config.mailServer));
 
   const session = sessions(config, db);
-  const csrf = csrfProtection(config.sessionSecret, secure, (req) => (req.session?.identity ? req.sessionID : ''));
+  const csrf = csrfProtection(config.sessionSecret, secure, { bindTo: (req) => (req.session?.identity ? req.sessionID : '') });
   app.use(noStore);
   app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }));
   app.use(session.handler);

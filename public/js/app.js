@@ -79,7 +79,9 @@
       dialog.remove();
       var opener = returnFocusTo && document.contains(returnFocusTo) ? returnFocusTo : null;
       returnFocusTo = null;
-      (opener || document.getElementById('main')).focus();
+      // Back to the menu that opened it, else to our part of the page (a host's layout has no #main).
+      var fallback = document.getElementById('main') || document.querySelector('.pec-page');
+      if (opener || fallback) (opener || fallback).focus();
     });
     dialog.querySelectorAll('[data-close]').forEach(function (a) {
       a.addEventListener('click', function (ev) { ev.preventDefault(); dialog.close(); });

@@ -66,10 +66,13 @@ export class Directory {
     return { rows, lastEmails, total, page: current, pages, query: q };
   }
 
-  /** A collaborator of this mailbox; another mailbox's looks exactly like a missing one. */
+  /**
+   * A collaborator of this mailbox; another mailbox's looks exactly like a missing one. An id is
+   * written one way only (`5`, never `05`, `5.0` or `0x5`): one address per page.
+   */
   async find(mailbox: Mailbox, id: number | string): Promise<Collaborator> {
-    const key = Number(id);
-    const found = Number.isSafeInteger(key) && key > 0
+    const key = /^[1-9]\d{0,15}$/.test(String(id)) ? Number(id) : NaN;
+    const found = Number.isSafeInteger(key)
       ? await this.db.models.Collaborator.findOne({ where: { id: key, mailboxId: mailbox.id } })
       : null;
     if (!found) throw new NotFound('collaborator');

@@ -1,4 +1,4 @@
-import type { Request, RequestHandler, Response } from 'express';
+import type { Request, Response } from 'express';
 import type { Domain } from '../domain';
 import type { Collaborator, Mailbox } from '../models';
 import type { AfterResponse } from './after-response';
@@ -26,8 +26,6 @@ export interface Feature {
   domain: Domain;
   pages: Pages;
   urls: FeatureUrls;
-  /** Lets the signed-in owner through (`ownerOf(res)`), and anyone else past the router (404). */
-  ownerOnly: RequestHandler;
   cookies: SealedCookies;
   afterResponse: AfterResponse;
 }
@@ -44,7 +42,7 @@ export function redirectWithNotice(feature: Feature, res: Response, to: string, 
 export function takeNotice(feature: Feature, req: Request, res: Response): string | null {
   const notice = feature.cookies.get(req, NOTICE);
   if (notice !== null) feature.cookies.clear(res, NOTICE, '/');
-  return notice ?? res.locals.notice ?? null;
+  return notice;
 }
 
 /** The signed-in owner's mailbox, which the owner guard found for this request. */

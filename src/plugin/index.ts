@@ -13,9 +13,8 @@ import { startWorker, type RunningWorker } from '../mail/worker';
 import { afterResponse } from './after-response';
 import { SealedCookies } from './cookies';
 import { takeNotice, type Feature, type FeatureUrls } from './context';
-import { csrf } from './middleware/csrf';
+import { csrf, hostCsrf } from './middleware/csrf';
 import { errorHandler, notFound } from './middleware/errors';
-import { refuseCrossSite } from './middleware/fetch-site';
 import { pages as createPages, type Layout, type Pages } from './render';
 import { collaboratorsRouter } from './routes/collaborators';
 import { activityRouter } from './routes/activity';
@@ -52,7 +51,11 @@ export interface FeaturePaths {
   assets: string;
 }
 
-/** A CSRF token the host's own protection checks: our forms send it as `_csrf` and `X-CSRF-Token`. */
+/**
+ * The host's CSRF token for this request (never empty, visitors included: the link pages are
+ * public). Our forms send it as `_csrf`, htmx as `X-CSRF-Token`, and the feature refuses every POST
+ * and DELETE under it whose token is not this one, whatever the host checks itself.
+ */
 export interface HostCsrf {
   token(req: Request, res: Response): string;
 }
@@ -76,11 +79,11 @@ export interface CollaborationsOptions {
   /** The visitor's language; default: the owner's, else the browser's `Accept-Language`, else Italian. */
   locale?(req: Request): Locale | null | undefined;
   /**
-   * The host's CSRF protection, when it has one (it must check every POST and DELETE under the
-   * feature); default ours: a signed double-submit cookie, bound to `csrfBinding(req)`.
+   * The host's CSRF token, when it has its own protection; default ours: a signed double-submit
+   * cookie, the owner's tokens bound to the owner `resolveOwner` named.
    */
   csrf?: HostCsrf;
-  /** With our CSRF protection: what a token is bound to besides its cookie (e.g. the host's session id). */
+  /** With our CSRF protection: what a token is bound to instead (e.g. the host's signed-in session id). */
   csrfBinding?(req: Request): string;
   /** Where a collaborator signs in, linked from the end of the set-password journey; default none. */
   signInUrl?: string;
@@ -139,7 +142,7 @@ function headOf(urls: FeatureUrls): string {
 
 /** A page with nothing of the host's around ours. */
 const bareLayout: Layout = ({ title, body, head, locale }) =>
-  `<!doctype html>\n<html lang="${locale}">\n<head>\n  <meta charset="utf-8">\n  <meta name="viewport" content="width=device-width, initial-scale=1">\n  <title>${title.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)}</title>\n  ${head}\n</head>\n<body>\n<main id="main">${body}</main>\n</body>\n</html>\n`;
+  `<!doctype html>\n<html lang="${locale}">\n<head>\n  <meta charset="utf-8">\n  <meta name="viewport" content="width=device-width, initial-scale=1">\n  <title>${title}</title>\n  ${head}\n</head>\n<body>\n<main id="main">${body}</main>\n</body>\n</html>\n`;
 
 /** Plain forms cannot send DELETE: `_method=DELETE` in a POST body stands for it. */
 const deleteOverride: RequestHandler = (req, _res, next) => {
@@ -170,18 +173,20 @@ export function collaborations(options: CollaborationsOptions): Collaborations {
   const secure = config.baseUrl.startsWith('https://');
   const head = headOf(urls);
   const pages: Pages = createPages(options.layout ?? bareLayout, () => head, { cache: config.env === 'production' });
-  /** The owner's pages: the mailbox the host names, else they do not exist (the host's own 404). */
+  /**
+   * The owner's parts: the mailbox the host names, in its language unless the host decides; for
+   * anyone else they do not exist (the request goes on past this part).
+   */
   const ownerOnly: RequestHandler = async (req, res, next) => {
-    const said = await options.resolveOwner(req);
-    if (!said) return next('router');
-    const owner = await domain.mailboxes.record(said);
-    res.locals.owner = owner;
-    // Pages in the owner's language, unless the host decides.
-    if (!isLocale(options.locale?.(req)) && isLocale(owner.locale)) Object.assign(res.locals, languageLocals(owner.locale));
+    if (!res.locals.owner) {
+      const said = await options.resolveOwner(req);
+      if (!said) return next('router');
+      res.locals.owner = await domain.mailboxes.record(said);
+      if (!isLocale(options.locale?.(req)) && isLocale(said.locale)) Object.assign(res.locals, languageLocals(said.locale));
+    }
     next();
   };
-  const feature: Feature = { domain, pages, urls, ownerOnly, cookies: new SealedCookies(config.sessionSecret, secure), afterResponse: afterResponse(domain.background, logger) };
-  const ours = options.csrf ? null : csrf(config.sessionSecret, secure, options.csrfBinding);
+  const feature: Feature = { domain, pages, urls, cookies: new SealedCookies(config.sessionSecret, secure), afterResponse: afterResponse(domain.background, logger) };
 
   /** Everything our pages need, once per request whichever part it enters first. */
   const chain = Router();
@@ -191,31 +196,48 @@ export function collaborations(options: CollaborationsOptions): Collaborations {
     const lang: Locale = isLocale(chosen) ? chosen : (req.acceptsLanguages(...LOCALES) as Locale | false) || DEFAULT_LOCALE;
     res.vary('Accept-Language');
     res.set('Cache-Control', 'no-store');
-    Object.assign(res.locals, { urls, ...languageLocals(lang) });
-    res.locals.csrfToken = options.csrf ? options.csrf.token(req, res) : undefined;
-    res.locals.notice = takeNotice(feature, req, res);
+    // Our pages in nobody else's frame (a confirmation is one click), unless the host said otherwise.
+    if (!res.get('X-Frame-Options')) res.set('X-Frame-Options', 'SAMEORIGIN');
+    if (!res.get('X-Content-Type-Options')) res.set('X-Content-Type-Options', 'nosniff');
+    Object.assign(res.locals, { urls, ...languageLocals(lang), notice: takeNotice(feature, req, res) });
     next();
   });
-  if (ours) chain.use(ours.token, ...ours.protection);
-  else chain.use(refuseCrossSite);
   const common: RequestHandler = (req, res, next) => (res.locals.urls === urls ? next() : chain(req, res, next));
+
+  // CSRF: the host's token, checked here too; else ours, the owner's bound to the owner the host
+  // named (a cookie a sibling site planted is worth nothing) and the link pages' to nobody.
+  const ownerCsrf = options.csrf
+    ? hostCsrf(options.csrf.token)
+    : csrf(config.sessionSecret, secure, { cookie: 'pec_csrf', bindTo: (req) => options.csrfBinding?.(req) ?? `owner:${String(ownerIdOf(req))}` });
+  const visitorCsrf = options.csrf ? ownerCsrf : csrf(config.sessionSecret, secure, { cookie: 'pec_csrf_links', bindTo: (req) => options.csrfBinding?.(req) ?? '' });
+  const ownerIds = new WeakMap<Request, number>();
+  const ownerIdOf = (req: Request) => ownerIds.get(req);
+  const remember: RequestHandler = (req, res, next) => {
+    ownerIds.set(req, (res.locals.owner as { id: number }).id);
+    next();
+  };
 
   const handleErrors = errorHandler(logger, pages, urls.home);
   /** A part answers its own routes and passes anything else on to the host. */
-  const part = (router: Router) => Router().use(common, router, handleErrors);
+  const ownerPart = (router: Router) => Router().use(common, ownerOnly, remember, ownerCsrf.token, ...ownerCsrf.protection, router, handleErrors);
+  const visitorPart = (router: Router) => Router().use(common, visitorCsrf.token, ...visitorCsrf.protection, router, handleErrors);
   const assets = Router()
     .get('/htmx.min.js', (_req, res) => res.sendFile(require.resolve('htmx.org/dist/htmx.min.js'), { maxAge: '1d' }))
     .use(express.static(path.join(ROOT, 'public'), { maxAge: '1h' }));
+  const logs = Router().use(activityRouter(feature), accessHistoryRouter(feature));
   const parts = {
-    collaborators: part(collaboratorsRouter(feature)),
-    logs: part(Router().use(activityRouter(feature), accessHistoryRouter(feature))),
-    links: part(linksRouter(feature)),
+    collaborators: ownerPart(collaboratorsRouter(feature)),
+    // Only its own paths are owner pages: anything else under its mount point goes on untouched.
+    logs: Router().get(['/activity', '/activity.csv', '/access-history'], ownerPart(logs)),
+    links: visitorPart(linksRouter(feature)),
     assets,
   };
 
   // Each part where `urls` says, as paths under where the host mounts this router.
   const router = Router();
   const mountPath = trimSlash(options.mountPath ?? '/');
+  // Pages and emails link to `mountPath`: mounted anywhere else, every link would be wrong.
+  router.use((req, _res, next) => next(req.baseUrl === mountPath ? undefined : new Error(`the feature is mounted at "${req.baseUrl}" but was told mountPath "${mountPath || '/'}"`)));
   const within = (to: string) => {
     if (!to.startsWith(mountPath)) throw new Error(`${to} is not under the mount path ${mountPath}: mount the parts one by one`);
     return to.slice(mountPath.length) || '/';

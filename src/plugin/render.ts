@@ -8,7 +8,10 @@ export const VIEWS = path.join(ROOT, 'views');
 
 /** What a layout receives: one of our pages, ready to be placed in the host's page. */
 export interface LayoutPage {
-  /** The page's title, already translated (plain text: escape it). */
+  /**
+   * The page's title, translated. For a layout function it is HTML (escaped text), to place as it
+   * is, like `body` and `head`; a layout view gets it as plain text, which its engine escapes.
+   */
   title: string;
   /** The page's HTML, to place as it is inside the host's `<body>`. */
   body: string;
@@ -55,7 +58,7 @@ export function pages(layout: Layout, head: (req: Request, res: Response) => str
   }
 
   async function place(req: Request, res: Response, page: LayoutPage): Promise<string> {
-    if (typeof layout === 'function') return layout(page, req, res);
+    if (typeof layout === 'function') return layout({ ...page, title: ejs.escapeXML(page.title) }, req, res);
     return new Promise((resolve, reject) => res.render(layout, page, (err, html) => (err ? reject(err) : resolve(html))));
   }
 

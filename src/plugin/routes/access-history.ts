@@ -5,9 +5,8 @@ import { ownerOf, type Feature } from '../context';
  * Settings → Access history: sign-ins of the owner and of the mailbox's collaborators. Answers
  * `/access-history` under where it is mounted, behind the owner guard.
  */
-export function accessHistoryRouter({ domain: { accessHistory }, pages, ownerOnly }: Feature): Router {
+export function accessHistoryRouter({ domain: { accessHistory }, pages }: Feature): Router {
   const router = Router();
-  router.use('/access-history', ownerOnly);
 
   // GET /settings/access-history
   router.get('/access-history', async (req, res) => {

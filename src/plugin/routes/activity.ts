@@ -26,9 +26,8 @@ function queryOf(filter: AuditFilter, page?: number): string {
  * Settings → Activity: the mailbox's log of actions on collaborators, filtered, paged, exported.
  * Answers `/activity` and `/activity.csv` under where it is mounted, behind the owner guard.
  */
-export function activityRouter({ domain: { audit }, pages, ownerOnly }: Feature): Router {
+export function activityRouter({ domain: { audit }, pages }: Feature): Router {
   const router = Router();
-  router.use(['/activity', '/activity.csv'], ownerOnly);
 
   // GET /settings/activity
   router.get('/activity', async (req, res) => {

@@ -44,7 +44,6 @@ export function collaboratorsRouter(feature: Feature): Router {
   const { pages, urls } = feature;
   const router = Router();
 
-  router.use(feature.ownerOnly);
   router.use((_req, res, next) => {
     Object.assign(res.locals, { accessLevels: ACCESS_LEVELS, allows });
     next();
