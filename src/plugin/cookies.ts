@@ -19,18 +19,21 @@ export class SealedCookies {
 
   /** `maxAgeMs`: how long the browser keeps it; `path`: the URL path it is sent to. */
   set(res: Response, name: string, value: string, { path, maxAgeMs }: { path: string; maxAgeMs: number }): void {
-    res.cookie(this.nameOf(name), this.sealer.seal(value), { httpOnly: true, secure: this.secure, sameSite: 'lax', path, maxAge: maxAgeMs });
+    // The name is sealed in too: a value sealed for one cookie means nothing in another.
+    res.cookie(this.nameOf(name), this.sealer.seal(`${name}\n${value}`), { httpOnly: true, secure: this.secure, sameSite: 'lax', path, maxAge: maxAgeMs });
   }
 
   /** The value, or null when absent, tampered with or sealed under another secret. */
   get(req: Request, name: string): string | null {
     const sealed: unknown = req.cookies?.[this.nameOf(name)];
     if (typeof sealed !== 'string' || sealed === '') return null;
+    let opened: string;
     try {
-      return this.sealer.open(sealed);
+      opened = this.sealer.open(sealed);
     } catch {
       return null;
     }
+    return opened.startsWith(`${name}\n`) ? opened.slice(name.length + 1) : null;
   }
 
   clear(res: Response, name: string, path: string): void {
