@@ -71,6 +71,17 @@ export function createRateLimits(db: Database, { databaseUrl, rateLimits: config
     if (inMemory) return new RateLimiterMemory(options);
     return new RateLimiterMySQL({ ...options, storeClient: db.sequelize, storeType: 'sequelize', dbName: db.sequelize.config.database });
   };
+  // rate-limiter-flexible's SQLite upsert runs a transaction under one fixed savepoint name: two
+  // interleaved on one handle leave the write lock held for good (two failed sign-ins at once froze
+  // every write). So this process sends them to its handle one at a time; other processes have
+  // handles of their own, which SQLite's locking keeps apart.
+  let tail: Promise<unknown> = Promise.resolve();
+  const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
+    if (!sqlite) return work();
+    const next = tail.then(work, work);
+    tail = next.catch(() => undefined);
+    return next;
+  };
   const limiters = Object.fromEntries(
     Object.entries(allowances(config)).map(([name, points]) => [name, limiter(name, points)]),
   ) as Record<LimitName, RateLimiterAbstract>;
@@ -78,7 +89,7 @@ export function createRateLimits(db: Database, { databaseUrl, rateLimits: config
   async function sweep(): Promise<void> {
     const sql = `DELETE FROM ${TABLE} WHERE expire < ?`;
     const handle = sqlite;
-    if (handle) await new Promise<void>((resolve, reject) => handle.run(sql, [Date.now()], (err) => (err ? reject(err) : resolve())));
+    if (handle) await inTurn(() => new Promise<void>((resolve, reject) => handle.run(sql, [Date.now()], (err) => (err ? reject(err) : resolve()))));
     else if (!inMemory) await db.sequelize.query(sql, { replacements: [Date.now()] });
   }
   // A failed sweep is simply retried at the next one.
@@ -87,7 +98,7 @@ export function createRateLimits(db: Database, { databaseUrl, rateLimits: config
 
   async function takeOne(name: LimitName, key: string): Promise<Verdict> {
     try {
-      await limiters[name].consume(keyOf(key));
+      await inTurn(() => limiters[name].consume(keyOf(key)));
       return { allowed: true, retryAfterSeconds: 0 };
     } catch (refusal) {
       // The library rejects with a RateLimiterRes when over the limit, with an Error when it failed.
@@ -105,10 +116,10 @@ export function createRateLimits(db: Database, { databaseUrl, rateLimits: config
         : { allowed: false, retryAfterSeconds: Math.max(...refused.map((v) => v.retryAfterSeconds)) };
     },
     async giveBack(name, key) {
-      await limiters[name].reward(keyOf(key), 1);
+      await inTurn(() => limiters[name].reward(keyOf(key), 1));
     },
     async clear(name, key) {
-      await limiters[name].delete(keyOf(key));
+      await inTurn(() => limiters[name].delete(keyOf(key)));
     },
     sweep,
     async close() {

@@ -86,6 +86,24 @@ for (const { name, create } of DATABASES) {
       return { browser, signIn };
     }
 
+    describe('counting under load', function () {
+      it('should answer failed sign-ins sent all at once, and keep the database writable', async function () {
+        this.timeout(30_000);
+        const browsers = await Promise.all(Array.from({ length: 8 }, async () => {
+          const browser = new Browser(h.app);
+          await browser.get('/login');
+          return browser;
+        }));
+        const started = Date.now();
+        const answers = await Promise.all(browsers.map((b, i) => b.post('/login', { username: i % 2 ? OWNER : `someone.${i}@pec.example.it`, password: `wrong guess number ${i}` })));
+        expect(answers.map((a) => a.status)).to.deep.equal(Array(8).fill(422));
+        expect(Date.now() - started, 'ms for 8 failed sign-ins').to.be.below(10_000);
+        // A write after them goes through at once: nothing holds the database.
+        const owner = await signedInOwner(h.app, OWNER);
+        expect((await owner.post('/settings/collaborations', newCollaborator({ username: 'after.load' }))).status).to.equal(303);
+      });
+    });
+
     describe('one account, one name, one counter', function () {
       it('should count look-alike names against the exact name, and let none in once it is locked', async function () {
         await withApp({ SIGN_IN_LIMIT_PER_ACCOUNT: '3' }, async (app) => {
