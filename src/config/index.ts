@@ -167,14 +167,24 @@ function productionProblems(env: Env, baseUrl: string): string[] {
  * variable that is wrong or missing; nothing is started before it returns.
  */
 export function loadConfig(env: Env = process.env): Config {
+  // A mistyped NODE_ENV ("prod") must not quietly run development: demo data, /dev/mail.
+  if (env.NODE_ENV && !['production', 'development', 'test'].includes(env.NODE_ENV)) {
+    throw new Error(`NODE_ENV must be production, development or test, got "${env.NODE_ENV}"`);
+  }
   const nodeEnv = env.NODE_ENV === 'production' || env.NODE_ENV === 'test' ? env.NODE_ENV : 'development';
-  const port = int(env, 'PORT', 3000, { max: 65_535 });
+  const port = int(env, 'PORT', 3000, { min: 1, max: 65_535 });
   const dataDir = path.resolve(ROOT, env.DATA_DIR ?? 'data');
   const baseUrl = (env.BASE_URL || `http://localhost:${port}`).replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]+/.test(baseUrl) || !URL.canParse(baseUrl)) throw new Error(`BASE_URL must be an absolute http(s) URL, got "${baseUrl}"`);
+  // Links are BASE_URL + a path: a query or fragment would swallow the token, credentials would be printed.
+  const { username, password, search, hash } = new URL(baseUrl);
+  if (username || password || search || hash || baseUrl.includes('?') || baseUrl.includes('#')) {
+    throw new Error('BASE_URL must be scheme, host and optionally a path: no user, password, query or fragment');
+  }
   const problems = nodeEnv === 'production' ? productionProblems(env, baseUrl) : [];
-  if (env.SESSION_SECRET && env.SESSION_SECRET.length < MIN_SECRET_LENGTH) {
-    problems.push(`SESSION_SECRET must be at least ${MIN_SECRET_LENGTH} characters (e.g. openssl rand -base64 32)`);
+  // Length alone lets "aaaa…" through: a real secret draws on many characters.
+  if (env.SESSION_SECRET && (env.SESSION_SECRET.length < MIN_SECRET_LENGTH || new Set(env.SESSION_SECRET).size < 10)) {
+    problems.push(`SESSION_SECRET must be at least ${MIN_SECRET_LENGTH} characters, of at least 10 different ones (e.g. openssl rand -base64 32)`);
   }
   // Neither value is repeated: both may carry a password.
   if (env.SMTP_URL && !/^smtps?:\/\/[^/]/.test(env.SMTP_URL)) problems.push('SMTP_URL must start with smtp:// or smtps://');
@@ -209,12 +219,12 @@ export function loadConfig(env: Env = process.env): Config {
     passwordMinLength: int(env, 'PASSWORD_MIN_LENGTH', 15),
     rateLimits: {
       windowSeconds: int(env, 'RATE_LIMIT_WINDOW_MINUTES', 15) * 60,
-      signInPerAccount: int(env, 'SIGN_IN_LIMIT_PER_ACCOUNT', 10),
-      signInPerIp: int(env, 'SIGN_IN_LIMIT_PER_IP', 100),
-      signInPerDevice: int(env, 'SIGN_IN_LIMIT_PER_DEVICE', 10),
-      forgotLinksPerAccount: int(env, 'FORGOT_LIMIT_PER_USERNAME', 3),
-      forgotPerIp: int(env, 'FORGOT_LIMIT_PER_IP', 20),
-      passwordChangePerAccount: int(env, 'PASSWORD_CHANGE_LIMIT', 5),
+      signInPerAccount: int(env, 'SIGN_IN_LIMIT_PER_ACCOUNT', 10, { min: 1 }),
+      signInPerIp: int(env, 'SIGN_IN_LIMIT_PER_IP', 100, { min: 1 }),
+      signInPerDevice: int(env, 'SIGN_IN_LIMIT_PER_DEVICE', 10, { min: 1 }),
+      forgotLinksPerAccount: int(env, 'FORGOT_LIMIT_PER_USERNAME', 3, { min: 1 }),
+      forgotPerIp: int(env, 'FORGOT_LIMIT_PER_IP', 20, { min: 1 }),
+      passwordChangePerAccount: int(env, 'PASSWORD_CHANGE_LIMIT', 5, { min: 1 }),
     },
     mailLimits: {
       windowSeconds: int(env, 'MAIL_LIMIT_WINDOW_HOURS', 24, { min: 1 }) * 3600,

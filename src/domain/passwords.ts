@@ -25,6 +25,18 @@ export type PasswordProblem =
   | { reason: 'common' }
   | { reason: 'context' };
 
+/** Runs a keyboard or the alphabet gives by themselves (NIST SP 800-63B-4: sequential characters). */
+const SEQUENCES = ['abcdefghijklmnopqrstuvwxyz', '1234567890', 'qwertyuiopasdfghjklzxcvbnm', 'qwertzuiopasdfghjklyxcvbnm', 'azertyuiopqsdfghjklmwxcvbn'];
+
+/** Nothing but one character again and again, or a run of a sequence (either way, any length). */
+function isRepetitiveOrSequential(compact: string): boolean {
+  if (compact === '' || /^(.)\1+$/u.test(compact)) return true;
+  return SEQUENCES.some((seq) => {
+    const long = seq.repeat(Math.ceil(compact.length / seq.length) + 1);
+    return long.includes(compact) || [...long].reverse().join('').includes(compact);
+  });
+}
+
 /** ~49,000 passwords seen in breaches (zxcvbn-ts common list), folded for comparison. */
 const COMMON = new Set(dictionary['passwords-common'].map((p) => fold(p)));
 
@@ -46,7 +58,8 @@ function fold(text: string): string {
 function characterProblem(password: string): PasswordProblem | null {
   // Controls (NUL ends a SASL PLAIN field, CR and LF an IMAP or SMTP line, Tab leaves the field),
   // unpaired surrogates and noncharacters cannot be sent; U+FFFD stands for bytes lost on the way in.
-  if (!isFitText(password) || password.includes('\uFFFD')) return { reason: 'unsupported_character' };
+  // Invisible characters (a BOM, a zero-width space, a soft hyphen) cannot be typed again at all.
+  if (!isFitText(password) || /[\uFFFD\u00AD\u200B\u200C\u2060\uFEFF]/u.test(password)) return { reason: 'unsupported_character' };
   if (password.normalize('NFC') !== password) return { reason: 'not_composed' };
   return null;
 }
@@ -86,7 +99,7 @@ export function checkPassword(
   if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) return { reason: 'too_long', max: MAX_PASSWORD_BYTES };
   const folded = fold(password);
   const compact = folded.replace(/[\s._\-/@]+/g, '');
-  if (COMMON.has(folded) || COMMON.has(compact) || /^(.)\1+$/u.test(compact)) return { reason: 'common' };
+  if (COMMON.has(folded) || COMMON.has(compact) || isRepetitiveOrSequential(compact)) return { reason: 'common' };
   if (contextWords(context).some((word) => compact.includes(word.replace(/[\s._\-/@]+/g, '')))) {
     return { reason: 'context' };
   }

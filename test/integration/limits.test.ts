@@ -389,6 +389,7 @@ for (const { name, create } of DATABASES) {
           expect(await fetchFrom(port, outsideAddress()), 'another address').to.equal(404);
           expect(await fetchFrom(port, '127.0.0.1', { 'X-Forwarded-For': '127.0.0.1' }), 'relayed').to.equal(404);
           expect(await fetchFrom(port, '127.0.0.1', { Forwarded: 'for=127.0.0.1' }), 'relayed').to.equal(404);
+          expect(await fetchFrom(port, '127.0.0.1', { 'X-Real-IP': '8.8.8.8' }), 'relayed by a proxy that says X-Real-IP').to.equal(404);
         } finally {
           server.closeAllConnections();
           await new Promise((resolve) => server.close(resolve));

@@ -179,6 +179,18 @@ for (const { name, create } of DATABASES) {
       });
     });
 
+    describe('a password change', function () {
+      it('should give the session that made it a new id, and end the old one', async function () {
+        const { browser, cookie } = await signedInCollaborator();
+        await browser.get('/settings/password');
+        const changed = await browser.post('/settings/password', { currentPassword: GOOD_PASSWORD, password: NEW_PASSWORD, passwordConfirmation: NEW_PASSWORD });
+        expect(changed.status).to.equal(303);
+        expect(sidCookie(changed), 'a new session id').to.be.a('string').and.not.equal(cookie);
+        expect((await browser.get('/account')).status, 'the new id is signed in').to.equal(200);
+        expect((await request(h.app).get('/account').set('Cookie', cookie)).headers.location).to.equal('/login');
+      });
+    });
+
     describe('a self-service link', function () {
       it('should die when the password is changed while signed in', async function () {
         const { c, browser } = await signedInCollaborator();

@@ -59,7 +59,7 @@ describe('Start-up failures of src/server.ts', function () {
     });
 
     it('should refuse a short SESSION_SECRET outside production too', async function () {
-      expect(await failure({ DATA_DIR: dataDir, SESSION_SECRET: 'x' })).to.equal('configuration: SESSION_SECRET must be at least 32 characters (e.g. openssl rand -base64 32)');
+      expect(await failure({ DATA_DIR: dataDir, SESSION_SECRET: 'x' })).to.equal('configuration: SESSION_SECRET must be at least 32 characters, of at least 10 different ones (e.g. openssl rand -base64 32)');
     });
   });
 

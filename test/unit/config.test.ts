@@ -4,7 +4,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { loadConfig } from '../../src/config';
 
-const SECRET = 'x'.repeat(16) + 'y'.repeat(16);
+const SECRET = 'k3Jd9sLq0ZpWm8VtR2cYxN4bHf6GeA1u';
 const PRODUCTION = { NODE_ENV: 'production', SMTP_URL: 'smtp://mail.example.it:587', BASE_URL: 'https://webmail.example.it', SESSION_SECRET: SECRET };
 
 /** The message loadConfig fails with, or null when it accepts the environment. */
@@ -49,7 +49,7 @@ describe('loadConfig', function () {
     for (const env of ['production', 'development', 'test']) {
       it(`should refuse a secret shorter than 32 characters in ${env}`, function () {
         const message = refusal({ ...PRODUCTION, NODE_ENV: env, SESSION_SECRET: 'x', DATA_DIR: dataDir });
-        expect(message).to.equal('SESSION_SECRET must be at least 32 characters (e.g. openssl rand -base64 32)');
+        expect(message).to.equal('SESSION_SECRET must be at least 32 characters, of at least 10 different ones (e.g. openssl rand -base64 32)');
         expect(refusal({ ...PRODUCTION, NODE_ENV: env, SESSION_SECRET: SECRET.slice(1), DATA_DIR: dataDir })).to.equal(message);
         expect(refusal({ ...PRODUCTION, NODE_ENV: env, SESSION_SECRET: SECRET, DATA_DIR: dataDir })).to.equal(null);
       });
@@ -69,8 +69,15 @@ describe('loadConfig', function () {
 
   describe('malformed values', function () {
     const cases: Array<[Record<string, string>, RegExp]> = [
-      [{ PORT: 'abc' }, /^PORT must be a whole number from 0 to 65535, got "abc"$/],
-      [{ PORT: '70000' }, /^PORT must be a whole number from 0 to 65535/],
+      [{ PORT: 'abc' }, /^PORT must be a whole number from 1 to 65535, got "abc"$/],
+      [{ PORT: '70000' }, /^PORT must be a whole number from 1 to 65535/],
+      [{ PORT: '0' }, /^PORT must be a whole number from 1 to 65535/],
+      [{ NODE_ENV: 'prod' }, /^NODE_ENV must be production, development or test, got "prod"$/],
+      [{ NODE_ENV: 'Production' }, /^NODE_ENV must be production, development or test/],
+      [{ BASE_URL: 'https://user:hunter2hunter2@webmail.example.it' }, /^BASE_URL must be scheme, host and optionally a path/],
+      [{ BASE_URL: 'https://webmail.example.it?x=1#y' }, /^BASE_URL must be scheme, host and optionally a path/],
+      [{ SESSION_SECRET: 'a'.repeat(40) }, /^SESSION_SECRET must be at least 32 characters, of at least 10 different ones/],
+      [{ SIGN_IN_LIMIT_PER_ACCOUNT: '0' }, /^SIGN_IN_LIMIT_PER_ACCOUNT must be a whole number of at least 1, got "0"$/],
       [{ BCRYPT_COST: '3' }, /^BCRYPT_COST must be a whole number from 4 to 31/],
       [{ LOG_LEVEL: 'verbose' }, /^LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"$/],
       [{ SMTP_URL: 'smtpx://user:hunter2hunter2@mail.example.it' }, /^SMTP_URL must start with smtp:\/\/ or smtps:\/\/$/],

@@ -7,8 +7,8 @@ const check = (password: string, confirmation?: string) => checkPassword(passwor
 
 describe('checkPassword', function () {
   it('should refuse 14 characters and accept 15', function () {
-    expect(check('abcdefghij klm')).to.equal('too_short');
-    expect(check('abcdefghij klmn')).to.equal(null);
+    expect(check('plum tiger sof')).to.equal('too_short');
+    expect(check('plum tiger sofa')).to.equal(null);
   });
 
   it('should count characters, not bytes, for the minimum', function () {
@@ -49,6 +49,19 @@ describe('checkPassword', function () {
     for (const bad of ['\u0000', '\t', '\r', '\n', '\u007f', '\u0085', '\uD800', '\uDC00', '\uFFFF', '\uFDD0', '\u{10FFFE}', '\uFFFD']) {
       expect(check(`a fine long sentence${bad}here`), JSON.stringify(bad)).to.equal('unsupported_character');
     }
+  });
+
+  it('should refuse the invisible characters nobody can type again: BOM, zero-width space, soft hyphen', function () {
+    for (const bad of ['\uFEFF', '\u200B', '\u200C', '\u2060', '\u00AD']) {
+      expect(check(`a fine long sentence${bad}here`), JSON.stringify(bad)).to.equal('unsupported_character');
+    }
+  });
+
+  it('should refuse repetitive and sequential strings (NIST SP 800-63B-4), spaces and dots included', function () {
+    for (const weak of [' '.repeat(15), ' '.repeat(16), '.'.repeat(15), '123456789012345', 'abcdefghijklmno', 'qwertyuiopasdfg', 'onmlkjihgfedcba', '543210987654321', 'azertyuiopqsdfg']) {
+      expect(check(weak), JSON.stringify(weak)).to.equal('common');
+    }
+    expect(check('abcdefg and some words')).to.equal(null);
   });
 
   it('should refuse a password not in NFC, which a keyboard would type differently', function () {

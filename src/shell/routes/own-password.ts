@@ -8,6 +8,7 @@ import { TooManyAttempts, ValidationFailed, WrongPassword } from '../../domain/e
 import { requireSignIn } from '../middleware/auth';
 import { clientIp } from '../../plugin';
 import { redirectWithNotice, render } from '../render';
+import { rotateSession } from '../middleware/session';
 
 export interface OwnPasswordOptions {
   accounts: Accounts;
@@ -60,6 +61,9 @@ export function ownPasswordRouter({ accounts, selfService, rateLimits, minLength
       return showForm(req, res, error.errors, 422);
     }
     await rateLimits.clear('passwordChange', account);
+    // A new credential, a new session id: one seen before the change is worth nothing after it.
+    const { locale, ip, userAgent } = req.session;
+    await rotateSession(req, { identity, locale, ip, userAgent });
     redirectWithNotice(req, res, '/settings/password', res.locals.t('notice.passwordChanged'));
   });
 

@@ -10,7 +10,7 @@ export function healthRouter(db: Database): Router {
   router.get('/healthz', async (_req, res) => {
     try {
       await db.sequelize.query('SELECT 1');
-      res.type('text').send('ok');
+      res.set('Cache-Control', 'no-store').type('text').send('ok');
     } catch {
       res.status(503).type('text').send('database unavailable');
     }
@@ -25,7 +25,7 @@ export function healthRouter(db: Database): Router {
  * since its real client may be anywhere. Anyone else gets the 404 of a missing page.
  */
 const thisMachineOnly: RequestHandler = (req, _res, next) => {
-  const relayed = req.get('X-Forwarded-For') !== undefined || req.get('Forwarded') !== undefined;
+  const relayed = ['X-Forwarded-For', 'Forwarded', 'X-Real-IP'].some((header) => req.get(header) !== undefined);
   next(isLoopback(req.socket.remoteAddress ?? null) && !relayed ? undefined : 'router');
 };
 
