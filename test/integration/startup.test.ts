@@ -46,7 +46,7 @@ describe('Start-up failures of src/server.ts', function () {
 
   describe('configuration', function () {
     it('should refuse a malformed PORT, naming it', async function () {
-      expect(await failure({ DATA_DIR: dataDir, PORT: 'abc' })).to.equal('configuration: PORT must be a whole number from 0 to 65535, got "abc"');
+      expect(await failure({ DATA_DIR: dataDir, PORT: 'abc' })).to.equal('configuration: PORT must be a whole number from 1 to 65535, got "abc"');
     });
 
     it('should refuse production without SMTP_URL, BASE_URL and SESSION_SECRET', async function () {
