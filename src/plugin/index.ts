@@ -6,6 +6,7 @@ import type { Database } from '../db';
 import { createDomain, type Domain } from '../domain';
 import { systemClock, type Clock } from '../lib/clock';
 import type { HostMailbox } from '../domain/mailboxes';
+import type { Mailbox } from '../models';
 import { DEFAULT_LOCALE, LOCALES, formatDate, isLocale, translator, type Locale } from '../i18n';
 import { createLogger, type LogSink } from '../lib/logger';
 import { outboxDeliverer, transportFor } from '../mail/transport';
@@ -177,13 +178,18 @@ export function collaborations(options: CollaborationsOptions): Collaborations {
    * The owner's parts: the mailbox the host names, in its language unless the host decides; for
    * anyone else they do not exist (the request goes on past this part).
    */
+  // Found once per request, and kept where no host's local can pass for it.
+  const owners = new WeakMap<Request, Mailbox>();
   const ownerOnly: RequestHandler = async (req, res, next) => {
-    if (!res.locals.owner) {
+    let owner = owners.get(req);
+    if (!owner) {
       const said = await options.resolveOwner(req);
       if (!said) return next('router');
-      res.locals.owner = await domain.mailboxes.record(said);
+      owner = await domain.mailboxes.record(said);
+      owners.set(req, owner);
       if (!isLocale(options.locale?.(req)) && isLocale(said.locale)) Object.assign(res.locals, languageLocals(said.locale));
     }
+    res.locals.owner = owner;
     next();
   };
   const feature: Feature = { domain, pages, urls, cookies: new SealedCookies(config.sessionSecret, secure), afterResponse: afterResponse(domain.background, logger) };
@@ -208,18 +214,12 @@ export function collaborations(options: CollaborationsOptions): Collaborations {
   // named (a cookie a sibling site planted is worth nothing) and the link pages' to nobody.
   const ownerCsrf = options.csrf
     ? hostCsrf(options.csrf.token)
-    : csrf(config.sessionSecret, secure, { cookie: 'pec_csrf', bindTo: (req) => options.csrfBinding?.(req) ?? `owner:${String(ownerIdOf(req))}` });
+    : csrf(config.sessionSecret, secure, { cookie: 'pec_csrf', bindTo: (req) => options.csrfBinding?.(req) ?? `owner:${String(owners.get(req)?.id)}` });
   const visitorCsrf = options.csrf ? ownerCsrf : csrf(config.sessionSecret, secure, { cookie: 'pec_csrf_links', bindTo: (req) => options.csrfBinding?.(req) ?? '' });
-  const ownerIds = new WeakMap<Request, number>();
-  const ownerIdOf = (req: Request) => ownerIds.get(req);
-  const remember: RequestHandler = (req, res, next) => {
-    ownerIds.set(req, (res.locals.owner as { id: number }).id);
-    next();
-  };
 
   const handleErrors = errorHandler(logger, pages, urls.home);
   /** A part answers its own routes and passes anything else on to the host. */
-  const ownerPart = (router: Router) => Router().use(common, ownerOnly, remember, ownerCsrf.token, ...ownerCsrf.protection, router, handleErrors);
+  const ownerPart = (router: Router) => Router().use(common, ownerOnly, ownerCsrf.token, ...ownerCsrf.protection, router, handleErrors);
   const visitorPart = (router: Router) => Router().use(common, visitorCsrf.token, ...visitorCsrf.protection, router, handleErrors);
   const assets = Router()
     .get('/htmx.min.js', (_req, res) => res.sendFile(require.resolve('htmx.org/dist/htmx.min.js'), { maxAge: '1d' }))
