@@ -15,12 +15,18 @@ export interface HostMailbox {
   displayName?: string | null;
 }
 
+/** What a record must hold: the host's address, and its language and name when the host gives them. */
+type Wanted = Pick<Mailbox, 'address'> & Partial<Pick<Mailbox, 'locale' | 'displayName'>>;
+
 /**
  * What the feature keeps of a host's mailbox, keyed by the host's id: the address (the mail server's
  * `mail_accounts` view reads it) and the language of its emails. Kept in step with what the host
  * says at each owner request; the host's own records stay the host's.
  */
 export class MailboxRecords {
+  /** The records this process has read or written: an owner's every request needs no query. */
+  private readonly known = new Map<number, Mailbox>();
+
   constructor(private readonly db: Database) {}
 
   /** The record of `mailbox`, created or brought up to date. Throws on an id or address no record can hold. */
@@ -30,18 +36,27 @@ export class MailboxRecords {
     if (!Number.isSafeInteger(mailbox.id) || mailbox.id <= 0) throw new TypeError(`a mailbox id must be a positive whole number, got ${String(mailbox.id)}`);
     const address = canonicalName(mailbox.address);
     if (!address.includes('@')) throw new TypeError('a mailbox needs its address');
-    const wanted = { address, ...(isLocale(mailbox.locale) ? { locale: mailbox.locale } : {}), ...(mailbox.displayName !== undefined ? { displayName: mailbox.displayName } : {}) };
-    const found = await Model.findByPk(mailbox.id);
-    if (found) {
-      const changed = Object.entries(wanted).some(([key, value]) => found.get(key as keyof Mailbox) !== value);
-      return changed ? found.update(wanted) : found;
-    }
+    const wanted: Wanted = { address, ...(isLocale(mailbox.locale) ? { locale: mailbox.locale } : {}), ...(mailbox.displayName !== undefined ? { displayName: mailbox.displayName } : {}) };
+    const upToDate = (record: Mailbox) => Object.entries(wanted).every(([key, value]) => record.get(key as keyof Mailbox) === value);
+    const cached = this.known.get(mailbox.id);
+    if (cached && upToDate(cached)) return cached;
+    const record = await this.write(mailbox.id, wanted, upToDate);
+    // Bounded: forgetting every record only costs one query each.
+    if (this.known.size >= 10_000) this.known.clear();
+    this.known.set(mailbox.id, record);
+    return record;
+  }
+
+  private async write(id: number, wanted: Wanted, upToDate: (record: Mailbox) => boolean): Promise<Mailbox> {
+    const { Mailbox: Model } = this.db.models;
+    const found = await Model.findByPk(id);
+    if (found) return upToDate(found) ? found : found.update(wanted);
     try {
-      return await Model.create({ id: mailbox.id, passwordHash: null, displayName: null, ...wanted });
+      return await Model.create({ id, passwordHash: null, displayName: null, ...wanted });
     } catch (error) {
       // Two first requests at once: the other one made it.
       if (!(error instanceof UniqueConstraintError)) throw error;
-      return (await Model.findByPk(mailbox.id)) as Mailbox;
+      return (await Model.findByPk(id)) as Mailbox;
     }
   }
 }

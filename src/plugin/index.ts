@@ -33,7 +33,6 @@ export { openDatabase } from '../db';
 export { pages as pageRenderer, type Pages, type Views } from './render';
 export { csrf as csrfProtection } from './middleware/csrf';
 export { clientIp } from './client-ip';
-export { afterResponse } from './after-response';
 
 /** The 404 page for whatever nothing answered, then every error as its page (for a host's own routes). */
 export function errorPages(logger: LogSink, pages: Pages, home = '/'): [RequestHandler, ErrorRequestHandler] {

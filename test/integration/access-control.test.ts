@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { DATABASES } from '../support/databases';
-import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, signedInOwner, harnessPerSuite, type Harness } from '../support/harness';
+import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, harnessWithOwner, type Harness } from '../support/harness';
 import { activate, addCollaborator } from '../support/accounts';
 import type { Collaborator } from '../../src/models';
 
@@ -39,13 +39,14 @@ for (const { name, create } of DATABASES) {
     let owner: Browser;
     let target: Collaborator;
 
-    harnessPerSuite(create, { mailboxes: [MAILBOX, OTHER] }, (harness) => {
-      h = harness;
-    });
+    harnessWithOwner(
+      create,
+      { mailboxes: [MAILBOX, OTHER] },
+      (harness) => (h = harness),
+      (signedIn) => (owner = signedIn),
+    );
 
     beforeEach(async function () {
-      await h.reset();
-      owner = await signedInOwner(h.app, MAILBOX);
       target = await addCollaborator(h, owner, MAILBOX, { manageSettings: 'on' });
       await activate(h, target);
     });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { DATABASES } from '../support/databases';
-import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, signedInOwner, harnessPerSuite, type Harness } from '../support/harness';
+import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, harnessWithOwner, type Harness } from '../support/harness';
 import { activate, addCollaborator } from '../support/accounts';
 import { createLogger } from '../../src/lib/logger';
 import { startWorker } from '../../src/mail/worker';
@@ -28,14 +28,12 @@ for (const { name, create } of DATABASES) {
     let h: Harness;
     let owner: Browser;
 
-    harnessPerSuite(create, { mailboxes: [MAILBOX, OTHER] }, (harness) => {
-      h = harness;
-    });
-
-    beforeEach(async function () {
-      await h.reset();
-      owner = await signedInOwner(h.app, MAILBOX);
-    });
+    harnessWithOwner(
+      create,
+      { mailboxes: [MAILBOX, OTHER] },
+      (harness) => (h = harness),
+      (signedIn) => (owner = signedIn),
+    );
 
     describe('GET /settings/activity', function () {
       it('should list every action on collaborators with actor, action, collaborator and client IP', async function () {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { DATABASES } from '../support/databases';
-import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, newCollaborator, signedInOwner, harnessPerSuite, type Harness } from '../support/harness';
+import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, newCollaborator, harnessWithOwner, type Harness } from '../support/harness';
 import type { Collaborator } from '../../src/models';
 import { formatDate, translator } from '../../src/i18n';
 import { facts, tableRows } from '../support/html';
@@ -13,14 +13,12 @@ for (const { name, create } of DATABASES) {
     let h: Harness;
     let owner: Browser;
 
-    harnessPerSuite(create, { mailboxes: [MAILBOX] }, (harness) => {
-      h = harness;
-    });
-
-    beforeEach(async function () {
-      await h.reset();
-      owner = await signedInOwner(h.app, MAILBOX);
-    });
+    harnessWithOwner(
+      create,
+      { mailboxes: [MAILBOX] },
+      (harness) => (h = harness),
+      (signedIn) => (owner = signedIn),
+    );
 
     const add = (overrides: Record<string, string> = {}) => addCollaborator(h, owner, MAILBOX, overrides);
 

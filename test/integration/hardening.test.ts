@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import request from 'supertest';
 import { DATABASES, type TestDatabase } from '../support/databases';
-import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, newCollaborator, signedInOwner, harnessPerSuite, startHarness, type Harness } from '../support/harness';
+import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, newCollaborator, harnessWithOwner, startHarness, type Harness } from '../support/harness';
 import { activate, addCollaborator, latestLinkToken, reload, setPasswordByLink } from '../support/accounts';
 import { createApp } from '../../src/app';
 import { createLogger } from '../../src/lib/logger';
@@ -37,15 +37,15 @@ for (const { name, create } of DATABASES) {
     let h: Harness;
     let owner: Browser;
 
-    harnessPerSuite(create, { mailboxes: [MAILBOX] }, (harness, db) => {
-      h = harness;
-      database = db;
-    });
-
-    beforeEach(async function () {
-      await h.reset();
-      owner = await signedInOwner(h.app, MAILBOX);
-    });
+    harnessWithOwner(
+      create,
+      { mailboxes: [MAILBOX] },
+      (harness, db) => {
+        h = harness;
+        database = db;
+      },
+      (signedIn) => (owner = signedIn),
+    );
 
     describe('Content-Security-Policy', function () {
       it('should forbid plugins, base and framing, and allow only our own scripts and styles', async function () {

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 import type request from 'supertest';
 import { DATABASES, type TestDatabase } from '../support/databases';
-import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, harnessPerSuite, newCollaborator, signedInOwner, startHarness, type Harness } from '../support/harness';
+import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, harnessPerSuite, newCollaborator, signedInOwner, startHarness, type Harness, WIDE_LIMITS } from '../support/harness';
 import { activate, addCollaborator, emailedTokens, setPasswordByLink } from '../support/accounts';
 import { translator } from '../../src/i18n';
 import type { Collaborator, Mailbox } from '../../src/models';
@@ -15,16 +15,6 @@ const OWNER = 'studio.rossi@pec.example.it';
 const FULL_WIDTH = 'ｓtudio.rossi@pec.example.it';
 const ZERO_WIDTH = `${OWNER}\u200b`;
 const ACCENTED = 'stúdio.rossi@pec.example.it';
-/** Generous limits, so that each test meets only the one it is about. */
-const WIDE = {
-  SIGN_IN_LIMIT_PER_ACCOUNT: '100000',
-  SIGN_IN_LIMIT_PER_IP: '100000',
-  SIGN_IN_LIMIT_PER_DEVICE: '100000',
-  FORGOT_LIMIT_PER_USERNAME: '100000',
-  FORGOT_LIMIT_PER_IP: '100000',
-  MAIL_LIMIT_PER_RECIPIENT: '100000',
-  MAIL_LIMIT_PER_MAILBOX: '100000',
-};
 const TOO_MANY = translator('it')('errorPage.tooMany');
 
 /** An answer's page without its CSRF tokens, which differ from browser to browser. */
@@ -42,7 +32,7 @@ for (const { name, create } of DATABASES) {
     let database: TestDatabase;
     let serial = 0;
 
-    harnessPerSuite(create, { env: WIDE, mailboxes: [OWNER] }, (harness, db) => {
+    harnessPerSuite(create, { env: WIDE_LIMITS, mailboxes: [OWNER] }, (harness, db) => {
       h = harness;
       database = db;
     });
@@ -53,7 +43,7 @@ for (const { name, create } of DATABASES) {
 
     /** Another app process on the same database, with these settings over the generous ones. */
     async function withApp(env: Record<string, string>, use: (app: Harness) => Promise<void>): Promise<void> {
-      const app = await startHarness(database.url, { ...WIDE, ...env });
+      const app = await startHarness(database.url, { ...WIDE_LIMITS, ...env });
       try {
         await use(app);
       } finally {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import bcrypt from 'bcrypt';
 import { expect } from 'chai';
 import { DATABASES } from '../support/databases';
-import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, SESSION_SECRET, harnessPerSuite, signedInOwner, type Harness } from '../support/harness';
+import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, SESSION_SECRET, harnessWithOwner, type Harness } from '../support/harness';
 import { activate, addCollaborator, latestLinkToken, reload, setPasswordByLink } from '../support/accounts';
 import { runToEnd } from '../support/processes';
 import type { TestDatabase } from '../support/databases';
@@ -31,15 +31,15 @@ for (const { name, create } of DATABASES) {
     let database: TestDatabase;
     let owner: Browser;
 
-    harnessPerSuite(create, { mailboxes: [MAILBOX] }, (harness, db) => {
-      h = harness;
-      database = db;
-    });
-
-    beforeEach(async function () {
-      await h.reset();
-      owner = await signedInOwner(h.app, MAILBOX);
-    });
+    harnessWithOwner(
+      create,
+      { mailboxes: [MAILBOX] },
+      (harness, db) => {
+        h = harness;
+        database = db;
+      },
+      (signedIn) => (owner = signedIn),
+    );
 
     describe('POST /password/new (the emailed link)', function () {
       for (const [language, header] of [['it', 'it-IT'], ['en', 'en-GB'], ['es', 'es-ES']] as const) {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type request from 'supertest';
 import { DATABASES, type TestDatabase } from '../support/databases';
-import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, harnessPerSuite, startHarness, type Harness } from '../support/harness';
+import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, harnessPerSuite, startHarness, type Harness, WIDE_LIMITS } from '../support/harness';
 import type { NewCollaborator } from '../../src/domain/collaborators';
 import type { Collaborator, Mailbox, Status } from '../../src/models';
 import { collaboratorIn, latestLinkToken, reload, setPasswordByLink } from '../support/accounts';
@@ -9,14 +9,6 @@ import { WrongPassword } from '../../src/domain/errors';
 import { translator } from '../../src/i18n';
 
 const MAILBOX = 'studio.verdi@pec.example.it';
-/** Generous limits, so that only the rate-limit tests ever meet one. */
-const WIDE_LIMITS = {
-  FORGOT_LIMIT_PER_USERNAME: '100000',
-  FORGOT_LIMIT_PER_IP: '100000',
-  SIGN_IN_LIMIT_PER_ACCOUNT: '100000',
-  SIGN_IN_LIMIT_PER_IP: '100000',
-  PASSWORD_CHANGE_LIMIT: '100000',
-};
 const FIREFOX = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
 const TOO_MANY = /Troppi tentativi|Too many attempts|Demasiados intentos/;
 

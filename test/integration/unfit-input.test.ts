@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import request from 'supertest';
 import { DATABASES } from '../support/databases';
-import { Browser, harnessPerSuite, newCollaborator, signedInOwner, type Harness } from '../support/harness';
+import { Browser, harnessWithOwner, newCollaborator, signedInOwner, type Harness } from '../support/harness';
 import { addCollaborator } from '../support/accounts';
 import { createApp } from '../../src/app';
 import { createLogger } from '../../src/lib/logger';
@@ -25,14 +25,12 @@ for (const { name, create } of DATABASES) {
     let h: Harness;
     let owner: Browser;
 
-    harnessPerSuite(create, { mailboxes: [MAILBOX] }, (harness) => {
-      h = harness;
-    });
-
-    beforeEach(async function () {
-      await h.reset();
-      owner = await signedInOwner(h.app, MAILBOX);
-    });
+    harnessWithOwner(
+      create,
+      { mailboxes: [MAILBOX] },
+      (harness) => (h = harness),
+      (signedIn) => (owner = signedIn),
+    );
 
     describe('a body the app cannot read', function () {
       const lines: Array<{ level: number; msg: string }> = [];

@@ -35,6 +35,18 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** Generous limits, for suites whose tests must each meet only the one limit they are about. */
+export const WIDE_LIMITS = {
+  SIGN_IN_LIMIT_PER_ACCOUNT: '100000',
+  SIGN_IN_LIMIT_PER_IP: '100000',
+  SIGN_IN_LIMIT_PER_DEVICE: '100000',
+  FORGOT_LIMIT_PER_USERNAME: '100000',
+  FORGOT_LIMIT_PER_IP: '100000',
+  PASSWORD_CHANGE_LIMIT: '100000',
+  MAIL_LIMIT_PER_RECIPIENT: '100000',
+  MAIL_LIMIT_PER_MAILBOX: '100000',
+};
+
 export async function startHarness(databaseUrl: string, env: Record<string, string> = {}): Promise<Harness> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pec-data-'));
   const config = loadConfig({
@@ -45,8 +57,8 @@ export async function startHarness(databaseUrl: string, env: Record<string, stri
     BCRYPT_COST: '4',
     DATA_DIR: dataDir,
     // Suites resend and reset dozens of times; the sending limits are tested where they are set.
-    MAIL_LIMIT_PER_RECIPIENT: '100000',
-    MAIL_LIMIT_PER_MAILBOX: '100000',
+    MAIL_LIMIT_PER_RECIPIENT: WIDE_LIMITS.MAIL_LIMIT_PER_RECIPIENT,
+    MAIL_LIMIT_PER_MAILBOX: WIDE_LIMITS.MAIL_LIMIT_PER_MAILBOX,
     ...env,
   });
   const db = await openDatabase(databaseUrl);
@@ -150,5 +162,28 @@ export function harnessPerSuite(
   after(async function () {
     await h?.close();
     await database?.drop();
+  });
+}
+
+/**
+ * harnessPerSuite, then before each test an emptied database and the owner of the first mailbox
+ * signed in, on the Collaborations page. `use` receives the harness as harnessPerSuite's does;
+ * `signedIn` the owner's browser before each test, before the suite's own hooks run.
+ */
+export function harnessWithOwner(
+  create: () => Promise<TestDatabase>,
+  { env = {}, mailboxes }: { env?: Record<string, string>; mailboxes: [string, ...string[]] },
+  use: (h: Harness, database: TestDatabase) => void,
+  signedIn: (owner: Browser) => void,
+): void {
+  let h: Harness | undefined;
+  harnessPerSuite(create, { env, mailboxes }, (harness, database) => {
+    h = harness;
+    use(harness, database);
+  });
+  beforeEach(async function () {
+    if (!h) throw new Error('the suite has no harness');
+    await h.reset();
+    signedIn(await signedInOwner(h.app, mailboxes[0]));
   });
 }
