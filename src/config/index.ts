@@ -6,15 +6,38 @@ import net from 'node:net';
 /** The project's root folder: views, public files and migrations are found from here. */
 export const ROOT = path.resolve(__dirname, '..', '..');
 
-export interface MailServerConfig {
-  /** Host name that mail programs connect to for IMAP and SMTP submission. */
-  imapHost: string;
-  imapPort: number;
-  submissionHost: string;
-  submissionPort: number;
-  /** doveadm HTTP API (e.g. http://127.0.0.1:8080/doveadm/v1); unset: no mail server to notify. */
-  doveadmUrl?: string;
+/**
+ * How a mail program secures a connection (RFC 8314): `ssl`, TLS from the first byte (993, 995,
+ * 465); `starttls`, plain text upgraded before anything else is sent (143, 110, 587). Stated in
+ * configuration, never guessed from the port.
+ */
+export type MailSecurity = 'ssl' | 'starttls';
+
+export interface MailService {
+  host: string;
+  port: number;
+  security: MailSecurity;
+}
+
+/**
+ * Where and how mail programs connect. One description, read by the account page, the emails,
+ * autoconfig, Autodiscover and the Apple profile, so that they can never disagree.
+ */
+export interface MailProgramSettings {
+  imap: MailService;
+  pop3: MailService;
+  submission: MailService;
+}
+
+export interface MailServerConfig extends MailProgramSettings {
+  /** Mail domains autoconfig and Autodiscover answer for (MAIL_DOMAINS); empty: those of the installation's mailboxes. */
+  domains: string[];
+  /** doveadm HTTP API of every Dovecot (DOVEADM_URLS, e.g. http://127.0.0.1:8080/doveadm/v1); empty: no mail server to notify. */
+  doveadmUrls: string[];
+  /** The doveadm_api_key the Dovecots share (DOVEADM_API_KEY); set whenever doveadmUrls is not empty. */
   doveadmApiKey?: string;
+  /** The secret Dovecot's auth policy requests carry (AUTH_POLICY_KEY); unset: the policy endpoint is off. */
+  authPolicyKey?: string;
 }
 
 /** Attempts allowed per key within one window; the counters live in the database. */
@@ -122,6 +145,45 @@ function int(env: Env, name: string, fallback: number, { min = 0, max = Number.M
   return value;
 }
 
+const SECURITIES: readonly MailSecurity[] = ['ssl', 'starttls'];
+
+/**
+ * `<PREFIX>_HOST`, `_PORT` and `_SECURITY` of one mail service. A port given without its security is
+ * refused: guessing TLS from the port made the page, the emails and the profiles contradict each other.
+ */
+function mailService(env: Env, prefix: string, fallback: MailService, problems: string[]): MailService {
+  const securityName = `${prefix}_SECURITY`;
+  const raw = env[securityName];
+  if (raw === undefined || raw === '') {
+    if (env[`${prefix}_PORT`]) problems.push(`${prefix}_PORT is set: set ${securityName} too (ssl or starttls)`);
+    return { ...fallback, host: env[`${prefix}_HOST`] || fallback.host, port: int(env, `${prefix}_PORT`, fallback.port, { min: 1, max: 65_535 }) };
+  }
+  if (!SECURITIES.includes(raw as MailSecurity)) problems.push(`${securityName} must be ssl or starttls, got "${raw}"`);
+  return { host: env[`${prefix}_HOST`] || fallback.host, port: int(env, `${prefix}_PORT`, fallback.port, { min: 1, max: 65_535 }), security: raw as MailSecurity };
+}
+
+const list = (raw: string | undefined): string[] => (raw ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+
+/** The doveadm endpoints, their key and the auth policy key, with what is wrong with them. */
+function mailServerLinks(env: Env, problems: string[]): Pick<MailServerConfig, 'doveadmUrls' | 'doveadmApiKey' | 'authPolicyKey'> {
+  if (env.DOVEADM_URL && env.DOVEADM_URLS) problems.push('set DOVEADM_URLS only (DOVEADM_URL is its older, one-server name)');
+  const doveadmUrls = list(env.DOVEADM_URLS || env.DOVEADM_URL);
+  const wrong = doveadmUrls.find((url) => !/^https?:\/\/[^/]/.test(url) || !URL.canParse(url));
+  if (wrong !== undefined) problems.push(`DOVEADM_URLS: "${wrong}" is not an http(s) URL`);
+  // An empty key used to mean every kick was "delivered" as a silent no-op.
+  const key = env.DOVEADM_API_KEY;
+  if (key !== undefined && key === '') problems.push('DOVEADM_API_KEY is set but empty: give the doveadm_api_key of the Dovecots, or unset it with DOVEADM_URLS');
+  else if (doveadmUrls.length > 0 && key === undefined) problems.push('DOVEADM_URLS needs DOVEADM_API_KEY');
+  else if (doveadmUrls.length === 0 && key !== undefined) problems.push('DOVEADM_API_KEY is set without DOVEADM_URLS');
+  const policy = env.AUTH_POLICY_KEY;
+  if (policy !== undefined && (policy.length < MIN_SECRET_LENGTH || new Set(policy).size < 10)) {
+    problems.push(`AUTH_POLICY_KEY must be at least ${MIN_SECRET_LENGTH} characters, of at least 10 different ones (e.g. openssl rand -hex 32)`);
+  }
+  return { doveadmUrls, doveadmApiKey: key || undefined, authPolicyKey: policy || undefined };
+}
+
+const DOMAIN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
+
 /** 32 characters hold 128 bits even as hex; a shorter secret can be guessed offline from one signed cookie. */
 export const MIN_SECRET_LENGTH = 32;
 
@@ -191,13 +253,19 @@ export function loadConfig(env: Env = process.env): Config {
   if (env.DATABASE_URL && !/^(sqlite:.|(mysql|mariadb):\/\/[^/])/.test(env.DATABASE_URL)) {
     problems.push('DATABASE_URL must be sqlite:<file> or mysql://user:pass@host:port/db');
   }
-  // One without the other used to mean every kick was "delivered" as a silent no-op.
-  if (Boolean(env.DOVEADM_URL) !== Boolean(env.DOVEADM_API_KEY)) problems.push('DOVEADM_URL and DOVEADM_API_KEY must be set together');
-  if (env.DOVEADM_URL && !/^https?:\/\/[^/]/.test(env.DOVEADM_URL)) problems.push(`DOVEADM_URL must be an http(s) URL, got "${env.DOVEADM_URL}"`);
+  const host = new URL(baseUrl).hostname;
+  const mailServer: MailServerConfig = {
+    imap: mailService(env, 'IMAP', { host: `imap.${host}`, port: 993, security: 'ssl' }, problems),
+    pop3: mailService(env, 'POP3', { host: env.IMAP_HOST || `imap.${host}`, port: 995, security: 'ssl' }, problems),
+    submission: mailService(env, 'SUBMISSION', { host: `smtp.${host}`, port: 465, security: 'ssl' }, problems),
+    domains: list(env.MAIL_DOMAINS).map((domain) => domain.toLowerCase()),
+    ...mailServerLinks(env, problems),
+  };
+  const badDomain = mailServer.domains.find((domain) => !DOMAIN.test(domain));
+  if (badDomain !== undefined) problems.push(`MAIL_DOMAINS: "${badDomain}" is not a domain name`);
   const logLevel = env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info');
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   if (problems.length) throw new Error(problems.join('; '));
-  const host = new URL(baseUrl).hostname;
   return {
     env: nodeEnv,
     port,
@@ -233,14 +301,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     inProcessWorker: env.WORKER !== 'off',
     outboxLeaseSeconds: int(env, 'OUTBOX_LEASE_SECONDS', 60),
-    mailServer: {
-      imapHost: env.IMAP_HOST ?? `imap.${host}`,
-      imapPort: int(env, 'IMAP_PORT', 993, { min: 1, max: 65_535 }),
-      submissionHost: env.SUBMISSION_HOST ?? `smtp.${host}`,
-      submissionPort: int(env, 'SUBMISSION_PORT', 465, { min: 1, max: 65_535 }),
-      doveadmUrl: env.DOVEADM_URL || undefined,
-      doveadmApiKey: env.DOVEADM_API_KEY || undefined,
-    },
+    mailServer,
     logLevel,
     trustProxy: trustProxy(env.TRUST_PROXY),
   };

@@ -74,7 +74,7 @@ export class CollaboratorChanges {
    * through the outbox (retried, never lost). `level` is the access the account had until now.
    */
   async kickMailPrograms(c: Collaborator, level: AccessLevel, t: Transaction): Promise<void> {
-    if (this.config.mailServer.doveadmUrl && level === 'mail_clients') {
+    if (this.config.mailServer.doveadmUrls.length > 0 && level === 'mail_clients') {
       await this.outbox.enqueueMailServerKick(c.username, { mailboxId: c.mailboxId, collaboratorId: c.id }, t);
     }
   }

@@ -3,12 +3,10 @@
  * Microsoft Autodiscover (POX) answers, and the one field read from an Autodiscover request. The
  * answers name the configured IMAP and submission servers and the username to sign in with.
  */
-import type { MailServerConfig } from '../config';
+import type { MailSecurity, MailServerConfig } from '../config';
 import { escapeXml } from './xml';
 
 export interface AutoconfigSettings extends MailServerConfig {
-  /** Mail domains answered for; an address in another domain gets 404. Unset: any domain. */
-  domains?: readonly string[];
   /** The provider's name as mail programs show it. */
   providerName?: string;
 }
@@ -37,15 +35,12 @@ export function parseMailAddress(raw: string): MailAddress | null {
   return match ? { username: value, mailbox, domain: match[1] } : null;
 }
 
-// As the set-password email says: IMAP uses implicit TLS except on 143; submission uses STARTTLS
-// except on 465. (The mail server's TLS mode is not configuration of its own.)
-const imapSecurity = (port: number): Security => (port === 143 ? 'STARTTLS' : 'SSL');
-const submissionSecurity = (port: number): Security => (port === 465 ? 'SSL' : 'STARTTLS');
+const SOCKET_TYPES: Record<MailSecurity, Security> = { ssl: 'SSL', starttls: 'STARTTLS' };
 
 /** Thunderbird's clientConfig 1.1; `%EMAILADDRESS%` lets Thunderbird fill in what the user typed. */
 export function thunderbirdConfig(settings: AutoconfigSettings, address: MailAddress | null): string {
   const domains = address ? [address.domain] : [...(settings.domains ?? [])];
-  const id = domains[0] ?? settings.imapHost;
+  const id = domains[0] ?? settings.imap.host;
   const username = escapeXml(address?.username ?? '%EMAILADDRESS%');
   const name = escapeXml(settings.providerName ?? `PEC ${id}`);
   const server = (tag: string, type: string, host: string, port: number, security: Security) => `
@@ -56,8 +51,8 @@ export function thunderbirdConfig(settings: AutoconfigSettings, address: MailAdd
       <authentication>password-cleartext</authentication>
       <username>${username}</username>
     </${tag}>`;
-  const incoming = server('incomingServer', 'imap', settings.imapHost, settings.imapPort, imapSecurity(settings.imapPort));
-  const outgoing = server('outgoingServer', 'smtp', settings.submissionHost, settings.submissionPort, submissionSecurity(settings.submissionPort));
+  const incoming = server('incomingServer', 'imap', settings.imap.host, settings.imap.port, SOCKET_TYPES[settings.imap.security]);
+  const outgoing = server('outgoingServer', 'smtp', settings.submission.host, settings.submission.port, SOCKET_TYPES[settings.submission.security]);
   return `<?xml version="1.0" encoding="UTF-8"?>
 <clientConfig version="1.1">
   <emailProvider id="${escapeXml(id)}">${domains.map((d) => `
@@ -88,8 +83,8 @@ export function autodiscoverResponse(settings: AutoconfigSettings, address: Mail
         <UsePOPAuth>off</UsePOPAuth>
         <SMTPLast>off</SMTPLast>` : ''}
       </Protocol>`;
-  const imap = protocol('IMAP', settings.imapHost, settings.imapPort, imapSecurity(settings.imapPort));
-  const smtp = protocol('SMTP', settings.submissionHost, settings.submissionPort, submissionSecurity(settings.submissionPort));
+  const imap = protocol('IMAP', settings.imap.host, settings.imap.port, SOCKET_TYPES[settings.imap.security]);
+  const smtp = protocol('SMTP', settings.submission.host, settings.submission.port, SOCKET_TYPES[settings.submission.security]);
   return `<?xml version="1.0" encoding="utf-8"?>
 <Autodiscover xmlns="${RESPONSE_NS}">
   <Response xmlns="${OUTLOOK_NS}">

@@ -5,13 +5,10 @@ import type { Locale } from '../i18n';
 export const EMAIL_TEMPLATES = ['invitation', 'owner_reset', 'self_reset', 'password_set', 'password_changed', 'deactivated'] as const;
 export type EmailTemplate = (typeof EMAIL_TEMPLATES)[number];
 
+import type { MailProgramSettings } from '../config';
+
 /** Where mail programs connect; from configuration. */
-export interface MailServerSettings {
-  imapHost: string;
-  imapPort: number;
-  submissionHost: string;
-  submissionPort: number;
-}
+export type MailServerSettings = MailProgramSettings;
 
 /** The non-secret facts an email is built from (stored in the outbox as JSON). */
 export interface EmailPayload {

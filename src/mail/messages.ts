@@ -100,6 +100,9 @@ function signIn(input: EmailInput, t: MailTexts): Block {
   return { kind: 'link', text: t.common.signIn, url: checkUrl(input.signInUrl) };
 }
 
+/** As mail programs label the choice. */
+const SECURITY_NAMES = { ssl: 'SSL/TLS', starttls: 'STARTTLS' } as const;
+
 function mailClientBlocks(input: EmailInput, t: MailTexts, vars: Vars): Block[] {
   if (input.payload.accessLevel !== 'mail_clients') return [];
   const m = t.mailClients;
@@ -112,14 +115,8 @@ function mailClientBlocks(input: EmailInput, t: MailTexts, vars: Vars): Block[] 
       items: [
         fill(m.username, vars),
         m.password,
-        // 143 upgrades with STARTTLS; any other IMAP port (993) is implicit TLS, as autoconfig says.
-        fill(m.imap, { host: clean(server.imapHost), port: String(server.imapPort), security: server.imapPort === 143 ? 'STARTTLS' : 'SSL/TLS' }),
-        fill(m.smtp, {
-          host: clean(server.submissionHost),
-          port: String(server.submissionPort),
-          // 465 is implicit TLS; submission on 587 (or anything else) upgrades with STARTTLS.
-          security: server.submissionPort === 465 ? 'SSL/TLS' : 'STARTTLS',
-        }),
+        fill(m.imap, { host: clean(server.imap.host), port: String(server.imap.port), security: SECURITY_NAMES[server.imap.security] }),
+        fill(m.smtp, { host: clean(server.submission.host), port: String(server.submission.port), security: SECURITY_NAMES[server.submission.security] }),
       ],
     },
   ];

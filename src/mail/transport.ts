@@ -75,9 +75,8 @@ export function outboxDeliverer(config: Config, transport: MailTransport): Deliv
   const host = new URL(config.baseUrl).hostname;
   return async (message: OutboxMessage, secret: string | undefined) => {
     if (message.kind === 'doveadm') {
-      const { doveadmUrl, doveadmApiKey } = config.mailServer;
-      if (!doveadmUrl || !doveadmApiKey) return null;
-      await kickAndFlush({ url: doveadmUrl, apiKey: doveadmApiKey }, message.recipient ?? '');
+      const { doveadmUrls, doveadmApiKey = '' } = config.mailServer;
+      for (const url of doveadmUrls) await kickAndFlush({ url, apiKey: doveadmApiKey }, message.recipient ?? '');
       return null;
     }
     const built = buildEmail({

@@ -5,10 +5,11 @@ import { autoconfigRouter } from '../../src/shell/routes/autoconfig';
 import { emailAddressFromAutodiscover, type AutoconfigSettings } from '../../src/mail/autoconfig';
 
 const SETTINGS: AutoconfigSettings = {
-  imapHost: 'imap.pec.example.it',
-  imapPort: 993,
-  submissionHost: 'smtp.pec.example.it',
-  submissionPort: 587,
+  imap: { host: 'imap.pec.example.it', port: 993, security: 'ssl' },
+  pop3: { host: 'imap.pec.example.it', port: 995, security: 'ssl' },
+  submission: { host: 'smtp.pec.example.it', port: 587, security: 'starttls' },
+  domains: [],
+  doveadmUrls: [],
 };
 const USERNAME = 'mario.rossi/studio.rossi@pec.example.it';
 
@@ -82,8 +83,9 @@ describe('Mail program autoconfiguration', () => {
       expect(texts(res.text, 'username')).to.deep.equal(['studio.rossi@pec.example.it', 'studio.rossi@pec.example.it']);
     });
 
-    it('follows the ports: implicit TLS on 465, STARTTLS on 143', async () => {
-      const res = await request(app({ ...SETTINGS, imapPort: 143, submissionPort: 465 })).get('/mail/config-v1.1.xml').expect(200);
+    it('states the configured security, whatever the port: STARTTLS on 1143, implicit TLS on 2465', async () => {
+      const settings: AutoconfigSettings = { ...SETTINGS, imap: { ...SETTINGS.imap, port: 1143, security: 'starttls' }, submission: { ...SETTINGS.submission, port: 2465, security: 'ssl' } };
+      const res = await request(app(settings)).get('/mail/config-v1.1.xml').expect(200);
       expect(texts(blocks(res.text, 'incomingServer')[0], 'socketType')).to.deep.equal(['STARTTLS']);
       expect(texts(blocks(res.text, 'outgoingServer')[0], 'socketType')).to.deep.equal(['SSL']);
     });

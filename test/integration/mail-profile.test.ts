@@ -12,7 +12,7 @@ describe('GET /account/mail-profile.mobileconfig', function () {
 
   before(async function () {
     database = await sqlite.create();
-    h = await startHarness(database.url, { IMAP_HOST: 'imap.pec.example.it', IMAP_PORT: '993', SUBMISSION_HOST: 'smtp.pec.example.it', SUBMISSION_PORT: '465' });
+    h = await startHarness(database.url, { IMAP_HOST: 'imap.pec.example.it', IMAP_PORT: '993', IMAP_SECURITY: 'ssl', SUBMISSION_HOST: 'smtp.pec.example.it', SUBMISSION_PORT: '465', SUBMISSION_SECURITY: 'ssl' });
     await h.mailbox(MAILBOX);
   });
 

@@ -59,10 +59,11 @@ describe('XML documents in a real XML parser (Chromium)', function () {
 
   it('should write autoconfig and Autodiscover answers that parse whatever characters the settings hold', async function () {
     const settings: AutoconfigSettings = {
-      imapHost: 'imap.pec.example.it',
-      imapPort: 993,
-      submissionHost: 'smtp.pec.example.it',
-      submissionPort: 465,
+      imap: { host: 'imap.pec.example.it', port: 993, security: 'ssl' },
+      pop3: { host: 'imap.pec.example.it', port: 995, security: 'ssl' },
+      submission: { host: 'smtp.pec.example.it', port: 465, security: 'ssl' },
+      domains: [],
+      doveadmUrls: [],
       providerName: 'PEC \uFFFF Provider\u0000 <&>',
     };
     const address = parseMailAddress(`mario/${MAILBOX}`)!;

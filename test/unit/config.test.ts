@@ -83,8 +83,14 @@ describe('loadConfig', function () {
       [{ SMTP_URL: 'smtpx://user:hunter2hunter2@mail.example.it' }, /^SMTP_URL must start with smtp:\/\/ or smtps:\/\/$/],
       [{ DATABASE_URL: 'postgres://user:hunter2hunter2@db/pec' }, /^DATABASE_URL must be sqlite:<file> or mysql:/],
       [{ BASE_URL: 'webmail.example.it' }, /^BASE_URL must be an absolute http\(s\) URL/],
-      [{ DOVEADM_URL: 'http://127.0.0.1:8080/doveadm/v1' }, /^DOVEADM_URL and DOVEADM_API_KEY must be set together$/],
-      [{ DOVEADM_API_KEY: 'hunter2hunter2' }, /^DOVEADM_URL and DOVEADM_API_KEY must be set together$/],
+      [{ DOVEADM_URL: 'http://127.0.0.1:8080/doveadm/v1' }, /^DOVEADM_URLS needs DOVEADM_API_KEY$/],
+      [{ DOVEADM_API_KEY: 'hunter2hunter2' }, /^DOVEADM_API_KEY is set without DOVEADM_URLS$/],
+      [{ DOVEADM_URLS: 'http://127.0.0.1:8080/doveadm/v1', DOVEADM_API_KEY: '' }, /^DOVEADM_API_KEY is set but empty/],
+      [{ DOVEADM_URLS: 'http://a:1/doveadm/v1, ftp://b/' }, /DOVEADM_URLS: "ftp:\/\/b\/" is not an http\(s\) URL/],
+      [{ IMAP_PORT: '143' }, /^IMAP_PORT is set: set IMAP_SECURITY too \(ssl or starttls\)$/],
+      [{ SUBMISSION_PORT: '587', SUBMISSION_SECURITY: 'tls' }, /^SUBMISSION_SECURITY must be ssl or starttls, got "tls"$/],
+      [{ MAIL_DOMAINS: 'pec.example.it, bad domain' }, /^MAIL_DOMAINS: "bad domain" is not a domain name$/],
+      [{ AUTH_POLICY_KEY: 'short' }, /^AUTH_POLICY_KEY must be at least 32 characters/],
     ];
     for (const [env, expected] of cases) {
       it(`should refuse ${JSON.stringify(env)} in one line that names the variable`, function () {

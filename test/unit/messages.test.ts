@@ -24,7 +24,11 @@ function input(template: EmailTemplate, overrides: Partial<EmailInput> = {}, pay
       ...payload,
     },
     link: LINK,
-    mailServer: { imapHost: 'imap.pec.example.it', imapPort: 993, submissionHost: 'smtp.pec.example.it', submissionPort: 465 },
+    mailServer: {
+      imap: { host: 'imap.pec.example.it', port: 993, security: 'ssl' },
+      pop3: { host: 'imap.pec.example.it', port: 995, security: 'ssl' },
+      submission: { host: 'smtp.pec.example.it', port: 465, security: 'ssl' },
+    },
     signInUrl: 'https://webmail.example.it/login',
     ...overrides,
   };
@@ -100,7 +104,11 @@ describe('buildEmail', () => {
   });
 
   it('should say STARTTLS for submission on port 587', () => {
-    const mailServer = { imapHost: 'imap.pec.example.it', imapPort: 993, submissionHost: 'smtp.pec.example.it', submissionPort: 587 };
+    const mailServer: EmailInput['mailServer'] = {
+      imap: { host: 'imap.pec.example.it', port: 993, security: 'ssl' },
+      pop3: { host: 'imap.pec.example.it', port: 995, security: 'ssl' },
+      submission: { host: 'smtp.pec.example.it', port: 587, security: 'starttls' },
+    };
     const email = buildEmail(input('password_changed', { locale: 'en', mailServer }, { accessLevel: 'mail_clients' }));
     expect(email.text).to.contain('server smtp.pec.example.it, port 587, STARTTLS');
   });
