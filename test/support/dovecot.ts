@@ -69,6 +69,10 @@ export interface DovecotOptions {
   databaseUrl: string;
   /** Port of the SMTP server on 127.0.0.1 that submission relays to. */
   relayPort: number;
+  /** Turns the auth cache on (`auth_cache_size`, off as shipped), negative answers cached too. */
+  authCache?: boolean;
+  /** Turns IMAP hibernation on (`imap_hibernate_timeout`, e.g. '2s'; off as shipped). */
+  hibernateTimeout?: string;
 }
 
 export interface Dovecot {
@@ -296,6 +300,8 @@ export async function startDovecot(options: DovecotOptions): Promise<Dovecot> {
       'service auth/unix_listener /var/spool/postfix/private/auth/group': 'root',
       doveadm_api_key: `<${keyFile}`,
       'service doveadm/inet_listener http/port': String(doveadmPort),
+      ...(options.authCache ? { auth_cache_size: '1M' } : {}),
+      ...(options.hibernateTimeout ? { imap_hibernate_timeout: options.hibernateTimeout } : {}),
     },
     { 'service auth/unix_listener /var/spool/postfix/private/auth': `unix_listener ${authSocket}` },
   );
