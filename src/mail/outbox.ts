@@ -92,7 +92,7 @@ export interface CommandLaneOptions {
 export const DEFAULT_COMMAND_LANE_OPTIONS: CommandLaneOptions = {
   leaseMs: 30_000,
   backoffMs: 250,
-  maxBackoffMs: 2_000,
+  maxBackoffMs: 1_000,
   batchSize: 100,
 };
 

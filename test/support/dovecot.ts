@@ -71,6 +71,8 @@ export interface DovecotOptions {
   relayPort: number;
   /** Turns the auth cache on (`auth_cache_size`, off as shipped), negative answers cached too. */
   authCache?: boolean;
+  /** The doveadm_api_key; several Dovecots of one app share theirs (DOVEADM_API_KEY). Random by default. */
+  apiKey?: string;
   /** Turns IMAP hibernation on (`imap_hibernate_timeout`, e.g. '2s'; off as shipped). */
   hibernateTimeout?: string;
 }
@@ -264,7 +266,7 @@ export async function startDovecot(options: DovecotOptions): Promise<Dovecot> {
 
   const [imapPort, imapsPort, pop3Port, pop3sPort, submissionPort, submissionsPort, doveadmPort] = await freePorts(7);
   const { certFile, keyFile: tlsKeyFile } = await makeCertificate(dir);
-  const apiKey = crypto.randomBytes(24).toString('base64url');
+  const apiKey = options.apiKey ?? crypto.randomBytes(24).toString('base64url');
   const keyFile = path.join(dir, 'doveadm-api.key');
   await fs.writeFile(keyFile, apiKey, { mode: 0o600 });
 
