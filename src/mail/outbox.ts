@@ -77,7 +77,7 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
 
 /**
  * The mail-server lane: commands to Dovecot are retried quickly and never given up (a collaborator
- * locked out on paper but still connected is worse than a retry every few seconds), and all claimed
+ * locked out on paper but still connected is worse than a request a second to a Dovecot that is down), and all claimed
  * commands go out at once, one request per Dovecot.
  */
 export interface CommandLaneOptions {
@@ -199,7 +199,7 @@ export class Outbox {
    * touched it, so two workers never hold the same claim. An expired lease (a crashed worker) makes
    * the row claimable again.
    */
-  async claim(lane: Lane = 'email'): Promise<OutboxMessage[]> {
+  async claim(lane: Lane): Promise<OutboxMessage[]> {
     const { OutboxMessage } = this.db.models;
     const now = this.clock.now();
     const { batchSize, leaseMs } = lane === 'email' ? this.options : this.commandOptions;

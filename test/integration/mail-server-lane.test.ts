@@ -8,7 +8,9 @@ import type net from 'node:net';
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import { DATABASES, type TestDatabase } from '../support/databases';
-import { startHarness, type Harness } from '../support/harness';
+import { SESSION_SECRET, startHarness, type Harness } from '../support/harness';
+import { FaultySmtp } from '../support/faulty-smtp';
+import { AppProcess } from '../support/processes';
 import { collaboratorIn, reload } from '../support/accounts';
 import { createLogger } from '../../src/lib/logger';
 import { startWorker } from '../../src/mail/worker';
@@ -179,6 +181,39 @@ for (const { name, create } of DATABASES) {
       });
     });
 
+    describe('a worker process of its own (npm run worker, the web process with WORKER=off)', function () {
+      it('should send a kick within about a second of the change while its SMTP server hangs with emails queued', async function () {
+        h.clock.set(new Date());
+        const c = await collaboratorIn(h, mailbox, 'active', input('ada.neri'));
+        const smtp = await new FaultySmtp().start();
+        smtp.behaviour = { kind: 'stall' };
+        const worker = AppProcess.worker('worker', {
+          NODE_ENV: 'production',
+          DATABASE_URL: database.url,
+          SMTP_URL: smtp.url,
+          SESSION_SECRET,
+          BASE_URL: 'http://127.0.0.1',
+          DOVEADM_URLS: `${one.url},${two.url}`,
+          DOVEADM_API_KEY: API_KEY,
+          LOG_LEVEL: 'info',
+        });
+        try {
+          await worker.waitFor(/outbox worker running/);
+          await until('the flushes sent', () => one.requests.length === 1 && two.requests.length === 1);
+          await until('an email stuck on the SMTP server', () => smtp.stalled.length > 0);
+          const asked = Date.now();
+          await h.domain.collaborations.resetPassword(await reload(h, c), { actor: system });
+          await until('a kick on each Dovecot', () => one.requests.length === 2 && two.requests.length === 2);
+          const ms = Date.now() - asked;
+          console.log(`      ${name}: a worker process sent the kicks ${ms} ms after the reset`);
+          expect(ms).to.be.below(2_000);
+        } finally {
+          await worker.stop();
+          await smtp.stop();
+        }
+      });
+    });
+
     describe('retries', function () {
       it('should retry with a short backoff (250 ms doubling, at most 1 s) and never give up', async function () {
         await collaboratorIn(h, mailbox, 'active', input('ada.neri'));
@@ -209,7 +244,8 @@ for (const { name, create } of DATABASES) {
           // The test clock stands still: advanced past the backoff, the worker's own retry timer sends again.
           for (let i = 0; i < 3; i++) {
             h.clock.advance(1_000);
-            await until(`attempt ${i + 2}`, async () => (await commands({ collaboratorId: c.id, status: 'retrying' }))[0]?.attempts === i + 2);
+            // Failed and released (a claimed row has its attempt counted already).
+            await until(`attempt ${i + 2}`, async () => (await commands({ collaboratorId: c.id, status: 'retrying', leaseOwner: null }))[0]?.attempts === i + 2);
           }
         } finally {
           await worker.stop();
