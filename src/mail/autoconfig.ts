@@ -40,7 +40,7 @@ export function parseMailAddress(raw: string): MailAddress | null {
  * which collaborator asks: a mailbox address is named as its own login (right for the owner), a
  * collaborator's username as the login, and the address is the mailbox either way.
  */
-export function setupFor(settings: MailProgramSettings, address: MailAddress): MailSetup {
+function setupFor(settings: MailProgramSettings, address: MailAddress): MailSetup {
   return mailSetup(settings, { mailbox: address.mailbox, login: address.username });
 }
 
