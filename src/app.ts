@@ -105,7 +105,7 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   );
   app.use('/assets', feature.parts.assets);
   app.use(healthRouter(db));
-  app.use(autoconfigRouter(config.mailServer));
+  app.use(autoconfigRouter(config.mailServer, domain.mailDomains));
 
   const session = sessions(config, db);
   const csrf = csrfProtection(config.sessionSecret, secure, { bindTo: (req) => (req.session?.identity ? req.sessionID : '') });

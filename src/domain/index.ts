@@ -14,7 +14,7 @@ import { createRateLimits, type RateLimits } from './rate-limits';
 import { BackgroundTasks } from './background';
 import { AccessHistory } from './access-history';
 import { Maintenance } from './maintenance';
-import { MailboxRecords } from './mailboxes';
+import { MailboxRecords, MailDomains } from './mailboxes';
 
 export interface Domain {
   db: Database;
@@ -35,6 +35,8 @@ export interface Domain {
   accessHistory: AccessHistory;
   maintenance: Maintenance;
   mailboxes: MailboxRecords;
+  /** The mail domains autoconfig and Autodiscover answer for. */
+  mailDomains: MailDomains;
 }
 
 /** Wires the domain services to one database and one clock. */
@@ -55,5 +57,5 @@ export function createDomain(
   const rateLimits = createRateLimits(db, config);
   const accessHistory = new AccessHistory(db, clock);
   const maintenance = new Maintenance(clock, audit, accessHistory);
-  return { db, clock, config, links, outbox, audit, accounts, collaborations, directory, selfService, rateLimits, background: new BackgroundTasks(), accessHistory, maintenance, mailboxes: new MailboxRecords(db) };
+  return { db, clock, config, links, outbox, audit, accounts, collaborations, directory, selfService, rateLimits, background: new BackgroundTasks(), accessHistory, maintenance, mailboxes: new MailboxRecords(db), mailDomains: new MailDomains(db, clock, config.mailServer.domains) };
 }
