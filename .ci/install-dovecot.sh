@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Installs what the mail-program tests need: Dovecot (IMAP, submission, MySQL and SQLite
+# Installs what the mail-program tests need: Dovecot (IMAP, POP3, submission, MySQL and SQLite
 # drivers) from Debian's packages, and the `vmail` system user that owns the test mail store.
 # Idempotent: safe to run on every CI run; it only calls apt-get when a package is missing.
 set -euo pipefail
 
-PACKAGES=(dovecot-imapd dovecot-submissiond dovecot-mysql dovecot-sqlite)
+PACKAGES=(dovecot-imapd dovecot-pop3d dovecot-submissiond dovecot-mysql dovecot-sqlite)
 # The tests' mail program.
 command -v curl >/dev/null 2>&1 || PACKAGES+=(curl)
 

@@ -4,6 +4,8 @@
  * revocation takes effect. Needs Dovecot installed (`bash .ci/install-dovecot.sh`) and root.
  */
 import crypto from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { expect } from 'chai';
 import bcrypt from 'bcrypt';
 import { Sequelize } from 'sequelize';
@@ -12,8 +14,10 @@ import type { AccessLevel, Models, Status } from '../../src/models';
 import { DoveadmError, kickAndFlush } from '../../src/mail/doveadm';
 import { DATABASES, type TestDatabase } from '../support/databases';
 import { requireDovecot, startDovecot, type Dovecot } from '../support/dovecot';
-import { holdImapSession, imapLogin, postfixSaslCheck, smtpSubmit, type Attempt } from '../support/mail-client';
+import { holdImapSession, imapLogin, nextLoopbackAddress, pop3Login, postfixSaslCheck, smtpSubmit, type Attempt } from '../support/mail-client';
 import { SmtpSink } from '../support/smtp-sink';
+
+const run = promisify(execFile);
 
 const MAILBOX = 'studio.rossi@pec.example.it';
 const PASSWORD = 'correct horse battery staple 42';
@@ -72,10 +76,10 @@ for (const { name, create } of DATABASES) {
     let otherHash: string;
 
     const imap = (username: string, password = PASSWORD): Promise<Attempt> =>
-      imapLogin({ port: dovecot.imapPort, username, password });
+      imapLogin({ port: dovecot.imapPort, caFile: dovecot.caFile, username, password });
     const smtp = (username: string, password = PASSWORD): Promise<Attempt> =>
       smtpSubmit({
-        port: dovecot.submissionPort,
+        port: dovecot.submissionPort, caFile: dovecot.caFile,
         username,
         password,
         from: MAILBOX,
@@ -164,6 +168,23 @@ for (const { name, create } of DATABASES) {
         expect(attempt.output).to.match(/\\Sent/);
       });
 
+      it('logs in over POP3 and over implicit TLS (993, 995), as the shipped listeners offer', async () => {
+        const pop3 = await pop3Login({ port: dovecot.pop3Port, caFile: dovecot.caFile, username: user('mario.rossi'), password: PASSWORD });
+        expect(pop3.exitCode, pop3.output).to.equal(0);
+        for (const url of [`imaps://127.0.0.1:${dovecot.imapsPort}/`, `pop3s://127.0.0.1:${dovecot.pop3sPort}/`]) {
+          const { stderr } = await run('curl', ['--silent', '--show-error', '--cacert', dovecot.caFile, '--user', `${user('mario.rossi')}:${PASSWORD}`, url]);
+          expect(stderr, url).to.equal('');
+        }
+      });
+
+      it('refuses a password sent before TLS, on IMAP and POP3 (the shipped file requires TLS)', async () => {
+        for (const url of [`imap://127.0.0.1:${dovecot.imapPort}/`, `pop3://127.0.0.1:${dovecot.pop3Port}/`]) {
+          // From an address of its own: Dovecot counts a client on the server's own address as secured.
+          const refused = await run('curl', ['--silent', '--show-error', '--interface', nextLoopbackAddress(), '--user', `${user('mario.rossi')}:${PASSWORD}`, url]).then(() => null, (error: { code: number }) => error.code);
+          expect(refused, url).to.equal(67);
+        }
+      });
+
       it('sends over SMTP AUTH, and the message reaches the relay', async () => {
         const attempt = await smtp(user('mario.rossi'));
         expect(attempt.exitCode, attempt.output).to.equal(0);
@@ -225,7 +246,7 @@ for (const { name, create } of DATABASES) {
 
     describe('revocation', () => {
       it('kickAndFlush drops an open IMAP session', async () => {
-        const session = await holdImapSession({ port: dovecot.imapPort, username: user('mario.rossi'), password: PASSWORD });
+        const session = await holdImapSession({ port: dovecot.imapPort, caFile: dovecot.caFile, username: user('mario.rossi'), password: PASSWORD });
         try {
           await kickAndFlush(kickSettings(), user('mario.rossi'));
           const ended = await Promise.race([session.ended, new Promise<null>((r) => setTimeout(() => r(null), 5000))]);
@@ -238,7 +259,7 @@ for (const { name, create } of DATABASES) {
 
       it('kickAndFlush succeeds when the user has no open session, and ends no one else’s', async () => {
         // Another user is connected: a kick whose mask reached beyond paola.pending would end that session.
-        const bystander = await holdImapSession({ port: dovecot.imapPort, username: user('mario.rossi'), password: PASSWORD });
+        const bystander = await holdImapSession({ port: dovecot.imapPort, caFile: dovecot.caFile, username: user('mario.rossi'), password: PASSWORD });
         try {
           const answers = await doveadmAnswers(() => kickAndFlush(kickSettings(), user('paola.pending')));
           // Dovecot's own verdict: the kick found no session under the mask (doveadm's EX_NOUSER, 68), the flush ran.
@@ -258,7 +279,7 @@ for (const { name, create } of DATABASES) {
       it('an owner reset refuses the next login at once, and the new password works as soon as it is set', async () => {
         const luca = await models.Collaborator.findOne({ where: { username: user('luca.bianchi') } });
         expect((await imap(luca!.username)).exitCode).to.equal(0);
-        const session = await holdImapSession({ port: dovecot.imapPort, username: luca!.username, password: PASSWORD });
+        const session = await holdImapSession({ port: dovecot.imapPort, caFile: dovecot.caFile, username: luca!.username, password: PASSWORD });
 
         // What the state machine writes on a reset: suspended, hash cleared; then the outbox kicks.
         await luca!.update({ status: 'suspended', passwordHash: null });

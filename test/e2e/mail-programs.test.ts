@@ -24,10 +24,10 @@ for (const { name, create } of DATABASES) {
     let h: Harness;
     let owner: Browser;
 
-    const imap = (password: string) => imapLogin({ port: dovecot.imapPort, username: USERNAME, password });
+    const imap = (password: string) => imapLogin({ port: dovecot.imapPort, caFile: dovecot.caFile, username: USERNAME, password });
     const smtp = (password: string) =>
       smtpSubmit({
-        port: dovecot.submissionPort,
+        port: dovecot.submissionPort, caFile: dovecot.caFile,
         username: USERNAME,
         password,
         from: MAILBOX,
@@ -53,7 +53,7 @@ for (const { name, create } of DATABASES) {
       dovecot = await startDovecot({ databaseUrl: database.url, relayPort: sink.port });
       h = await startHarness(database.url, {
         SMTP_URL: sink.url,
-        DOVEADM_URL: dovecot.doveadmUrl,
+        DOVEADM_URLS: dovecot.doveadmUrl,
         DOVEADM_API_KEY: dovecot.apiKey,
       });
       await h.mailbox(MAILBOX);
@@ -76,7 +76,7 @@ for (const { name, create } of DATABASES) {
     it('should lock out the old password at a reset, drop the open connection, and let the new one in', async function () {
       expect((await imap(FIRST)).exitCode).to.equal(0);
       expect((await smtp(FIRST)).exitCode).to.equal(0);
-      const session = await holdImapSession({ port: dovecot.imapPort, username: USERNAME, password: FIRST });
+      const session = await holdImapSession({ port: dovecot.imapPort, caFile: dovecot.caFile, username: USERNAME, password: FIRST });
 
       const c = await h.db.models.Collaborator.findOne({ where: { username: USERNAME } });
       await owner.get('/settings/collaborations');
@@ -98,7 +98,7 @@ for (const { name, create } of DATABASES) {
     });
 
     it('should drop the connection and refuse logins when the owner lowers the access level', async function () {
-      const session = await holdImapSession({ port: dovecot.imapPort, username: USERNAME, password: SECOND });
+      const session = await holdImapSession({ port: dovecot.imapPort, caFile: dovecot.caFile, username: USERNAME, password: SECOND });
       const c = await h.db.models.Collaborator.findOne({ where: { username: USERNAME } });
       await owner.get(`/settings/collaborations/${c!.id}`);
       expect((await owner.post(`/settings/collaborations/${c!.id}/access`, { accessLevel: 'send' })).status).to.equal(303);
@@ -112,7 +112,7 @@ for (const { name, create } of DATABASES) {
       await owner.get(`/settings/collaborations/${c!.id}`);
       await owner.post(`/settings/collaborations/${c!.id}/access`, { accessLevel: 'mail_clients' });
       expect((await imap(SECOND)).exitCode).to.equal(0);
-      const session = await holdImapSession({ port: dovecot.imapPort, username: USERNAME, password: SECOND });
+      const session = await holdImapSession({ port: dovecot.imapPort, caFile: dovecot.caFile, username: USERNAME, password: SECOND });
       await owner.post(`/settings/collaborations/${c!.id}/deactivation`);
       expect((await imap(SECOND)).exitCode).to.equal(67);
       await h.drain();
@@ -123,10 +123,10 @@ for (const { name, create } of DATABASES) {
       const LUISA = `luisa.neri/${MAILBOX}`;
       // U+00BA (º) is "o" in NFKC: a hash of the NFKC form let it in on the web only.
       const TYPED = 'Mi 1º caffè del mattino è amaro';
-      const imapAs = (password: string) => imapLogin({ port: dovecot.imapPort, username: LUISA, password });
+      const imapAs = (password: string) => imapLogin({ port: dovecot.imapPort, caFile: dovecot.caFile, username: LUISA, password });
       const smtpAs = (password: string) =>
         smtpSubmit({
-          port: dovecot.submissionPort,
+          port: dovecot.submissionPort, caFile: dovecot.caFile,
           username: LUISA,
           password,
           from: MAILBOX,

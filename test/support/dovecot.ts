@@ -1,7 +1,7 @@
 /**
  * Starts a real Dovecot for tests from the configuration shipped in deploy/dovecot/, changing only
- * what a test machine needs (folders, loopback ports, no TLS, the test database), so the tests
- * exercise the very file an operator installs.
+ * what a test machine needs (folders, loopback ports, a certificate made for the test, the test
+ * database), so the tests exercise the very file an operator installs, TLS requirements included.
  */
 import { execFile, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -74,8 +74,20 @@ export interface DovecotOptions {
 }
 
 export interface Dovecot {
+  /** IMAP with STARTTLS (143 in production). */
   imapPort: number;
+  /** IMAP over implicit TLS (993). */
+  imapsPort: number;
+  /** POP3 with STARTTLS (110). */
+  pop3Port: number;
+  /** POP3 over implicit TLS (995). */
+  pop3sPort: number;
+  /** Submission with STARTTLS (587). */
   submissionPort: number;
+  /** Submission over implicit TLS (465). */
+  submissionsPort: number;
+  /** The PEM certificate Dovecot presents (self-signed for 127.0.0.1 and localhost): trust it in clients. */
+  caFile: string;
   /** doveadm HTTP API endpoint, as DOVEADM_URL would be set. */
   doveadmUrl: string;
   apiKey: string;
@@ -221,6 +233,23 @@ function isRunning(pid: number): boolean {
   }
 }
 
+/**
+ * A self-signed certificate for 127.0.0.1 and localhost, made with openssl for this Dovecot only:
+ * clients trust exactly it (curl --cacert, Python's ssl.create_default_context(cafile=…)).
+ */
+async function makeCertificate(dir: string): Promise<{ certFile: string; keyFile: string }> {
+  const certFile = path.join(dir, 'tls-cert.pem');
+  const keyFile = path.join(dir, 'tls-key.pem');
+  await run('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-keyout', keyFile, '-out', certFile,
+  ]);
+  await fs.chmod(keyFile, 0o600);
+  await fs.chmod(certFile, 0o644);
+  return { certFile, keyFile };
+}
+
 /** Writes a test configuration from deploy/dovecot into a temporary folder and starts Dovecot. */
 export async function startDovecot(options: DovecotOptions): Promise<Dovecot> {
   const { vmail, dovecotGid } = await requireDovecot();
@@ -231,7 +260,8 @@ export async function startDovecot(options: DovecotOptions): Promise<Dovecot> {
   await fs.mkdir(mailRoot, { mode: 0o700 });
   await fs.chown(mailRoot, vmail.uid, vmail.gid);
 
-  const [imapPort, submissionPort, doveadmPort] = await freePorts(3);
+  const [imapPort, imapsPort, pop3Port, pop3sPort, submissionPort, submissionsPort, doveadmPort] = await freePorts(7);
+  const { certFile, keyFile: tlsKeyFile } = await makeCertificate(dir);
   const apiKey = crypto.randomBytes(24).toString('base64url');
   const keyFile = path.join(dir, 'doveadm-api.key');
   await fs.writeFile(keyFile, apiKey, { mode: 0o600 });
@@ -256,17 +286,17 @@ export async function startDovecot(options: DovecotOptions): Promise<Dovecot> {
       base_dir: path.join(dir, 'run'),
       state_dir: path.join(dir, 'state'),
       log_path: logFile,
-      // Tests only: no certificate, plain-text passwords over loopback.
-      ssl: 'no',
-      ssl_cert: null,
-      ssl_key: null,
-      disable_plaintext_auth: 'no',
+      // TLS stays required, as shipped: only the certificate is the test's own.
+      ssl_cert: `<${certFile}`,
+      ssl_key: `<${tlsKeyFile}`,
       'passdb/args': sqlFile,
       'userdb/args': (args) => args.replace(/home=\/var\/vmail\//, `home=${mailRoot}/`),
       'service imap-login/inet_listener imap/port': String(imapPort),
-      'service imap-login/inet_listener imaps/port': '0',
+      'service imap-login/inet_listener imaps/port': String(imapsPort),
+      'service pop3-login/inet_listener pop3/port': String(pop3Port),
+      'service pop3-login/inet_listener pop3s/port': String(pop3sPort),
       'service submission-login/inet_listener submission/port': String(submissionPort),
-      'service submission-login/inet_listener submissions/port': '0',
+      'service submission-login/inet_listener submissions/port': String(submissionsPort),
       submission_relay_port: String(options.relayPort),
       'service auth/unix_listener /var/spool/postfix/private/auth/user': 'root',
       'service auth/unix_listener /var/spool/postfix/private/auth/group': 'root',
@@ -306,7 +336,12 @@ export async function startDovecot(options: DovecotOptions): Promise<Dovecot> {
 
   return {
     imapPort,
+    imapsPort,
+    pop3Port,
+    pop3sPort,
     submissionPort,
+    submissionsPort,
+    caFile: certFile,
     doveadmUrl: `http://127.0.0.1:${doveadmPort}/doveadm/v1`,
     apiKey,
     authSocket,

@@ -1,12 +1,15 @@
 /**
- * Mail programs for tests: curl for IMAP and SMTP AUTH, a raw socket holding an IMAP session open,
- * and the Dovecot SASL protocol as Postfix speaks it.
+ * Mail programs for tests: curl for IMAP, POP3 and SMTP AUTH, a socket holding an IMAP session open,
+ * and the Dovecot SASL protocol as Postfix speaks it. Every connection upgrades with STARTTLS and
+ * trusts only the test server's certificate, as the shipped configuration requires TLS.
  *
  * Dovecot delays answers after a failed login per client address, even for a later right password
  * from that address; every attempt therefore comes from its own loopback address (127.0.0.N).
  */
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 
 let lastHost = 10 + Math.floor(Math.random() * 100);
 
@@ -25,7 +28,10 @@ export interface Attempt {
 }
 
 export interface Credentials {
+  /** A port that upgrades with STARTTLS (IMAP 143, POP3 110, submission 587 in production). */
   port: number;
+  /** The PEM certificate the server presents (Dovecot's caFile in tests). */
+  caFile: string;
   username: string;
   password: string;
 }
@@ -48,8 +54,13 @@ function curl(args: string[], input?: string): Promise<Attempt> {
 }
 
 /** Logs in over IMAP and lists the folders, as a mail program does first. */
-export function imapLogin({ port, username, password }: Credentials): Promise<Attempt> {
-  return curl(['--user', `${username}:${password}`, `imap://127.0.0.1:${port}/`]);
+export function imapLogin({ port, caFile, username, password }: Credentials): Promise<Attempt> {
+  return curl(['--ssl-reqd', '--cacert', caFile, '--user', `${username}:${password}`, `imap://127.0.0.1:${port}/`]);
+}
+
+/** Logs in over POP3 and lists the messages. */
+export function pop3Login({ port, caFile, username, password }: Credentials): Promise<Attempt> {
+  return curl(['--ssl-reqd', '--cacert', caFile, '--user', `${username}:${password}`, `pop3://127.0.0.1:${port}/`]);
 }
 
 export interface Submission extends Credentials {
@@ -59,9 +70,9 @@ export interface Submission extends Credentials {
 }
 
 /** Sends a message through SMTP submission with AUTH (curl uses AUTH PLAIN when offered). */
-export function smtpSubmit({ port, username, password, from, to, message }: Submission): Promise<Attempt> {
+export function smtpSubmit({ port, caFile, username, password, from, to, message }: Submission): Promise<Attempt> {
   return curl(
-    ['--user', `${username}:${password}`, '--mail-from', from, '--mail-rcpt', to, '--upload-file', '-', `smtp://127.0.0.1:${port}/client.test`],
+    ['--ssl-reqd', '--cacert', caFile, '--user', `${username}:${password}`, '--mail-from', from, '--mail-rcpt', to, '--upload-file', '-', `smtp://127.0.0.1:${port}/client.test`],
     message,
   );
 }
@@ -78,24 +89,38 @@ export interface HeldSession {
 }
 
 /**
- * Logs in with `a1 LOGIN` on a plain socket and then stays idle, like a mail program left open.
- * Resolves once logged in; rejects when the login is refused.
+ * Upgrades with `a0 STARTTLS`, logs in with `a1 LOGIN` and then stays idle, like a mail program
+ * left open. Resolves once logged in; rejects when the login is refused.
  */
-export function holdImapSession({ port, username, password }: Credentials): Promise<HeldSession> {
+export function holdImapSession({ port, caFile, username, password }: Credentials): Promise<HeldSession> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port, localAddress: nextLoopbackAddress() });
-    let state: 'greeting' | 'login' | 'idle' = 'greeting';
+    const plain = net.connect({ host: '127.0.0.1', port, localAddress: nextLoopbackAddress() });
+    let socket: net.Socket = plain;
+    let state: 'greeting' | 'starttls' | 'login' | 'idle' = 'greeting';
     let received = '';
     let settle: (value: { bye: boolean; text: string }) => void = () => undefined;
     const ended = new Promise<{ bye: boolean; text: string }>((done) => (settle = done));
 
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      received += chunk;
+    // Bytes, not strings, on the plain socket: TLS takes it over after STARTTLS.
+    const onData = (chunk: Buffer | string) => {
+      received += chunk.toString();
       if (state === 'greeting' && /^\* OK.*\r\n/.test(received)) {
+        state = 'starttls';
+        received = '';
+        plain.write('a0 STARTTLS\r\n');
+      } else if (state === 'starttls' && /^a0 OK\b.*\r\n/m.test(received)) {
         state = 'login';
         received = '';
-        socket.write(`a1 LOGIN ${quoted(username)} ${quoted(password)}\r\n`);
+        plain.removeAllListeners('data');
+        socket = tls.connect({ socket: plain, ca: fs.readFileSync(caFile), servername: 'localhost' }, () => {
+          socket.write(`a1 LOGIN ${quoted(username)} ${quoted(password)}\r\n`);
+        });
+        socket.on('data', onData);
+        socket.on('error', onError);
+        socket.on('close', onClose);
+      } else if (state === 'starttls' && /^a0 (NO|BAD)\b/m.test(received)) {
+        plain.destroy();
+        reject(new Error(`STARTTLS refused: ${received.trim()}`));
       } else if (state === 'login') {
         const tagged = /^a1 (OK|NO|BAD)\b.*$/m.exec(received);
         if (tagged?.[1] === 'OK') {
@@ -109,11 +134,16 @@ export function holdImapSession({ port, username, password }: Credentials): Prom
       } else if (state === 'idle' && /^\* BYE/m.test(received)) {
         settle({ bye: true, text: received.trim() });
       }
-    });
-    socket.on('error', (error) => (state === 'idle' ? settle({ bye: false, text: error.message }) : reject(error)));
-    socket.on('close', () => {
+    };
+    const onError = (error: Error) => (state === 'idle' ? settle({ bye: false, text: error.message }) : reject(error));
+    const onClose = () => {
       if (state !== 'idle') reject(new Error(`IMAP connection closed before login: ${received.trim()}`));
       settle({ bye: /^\* BYE/m.test(received), text: received.trim() });
+    };
+    plain.on('data', onData);
+    plain.on('error', onError);
+    plain.on('close', () => {
+      if (socket === plain) onClose();
     });
   });
 }
@@ -136,7 +166,8 @@ export function postfixSaslCheck(socketPath: string, username: string, password:
       if (!before.includes('DONE\n') && received.includes('DONE\n')) {
         // Each attempt from its own client address, as for curl.
         const rip = nextLoopbackAddress();
-        socket.write(`AUTH\t1\tPLAIN\tservice=smtp\tnologin\tlip=127.0.0.1\trip=${rip}\tresp=${response}\n`);
+        // `secured`: Postfix says so once the client has started TLS, which the shipped Dovecot requires.
+        socket.write(`AUTH\t1\tPLAIN\tservice=smtp\tnologin\tsecured\tlip=127.0.0.1\trip=${rip}\tresp=${response}\n`);
       }
       const answer = /^(OK|FAIL)\t1\b.*$/m.exec(received);
       if (answer) {
