@@ -106,7 +106,7 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   );
   app.use('/assets', feature.parts.assets);
   app.use(healthRouter(db));
-  app.use(autoconfigRouter(config.mailServer));
+  app.use(autoconfigRouter(config.mailServer, domain.mailDomains));
   app.use(authPolicyRouter(domain.authPolicy, config.mailServer.authPolicyKey, logger));
 
   const session = sessions(config, db);

@@ -130,7 +130,41 @@
     });
   }
 
+  // Copy buttons of the mail-program settings: shown only where the page can copy; without
+  // JavaScript the values stay plain selectable text.
+  function enhanceCopyButtons(root) {
+    root.querySelectorAll('button[data-copy]').forEach(function (button) {
+      var value = document.getElementById(button.getAttribute('data-copy'));
+      if (!value || button.dataset.enhanced) return;
+      button.dataset.enhanced = '1';
+      var label = button.textContent;
+      button.hidden = false;
+      button.addEventListener('click', function () {
+        var text = value.getAttribute('data-value');
+        var done = function () {
+          button.textContent = button.getAttribute('data-copied');
+          setTimeout(function () { button.textContent = label; }, 2000);
+        };
+        // The Clipboard API needs a secure context (https or localhost); elsewhere the value is selected for Ctrl+C.
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(text).then(done, function () { select(value); });
+        } else {
+          select(value);
+        }
+      });
+    });
+  }
+
+  function select(element) {
+    var range = document.createRange();
+    range.selectNodeContents(element);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+
   function init(root) {
+    enhanceCopyButtons(root);
     root.querySelectorAll('details[data-menu]').forEach(enhanceMenu);
   }
 

@@ -15,7 +15,7 @@ import { BackgroundTasks } from './background';
 import { AccessHistory } from './access-history';
 import { AuthPolicy } from './auth-policy';
 import { Maintenance } from './maintenance';
-import { MailboxRecords } from './mailboxes';
+import { MailboxRecords, MailDomains } from './mailboxes';
 
 export interface Domain {
   db: Database;
@@ -38,6 +38,8 @@ export interface Domain {
   authPolicy: AuthPolicy;
   maintenance: Maintenance;
   mailboxes: MailboxRecords;
+  /** The mail domains autoconfig and Autodiscover answer for. */
+  mailDomains: MailDomains;
 }
 
 /** Wires the domain services to one database and one clock. */
@@ -58,5 +60,5 @@ export function createDomain(
   const rateLimits = createRateLimits(db, config);
   const accessHistory = new AccessHistory(db, clock);
   const maintenance = new Maintenance(clock, audit, accessHistory);
-  return { db, clock, config, links, outbox, audit, accounts, collaborations, directory, selfService, rateLimits, background: new BackgroundTasks(), accessHistory, authPolicy: new AuthPolicy(rateLimits, accessHistory), maintenance, mailboxes: new MailboxRecords(db) };
+  return { db, clock, config, links, outbox, audit, accounts, collaborations, directory, selfService, rateLimits, background: new BackgroundTasks(), accessHistory, authPolicy: new AuthPolicy(rateLimits, accessHistory), maintenance, mailboxes: new MailboxRecords(db), mailDomains: new MailDomains(db, clock, config.mailServer.domains) };
 }

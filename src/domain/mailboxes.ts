@@ -1,5 +1,6 @@
-import { UniqueConstraintError } from 'sequelize';
+import { QueryTypes, UniqueConstraintError } from 'sequelize';
 import type { Database } from '../db';
+import type { Clock } from '../lib/clock';
 import type { Mailbox } from '../models';
 import { isLocale } from '../i18n';
 import { canonicalName } from '../lib/names';
@@ -58,5 +59,50 @@ export class MailboxRecords {
       if (!(error instanceof UniqueConstraintError)) throw error;
       return (await Model.findByPk(id)) as Mailbox;
     }
+  }
+}
+
+/** How long the domains read from the mailboxes are trusted before a domain not among them is looked up again. */
+const DOMAINS_TTL_MS = 60_000;
+
+/**
+ * The mail domains this installation serves, for autoconfig and Autodiscover: MAIL_DOMAINS when set,
+ * else the domains of the mailboxes in the database. Read with one `SELECT DISTINCT` and kept: a
+ * known domain costs no query, an unknown one (gmail.com) at most one per minute, however often it
+ * is asked.
+ */
+export class MailDomains {
+  private known: Set<string> = new Set();
+  private readAt = -Infinity;
+
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+    private readonly configured: readonly string[],
+  ) {}
+
+  /** Whether `domain` (lower case) is served. */
+  async serves(domain: string): Promise<boolean> {
+    if (this.configured.length) return this.configured.includes(domain);
+    if (this.known.has(domain)) return true;
+    if (this.clock.now().getTime() - this.readAt >= DOMAINS_TTL_MS) await this.read();
+    return this.known.has(domain);
+  }
+
+  /** Every served domain, sorted. */
+  async list(): Promise<string[]> {
+    if (this.configured.length) return [...this.configured];
+    if (this.clock.now().getTime() - this.readAt >= DOMAINS_TTL_MS) await this.read();
+    return [...this.known].sort();
+  }
+
+  private async read(): Promise<void> {
+    // SUBSTR and INSTR mean the same on SQLite and MariaDB; addresses are stored in lower case.
+    const rows = await this.db.sequelize.query<{ domain: string }>(
+      "SELECT DISTINCT SUBSTR(address, INSTR(address, '@') + 1) AS domain FROM mailboxes",
+      { type: QueryTypes.SELECT },
+    );
+    this.known = new Set(rows.map((row) => row.domain));
+    this.readAt = this.clock.now().getTime();
   }
 }

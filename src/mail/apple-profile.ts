@@ -1,5 +1,5 @@
 import { v5 as uuidv5 } from 'uuid';
-import type { MailServerSettings } from './message-types';
+import type { MailSetup } from './mail-setup';
 import { escapeXml } from './xml';
 
 /** Our namespace for profile UUIDs: the same account always yields the same profile (it replaces, not duplicates). */
@@ -10,19 +10,21 @@ const integer = (key: string, value: number) => `<key>${key}</key><integer>${Mat
 const boolean = (key: string, value: boolean) => `<key>${key}</key><${value}/>`;
 
 export interface AppleProfileInput {
-  username: string;
-  mailbox: string;
+  /** The collaborator's own setup: address the mailbox, login its username. */
+  setup: MailSetup;
   fullName: string;
   /** Reverse-DNS prefix for payload identifiers, from BASE_URL's host. */
   host: string;
-  server: MailServerSettings;
 }
 
 /**
  * An Apple configuration profile (.mobileconfig) with one IMAP account. It carries no password:
- * iPhone, iPad and Mac ask for it when the profile is installed.
+ * iPhone, iPad and Mac ask for it when the profile is installed. The Mail payload
+ * (com.apple.mail.managed) holds one incoming server of one type (EmailTypeIMAP or EmailTypePOP):
+ * IMAP, which keeps the mailbox's folders in step across devices; POP3 stays for other programs.
  */
-export function appleMailProfile({ username, mailbox, fullName, host, server }: AppleProfileInput): string {
+export function appleMailProfile({ setup, fullName, host }: AppleProfileInput): string {
+  const { address: mailbox, login: username, imap, submission } = setup;
   const id = host.split('.').reverse().join('.');
   const account = [
     string('PayloadType', 'com.apple.mail.managed'),
@@ -35,14 +37,17 @@ export function appleMailProfile({ username, mailbox, fullName, host, server }: 
     string('EmailAccountType', 'EmailTypeIMAP'),
     string('EmailAddress', mailbox),
     string('IncomingMailServerAuthentication', 'EmailAuthPassword'),
-    string('IncomingMailServerHostName', server.imap.host),
-    integer('IncomingMailServerPortNumber', server.imap.port),
-    // Apple's "UseSSL" covers STARTTLS too: Mail upgrades when the server offers it, and the server requires it.
+    string('IncomingMailServerHostName', imap.host),
+    integer('IncomingMailServerPortNumber', imap.port),
+    // Apple's Configuration Profile Reference has one boolean, "use SSL", and no STARTTLS choice:
+    // true asks for TLS whichever way the port offers it (Apple's own settings for iCloud say "SSL
+    // required" for submission on 587, a STARTTLS port); false would allow a clear-text session.
+    // So it is true for both securities: `ssl` and `starttls` each mean TLS is required.
     boolean('IncomingMailServerUseSSL', true),
     string('IncomingMailServerUsername', username),
     string('OutgoingMailServerAuthentication', 'EmailAuthPassword'),
-    string('OutgoingMailServerHostName', server.submission.host),
-    integer('OutgoingMailServerPortNumber', server.submission.port),
+    string('OutgoingMailServerHostName', submission.host),
+    integer('OutgoingMailServerPortNumber', submission.port),
     boolean('OutgoingMailServerUseSSL', true),
     string('OutgoingMailServerUsername', username),
     boolean('OutgoingPasswordSameAsIncomingPassword', true),

@@ -1,17 +1,17 @@
 /**
  * The documents mail programs configure themselves from, as text: Thunderbird autoconfig and
- * Microsoft Autodiscover (POX) answers, and the one field read from an Autodiscover request. The
- * answers name the configured IMAP and submission servers and the username to sign in with.
+ * Microsoft Autodiscover (POX) answers, and the one field read from an Autodiscover request. Both
+ * answers are a MailSetup (mail-setup.ts) written in each program's format: IMAP and POP3 incoming,
+ * submission outgoing, each with its configured security.
  */
-import type { MailSecurity, MailServerConfig } from '../config';
+import type { MailProgramSettings, MailSecurity, MailService } from '../config';
+import { mailSetup, type MailSetup } from './mail-setup';
 import { escapeXml } from './xml';
 
-export interface AutoconfigSettings extends MailServerConfig {
+export interface AutoconfigSettings extends MailProgramSettings {
   /** The provider's name as mail programs show it. */
   providerName?: string;
 }
-
-type Security = 'SSL' | 'STARTTLS';
 
 /** Who asks: a collaborator's username (`chosen/mailbox`) or a mailbox address. */
 export interface MailAddress {
@@ -35,30 +35,42 @@ export function parseMailAddress(raw: string): MailAddress | null {
   return match ? { username: value, mailbox, domain: match[1] } : null;
 }
 
-const SOCKET_TYPES: Record<MailSecurity, Security> = { ssl: 'SSL', starttls: 'STARTTLS' };
+/**
+ * The setup autoconfig and Autodiscover describe for what the program was given. They cannot tell
+ * which collaborator asks: a mailbox address is named as its own login (right for the owner), a
+ * collaborator's username as the login, and the address is the mailbox either way.
+ */
+function setupFor(settings: MailProgramSettings, address: MailAddress): MailSetup {
+  return mailSetup(settings, { mailbox: address.mailbox, login: address.username });
+}
 
-/** Thunderbird's clientConfig 1.1; `%EMAILADDRESS%` lets Thunderbird fill in what the user typed. */
-export function thunderbirdConfig(settings: AutoconfigSettings, address: MailAddress | null): string {
-  const domains = address ? [address.domain] : [...(settings.domains ?? [])];
-  const id = domains[0] ?? settings.imap.host;
-  const username = escapeXml(address?.username ?? '%EMAILADDRESS%');
+/** Thunderbird's socketType (clientConfig 1.1). */
+const SOCKET_TYPES: Record<MailSecurity, 'SSL' | 'STARTTLS'> = { ssl: 'SSL', starttls: 'STARTTLS' };
+
+/**
+ * Thunderbird's clientConfig 1.1, with an incomingServer for IMAP (preferred, first) and one for
+ * POP3, and the submission server. Without an address `%EMAILADDRESS%` lets Thunderbird fill in
+ * what the user typed. `domains`: the mail domains the installation serves.
+ */
+export function thunderbirdConfig(settings: AutoconfigSettings, address: MailAddress | null, domains: string[]): string {
+  const setup = address ? setupFor(settings, address) : mailSetup(settings, { mailbox: '%EMAILADDRESS%', login: '%EMAILADDRESS%' });
+  const listed = address ? [address.domain] : domains;
+  const id = listed[0] ?? settings.imap.host;
   const name = escapeXml(settings.providerName ?? `PEC ${id}`);
-  const server = (tag: string, type: string, host: string, port: number, security: Security) => `
+  const server = (tag: string, type: string, service: MailService) => `
     <${tag} type="${type}">
-      <hostname>${escapeXml(host)}</hostname>
-      <port>${port}</port>
-      <socketType>${security}</socketType>
+      <hostname>${escapeXml(service.host)}</hostname>
+      <port>${service.port}</port>
+      <socketType>${SOCKET_TYPES[service.security]}</socketType>
       <authentication>password-cleartext</authentication>
-      <username>${username}</username>
+      <username>${escapeXml(setup.login)}</username>
     </${tag}>`;
-  const incoming = server('incomingServer', 'imap', settings.imap.host, settings.imap.port, SOCKET_TYPES[settings.imap.security]);
-  const outgoing = server('outgoingServer', 'smtp', settings.submission.host, settings.submission.port, SOCKET_TYPES[settings.submission.security]);
   return `<?xml version="1.0" encoding="UTF-8"?>
 <clientConfig version="1.1">
-  <emailProvider id="${escapeXml(id)}">${domains.map((d) => `
+  <emailProvider id="${escapeXml(id)}">${listed.map((d) => `
     <domain>${escapeXml(d)}</domain>`).join('')}
     <displayName>${name}</displayName>
-    <displayShortName>${name}</displayShortName>${incoming}${outgoing}
+    <displayShortName>${name}</displayShortName>${server('incomingServer', 'imap', setup.imap)}${server('incomingServer', 'pop3', setup.pop3)}${server('outgoingServer', 'smtp', setup.submission)}
   </emailProvider>
 </clientConfig>
 `;
@@ -67,33 +79,39 @@ export function thunderbirdConfig(settings: AutoconfigSettings, address: MailAdd
 const RESPONSE_NS = 'http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006';
 const OUTLOOK_NS = 'http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a';
 
-/** Autodiscover POX answer with an IMAP and an SMTP protocol block. */
+/** Autodiscover's Encryption: `SSL` is TLS from the first byte, `TLS` is STARTTLS. */
+const ENCRYPTIONS: Record<MailSecurity, 'SSL' | 'TLS'> = { ssl: 'SSL', starttls: 'TLS' };
+
+/**
+ * Autodiscover POX answer: IMAP, POP3 and SMTP Protocol blocks, in that order of preference, and
+ * the mailbox as the account's address (AutoDiscoverSMTPAddress).
+ */
 export function autodiscoverResponse(settings: AutoconfigSettings, address: MailAddress): string {
-  const protocol = (type: 'IMAP' | 'SMTP', host: string, port: number, security: Security) => `
+  const setup = setupFor(settings, address);
+  const protocol = (type: 'IMAP' | 'POP3' | 'SMTP', service: MailService) => `
       <Protocol>
         <Type>${type}</Type>
-        <Server>${escapeXml(host)}</Server>
-        <Port>${port}</Port>
+        <Server>${escapeXml(service.host)}</Server>
+        <Port>${service.port}</Port>
         <DomainRequired>off</DomainRequired>
-        <LoginName>${escapeXml(address.username)}</LoginName>
+        <LoginName>${escapeXml(setup.login)}</LoginName>
         <SPA>off</SPA>
         <SSL>on</SSL>
-        <Encryption>${security === 'SSL' ? 'SSL' : 'TLS'}</Encryption>
+        <Encryption>${ENCRYPTIONS[service.security]}</Encryption>
         <AuthRequired>on</AuthRequired>${type === 'SMTP' ? `
         <UsePOPAuth>off</UsePOPAuth>
         <SMTPLast>off</SMTPLast>` : ''}
       </Protocol>`;
-  const imap = protocol('IMAP', settings.imap.host, settings.imap.port, SOCKET_TYPES[settings.imap.security]);
-  const smtp = protocol('SMTP', settings.submission.host, settings.submission.port, SOCKET_TYPES[settings.submission.security]);
   return `<?xml version="1.0" encoding="utf-8"?>
 <Autodiscover xmlns="${RESPONSE_NS}">
   <Response xmlns="${OUTLOOK_NS}">
     <User>
-      <DisplayName>${escapeXml(address.username)}</DisplayName>
+      <DisplayName>${escapeXml(setup.address)}</DisplayName>
+      <AutoDiscoverSMTPAddress>${escapeXml(setup.address)}</AutoDiscoverSMTPAddress>
     </User>
     <Account>
       <AccountType>email</AccountType>
-      <Action>settings</Action>${imap}${smtp}
+      <Action>settings</Action>${protocol('IMAP', setup.imap)}${protocol('POP3', setup.pop3)}${protocol('SMTP', setup.submission)}
     </Account>
   </Response>
 </Autodiscover>

@@ -5,6 +5,7 @@ import { enTexts, type MailTexts } from './texts/en';
 import { esTexts } from './texts/es';
 import { itTexts } from './texts/it';
 import { fitText } from '../lib/text';
+import { mailSetup, SECURITY_LABELS } from './mail-setup';
 
 const TEXTS: Record<Locale, MailTexts> = { it: itTexts, en: enTexts, es: esTexts };
 
@@ -100,23 +101,25 @@ function signIn(input: EmailInput, t: MailTexts): Block {
   return { kind: 'link', text: t.common.signIn, url: checkUrl(input.signInUrl) };
 }
 
-/** As mail programs label the choice. */
-const SECURITY_NAMES = { ssl: 'SSL/TLS', starttls: 'STARTTLS' } as const;
-
+/** What to type in a mail program (mail-setup.ts), one line per field; for mail_clients only. */
 function mailClientBlocks(input: EmailInput, t: MailTexts, vars: Vars): Block[] {
   if (input.payload.accessLevel !== 'mail_clients') return [];
   const m = t.mailClients;
-  const server = input.mailServer;
+  const setup = mailSetup(input.mailServer, { mailbox: input.payload.mailbox, login: input.payload.username });
+  const server = ({ host, port, security }: { host: string; port: number; security: keyof typeof SECURITY_LABELS }) =>
+    ({ host: clean(host), port: String(port), security: SECURITY_LABELS[security] });
   return [
     {
       kind: 'section',
       heading: m.heading,
       intro: m.intro,
       items: [
-        fill(m.username, vars),
+        fill(m.address, { ...vars, address: clean(setup.address) }),
+        fill(m.login, { ...vars, login: clean(setup.login) }),
         m.password,
-        fill(m.imap, { host: clean(server.imap.host), port: String(server.imap.port), security: SECURITY_NAMES[server.imap.security] }),
-        fill(m.smtp, { host: clean(server.submission.host), port: String(server.submission.port), security: SECURITY_NAMES[server.submission.security] }),
+        fill(m.imap, server(setup.imap)),
+        fill(m.pop3, server(setup.pop3)),
+        fill(m.smtp, server(setup.submission)),
       ],
     },
   ];

@@ -10,6 +10,7 @@ import { DATABASES, type TestDatabase } from '../support/databases';
 import { GOOD_PASSWORD, OWNER_PASSWORD, startHarness, type Harness } from '../support/harness';
 import { SmtpSink, linkIn } from '../support/smtp-sink';
 import { DEMO, seedDemo } from '../../src/seed';
+import { collaboratorIn } from '../support/accounts';
 import type { Mailbox } from '../../src/models';
 
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts', 'browser');
@@ -510,5 +511,48 @@ describe('In a real browser (Chromium)', function () {
         it(`should find no violation on ${group.pages} in ${language} at ${width} px`, () => group.check(language, width));
       });
     });
+  });
+  describe("the mail-program settings on the collaborator's account page", function () {
+    // The longest chosen name there is (40 characters), on a 360 px phone.
+    const chosen = 'giovanni.battista.della.rovere-montefelt';
+
+    before(async function () {
+      expect(chosen).to.have.length(40);
+      const mailbox = (await h.db.models.Mailbox.findOne({ where: { address: DEMO.mailbox } })) as Mailbox;
+      await collaboratorIn(h, mailbox, 'active', { firstName: 'Giovanni', lastName: 'Della Rovere', username: chosen, referenceEmail: 'giovanni@example.com', accessLevel: 'mail_clients', manageSettings: false });
+    });
+
+    for (const javaScript of [true, false]) {
+      it(`should fit 360 px, breaking long values only after "/", "@" or ".", ${javaScript ? 'with copy buttons that copy' : 'as selectable text without JavaScript'}`, async function () {
+        const { context, page } = await newPage({ width: 360, javaScript });
+        if (javaScript) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+        await signIn(page, 'mouse', `${chosen}/${DEMO.mailbox}`, GOOD_PASSWORD);
+        await page.goto(`${base}/account`);
+        await snap(page, `mail-setup-360-${javaScript ? 'js' : 'no-js'}`);
+        expect(await page.evaluate('document.documentElement.scrollWidth'), 'no sideways scrolling').to.be.at.most(360);
+        const login = page.locator('code[data-field="login"]');
+        expect(await login.getAttribute('data-value')).to.equal(`${chosen}/${DEMO.mailbox}`);
+        // Each piece between two break points is one span: none may itself be split across lines.
+        const split = await page.evaluate<string[]>(`(() => {
+          const code = document.querySelector('code[data-field="login"]');
+          return [...code.querySelectorAll('span')].filter((node) => {
+            const range = document.createRange();
+            range.selectNodeContents(node);
+            return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size > 1;
+          }).map((node) => node.textContent);
+        })()`);
+        expect(split, 'pieces broken inside').to.deep.equal([]);
+        expect((await login.boundingBox())!.height, 'the login wraps onto several lines').to.be.greaterThan(30);
+        const copy = page.locator('button[data-copy]').nth(1);
+        if (javaScript) {
+          await copy.click();
+          expect(await page.evaluate('navigator.clipboard.readText()')).to.equal(`${chosen}/${DEMO.mailbox}`);
+          expect(await copy.textContent()).to.not.equal('');
+        } else {
+          expect(await copy.isVisible()).to.equal(false);
+          expect(await login.isVisible()).to.equal(true);
+        }
+      });
+    }
   });
 });

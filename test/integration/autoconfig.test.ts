@@ -1,22 +1,25 @@
 import { expect } from 'chai';
 import express, { type ErrorRequestHandler } from 'express';
 import request from 'supertest';
-import { autoconfigRouter } from '../../src/shell/routes/autoconfig';
+import { autoconfigRouter, type ServedDomains } from '../../src/shell/routes/autoconfig';
 import { emailAddressFromAutodiscover, type AutoconfigSettings } from '../../src/mail/autoconfig';
 
 const SETTINGS: AutoconfigSettings = {
   imap: { host: 'imap.pec.example.it', port: 993, security: 'ssl' },
   pop3: { host: 'imap.pec.example.it', port: 995, security: 'ssl' },
   submission: { host: 'smtp.pec.example.it', port: 587, security: 'starttls' },
-  domains: [],
-  doveadmUrls: [],
 };
 const USERNAME = 'mario.rossi/studio.rossi@pec.example.it';
 
+/** A fixed list of served domains; the database-backed one is tested in mail-setup.test.ts. */
+function servedDomains(domains: string[]): ServedDomains {
+  return { serves: async (domain) => domains.includes(domain), list: async () => domains };
+}
+
 /** An app like the real one: the router first, then a handler that would show a stack trace. */
-function app(settings: AutoconfigSettings = SETTINGS) {
+function app(settings: AutoconfigSettings = SETTINGS, domains: string[] = ['pec.example.it']) {
   const server = express();
-  server.use(autoconfigRouter(settings));
+  server.use(autoconfigRouter(settings, servedDomains(domains)));
   const leaky: ErrorRequestHandler = (error: Error, _req, res, _next) => {
     res.status(500).type('text').send(error.stack ?? String(error));
   };
@@ -56,13 +59,16 @@ describe('Mail program autoconfiguration', () => {
       const res = await request(app()).get('/.well-known/autoconfig/mail/config-v1.1.xml').expect(200);
       expect(res.type).to.equal('application/xml');
       expect(res.text).to.match(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<clientConfig version="1.1">/);
-      const [incoming] = blocks(res.text, 'incomingServer');
+      const [incoming, pop3] = blocks(res.text, 'incomingServer');
       const [outgoing] = blocks(res.text, 'outgoingServer');
       expect(incoming).to.include('type="imap"');
       expect(texts(incoming, 'hostname')).to.deep.equal(['imap.pec.example.it']);
       expect(texts(incoming, 'port')).to.deep.equal(['993']);
       expect(texts(incoming, 'socketType')).to.deep.equal(['SSL']);
       expect(texts(incoming, 'username')).to.deep.equal(['%EMAILADDRESS%']);
+      expect(pop3).to.include('type="pop3"');
+      expect(texts(pop3, 'port')).to.deep.equal(['995']);
+      expect(texts(pop3, 'socketType')).to.deep.equal(['SSL']);
       expect(outgoing).to.include('type="smtp"');
       expect(texts(outgoing, 'hostname')).to.deep.equal(['smtp.pec.example.it']);
       expect(texts(outgoing, 'port')).to.deep.equal(['587']);
@@ -73,14 +79,14 @@ describe('Mail program autoconfiguration', () => {
     it("names a collaborator's username, from either path", async () => {
       for (const path of ['/mail/config-v1.1.xml', '/.well-known/autoconfig/mail/config-v1.1.xml']) {
         const res = await request(app()).get(path).query({ emailaddress: USERNAME }).expect(200);
-        expect(texts(res.text, 'username')).to.deep.equal([USERNAME, USERNAME]);
+        expect(texts(res.text, 'username')).to.deep.equal([USERNAME, USERNAME, USERNAME]);
         expect(texts(res.text, 'domain')).to.deep.equal(['pec.example.it']);
       }
     });
 
     it('names a mailbox address as the username, in lower case', async () => {
       const res = await request(app()).get('/mail/config-v1.1.xml').query({ emailaddress: ' Studio.Rossi@PEC.example.it ' }).expect(200);
-      expect(texts(res.text, 'username')).to.deep.equal(['studio.rossi@pec.example.it', 'studio.rossi@pec.example.it']);
+      expect(texts(res.text, 'username')).to.deep.equal(Array(3).fill('studio.rossi@pec.example.it'));
     });
 
     it('states the configured security, whatever the port: STARTTLS on 1143, implicit TLS on 2465', async () => {
@@ -111,8 +117,8 @@ describe('Mail program autoconfiguration', () => {
       expectNoStack(res.text);
     });
 
-    it('answers 404 for a domain it does not serve, when domains are configured', async () => {
-      const server = app({ ...SETTINGS, domains: ['pec.example.it'] });
+    it('answers 404 for a domain it does not serve', async () => {
+      const server = app();
       await request(server).get('/mail/config-v1.1.xml').query({ emailaddress: 'someone@elsewhere.example' }).expect(404);
       const res = await request(server).get('/mail/config-v1.1.xml').expect(200);
       expect(texts(res.text, 'domain')).to.deep.equal(['pec.example.it']);
@@ -120,7 +126,7 @@ describe('Mail program autoconfiguration', () => {
   });
 
   describe('Microsoft Autodiscover (POX)', () => {
-    it('answers IMAP and SMTP settings for the address in the request', async () => {
+    it('answers IMAP, POP3 and SMTP settings for the address in the request, the mailbox as its address', async () => {
       const res = await request(app())
         .post('/autodiscover/autodiscover.xml')
         .set('Content-Type', 'text/xml; charset=utf-8')
@@ -129,7 +135,11 @@ describe('Mail program autoconfiguration', () => {
       expect(res.type).to.equal('application/xml');
       expect(res.text).to.include('<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006">');
       expect(texts(res.text, 'Action')).to.deep.equal(['settings']);
-      const [imap, smtp] = blocks(res.text, 'Protocol');
+      const [imap, pop3, smtp] = blocks(res.text, 'Protocol');
+      expect(texts(res.text, 'AutoDiscoverSMTPAddress')).to.deep.equal(['studio.rossi@pec.example.it']);
+      expect(texts(pop3, 'Type')).to.deep.equal(['POP3']);
+      expect(texts(pop3, 'Port')).to.deep.equal(['995']);
+      expect(texts(pop3, 'LoginName')).to.deep.equal([USERNAME]);
       expect(texts(imap, 'Type')).to.deep.equal(['IMAP']);
       expect(texts(imap, 'Server')).to.deep.equal(['imap.pec.example.it']);
       expect(texts(imap, 'Port')).to.deep.equal(['993']);
@@ -148,7 +158,7 @@ describe('Mail program autoconfiguration', () => {
         .set('Content-Type', 'application/xml')
         .send(autodiscoverRequest('Studio.Rossi@pec.example.it', 'a'))
         .expect(200);
-      expect(texts(res.text, 'LoginName')).to.deep.equal(['studio.rossi@pec.example.it', 'studio.rossi@pec.example.it']);
+      expect(texts(res.text, 'LoginName')).to.deep.equal(Array(3).fill('studio.rossi@pec.example.it'));
     });
 
     const refused: Array<[title: string, body: string]> = [

@@ -62,15 +62,13 @@ describe('XML documents in a real XML parser (Chromium)', function () {
       imap: { host: 'imap.pec.example.it', port: 993, security: 'ssl' },
       pop3: { host: 'imap.pec.example.it', port: 995, security: 'ssl' },
       submission: { host: 'smtp.pec.example.it', port: 465, security: 'ssl' },
-      domains: [],
-      doveadmUrls: [],
       providerName: 'PEC \uFFFF Provider\u0000 <&>',
     };
     const address = parseMailAddress(`mario/${MAILBOX}`)!;
-    for (const xml of [thunderbirdConfig(settings, null), thunderbirdConfig(settings, address), autodiscoverResponse(settings, address)]) {
+    for (const xml of [thunderbirdConfig(settings, null, ['pec.example.it']), thunderbirdConfig(settings, address, []), autodiscoverResponse(settings, address)]) {
       expect(await parser.error(xml)).to.equal(null);
     }
-    expect(await parser.texts(thunderbirdConfig(settings, address), 'displayName')).to.deep.equal(['PEC \uFFFD Provider\uFFFD <&>']);
+    expect(await parser.texts(thunderbirdConfig(settings, address, []), 'displayName')).to.deep.equal(['PEC \uFFFD Provider\uFFFD <&>']);
   });
 
   it('should serve autoconfig and Autodiscover documents that parse', async function () {

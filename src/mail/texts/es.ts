@@ -22,10 +22,12 @@ export const esTexts = {
     heading: 'Programas de correo',
     intro:
       'También puedes usar esta cuenta en programas de correo (Outlook, Thunderbird, el móvil). En cada uno de ellos, sustituye la contraseña guardada por la nueva; para configurar un programa nuevo, usa estos datos:',
-    username: 'Nombre de usuario: {username}',
+    address: 'Dirección de correo: {address} (el buzón, así lo que envías sale de él)',
+    login: 'Nombre de usuario, para el correo entrante y saliente: {login}',
     password: 'Contraseña: la que acabas de elegir',
     imap: 'Correo entrante (IMAP): servidor {host}, puerto {port}, {security}',
-    smtp: 'Correo saliente (SMTP): servidor {host}, puerto {port}, {security}',
+    pop3: 'O correo entrante (POP3): servidor {host}, puerto {port}, {security}',
+    smtp: 'Correo saliente (SMTP): servidor {host}, puerto {port}, {security}, autenticación con contraseña normal, mismos nombre de usuario y contraseña',
   },
   invitation: {
     subject: 'Tu cuenta de colaborador para el buzón PEC {mailbox}',

@@ -22,10 +22,12 @@ export const itTexts = {
     heading: 'Programmi di posta',
     intro:
       'Puoi usare questo account anche nei programmi di posta (Outlook, Thunderbird, smartphone). In ognuno di essi sostituisci la password salvata con quella nuova; per configurare un nuovo programma usa questi parametri:',
-    username: 'Nome utente: {username}',
+    address: 'Indirizzo email: {address} (la casella, così ciò che invii parte da essa)',
+    login: 'Nome utente, per la posta in arrivo e in uscita: {login}',
     password: 'Password: quella che hai appena scelto',
     imap: 'Posta in arrivo (IMAP): server {host}, porta {port}, {security}',
-    smtp: 'Posta in uscita (SMTP): server {host}, porta {port}, {security}',
+    pop3: 'Oppure posta in arrivo (POP3): server {host}, porta {port}, {security}',
+    smtp: 'Posta in uscita (SMTP): server {host}, porta {port}, {security}, autenticazione con password normale, stessi nome utente e password',
   },
   invitation: {
     subject: 'Il tuo account collaboratore per la casella PEC {mailbox}',

@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { InvalidLink, TooManyAttempts, ValidationFailed } from '../../domain/errors';
 import type { Link } from '../../models';
 import { canonicalName } from '../../lib/names';
+import { mailSetup, SECURITY_LABELS } from '../../mail/mail-setup';
 import { allowanceOf } from '../../lib/ip';
 import { clientIp } from '../client-ip';
 import type { Feature } from '../context';
@@ -77,7 +78,7 @@ export function linksRouter(feature: Feature): Router {
       const collaborator = await selfService.setPasswordWithLink(link, String(req.body?.password ?? ''), String(req.body?.passwordConfirmation ?? ''), { ip: clientIp(req) });
       cookies.clear(res, LINK, urls.password);
       const mailbox = await selfService.mailboxOf(collaborator);
-      await pages.render(req, res, { page: 'plugin/password/done' }, { collaborator, mailbox, mailServer: config.mailServer });
+      await pages.render(req, res, { page: 'plugin/password/done' }, { collaborator, mailSetup: mailSetup(config.mailServer, { mailbox: mailbox.address, login: collaborator.username }), securityLabels: SECURITY_LABELS });
     } catch (error) {
       if (error instanceof InvalidLink) return invalid(req, res);
       if (!(error instanceof ValidationFailed)) throw error;

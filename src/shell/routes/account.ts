@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import { requireSignIn } from '../middleware/auth';
 import type { MailServerConfig } from '../../config';
+import { mailSetup, SECURITY_LABELS } from '../../mail/mail-setup';
 import type { Accounts } from '../../domain/accounts';
 import { sessionKey } from '../../domain/sessions';
 import type { Session } from '../../models';
@@ -33,7 +34,8 @@ export function accountRouter(accounts: Accounts, mailServer: MailServerConfig):
     if (req.signedIn?.type !== 'collaborator') return next();
     const { collaborator, mailbox } = req.signedIn;
     const sessions = sessionRows(req, res, await accounts.sessionsOf({ type: 'collaborator', id: collaborator.id }));
-    render(req, res, { page: 'account/show' }, { collaborator, mailbox, mailServer, sessions });
+    const setup = mailSetup(mailServer, { mailbox: mailbox.address, login: collaborator.username });
+    render(req, res, { page: 'account/show' }, { collaborator, mailbox, mailSetup: setup, securityLabels: SECURITY_LABELS, sessions });
   });
 
   // POST /account/sessions/revocation: "sign out everywhere else"

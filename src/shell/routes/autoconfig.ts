@@ -1,6 +1,7 @@
 /**
  * Lets mail programs configure themselves: Thunderbird autoconfig and Microsoft Autodiscover (POX).
- * No database lookup: the answer is the same whether an account exists or not (no existence leak).
+ * They answer only for the mail domains the installation serves (404 for gmail.com), and the same
+ * whether an account exists or not (no existence leak).
  * Mounted before the CSRF middleware: these are machine endpoints without a session.
  */
 import express, { Router, type ErrorRequestHandler, type Response } from 'express';
@@ -14,30 +15,36 @@ function sendText(res: Response, status: number, text: string): void {
   res.status(status).set('Cache-Control', 'no-store').type('text/plain; charset=utf-8').send(`${text}\n`);
 }
 
-export function autoconfigRouter(settings: AutoconfigSettings): Router {
+/** The served mail domains (the domain's MailDomains). */
+export interface ServedDomains {
+  serves(domain: string): Promise<boolean>;
+  list(): Promise<string[]>;
+}
+
+export function autoconfigRouter(settings: AutoconfigSettings, domains: ServedDomains): Router {
   const router = Router();
-  const served = (address: MailAddress) => !settings.domains?.length || settings.domains.includes(address.domain);
+  const served = (address: MailAddress) => domains.serves(address.domain);
 
   // GET /.well-known/autoconfig/mail/config-v1.1.xml and GET /mail/config-v1.1.xml (?emailaddress=…)
-  router.get(['/.well-known/autoconfig/mail/config-v1.1.xml', '/mail/config-v1.1.xml'], (req, res) => {
+  router.get(['/.well-known/autoconfig/mail/config-v1.1.xml', '/mail/config-v1.1.xml'], async (req, res) => {
     const raw = req.query.emailaddress;
-    if (raw === undefined || raw === '') return sendXml(res, 200, thunderbirdConfig(settings, null));
+    if (raw === undefined || raw === '') return sendXml(res, 200, thunderbirdConfig(settings, null, await domains.list()));
     const address = typeof raw === 'string' ? parseMailAddress(raw) : null;
     if (!address) return sendText(res, 400, 'emailaddress must be a mailbox address or a collaborator username (name/mailbox)');
-    if (!served(address)) return sendText(res, 404, 'this server does not serve that address');
-    sendXml(res, 200, thunderbirdConfig(settings, address));
+    if (!(await served(address))) return sendText(res, 404, 'this server does not serve that address');
+    sendXml(res, 200, thunderbirdConfig(settings, address, []));
   });
 
   // POST /autodiscover/autodiscover.xml (Outlook; also asked as /Autodiscover/Autodiscover.xml)
   router
     .route(['/autodiscover/autodiscover.xml', '/Autodiscover/Autodiscover.xml'])
-    .post(express.text({ type: ['text/xml', 'application/xml'], limit: '16kb' }), (req, res) => {
+    .post(express.text({ type: ['text/xml', 'application/xml'], limit: '16kb' }), async (req, res) => {
       if (typeof req.body !== 'string') return sendXml(res, 415, autodiscoverError('send the request as text/xml'));
       const parsed = emailAddressFromAutodiscover(req.body);
       if ('error' in parsed) return sendXml(res, 400, autodiscoverError(parsed.error));
       const address = parseMailAddress(parsed.address);
       if (!address) return sendXml(res, 400, autodiscoverError('EMailAddress must be a mailbox address or a collaborator username'));
-      if (!served(address)) return sendXml(res, 404, autodiscoverError('this server does not serve that address'));
+      if (!(await served(address))) return sendXml(res, 404, autodiscoverError('this server does not serve that address'));
       sendXml(res, 200, autodiscoverResponse(settings, address));
     })
     .all((_req, res) => {

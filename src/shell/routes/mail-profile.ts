@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { MailServerConfig } from '../../config';
 import { appleMailProfile } from '../../mail/apple-profile';
+import { mailSetup } from '../../mail/mail-setup';
 import { requireSignIn } from '../middleware/auth';
 
 /** The Apple configuration profile a collaborator with mail-program access downloads from its account page. */
@@ -12,11 +13,9 @@ export function mailProfileRouter(mailServer: MailServerConfig, baseUrl: string)
     if (req.signedIn?.type !== 'collaborator' || req.signedIn.collaborator.accessLevel !== 'mail_clients') return next();
     const { collaborator, mailbox } = req.signedIn;
     const profile = appleMailProfile({
-      username: collaborator.username,
-      mailbox: mailbox.address,
+      setup: mailSetup(mailServer, { mailbox: mailbox.address, login: collaborator.username }),
       fullName: collaborator.fullName,
       host: new URL(baseUrl).hostname,
-      server: mailServer,
     });
     res
       .set({ 'Content-Disposition': 'attachment; filename="pec-mail.mobileconfig"' })
