@@ -69,6 +69,8 @@ export interface DovecotOptions {
   databaseUrl: string;
   /** Port of the SMTP server on 127.0.0.1 that submission relays to. */
   relayPort: number;
+  /** The application's auth policy endpoint and its AUTH_POLICY_KEY; unset: no policy server. */
+  authPolicy?: { url: string; key: string };
 }
 
 export interface Dovecot {
@@ -264,6 +266,10 @@ export async function startDovecot(options: DovecotOptions): Promise<Dovecot> {
   const keyFile = path.join(dir, 'doveadm-api.key');
   await fs.writeFile(keyFile, apiKey, { mode: 0o600 });
 
+  // The shipped file reads the policy's header from a file; without a policy server, no URL.
+  const policyHeaderFile = path.join(dir, 'auth-policy-header');
+  await fs.writeFile(policyHeaderFile, `Authorization: Bearer ${options.authPolicy?.key ?? ''}`, { mode: 0o600 });
+
   const { driver, connect } = sqlConnect(options.databaseUrl);
   const sqlFile = path.join(dir, 'dovecot-sql.conf.ext');
   const sqlTemplate = await fs.readFile(path.join(DEPLOY_DIR, `dovecot-sql-${driver}.conf.ext`), 'utf8');
@@ -296,6 +302,8 @@ export async function startDovecot(options: DovecotOptions): Promise<Dovecot> {
       'service auth/unix_listener /var/spool/postfix/private/auth/group': 'root',
       doveadm_api_key: `<${keyFile}`,
       'service doveadm/inet_listener http/port': String(doveadmPort),
+      auth_policy_server_url: options.authPolicy?.url ?? null,
+      auth_policy_server_api_header: `<${policyHeaderFile}`,
     },
     { 'service auth/unix_listener /var/spool/postfix/private/auth': `unix_listener ${authSocket}` },
   );
