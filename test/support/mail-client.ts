@@ -147,3 +147,83 @@ export function postfixSaslCheck(socketPath: string, username: string, password:
     socket.on('error', reject);
   });
 }
+
+export interface SmtpSession {
+  /** Sends one message in the open session; gives the server's final reply (250 when accepted). */
+  send(message: { envelopeFrom: string; headerFrom: string; to: string; subject: string }): Promise<{ code: number; text: string }>;
+  close(): void;
+}
+
+/**
+ * Python's smtplib as a mail program: connects (TLS as asked), AUTH, then sends on demand, each
+ * message on a line of stdin; prints each final reply as a JSON line.
+ */
+const SMTP_SESSION = `
+import json, smtplib, ssl, sys
+tls, port, user, password, source = sys.argv[1:6]
+context = ssl._create_unverified_context()
+if tls == 'implicit':
+    smtp = smtplib.SMTP_SSL('127.0.0.1', int(port), source_address=(source, 0), timeout=30, context=context)
+else:
+    smtp = smtplib.SMTP('127.0.0.1', int(port), source_address=(source, 0), timeout=30)
+    if tls == 'starttls':
+        smtp.starttls(context=context)
+smtp.login(user, password)
+print(json.dumps({'code': 235, 'text': 'signed in'}), flush=True)
+for line in sys.stdin:
+    envelope_from, header_from, to, subject = json.loads(line)
+    message = f'From: {header_from}\\r\\nTo: {to}\\r\\nSubject: {subject}\\r\\n\\r\\nBody.\\r\\n'
+    try:
+        smtp.sendmail(envelope_from, [to], message.encode())
+        reply = {'code': 250, 'text': 'sent'}
+    except smtplib.SMTPRecipientsRefused as refused:
+        code, text = refused.recipients[to]
+        reply = {'code': code, 'text': text.decode()}
+    except smtplib.SMTPResponseException as refused:
+        reply = {'code': refused.smtp_code, 'text': refused.smtp_error.decode()}
+    print(json.dumps(reply), flush=True)
+`;
+
+/**
+ * Signs in over SMTP and keeps the session open, like a mail program left running: `tls` is
+ * `starttls` (port 587), `implicit` (465) or `none` (Dovecot's submission in tests). Resolves once
+ * signed in; rejects when the session ends (a refused login included) with what Python printed.
+ */
+export function openSmtpSession({ port, username, password, tls }: Credentials & { tls: 'starttls' | 'implicit' | 'none' }): Promise<SmtpSession> {
+  const child = execFile('python3', ['-c', SMTP_SESSION, tls, String(port), username, password, nextLoopbackAddress()]);
+  const lines: string[] = [];
+  const waiting: Array<(line: string) => void> = [];
+  let buffered = '';
+  let errors = '';
+  child.stderr?.on('data', (chunk: string) => (errors += chunk));
+  child.stdout?.on('data', (chunk: string) => {
+    buffered += chunk;
+    for (let end = buffered.indexOf('\n'); end >= 0; end = buffered.indexOf('\n')) {
+      const line = buffered.slice(0, end);
+      buffered = buffered.slice(end + 1);
+      const waiter = waiting.shift();
+      if (waiter) waiter(line);
+      else lines.push(line);
+    }
+  });
+  const exited = new Promise<never>((_, reject) => child.once('exit', () => reject(new Error(`the SMTP session ended: ${errors}`))));
+  exited.catch(() => undefined);
+  const next = () =>
+    Promise.race([
+      new Promise<{ code: number; text: string }>((resolve) => {
+        const take = (line: string) => resolve(JSON.parse(line) as { code: number; text: string });
+        const line = lines.shift();
+        if (line === undefined) waiting.push(take);
+        else take(line);
+      }),
+      exited,
+    ]);
+  const session: SmtpSession = {
+    send({ envelopeFrom, headerFrom, to, subject }) {
+      child.stdin?.write(`${JSON.stringify([envelopeFrom, headerFrom, to, subject])}\n`);
+      return next();
+    },
+    close: () => child.kill(),
+  };
+  return next().then(() => session);
+}
