@@ -11,7 +11,7 @@ import { freePorts, startDovecot, type Dovecot } from '../support/dovecot';
 import { startPostfix, type Postfix } from '../support/postfix';
 import { startHarness, type Harness } from '../support/harness';
 import { collaboratorIn } from '../support/accounts';
-import { openSmtpSession } from '../support/mail-client';
+import { SmtpRefused, openSmtpSession } from '../support/mail-client';
 import { SmtpSink, type ReceivedMail } from '../support/smtp-sink';
 import { system } from '../../src/domain/actor';
 import type { Collaborator } from '../../src/models';
@@ -31,7 +31,7 @@ for (const { name, create } of DATABASES) {
     let sink: SmtpSink;
     let postfix: Postfix;
     let dovecot: Dovecot;
-    let mario: Collaborator;
+    let luisa: Collaborator;
     let sent = 0;
 
     /** The two ways a mail program submits: Dovecot's submission (relayed to Postfix) and Postfix's own. */
@@ -43,10 +43,14 @@ for (const { name, create } of DATABASES) {
 
     type Route = ReturnType<typeof paths>[number];
 
-    /** Signs in on that path as the collaborator, sends one message, signs out: the final reply. */
+    /** Signs in on that path as the collaborator, sends one message, signs out: the final reply (or the sign-in's refusal). */
     async function send(route: Route, envelopeFrom: string, headerFrom: string): Promise<{ code: number; text: string; subject: string }> {
       const subject = `message ${++sent} from ${envelopeFrom}`;
-      const session = await openSmtpSession({ port: route.port, tls: route.tls, username: USERNAME, password: PASSWORD });
+      const session = await openSmtpSession({ port: route.port, tls: route.tls, username: USERNAME, password: PASSWORD }).catch((error: unknown) => {
+        if (error instanceof SmtpRefused) return error;
+        throw error;
+      });
+      if (session instanceof SmtpRefused) return { code: session.code, text: session.text, subject };
       try {
         return { ...(await session.send({ envelopeFrom, headerFrom, to: RECIPIENT, subject })), subject };
       } finally {
@@ -74,7 +78,8 @@ for (const { name, create } of DATABASES) {
       const mailbox = await h.mailbox(MAILBOX);
       await h.mailbox(OTHER_MAILBOX);
       const input = { firstName: 'Mario', lastName: 'Rossi', username: 'mario.rossi', referenceEmail: 'mario@example.com', accessLevel: 'mail_clients' as const, manageSettings: false };
-      mario = await collaboratorIn(h, mailbox, 'active', input, PASSWORD);
+      await collaboratorIn(h, mailbox, 'active', input, PASSWORD);
+      luisa = await collaboratorIn(h, mailbox, 'active', { ...input, firstName: 'Luisa', lastName: 'Neri', username: 'luisa.neri', referenceEmail: 'luisa@example.com' }, PASSWORD);
       mysqlUser = database.name === 'MariaDB' ? await readOnlyMysqlUrl(database.url) : undefined;
       const readerUrl = mysqlUser?.url ?? database.url;
 
@@ -133,12 +138,12 @@ for (const { name, create } of DATABASES) {
     });
 
     it('should refuse the next message of a Postfix session that stays open across an owner\'s reset', async function () {
-      const session = await openSmtpSession({ port: postfix.submissionPort, tls: 'starttls', username: USERNAME, password: PASSWORD });
+      const session = await openSmtpSession({ port: postfix.submissionPort, tls: 'starttls', username: luisa.username, password: PASSWORD });
       const message = (subject: string) => ({ envelopeFrom: MAILBOX, headerFrom: MAILBOX, to: RECIPIENT, subject });
       try {
         const before = await session.send(message('before the reset'));
         expect(before.code, before.text).to.equal(250);
-        await h.domain.collaborations.resetPassword(mario, { actor: system });
+        await h.domain.collaborations.resetPassword(luisa, { actor: system });
         const after = await session.send(message('after the reset'));
         expect(after.code, after.text).to.be.within(500, 599);
         expect(after.text).to.match(/5\.7\.1/);
@@ -147,6 +152,16 @@ for (const { name, create } of DATABASES) {
       }
       await deliveredMail('before the reset');
       expect(delivered()).to.not.include('after the reset');
+    });
+
+    it('should refuse mail for now (4.7.1), not let it through, while the milter is down', async function () {
+      await postfix.stopMilter();
+      for (const route of paths()) {
+        const attempt = await send(route, MAILBOX, MAILBOX);
+        expect(attempt.code, `${route.path}: ${attempt.text}`).to.be.within(400, 499);
+        expect(attempt.text, route.path).to.match(/^4\.\d\.\d /);
+        expect(delivered(), route.path).to.not.include(attempt.subject);
+      }
     });
   });
 }

@@ -148,6 +148,16 @@ export function postfixSaslCheck(socketPath: string, username: string, password:
   });
 }
 
+/** The server refused to let the session sign in (STARTTLS or AUTH): its reply. */
+export class SmtpRefused extends Error {
+  constructor(
+    readonly code: number,
+    readonly text: string,
+  ) {
+    super(`${code} ${text}`);
+  }
+}
+
 export interface SmtpSession {
   /** Sends one message in the open session; gives the server's final reply (250 when accepted). */
   send(message: { envelopeFrom: string; headerFrom: string; to: string; subject: string }): Promise<{ code: number; text: string }>;
@@ -162,13 +172,17 @@ const SMTP_SESSION = `
 import json, smtplib, ssl, sys
 tls, port, user, password, source = sys.argv[1:6]
 context = ssl._create_unverified_context()
-if tls == 'implicit':
-    smtp = smtplib.SMTP_SSL('127.0.0.1', int(port), source_address=(source, 0), timeout=30, context=context)
-else:
-    smtp = smtplib.SMTP('127.0.0.1', int(port), source_address=(source, 0), timeout=30)
-    if tls == 'starttls':
-        smtp.starttls(context=context)
-smtp.login(user, password)
+try:
+    if tls == 'implicit':
+        smtp = smtplib.SMTP_SSL('127.0.0.1', int(port), source_address=(source, 0), timeout=30, context=context)
+    else:
+        smtp = smtplib.SMTP('127.0.0.1', int(port), source_address=(source, 0), timeout=30)
+        if tls == 'starttls':
+            smtp.starttls(context=context)
+    smtp.login(user, password)
+except smtplib.SMTPResponseException as refused:
+    print(json.dumps({'code': refused.smtp_code, 'text': refused.smtp_error.decode()}), flush=True)
+    sys.exit(0)
 print(json.dumps({'code': 235, 'text': 'signed in'}), flush=True)
 for line in sys.stdin:
     envelope_from, header_from, to, subject = json.loads(line)
@@ -187,7 +201,8 @@ for line in sys.stdin:
 /**
  * Signs in over SMTP and keeps the session open, like a mail program left running: `tls` is
  * `starttls` (port 587), `implicit` (465) or `none` (Dovecot's submission in tests). Resolves once
- * signed in; rejects when the session ends (a refused login included) with what Python printed.
+ * signed in; rejects with SmtpRefused when the server refuses STARTTLS or AUTH, and with an Error
+ * when the session ends otherwise.
  */
 export function openSmtpSession({ port, username, password, tls }: Credentials & { tls: 'starttls' | 'implicit' | 'none' }): Promise<SmtpSession> {
   const child = execFile('python3', ['-c', SMTP_SESSION, tls, String(port), username, password, nextLoopbackAddress()]);
@@ -225,5 +240,8 @@ export function openSmtpSession({ port, username, password, tls }: Credentials &
     },
     close: () => child.kill(),
   };
-  return next().then(() => session);
+  return next().then(({ code, text }) => {
+    if (code === 235) return session;
+    throw new SmtpRefused(code, text);
+  });
 }

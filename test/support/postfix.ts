@@ -96,6 +96,8 @@ export interface Postfix {
   dovecotRelayPort: number;
   dir: string;
   readLog(): Promise<string>;
+  /** Stops the sender milter alone, as when it crashes. */
+  stopMilter(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -184,17 +186,19 @@ export async function startPostfix(options: PostfixOptions): Promise<Postfix> {
   milter.stderr?.on('data', (chunk: Buffer) => milterOutput.push(chunk.toString()));
 
   const readLog = async () => `${await fs.readFile(logFile, 'utf8').catch(() => '')}\n--- milter ---\n${milterOutput.join('')}`;
+  const stopMilter = async () => {
+    if (milter.exitCode !== null || milter.signalCode !== null) return;
+    const exited = new Promise((resolve) => milter.once('exit', resolve));
+    milter.kill('SIGTERM');
+    await exited;
+  };
   const stop = async () => {
     const pid = Number(await fs.readFile(path.join(queueDir, 'pid', 'master.pid'), 'utf8').catch(() => '0'));
     await run('postfix', ['-c', configDir, 'stop']).catch(() => undefined);
     const deadline = Date.now() + 10_000;
     while (pid > 0 && isRunning(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     if (pid > 0 && isRunning(pid)) process.kill(pid, 'SIGKILL');
-    if (milter.exitCode === null && milter.signalCode === null) {
-      const exited = new Promise((resolve) => milter.once('exit', resolve));
-      milter.kill('SIGTERM');
-      await exited;
-    }
+    await stopMilter();
     // KEEP_POSTFIX_DIR=1 keeps the configuration and log for a look after the tests.
     if (!process.env.KEEP_POSTFIX_DIR) await fs.rm(dir, { recursive: true, force: true });
   };
@@ -221,7 +225,7 @@ export async function startPostfix(options: PostfixOptions): Promise<Postfix> {
     throw new Error(`postfix check or start complained about the shipped files:\n${startup}`);
   }
 
-  return { submissionPort, submissionsPort, dovecotRelayPort, dir, readLog, stop };
+  return { submissionPort, submissionsPort, dovecotRelayPort, dir, readLog, stopMilter, stop };
 }
 
 async function waitForListener(port: number, deadline: number): Promise<void> {
