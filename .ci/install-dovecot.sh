@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the mail-program tests need: Dovecot (IMAP, POP3, submission, MySQL and SQLite
-# drivers) from Debian's packages, and the `vmail` system user that owns the test mail store.
+# drivers) and Postfix (SQLite and MySQL lookup tables, the sender milter's python3-milter, acl for
+# setfacl) from Debian's packages, and the `vmail` system user that owns the test mail store.
 # Idempotent: safe to run on every CI run; it only calls apt-get when a package is missing.
 set -euo pipefail
 
-PACKAGES=(dovecot-imapd dovecot-pop3d dovecot-submissiond dovecot-mysql dovecot-sqlite)
+PACKAGES=(dovecot-imapd dovecot-pop3d dovecot-submissiond dovecot-mysql dovecot-sqlite
+  postfix postfix-sqlite postfix-mysql python3-milter acl)
 # The tests' mail program.
 command -v curl >/dev/null 2>&1 || PACKAGES+=(curl)
 
@@ -27,6 +29,9 @@ done
 
 if [ "${#missing[@]}" -gt 0 ] || ! command -v dovecot >/dev/null 2>&1; then
   echo "install-dovecot: installing ${missing[*]:-${PACKAGES[*]}}"
+  # Postfix without its debconf questions and without a system configuration: the tests start
+  # their own instance from deploy/postfix/.
+  echo 'postfix postfix/main_mailer_type select No configuration' | "${SUDO[@]}" debconf-set-selections
   "${SUDO[@]}" apt-get update -qq
   "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
 fi
@@ -47,4 +52,4 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet dovecot 2
   echo "install-dovecot: note: a system Dovecot service is running; tests use their own instance"
 fi
 
-echo "install-dovecot: $(dovecot --version) ready; vmail uid=$(id -u vmail) gid=$(getent group vmail | cut -d: -f3)"
+echo "install-dovecot: $(dovecot --version) and Postfix $(postconf -d -h mail_version) ready; vmail uid=$(id -u vmail) gid=$(getent group vmail | cut -d: -f3)"

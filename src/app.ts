@@ -14,6 +14,7 @@ import { ownPasswordRouter } from './shell/routes/own-password';
 import { deviceCookies } from './shell/device-cookies';
 import { mailProfileRouter } from './shell/routes/mail-profile';
 import { autoconfigRouter } from './shell/routes/autoconfig';
+import { authPolicyRouter } from './shell/routes/auth-policy';
 import { devMailRouter, healthRouter } from './shell/routes/system';
 import './shell/types';
 
@@ -106,6 +107,7 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   app.use('/assets', feature.parts.assets);
   app.use(healthRouter(db));
   app.use(autoconfigRouter(config.mailServer, domain.mailDomains));
+  app.use(authPolicyRouter(domain.authPolicy, config.mailServer.authPolicyKey, logger));
 
   const session = sessions(config, db);
   const csrf = csrfProtection(config.sessionSecret, secure, { bindTo: (req) => (req.session?.identity ? req.sessionID : '') });

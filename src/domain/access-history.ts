@@ -1,6 +1,6 @@
 import { Op } from 'sequelize';
 import type { Database } from '../db';
-import type { AccessEvent, AccessOutcome } from '../models';
+import type { AccessEvent, AccessOutcome, MailProtocol } from '../models';
 import type { Clock } from '../lib/clock';
 import type { SessionIdentity } from './accounts';
 import { canonicalName } from '../lib/names';
@@ -16,6 +16,14 @@ export interface SignInContext {
   userAgent?: string | null;
 }
 
+/** Where a mail program's sign-in came from, as Dovecot's auth policy report showed it. */
+export interface MailSignInContext {
+  channel: MailProtocol;
+  ip: string | null;
+  /** The name and version from the client's IMAP ID, when it sent one. */
+  clientName: string | null;
+}
+
 export interface AccessPage {
   rows: AccessEvent[];
   total: number;
@@ -23,7 +31,10 @@ export interface AccessPage {
   pages: number;
 }
 
-/** Sign-ins to the web, successful or not, as PEC providers show them to the mailbox owner. */
+/**
+ * Sign-ins to the web and from mail programs, successful or not, as PEC providers show them to the
+ * mailbox owner.
+ */
 export class AccessHistory {
   constructor(
     private readonly db: Database,
@@ -44,6 +55,22 @@ export class AccessHistory {
       outcome: (identity ? 'success' : 'failure') satisfies AccessOutcome,
       ip: ipAddress(ip),
       userAgent: userAgent?.slice(0, 300) ?? null,
+      createdAt: this.clock.now(),
+    });
+  }
+
+  /**
+   * Records one mail program's sign-in attempt, reported by the mail server after it checked the
+   * password. Attributed by the username as recordSignIn attributes a web failure: the mail server
+   * found the account, so a success names it too.
+   */
+  async recordMailSignIn(username: string, success: boolean, { channel, ip, clientName }: MailSignInContext): Promise<void> {
+    await this.db.models.AccessEvent.create({
+      ...(await this.accountNamed(canonicalName(username))),
+      channel,
+      outcome: (success ? 'success' : 'failure') satisfies AccessOutcome,
+      ip: ipAddress(ip),
+      userAgent: clientName?.slice(0, 300) ?? null,
       createdAt: this.clock.now(),
     });
   }

@@ -13,6 +13,7 @@ import { Sealer } from '../lib/secrets';
 import { createRateLimits, type RateLimits } from './rate-limits';
 import { BackgroundTasks } from './background';
 import { AccessHistory } from './access-history';
+import { AuthPolicy } from './auth-policy';
 import { Maintenance } from './maintenance';
 import { MailboxRecords, MailDomains } from './mailboxes';
 
@@ -33,6 +34,8 @@ export interface Domain {
   rateLimits: RateLimits;
   background: BackgroundTasks;
   accessHistory: AccessHistory;
+  /** Dovecot's auth policy server: mail-program sign-ins through the web's limits and history. */
+  authPolicy: AuthPolicy;
   maintenance: Maintenance;
   mailboxes: MailboxRecords;
   /** The mail domains autoconfig and Autodiscover answer for. */
@@ -57,5 +60,5 @@ export function createDomain(
   const rateLimits = createRateLimits(db, config);
   const accessHistory = new AccessHistory(db, clock);
   const maintenance = new Maintenance(clock, audit, accessHistory);
-  return { db, clock, config, links, outbox, audit, accounts, collaborations, directory, selfService, rateLimits, background: new BackgroundTasks(), accessHistory, maintenance, mailboxes: new MailboxRecords(db), mailDomains: new MailDomains(db, clock, config.mailServer.domains) };
+  return { db, clock, config, links, outbox, audit, accounts, collaborations, directory, selfService, rateLimits, background: new BackgroundTasks(), accessHistory, authPolicy: new AuthPolicy(rateLimits, accessHistory), maintenance, mailboxes: new MailboxRecords(db), mailDomains: new MailDomains(db, clock, config.mailServer.domains) };
 }

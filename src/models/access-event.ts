@@ -3,8 +3,14 @@ import { DataTypes, Model, type CreationOptional, type InferAttributes, type Inf
 /** Whose sign-in it was: `unknown` when the typed username matched no account. */
 export type AccessPrincipalType = 'owner' | 'collaborator' | 'unknown';
 export type AccessOutcome = 'success' | 'failure';
-/** Only web sign-ins are seen: mail programs authenticate at the mail server. */
-export type AccessChannel = 'web';
+/**
+ * The mail services whose sign-ins Dovecot reports to the app (its service names, `%s`): IMAP, POP3,
+ * SMTP submission, and `smtp` for Postfix's SMTP AUTH checked through Dovecot's auth socket.
+ */
+export const MAIL_PROTOCOLS = ['imap', 'pop3', 'submission', 'smtp'] as const;
+export type MailProtocol = (typeof MAIL_PROTOCOLS)[number];
+/** The webmail's own sign-in, or a mail program's through the mail server (deploy/dovecot). */
+export type AccessChannel = 'web' | MailProtocol;
 
 export class AccessEvent extends Model<InferAttributes<AccessEvent>, InferCreationAttributes<AccessEvent>> {
   declare id: CreationOptional<number>;
@@ -16,6 +22,7 @@ export class AccessEvent extends Model<InferAttributes<AccessEvent>, InferCreati
   declare channel: AccessChannel;
   declare outcome: AccessOutcome;
   declare ip: string | null;
+  /** The browser's User-Agent, or the name and version a mail program gave in its IMAP ID. */
   declare userAgent: string | null;
   declare createdAt: Date;
 }

@@ -28,4 +28,4 @@ export { Link, LINK_PURPOSES, type LinkPurpose, type LinkState } from './link';
 export { OutboxMessage, type OutboxKind, type DeliveryStatus } from './outbox-message';
 export { AuditEvent, type ActorType } from './audit-event';
 export { Session } from './session';
-export { AccessEvent, type AccessChannel, type AccessOutcome, type AccessPrincipalType } from './access-event';
+export { AccessEvent, MAIL_PROTOCOLS, type MailProtocol, type AccessChannel, type AccessOutcome, type AccessPrincipalType } from './access-event';

@@ -3,7 +3,6 @@
  * database through the view mail_accounts: who may log in over IMAP and SMTP AUTH, and how fast a
  * revocation takes effect. Needs Dovecot installed (`bash .ci/install-dovecot.sh`) and root.
  */
-import crypto from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
@@ -12,7 +11,7 @@ import { Sequelize } from 'sequelize';
 import { openDatabase } from '../../src/db';
 import type { AccessLevel, Models, Status } from '../../src/models';
 import { DoveadmError, runMailServerCommand } from '../../src/mail/doveadm';
-import { DATABASES, type TestDatabase } from '../support/databases';
+import { DATABASES, readOnlyMysqlUrl, type TestDatabase } from '../support/databases';
 import { requireDovecot, startDovecot, type Dovecot } from '../support/dovecot';
 import { holdImapSession, imapLogin, nextLoopbackAddress, pop3Login, postfixSaslCheck, smtpSubmit, type Attempt } from '../support/mail-client';
 import { SmtpSink } from '../support/smtp-sink';
@@ -22,29 +21,6 @@ const run = promisify(execFile);
 const MAILBOX = 'studio.rossi@pec.example.it';
 const PASSWORD = 'correct horse battery staple 42';
 const user = (chosen: string) => `${chosen}/${MAILBOX}`;
-
-/** The database user Dovecot connects with: it may only SELECT the view, as README.md asks. */
-async function readOnlyMysqlUrl(appUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const server = new URL(appUrl);
-  const database = decodeURIComponent(server.pathname.slice(1));
-  const name = `dovecot_${crypto.randomBytes(4).toString('hex')}`;
-  const password = crypto.randomBytes(16).toString('hex');
-  const admin = new Sequelize(appUrl, { logging: false, dialect: 'mysql' });
-  await admin.query(`CREATE USER '${name}'@'%' IDENTIFIED BY '${password}'`);
-  await admin.query(`GRANT SELECT ON \`${database}\`.\`mail_accounts\` TO '${name}'@'%'`);
-  await admin.close();
-  const url = new URL(appUrl);
-  url.username = name;
-  url.password = password;
-  return {
-    url: url.toString(),
-    async drop() {
-      const again = new Sequelize(appUrl, { logging: false, dialect: 'mysql' });
-      await again.query(`DROP USER IF EXISTS '${name}'@'%'`);
-      await again.close();
-    },
-  };
-}
 
 /** Runs `work` and gives back what the doveadm HTTP API answered it: the entries of every answer, in order. */
 async function doveadmAnswers(work: () => Promise<void>): Promise<Array<[type: string, data: unknown, tag: string]>> {

@@ -39,3 +39,26 @@ export const DATABASES: Array<{ name: TestDatabase['name']; create: () => Promis
   { name: 'SQLite', create: sqlite },
   ...(process.env.TEST_MYSQL_URL ? [{ name: 'MariaDB' as const, create: () => mariadb(process.env.TEST_MYSQL_URL as string) }] : []),
 ];
+
+/** The database user Dovecot and Postfix connect with: it may only SELECT the view, as their READMEs ask. */
+export async function readOnlyMysqlUrl(appUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const server = new URL(appUrl);
+  const database = decodeURIComponent(server.pathname.slice(1));
+  const name = `dovecot_${crypto.randomBytes(4).toString('hex')}`;
+  const password = crypto.randomBytes(16).toString('hex');
+  const admin = new Sequelize(appUrl, { logging: false, dialect: 'mysql' });
+  await admin.query(`CREATE USER '${name}'@'%' IDENTIFIED BY '${password}'`);
+  await admin.query(`GRANT SELECT ON \`${database}\`.\`mail_accounts\` TO '${name}'@'%'`);
+  await admin.close();
+  const url = new URL(appUrl);
+  url.username = name;
+  url.password = password;
+  return {
+    url: url.toString(),
+    async drop() {
+      const again = new Sequelize(appUrl, { logging: false, dialect: 'mysql' });
+      await again.query(`DROP USER IF EXISTS '${name}'@'%'`);
+      await again.close();
+    },
+  };
+}

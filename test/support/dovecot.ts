@@ -15,6 +15,8 @@ import { ROOT } from '../../src/config';
 const run = promisify(execFile);
 
 export const DEPLOY_DIR = path.join(ROOT, 'deploy', 'dovecot');
+/** Dovecot's auth socket for Postfix, a file of its own that dovecot.conf includes when present. */
+const POSTFIX_AUTH_FILE = 'dovecot-postfix-auth.conf.ext';
 export const INSTALL_HINT = 'run `bash .ci/install-dovecot.sh` (as root) to install Dovecot and the vmail user';
 
 /**
@@ -75,6 +77,8 @@ export interface DovecotOptions {
   apiKey?: string;
   /** Turns IMAP hibernation on (`imap_hibernate_timeout`, e.g. '2s'; off as shipped). */
   hibernateTimeout?: string;
+  /** The application's auth policy endpoint and its AUTH_POLICY_KEY; unset: no policy server. */
+  authPolicy?: { url: string; key: string };
 }
 
 export interface Dovecot {
@@ -213,7 +217,7 @@ async function waitForGreeting(port: number, deadline: number): Promise<void> {
  * Runs a command that forks a daemon. The daemon keeps the command's stderr open, so waiting for
  * pipes to close (as execFile does) would never end: output goes to a file and only the exit counts.
  */
-async function daemonize(command: string, args: string[], outputFile: string): Promise<void> {
+export async function daemonize(command: string, args: string[], outputFile: string): Promise<void> {
   const output = await fs.open(outputFile, 'w');
   try {
     await new Promise<void>((resolve, reject) => {
@@ -228,7 +232,7 @@ async function daemonize(command: string, args: string[], outputFile: string): P
   }
 }
 
-function isRunning(pid: number): boolean {
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -241,7 +245,7 @@ function isRunning(pid: number): boolean {
  * A self-signed certificate for 127.0.0.1 and localhost, made with openssl for this Dovecot only:
  * clients trust exactly it (curl --cacert, Python's ssl.create_default_context(cafile=…)).
  */
-async function makeCertificate(dir: string): Promise<{ certFile: string; keyFile: string }> {
+export async function makeCertificate(dir: string): Promise<{ certFile: string; keyFile: string }> {
   const certFile = path.join(dir, 'tls-cert.pem');
   const keyFile = path.join(dir, 'tls-key.pem');
   await run('openssl', [
@@ -269,6 +273,10 @@ export async function startDovecot(options: DovecotOptions): Promise<Dovecot> {
   const apiKey = options.apiKey ?? crypto.randomBytes(24).toString('base64url');
   const keyFile = path.join(dir, 'doveadm-api.key');
   await fs.writeFile(keyFile, apiKey, { mode: 0o600 });
+
+  // The shipped file reads the policy's header from a file; without a policy server, no URL.
+  const policyHeaderFile = path.join(dir, 'auth-policy-header');
+  await fs.writeFile(policyHeaderFile, `Authorization: Bearer ${options.authPolicy?.key ?? ''}`, { mode: 0o600 });
 
   const { driver, connect } = sqlConnect(options.databaseUrl);
   const sqlFile = path.join(dir, 'dovecot-sql.conf.ext');
@@ -298,16 +306,27 @@ export async function startDovecot(options: DovecotOptions): Promise<Dovecot> {
       'service submission-login/inet_listener submission/port': String(submissionPort),
       'service submission-login/inet_listener submissions/port': String(submissionsPort),
       submission_relay_port: String(options.relayPort),
-      'service auth/unix_listener /var/spool/postfix/private/auth/user': 'root',
-      'service auth/unix_listener /var/spool/postfix/private/auth/group': 'root',
       doveadm_api_key: `<${keyFile}`,
       'service doveadm/inet_listener http/port': String(doveadmPort),
       ...(options.authCache ? { auth_cache_size: '1M' } : {}),
       ...(options.hibernateTimeout ? { imap_hibernate_timeout: options.hibernateTimeout } : {}),
+      auth_policy_server_url: options.authPolicy?.url ?? null,
+      auth_policy_server_api_header: `<${policyHeaderFile}`,
     },
-    { 'service auth/unix_listener /var/spool/postfix/private/auth': `unix_listener ${authSocket}` },
   );
-  await fs.writeFile(configFile, `# Written by test/support/dovecot.ts from deploy/dovecot/dovecot.conf\n${config}\n`);
+  // The Postfix auth socket, as an operator with Postfix installs it: in the test folder.
+  const postfixAuthFile = path.join(dir, POSTFIX_AUTH_FILE);
+  const postfixAuth = await fs.readFile(path.join(DEPLOY_DIR, POSTFIX_AUTH_FILE), 'utf8');
+  await fs.writeFile(
+    postfixAuthFile,
+    renderConfig(postfixAuth, {}, { 'service auth/unix_listener /var/spool/postfix/private/auth': `unix_listener ${authSocket}` }),
+  );
+  const include = `!include_try /etc/dovecot/${POSTFIX_AUTH_FILE}`;
+  if (!config.includes(`\n${include}\n`)) throw new Error(`deploy/dovecot/dovecot.conf no longer has the line ${include}`);
+  await fs.writeFile(
+    configFile,
+    `# Written by test/support/dovecot.ts from deploy/dovecot/dovecot.conf\n${config.replace(include, `!include ${postfixAuthFile}`)}\n`,
+  );
 
   if (driver === 'sqlite') await shareSqliteWithDovecot(connect, dovecotGid);
 

@@ -230,3 +230,101 @@ export function postfixSaslCheck(socketPath: string, username: string, password:
     socket.on('error', reject);
   });
 }
+
+/** The server refused to let the session sign in (STARTTLS or AUTH): its reply. */
+export class SmtpRefused extends Error {
+  constructor(
+    readonly code: number,
+    readonly text: string,
+  ) {
+    super(`${code} ${text}`);
+  }
+}
+
+export interface SmtpSession {
+  /** Sends one message in the open session; gives the server's final reply (250 when accepted). */
+  send(message: { envelopeFrom: string; headerFrom: string; to: string; subject: string }): Promise<{ code: number; text: string }>;
+  close(): void;
+}
+
+/**
+ * Python's smtplib as a mail program: connects (TLS as asked), AUTH, then sends on demand, each
+ * message on a line of stdin; prints each final reply as a JSON line.
+ */
+const SMTP_SESSION = `
+import json, smtplib, ssl, sys
+tls, port, user, password, source, cafile = sys.argv[1:7]
+context = ssl.create_default_context(cafile=cafile)
+try:
+    if tls == 'implicit':
+        smtp = smtplib.SMTP_SSL('127.0.0.1', int(port), source_address=(source, 0), timeout=30, context=context)
+    else:
+        smtp = smtplib.SMTP('127.0.0.1', int(port), source_address=(source, 0), timeout=30)
+        if tls == 'starttls':
+            smtp.starttls(context=context)
+    smtp.login(user, password)
+except smtplib.SMTPResponseException as refused:
+    print(json.dumps({'code': refused.smtp_code, 'text': refused.smtp_error.decode()}), flush=True)
+    sys.exit(0)
+print(json.dumps({'code': 235, 'text': 'signed in'}), flush=True)
+for line in sys.stdin:
+    envelope_from, header_from, to, subject = json.loads(line)
+    message = f'From: {header_from}\\r\\nTo: {to}\\r\\nSubject: {subject}\\r\\n\\r\\nBody.\\r\\n'
+    try:
+        smtp.sendmail(envelope_from, [to], message.encode())
+        reply = {'code': 250, 'text': 'sent'}
+    except smtplib.SMTPRecipientsRefused as refused:
+        code, text = refused.recipients[to]
+        reply = {'code': code, 'text': text.decode()}
+    except smtplib.SMTPResponseException as refused:
+        reply = {'code': refused.smtp_code, 'text': refused.smtp_error.decode()}
+    print(json.dumps(reply), flush=True)
+`;
+
+/**
+ * Signs in over SMTP and keeps the session open, like a mail program left running: `tls` is
+ * `starttls` (port 587) or `implicit` (465), trusting only `caFile`. Resolves once
+ * signed in; rejects with SmtpRefused when the server refuses STARTTLS or AUTH, and with an Error
+ * when the session ends otherwise.
+ */
+export function openSmtpSession({ port, caFile, username, password, tls }: Credentials & { tls: 'starttls' | 'implicit' }): Promise<SmtpSession> {
+  const child = execFile('python3', ['-c', SMTP_SESSION, tls, String(port), username, password, nextLoopbackAddress(), caFile]);
+  const lines: string[] = [];
+  const waiting: Array<(line: string) => void> = [];
+  let buffered = '';
+  let errors = '';
+  child.stderr?.on('data', (chunk: string) => (errors += chunk));
+  child.stdout?.on('data', (chunk: string) => {
+    buffered += chunk;
+    for (let end = buffered.indexOf('\n'); end >= 0; end = buffered.indexOf('\n')) {
+      const line = buffered.slice(0, end);
+      buffered = buffered.slice(end + 1);
+      const waiter = waiting.shift();
+      if (waiter) waiter(line);
+      else lines.push(line);
+    }
+  });
+  const exited = new Promise<never>((_, reject) => child.once('exit', () => reject(new Error(`the SMTP session ended: ${errors}`))));
+  exited.catch(() => undefined);
+  const next = () =>
+    Promise.race([
+      new Promise<{ code: number; text: string }>((resolve) => {
+        const take = (line: string) => resolve(JSON.parse(line) as { code: number; text: string });
+        const line = lines.shift();
+        if (line === undefined) waiting.push(take);
+        else take(line);
+      }),
+      exited,
+    ]);
+  const session: SmtpSession = {
+    send({ envelopeFrom, headerFrom, to, subject }) {
+      child.stdin?.write(`${JSON.stringify([envelopeFrom, headerFrom, to, subject])}\n`);
+      return next();
+    },
+    close: () => child.kill(),
+  };
+  return next().then(({ code, text }) => {
+    if (code === 235) return session;
+    throw new SmtpRefused(code, text);
+  });
+}
