@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import type { AccessLevel, Collaborator, LinkPurpose, Mailbox } from '../models';
 import type { EmailTemplate } from '../mail/message-types';
 import type { Outbox } from '../mail/outbox';
+import type { MailServerCommand } from '../mail/doveadm';
 import type { Actor } from './actor';
 import type { Audit, AuditAction } from './audit';
 import type { Links } from './links';
@@ -70,13 +71,27 @@ export class CollaboratorChanges {
   }
 
   /**
-   * Open IMAP/SMTP connections outlive a password change: the mail server is asked to drop them,
-   * through the outbox (retried, never lost). `level` is the access the account had until now.
+   * Open IMAP/POP3/submission connections outlive a password change: every Dovecot is asked to drop
+   * them and forget the cached password, through the outbox's mail-server lane (retried until it goes
+   * through). `level` is the access the account had until now.
    */
   async kickMailPrograms(c: Collaborator, level: AccessLevel, t: Transaction): Promise<void> {
-    if (this.config.mailServer.doveadmUrls.length > 0 && level === 'mail_clients') {
-      await this.outbox.enqueueMailServerKick(c.username, { mailboxId: c.mailboxId, collaboratorId: c.id }, t);
-    }
+    if (level === 'mail_clients') await this.tellMailServers('kick', c, t);
+  }
+
+  /**
+   * A password that mail programs may now use (set, or access raised to mail programs): every
+   * Dovecot forgets what its auth cache holds for the user (the old password, or "unknown user"), so
+   * the new password works at the first attempt when `auth_cache_size` is on. `level` is the access
+   * the account has from now on.
+   */
+  async flushMailServerCache(c: Collaborator, level: AccessLevel, t: Transaction): Promise<void> {
+    if (level === 'mail_clients') await this.tellMailServers('flush', c, t);
+  }
+
+  private async tellMailServers(command: MailServerCommand, c: Collaborator, t: Transaction): Promise<void> {
+    const { doveadmUrls } = this.config.mailServer;
+    await this.outbox.enqueueMailServerCommand(command, c.username, doveadmUrls, { mailboxId: c.mailboxId, collaboratorId: c.id }, t);
   }
 
   /** Issues a link (revoking the earlier ones unless `keepEarlier`), emails it and records it. */

@@ -147,6 +147,7 @@ export class Collaborations {
     const { accessLevel, manageSettings } = parsed.data;
     return this.changes.change(collaborator, 'change_access', async (c, _mailbox, t) => {
       if (accessLevel !== 'mail_clients') await this.changes.kickMailPrograms(c, c.accessLevel, t);
+      else if (c.accessLevel !== 'mail_clients') await this.changes.flushMailServerCache(c, accessLevel, t);
       await this.audit.record(actor, 'access.changed', c, t, { from: c.accessLevel, to: accessLevel, manageSettings });
       return { accessLevel, manageSettings };
     });

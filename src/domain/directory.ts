@@ -23,6 +23,8 @@ export interface CollaboratorDetails {
   links: Array<{ link: Link; state: LinkState }>;
   emails: OutboxMessage[];
   activity: AuditEvent[];
+  /** The Dovecots (host:port) where mail programs may still be connected: a kick failed there and is still being retried. */
+  pendingKicks: string[];
 }
 
 /** The owner's read side: the list, one collaborator, its details. Changes nothing. */
@@ -80,13 +82,14 @@ export class Directory {
   }
 
   async details(collaborator: Collaborator): Promise<CollaboratorDetails> {
-    const [links, emails, activity] = await Promise.all([
+    const [links, emails, activity, pendingKicks] = await Promise.all([
       this.links.history(collaborator),
       this.outbox.emailsOf(collaborator.id),
       this.audit.list(collaborator.mailboxId, { collaboratorId: collaborator.id, limit: 50 }),
+      this.outbox.pendingKicks(collaborator.id),
     ]);
     const now = this.clock.now();
-    return { links: links.map((link) => ({ link, state: link.stateAt(now) })), emails, activity };
+    return { links: links.map((link) => ({ link, state: link.stateAt(now) })), emails, activity, pendingKicks };
   }
 
   async lastEmail(collaborator: Collaborator): Promise<OutboxMessage | undefined> {

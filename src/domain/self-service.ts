@@ -45,7 +45,9 @@ export class SelfService {
       const status = transition(current.status, event);
       await current.update({ status: status as Collaborator['status'], passwordHash, credentialVersion: current.credentialVersion + 1 }, { transaction: t });
       await this.links.revokeAll(current, t);
+      // A kick flushes the auth cache too; otherwise a flush alone lets the new password in at once.
       if (event === 'redeem_self_reset') await this.changes.revokeAccess(current, t);
+      else await this.changes.flushMailServerCache(current, current.accessLevel, t);
       await this.audit.record(actor, 'password.set', current, t);
       await this.changes.email(current, mailbox, 'password_set', t);
       return current;

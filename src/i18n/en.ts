@@ -190,6 +190,7 @@ export const en = {
     sessionsEnded: 'Your other sessions were signed out.',
   },
   details: {
+    stillConnected: 'Mail programs may still be connected on {{server}}: the mail server has not confirmed the disconnection yet. It is being retried.',
     changeAccess: 'Change the access',
     changeAccessHelp: 'Lowering the access below mail programs signs the collaborator out of Outlook, Thunderbird and phones at once.',
     saveAccess: 'Save the access',

@@ -193,6 +193,7 @@ export const es = {
     sessionsEnded: 'Se han cerrado tus otras sesiones.',
   },
   details: {
+    stillConnected: 'Los programas de correo pueden seguir conectados en {{server}}: el servidor de correo aún no ha confirmado la desconexión. Se está reintentando.',
     changeAccess: 'Cambiar el acceso',
     changeAccessHelp: 'Si bajas el acceso por debajo de los programas de correo, el colaborador se desconecta al instante de Outlook, Thunderbird y el móvil.',
     saveAccess: 'Guardar el acceso',

@@ -193,6 +193,7 @@ export const it = {
     sessionsEnded: 'Le tue altre sessioni sono state chiuse.',
   },
   details: {
+    stillConnected: 'I programmi di posta potrebbero essere ancora collegati su {{server}}: il server di posta non ha ancora confermato la disconnessione. Nuovo tentativo in corso.',
     changeAccess: 'Modifica l’accesso',
     changeAccessHelp: 'Se abbassi l’accesso sotto i programmi di posta, il collaboratore viene disconnesso subito da Outlook, Thunderbird e smartphone.',
     saveAccess: 'Salva l’accesso',

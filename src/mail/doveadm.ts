@@ -1,11 +1,20 @@
+import { withoutSecrets } from '../lib/logger';
+
 /**
  * Client of Dovecot's doveadm HTTP API: after a reset, a deactivation or a lowered access level the
- * mail server must drop the collaborator's open IMAP/submission sessions and forget any cached
- * password. Called by the outbox worker, which retries on any error thrown here.
+ * mail server must drop the collaborator's open IMAP/POP3/submission sessions and forget any cached
+ * password; after a password is set, forget the cached one (or the cached "unknown user"). Called by
+ * the outbox's mail-server lane, which retries on any error thrown here.
  */
 
+/**
+ * What the app asks of one Dovecot: `kick` ends every session of the user and flushes its cached
+ * password (doveadm `kick` + `auth cache flush`); `flush` only flushes the cache.
+ */
+export type MailServerCommand = 'kick' | 'flush';
+
 export interface DoveadmSettings {
-  /** e.g. http://127.0.0.1:8080/doveadm/v1 (DOVEADM_URL); a bare origin gets /doveadm/v1. */
+  /** e.g. http://127.0.0.1:8080/doveadm/v1 (one of DOVEADM_URLS); a bare origin gets /doveadm/v1. */
   url: string;
   /** The doveadm_api_key of Dovecot's configuration (DOVEADM_API_KEY), as is. */
   apiKey: string;
@@ -44,22 +53,34 @@ function exitCodeOf(data: unknown): number | undefined {
   return typeof data.exitCode === 'number' ? data.exitCode : undefined;
 }
 
-/** Ends every session of `username` on the mail server and flushes its cached password. */
-export async function kickAndFlush(settings: DoveadmSettings, username: string): Promise<void> {
-  // kick takes a mask: a wildcard would end other users' sessions too. Such names cannot log in anyway.
-  if (!username || /[*?\s]/.test(username)) throw new DoveadmError(`doveadm: refusing to kick the mask "${username}"`);
+/** The host and port of a doveadm endpoint, as the owner's page names the server. */
+export function serverName(url: string): string {
+  return endpoint(url).host;
+}
 
-  const body = JSON.stringify([
-    ['kick', { mask: username }, 'kick'],
-    ['authCacheFlush', { user: [username] }, 'flush'],
-  ]);
+/**
+ * Runs `command` for `username` on the one Dovecot at `settings.url` (the API acts only on the server
+ * that receives it). Resolves once Dovecot confirmed it; `kick` finding no session (exit code 68) is
+ * success. Throws DoveadmError otherwise.
+ */
+export async function runMailServerCommand(settings: DoveadmSettings, command: MailServerCommand, username: string): Promise<void> {
+  // kick takes a mask: a wildcard would end other users' sessions too. Such names cannot log in anyway.
+  // The user is always named: authCacheFlush with an empty user list crashes doveadm (no answer at all).
+  if (!username || /[*?\s]/.test(username)) throw new DoveadmError(`doveadm: refusing the user mask "${username}"`);
+
+  const entries: Entry[] = [['authCacheFlush', { user: [username] }, 'flush']];
+  if (command === 'kick') entries.unshift(['kick', { mask: username }, 'kick']);
+  const body = JSON.stringify(entries);
+  const authorization = Buffer.from(settings.apiKey, 'utf8').toString('base64');
+  // What the server sent back goes into errors, hence logs: never the key, should it be echoed.
+  const quote = (raw: string) => withoutSecrets(raw, [settings.apiKey, authorization]).slice(0, 200);
   let response: Response;
   let text: string;
   try {
     response = await fetch(endpoint(settings.url), {
       method: 'POST',
       headers: {
-        Authorization: `X-Dovecot-API ${Buffer.from(settings.apiKey, 'utf8').toString('base64')}`,
+        Authorization: `X-Dovecot-API ${authorization}`,
         'Content-Type': 'application/json',
         Accept: 'application/json',
       },
@@ -71,30 +92,30 @@ export async function kickAndFlush(settings: DoveadmSettings, username: string):
   } catch (error) {
     // fetch hides the reason (refused, timeout, DNS) in `cause`.
     const cause = error instanceof Error ? error.cause ?? error : error;
-    throw new DoveadmError(`doveadm API unreachable: ${cause instanceof Error ? cause.message : String(cause)}`);
+    throw new DoveadmError(`doveadm API unreachable: ${quote(cause instanceof Error ? cause.message : String(cause))}`);
   }
 
   if (!response.ok) {
     const hint = response.status === 401 || response.status === 403 ? ' (check DOVEADM_API_KEY)' : '';
-    throw new DoveadmError(`doveadm API answered HTTP ${response.status}${hint}: ${text.slice(0, 200)}`, response.status);
+    throw new DoveadmError(`doveadm API answered HTTP ${response.status}${hint}: ${quote(text)}`, response.status);
   }
-  let entries: unknown;
+  let answers: unknown;
   try {
-    entries = JSON.parse(text);
+    answers = JSON.parse(text);
   } catch {
-    throw new DoveadmError(`doveadm API answered something other than JSON: ${text.slice(0, 200)}`, response.status);
+    throw new DoveadmError(`doveadm API answered something other than JSON: ${quote(text)}`, response.status);
   }
-  if (!Array.isArray(entries) || !entries.every(isEntry)) {
-    throw new DoveadmError(`doveadm API answered an unexpected shape: ${text.slice(0, 200)}`, response.status);
+  if (!Array.isArray(answers) || !answers.every(isEntry)) {
+    throw new DoveadmError(`doveadm API answered an unexpected shape: ${quote(text)}`, response.status);
   }
 
-  for (const tag of ['kick', 'flush']) {
-    const entry = entries.find((e) => e[2] === tag);
-    if (!entry) throw new DoveadmError(`doveadm API gave no answer for ${tag}: ${text.slice(0, 200)}`, response.status);
+  for (const [, , tag] of entries) {
+    const entry = answers.find((e) => e[2] === tag);
+    if (!entry) throw new DoveadmError(`doveadm API gave no answer for ${tag}: ${quote(text)}`, response.status);
     const [type, data] = entry;
     if (type === 'doveadmResponse') continue;
     if (type === 'error' && tag === 'kick' && exitCodeOf(data) === EX_NOUSER) continue;
     const hint = JSON.stringify(data).includes('unAuthorized') ? ' (is it in doveadm_allowed_commands?)' : '';
-    throw new DoveadmError(`doveadm ${tag} failed${hint}: ${JSON.stringify(data)}`, response.status);
+    throw new DoveadmError(`doveadm ${tag} failed${hint}: ${quote(JSON.stringify(data))}`, response.status);
   }
 }

@@ -6,6 +6,7 @@ import type { Clock } from '../lib/clock';
 import type { Sealer } from '../lib/secrets';
 import type { Locale } from '../i18n';
 import type { EmailPayload, EmailTemplate } from './message-types';
+import { serverName, type MailServerCommand } from './doveadm';
 import { withoutSecrets } from '../lib/logger';
 
 export interface EmailToQueue {
@@ -36,13 +37,18 @@ export interface FailedAttempt {
   outboxId: number;
   kind: OutboxMessage['kind'];
   template: string;
+  /** The Dovecot a mail-server command is for (host:port); absent for emails. */
+  server?: string;
   /** 1 for the first attempt. */
   attempt: number;
-  maxAttempts: number;
+  /** null for mail-server commands: they are never given up. */
+  maxAttempts: number | null;
   /** The last attempt: the message is marked failed and never tried again. */
   final: boolean;
-  /** When the next attempt is due; null after the last one. */
+  /** When the next attempt is due (the domain clock's time); null after the last one. */
   retryAt: Date | null;
+  /** Milliseconds from this failure to the next attempt; null after the last one. */
+  retryInMs: number | null;
   reason: string;
 }
 
@@ -70,18 +76,59 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
 };
 
 /**
+ * The mail-server lane: commands to Dovecot are retried quickly and never given up (a collaborator
+ * locked out on paper but still connected is worse than a request a second to a Dovecot that is down), and all claimed
+ * commands go out at once, one request per Dovecot.
+ */
+export interface CommandLaneOptions {
+  /** Above the doveadm request timeout (10 s), so a claim never lapses while its request waits. */
+  leaseMs: number;
+  /** First retry delay; doubled each attempt, capped by maxBackoffMs. */
+  backoffMs: number;
+  maxBackoffMs: number;
+  batchSize: number;
+}
+
+export const DEFAULT_COMMAND_LANE_OPTIONS: CommandLaneOptions = {
+  leaseMs: 30_000,
+  backoffMs: 250,
+  maxBackoffMs: 1_000,
+  batchSize: 100,
+};
+
+/** Which rows a claim takes: emails, or mail-server commands (the lane of their own). */
+type Lane = OutboxMessage['kind'];
+
+/** The Dovecot endpoint a command row is for; none in rows queued before there was one row per endpoint. */
+export function commandEndpoint(message: Pick<OutboxMessage, 'payload'>): string | undefined {
+  const { endpoint } = JSON.parse(message.payload) as { endpoint?: unknown };
+  return typeof endpoint === 'string' ? endpoint : undefined;
+}
+
+/**
  * The transactional outbox: messages are rows written in the transaction of the state change that
  * causes them, then delivered by workers that claim rows with a lease.
  */
 export class Outbox {
   readonly workerId = uuidv4();
+  private readonly commandListeners = new Set<() => void>();
 
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
     private readonly sealer: Sealer,
     private readonly options: WorkerOptions = DEFAULT_WORKER_OPTIONS,
+    private readonly commandOptions: CommandLaneOptions = DEFAULT_COMMAND_LANE_OPTIONS,
   ) {}
+
+  /**
+   * Calls `listener` once a transaction that queued mail-server commands has committed, so a worker
+   * of this process sends them at once instead of at its next tick. Returns the unsubscribe.
+   */
+  onCommandsQueued(listener: () => void): () => void {
+    this.commandListeners.add(listener);
+    return () => this.commandListeners.delete(listener);
+  }
 
   async enqueueEmail(email: EmailToQueue, t: Transaction): Promise<OutboxMessage> {
     return this.enqueue(
@@ -99,12 +146,25 @@ export class Outbox {
     );
   }
 
-  /** Asks the mail server to drop a user's connections and cached credentials. */
-  async enqueueMailServerKick(username: string, ids: { mailboxId: number; collaboratorId: number }, t: Transaction) {
-    return this.enqueue(
-      { kind: 'doveadm', template: 'kick', recipient: username, locale: 'it', payload: '{}', secret: null, ...ids },
-      t,
-    );
+  /**
+   * Queues `command` for `username` on each Dovecot of `endpoints` (doveadm API URLs): one row per
+   * endpoint, so one server down holds no other back, each delivered by the mail-server lane.
+   */
+  async enqueueMailServerCommand(
+    command: MailServerCommand,
+    username: string,
+    endpoints: readonly string[],
+    ids: { mailboxId: number; collaboratorId: number },
+    t: Transaction,
+  ): Promise<void> {
+    if (endpoints.length === 0) return;
+    for (const endpoint of endpoints) {
+      await this.enqueue(
+        { kind: 'doveadm', template: command, recipient: username, locale: 'it', payload: JSON.stringify({ endpoint }), secret: null, ...ids },
+        t,
+      );
+    }
+    t.afterCommit(() => this.commandListeners.forEach((listener) => listener()));
   }
 
   private enqueue(
@@ -135,22 +195,24 @@ export class Outbox {
   }
 
   /**
-   * Claims due messages one by one with a conditional update: a row is ours only when our update
+   * Claims due messages of one lane with a conditional update: a row is ours only when our update
    * touched it, so two workers never hold the same claim. An expired lease (a crashed worker) makes
    * the row claimable again.
    */
-  async claim(): Promise<OutboxMessage[]> {
+  async claim(lane: Lane): Promise<OutboxMessage[]> {
     const { OutboxMessage } = this.db.models;
     const now = this.clock.now();
+    const { batchSize, leaseMs } = lane === 'email' ? this.options : this.commandOptions;
     const due = {
+      kind: lane,
       status: { [Op.in]: ['queued', 'retrying'] },
       nextAttemptAt: { [Op.lte]: now },
       [Op.or]: [{ leaseUntil: null }, { leaseUntil: { [Op.lt]: now } }],
     };
-    const candidates = await OutboxMessage.findAll({ attributes: ['id'], where: due, order: [['id', 'ASC']], limit: this.options.batchSize });
+    const candidates = await OutboxMessage.findAll({ attributes: ['id'], where: due, order: [['id', 'ASC']], limit: batchSize });
     if (candidates.length === 0) return [];
     const ids = candidates.map((c) => c.id);
-    const leaseUntil = new Date(now.getTime() + this.options.leaseMs);
+    const leaseUntil = new Date(now.getTime() + leaseMs);
     // One conditional update for the batch: rows another worker claimed meanwhile no longer match `due`.
     await OutboxMessage.update(
       { leaseOwner: this.workerId, leaseUntil, attempts: this.db.sequelize.literal('attempts + 1') as unknown as number },
@@ -159,9 +221,9 @@ export class Outbox {
     return OutboxMessage.findAll({ where: { id: ids, leaseOwner: this.workerId, leaseUntil }, order: [['id', 'ASC']] });
   }
 
-  /** Delivers what is due; returns how many were sent. Each failed attempt is told to `onFailure`. */
+  /** Delivers the emails that are due; returns how many were sent. Each failed attempt is told to `onFailure`. */
   async runOnce(deliver: Deliver, onFailure?: FailureListener): Promise<number> {
-    const claimed = await this.claim();
+    const claimed = await this.claim('email');
     let sent = 0;
     let next = 0;
     // A few lanes at once, so a pooled SMTP transport sends over several connections.
@@ -177,6 +239,31 @@ export class Outbox {
     return sent;
   }
 
+  /** Claims the due mail-server commands and sends them (runCommands = claim, then deliverCommands). */
+  async runCommands(deliver: Deliver, onFailure?: FailureListener): Promise<number> {
+    return this.deliverCommands(await this.claim('doveadm'), deliver, onFailure);
+  }
+
+  /** Sends claimed commands all at once (one request per Dovecot); returns how many went through. */
+  async deliverCommands(claimed: OutboxMessage[], deliver: Deliver, onFailure?: FailureListener): Promise<number> {
+    const results = await Promise.all(claimed.map((message) => this.deliverOne(message, deliver, onFailure)));
+    return results.filter(Boolean).length;
+  }
+
+  /**
+   * The Dovecots (host:port) where the collaborator's mail programs may still be connected: a kick
+   * for them failed at least once and has not gone through yet.
+   */
+  async pendingKicks(collaboratorId: number): Promise<string[]> {
+    const rows = await this.db.models.OutboxMessage.findAll({
+      attributes: ['payload'],
+      where: { collaboratorId, kind: 'doveadm', template: 'kick', status: 'retrying' },
+      order: [['id', 'ASC']],
+    });
+    const servers = rows.map((row) => commandEndpoint(row)).filter((url): url is string => url !== undefined).map(serverName);
+    return [...new Set(servers)];
+  }
+
   private async deliverOne(message: OutboxMessage, deliver: Deliver, onFailure?: FailureListener): Promise<boolean> {
     const mine = { id: message.id, leaseOwner: this.workerId };
     let secret: string | undefined;
@@ -189,8 +276,12 @@ export class Outbox {
       );
       return true;
     } catch (error) {
-      const failed = message.attempts >= this.options.maxAttempts;
-      const delay = Math.min(this.options.backoffMs * 2 ** (message.attempts - 1), this.options.maxBackoffMs);
+      const command = message.kind === 'doveadm';
+      const { backoffMs, maxBackoffMs } = command ? this.commandOptions : this.options;
+      const maxAttempts = command ? null : this.options.maxAttempts;
+      const failed = maxAttempts !== null && message.attempts >= maxAttempts;
+      // The exponent is capped so that a command retried for days computes no Infinity.
+      const delay = Math.min(backoffMs * 2 ** Math.min(message.attempts - 1, 30), maxBackoffMs);
       const retryAt = new Date(this.clock.now().getTime() + delay);
       const reason = describe(error, secret);
       await this.db.models.OutboxMessage.update(
@@ -205,14 +296,17 @@ export class Outbox {
         },
         { where: mine },
       );
+      const endpoint = command ? commandEndpoint(message) : undefined;
       onFailure?.({
         outboxId: message.id,
         kind: message.kind,
         template: message.template,
+        ...(endpoint ? { server: serverName(endpoint) } : {}),
         attempt: message.attempts,
-        maxAttempts: this.options.maxAttempts,
+        maxAttempts,
         final: failed,
         retryAt: failed ? null : retryAt,
+        retryInMs: failed ? null : delay,
         reason,
       });
       return false;

@@ -5,9 +5,9 @@ import type { Config } from '../config';
 import type { OutboxMessage } from '../models';
 import { isLocale, DEFAULT_LOCALE } from '../i18n';
 import { buildEmail } from './messages';
-import { kickAndFlush } from './doveadm';
+import { runMailServerCommand, type MailServerCommand } from './doveadm';
 import type { EmailPayload, EmailTemplate } from './message-types';
-import type { Deliver } from './outbox';
+import { commandEndpoint, type Deliver } from './outbox';
 
 export interface SentMail {
   messageId: string;
@@ -70,13 +70,19 @@ export function transportFor(config: Config): MailTransport {
   return config.smtpUrl ? smtpTransport(config.smtpUrl, config.mailFrom, config.smtpTimeoutMs) : fileTransport(devOutboxFolder(config), config.mailFrom);
 }
 
-/** Turns an outbox row into an email (built at send time: the link is only in memory) or a mail-server call. */
+/**
+ * Turns an outbox row into an email (built at send time: the link is only in memory) or a call to
+ * the one Dovecot the row is for. A command row queued before rows were per endpoint goes to every
+ * configured Dovecot.
+ */
 export function outboxDeliverer(config: Config, transport: MailTransport): Deliver {
   const host = new URL(config.baseUrl).hostname;
   return async (message: OutboxMessage, secret: string | undefined) => {
     if (message.kind === 'doveadm') {
       const { doveadmUrls, doveadmApiKey = '' } = config.mailServer;
-      for (const url of doveadmUrls) await kickAndFlush({ url, apiKey: doveadmApiKey }, message.recipient ?? '');
+      const endpoint = commandEndpoint(message);
+      const command: MailServerCommand = message.template === 'flush' ? 'flush' : 'kick';
+      for (const url of endpoint ? [endpoint] : doveadmUrls) await runMailServerCommand({ url, apiKey: doveadmApiKey }, command, message.recipient ?? '');
       return null;
     }
     const built = buildEmail({

@@ -1,4 +1,5 @@
 import type { LogSink } from '../lib/logger';
+import type { OutboxMessage } from '../models';
 import type { Deliver, FailureListener, Outbox } from './outbox';
 
 /**
@@ -10,7 +11,7 @@ export interface Housekeeping {
 }
 
 export interface RunningWorker {
-  /** Delivers what is due now, without waiting for the next tick; resolves when that pass has ended. */
+  /** Delivers what is due now (both lanes), without waiting for the next tick; resolves when those passes have ended. */
   poke(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -27,13 +28,80 @@ function logFailures(logger: LogSink): FailureListener {
 }
 
 /**
- * Polls the outbox, one pass at a time, never overlapping; after each pass, the hourly maintenance
- * (log retention) when one is given.
+ * The mail-server lane: claims the due commands (one claim at a time) and sends them without waiting
+ * for earlier passes, so a Dovecot that hangs until its timeout holds back no command queued later.
+ * A command queued in this process is sent as soon as its transaction commits; a failed one is tried
+ * again when its backoff ends, not at the next tick.
+ */
+function startCommandLane(outbox: Outbox, deliver: Deliver, logger: LogSink, intervalMs: number) {
+  let claiming: Promise<OutboxMessage[]> | null = null;
+  let stopped = false;
+  const sending = new Set<Promise<void>>();
+  const retries = new Set<NodeJS.Timeout>();
+  const logFailure = logFailures(logger);
+  const onFailure: FailureListener = (failure) => {
+    logFailure(failure);
+    if (failure.retryInMs === null) return;
+    const retry = setTimeout(() => {
+      retries.delete(retry);
+      void pass();
+    }, failure.retryInMs);
+    retry.unref();
+    retries.add(retry);
+  };
+  const pass = async (): Promise<void> => {
+    // A claim under way may have read the table before the caller's rows were committed: claim again after it.
+    while (claiming) await claiming.catch(() => undefined);
+    if (stopped) return;
+    let claimed: OutboxMessage[];
+    try {
+      claiming = outbox.claim('doveadm');
+      claimed = await claiming;
+    } catch (error) {
+      logger.error({ err: error }, 'mail-server commands: claim failed');
+      return;
+    } finally {
+      claiming = null;
+    }
+    if (claimed.length === 0) return;
+    const sent = outbox
+      .deliverCommands(claimed, deliver, onFailure)
+      .then((count) => {
+        if (count > 0) logger.info({ sent: count }, 'mail-server commands delivered');
+      })
+      .catch((error: unknown) => logger.error({ err: error }, 'mail-server commands: pass failed'))
+      .finally(() => sending.delete(sent));
+    sending.add(sent);
+    await sent;
+  };
+  const timer = setInterval(() => {
+    if (!claiming) void pass();
+  }, intervalMs);
+  timer.unref();
+  const unsubscribe = outbox.onCommandsQueued(() => void pass());
+  return {
+    pass,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      unsubscribe();
+      retries.forEach(clearTimeout);
+      await claiming?.catch(() => undefined);
+      await Promise.all(sending);
+    },
+  };
+}
+
+/**
+ * Polls the outbox in two lanes: mail-server commands (startCommandLane), and emails one pass at a
+ * time, never overlapping, each followed by the hourly maintenance (log retention) when one is given.
+ * A slow SMTP server delays no command.
  */
 export function startWorker(outbox: Outbox, deliver: Deliver, logger: LogSink, intervalMs = 1000, maintenance?: Housekeeping): RunningWorker {
   let running: Promise<void> | null = null;
   let stopped = false;
   const onFailure = logFailures(logger);
+  const commands = startCommandLane(outbox, deliver, logger, intervalMs);
   const pass = (): Promise<void> => {
     if (stopped) return Promise.resolve();
     if (running) return running;
@@ -60,11 +128,13 @@ export function startWorker(outbox: Outbox, deliver: Deliver, logger: LogSink, i
   const timer = setInterval(pass, intervalMs);
   timer.unref();
   return {
-    poke: pass,
+    poke: async () => {
+      await Promise.all([commands.pass(), pass()]);
+    },
     async stop() {
       stopped = true;
       clearInterval(timer);
-      await running;
+      await Promise.all([running, commands.stop()]);
     },
   };
 }

@@ -10,7 +10,7 @@ import bcrypt from 'bcrypt';
 import { Sequelize } from 'sequelize';
 import { openDatabase } from '../../src/db';
 import type { AccessLevel, Models, Status } from '../../src/models';
-import { DoveadmError, kickAndFlush } from '../../src/mail/doveadm';
+import { DoveadmError, runMailServerCommand } from '../../src/mail/doveadm';
 import { DATABASES, readOnlyMysqlUrl, type TestDatabase } from '../support/databases';
 import { requireDovecot, startDovecot, type Dovecot } from '../support/dovecot';
 import { holdImapSession, imapLogin, nextLoopbackAddress, pop3Login, postfixSaslCheck, smtpSubmit, type Attempt } from '../support/mail-client';
@@ -221,10 +221,10 @@ for (const { name, create } of DATABASES) {
     });
 
     describe('revocation', () => {
-      it('kickAndFlush drops an open IMAP session', async () => {
+      it('runMailServerCommand kick drops an open IMAP session', async () => {
         const session = await holdImapSession({ port: dovecot.imapPort, caFile: dovecot.caFile, username: user('mario.rossi'), password: PASSWORD });
         try {
-          await kickAndFlush(kickSettings(), user('mario.rossi'));
+          await runMailServerCommand(kickSettings(), 'kick', user('mario.rossi'));
           const ended = await Promise.race([session.ended, new Promise<null>((r) => setTimeout(() => r(null), 5000))]);
           expect(ended, 'the session was still open 5 s after the kick').to.not.equal(null);
           expect(ended?.bye).to.equal(true);
@@ -233,11 +233,11 @@ for (const { name, create } of DATABASES) {
         }
       });
 
-      it('kickAndFlush succeeds when the user has no open session, and ends no one else’s', async () => {
+      it('runMailServerCommand kick succeeds when the user has no open session, and ends no one else’s', async () => {
         // Another user is connected: a kick whose mask reached beyond paola.pending would end that session.
         const bystander = await holdImapSession({ port: dovecot.imapPort, caFile: dovecot.caFile, username: user('mario.rossi'), password: PASSWORD });
         try {
-          const answers = await doveadmAnswers(() => kickAndFlush(kickSettings(), user('paola.pending')));
+          const answers = await doveadmAnswers(() => runMailServerCommand(kickSettings(), 'kick', user('paola.pending')));
           // Dovecot's own verdict: the kick found no session under the mask (doveadm's EX_NOUSER, 68), the flush ran.
           expect(answers.find(([, , tag]) => tag === 'kick')).to.deep.equal(['error', { type: 'exitCode', exitCode: 68 }, 'kick']);
           expect(answers.find(([, , tag]) => tag === 'flush')?.[0]).to.equal('doveadmResponse');
@@ -246,8 +246,8 @@ for (const { name, create } of DATABASES) {
         }
       });
 
-      it('kickAndFlush throws on a wrong API key', async () => {
-        const error = await kickAndFlush({ ...kickSettings(), apiKey: 'not-the-key' }, user('mario.rossi')).catch((e: unknown) => e);
+      it('runMailServerCommand kick throws on a wrong API key', async () => {
+        const error = await runMailServerCommand({ ...kickSettings(), apiKey: 'not-the-key' }, 'kick', user('mario.rossi')).catch((e: unknown) => e);
         expect(error).to.be.instanceOf(DoveadmError);
         expect((error as DoveadmError).status).to.equal(401);
       });
@@ -259,7 +259,7 @@ for (const { name, create } of DATABASES) {
 
         // What the state machine writes on a reset: suspended, hash cleared; then the outbox kicks.
         await luca!.update({ status: 'suspended', passwordHash: null });
-        await kickAndFlush(kickSettings(), luca!.username);
+        await runMailServerCommand(kickSettings(), 'kick', luca!.username);
         expect((await session.ended).bye).to.equal(true);
         const [imapAfter, smtpAfter, saslAfter] = await Promise.all([
           imap(luca!.username),

@@ -71,6 +71,12 @@ export interface DovecotOptions {
   databaseUrl: string;
   /** Port of the SMTP server on 127.0.0.1 that submission relays to. */
   relayPort: number;
+  /** Turns the auth cache on (`auth_cache_size`, off as shipped), negative answers cached too. */
+  authCache?: boolean;
+  /** The doveadm_api_key; several Dovecots of one app share theirs (DOVEADM_API_KEY). Random by default. */
+  apiKey?: string;
+  /** Turns IMAP hibernation on (`imap_hibernate_timeout`, e.g. '2s'; off as shipped). */
+  hibernateTimeout?: string;
   /** The application's auth policy endpoint and its AUTH_POLICY_KEY; unset: no policy server. */
   authPolicy?: { url: string; key: string };
 }
@@ -264,7 +270,7 @@ export async function startDovecot(options: DovecotOptions): Promise<Dovecot> {
 
   const [imapPort, imapsPort, pop3Port, pop3sPort, submissionPort, submissionsPort, doveadmPort] = await freePorts(7);
   const { certFile, keyFile: tlsKeyFile } = await makeCertificate(dir);
-  const apiKey = crypto.randomBytes(24).toString('base64url');
+  const apiKey = options.apiKey ?? crypto.randomBytes(24).toString('base64url');
   const keyFile = path.join(dir, 'doveadm-api.key');
   await fs.writeFile(keyFile, apiKey, { mode: 0o600 });
 
@@ -302,6 +308,8 @@ export async function startDovecot(options: DovecotOptions): Promise<Dovecot> {
       submission_relay_port: String(options.relayPort),
       doveadm_api_key: `<${keyFile}`,
       'service doveadm/inet_listener http/port': String(doveadmPort),
+      ...(options.authCache ? { auth_cache_size: '1M' } : {}),
+      ...(options.hibernateTimeout ? { imap_hibernate_timeout: options.hibernateTimeout } : {}),
       auth_policy_server_url: options.authPolicy?.url ?? null,
       auth_policy_server_api_header: `<${policyHeaderFile}`,
     },

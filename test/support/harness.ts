@@ -27,7 +27,7 @@ export interface Harness {
   clock: TestClock;
   app: ReturnType<typeof createApp>['app'];
   deliver: Deliver;
-  /** Runs the outbox worker once; returns how many were sent. */
+  /** Runs the outbox worker once, mail-server commands first; returns how many were sent. */
   drain(): Promise<number>;
   mailbox(address: string): Promise<Mailbox>;
   /** Empties everything but the mailboxes, so each test starts from the same state. */
@@ -47,7 +47,8 @@ export const WIDE_LIMITS = {
   MAIL_LIMIT_PER_MAILBOX: '100000',
 };
 
-export async function startHarness(databaseUrl: string, env: Record<string, string> = {}): Promise<Harness> {
+/** `clock`: the domain's clock; by default a TestClock that moves only when the test moves it. */
+export async function startHarness(databaseUrl: string, env: Record<string, string> = {}, { clock = new TestClock() }: { clock?: TestClock } = {}): Promise<Harness> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pec-data-'));
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -62,7 +63,6 @@ export async function startHarness(databaseUrl: string, env: Record<string, stri
     ...env,
   });
   const db = await openDatabase(databaseUrl);
-  const clock = new TestClock();
   const domain = createDomain(db, config, clock, { leaseMs: 60_000, maxAttempts: 5, backoffMs: 1000, maxBackoffMs: 60_000, batchSize: 50, concurrency: 5 });
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const { app, close } = createApp({ domain, logger, devMailFolder: path.join(dataDir, 'mail') });
@@ -75,7 +75,7 @@ export async function startHarness(databaseUrl: string, env: Record<string, stri
     clock,
     app,
     deliver,
-    drain: () => domain.outbox.runOnce(deliver),
+    drain: async () => (await domain.outbox.runCommands(deliver)) + (await domain.outbox.runOnce(deliver)),
     mailbox: (address) => domain.accounts.createMailbox(address, OWNER_PASSWORD),
     async reset() {
       const { models } = db;

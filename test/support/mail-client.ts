@@ -1,5 +1,5 @@
 /**
- * Mail programs for tests: curl for IMAP, POP3 and SMTP AUTH, a socket holding an IMAP session open,
+ * Mail programs for tests: curl for IMAP, POP3 and SMTP AUTH, sockets holding IMAP, POP3 and submission sessions open,
  * and the Dovecot SASL protocol as Postfix speaks it. Every connection upgrades with STARTTLS and
  * trusts only the test server's certificate, as the shipped configuration requires TLS.
  *
@@ -83,62 +83,109 @@ function quoted(value: string): string {
 }
 
 export interface HeldSession {
-  /** Resolves when the server has sent `* BYE` or closed the connection; gives what it sent last. */
-  ended: Promise<{ bye: boolean; text: string }>;
+  /**
+   * Resolves when the server has said goodbye (IMAP `* BYE`, SMTP `421`) or closed the connection;
+   * gives what it sent last and when (Date.now()).
+   */
+  ended: Promise<{ bye: boolean; text: string; at: number }>;
   close(): void;
 }
 
+/** One exchange of a dialog: what to send (nothing: wait for the greeting), and the answers that end it. */
+interface Step {
+  send: string | null;
+  ok: RegExp;
+  refused: RegExp;
+  /** Upgrade to TLS once this step succeeded (STARTTLS, STLS). */
+  starttls?: boolean;
+}
+
+/** What a session of each protocol says until it is signed in, and how its server says goodbye. */
+function dialog(protocol: 'imap' | 'imap-idle' | 'pop3' | 'submission', username: string, password: string): { steps: Step[]; bye: RegExp } {
+  if (protocol === 'pop3') {
+    const refused = /^-ERR.*\r\n/m;
+    return {
+      steps: [
+        { send: null, ok: /^\+OK.*\r\n/m, refused },
+        { send: 'STLS', ok: /^\+OK.*\r\n/m, refused, starttls: true },
+        { send: `USER ${username}`, ok: /^\+OK.*\r\n/m, refused },
+        { send: `PASS ${password}`, ok: /^\+OK.*\r\n/m, refused },
+      ],
+      bye: /^-ERR/m,
+    };
+  }
+  if (protocol === 'submission') {
+    const refused = /^[45]\d\d .*\r\n/m;
+    const plain = Buffer.from(`\0${username}\0${password}`).toString('base64');
+    return {
+      steps: [
+        { send: null, ok: /^220 .*\r\n/m, refused },
+        { send: 'EHLO client.test', ok: /^250 .*\r\n/m, refused },
+        { send: 'STARTTLS', ok: /^220 .*\r\n/m, refused, starttls: true },
+        { send: 'EHLO client.test', ok: /^250 .*\r\n/m, refused },
+        { send: `AUTH PLAIN ${plain}`, ok: /^235 .*\r\n/m, refused },
+      ],
+      bye: /^421 /m,
+    };
+  }
+  const steps: Step[] = [
+    { send: null, ok: /^\* OK.*\r\n/m, refused: /^\* BYE/m },
+    { send: 'a0 STARTTLS', ok: /^a0 OK.*\r\n/m, refused: /^a0 (NO|BAD)/m, starttls: true },
+    { send: `a1 LOGIN ${quoted(username)} ${quoted(password)}`, ok: /^a1 OK.*\r\n/m, refused: /^a1 (NO|BAD).*\r\n/m },
+  ];
+  if (protocol === 'imap-idle') steps.push({ send: 'a2 IDLE', ok: /^\+ .*\r\n/m, refused: /^a2 (NO|BAD).*\r\n/m });
+  return { steps, bye: /^\* BYE/m };
+}
+
 /**
- * Upgrades with `a0 STARTTLS`, logs in with `a1 LOGIN` and then stays idle, like a mail program
- * left open. Resolves once logged in; rejects when the login is refused.
+ * Connects to a STARTTLS port, signs in and then stays open, like a mail program left running:
+ * IMAP (optionally in IDLE, RFC 2177), POP3 (RFC 1939, STLS per RFC 2595) or SMTP submission
+ * (AUTH PLAIN, RFC 4954). Resolves once signed in; rejects when any step is refused.
  */
-export function holdImapSession({ port, caFile, username, password }: Credentials): Promise<HeldSession> {
+export function holdSession(protocol: 'imap' | 'imap-idle' | 'pop3' | 'submission', { port, caFile, username, password }: Credentials): Promise<HeldSession> {
+  const { steps, bye } = dialog(protocol, username, password);
   return new Promise((resolve, reject) => {
     const plain = net.connect({ host: '127.0.0.1', port, localAddress: nextLoopbackAddress() });
     let socket: net.Socket = plain;
-    let state: 'greeting' | 'starttls' | 'login' | 'idle' = 'greeting';
+    let step = 0;
+    let held = false;
     let received = '';
-    let settle: (value: { bye: boolean; text: string }) => void = () => undefined;
-    const ended = new Promise<{ bye: boolean; text: string }>((done) => (settle = done));
+    let settle: (value: { bye: boolean; text: string; at: number }) => void = () => undefined;
+    const ended = new Promise<{ bye: boolean; text: string; at: number }>((done) => (settle = done));
+    const end = () => settle({ bye: bye.test(received), text: received.trim(), at: Date.now() });
 
+    const next = () => {
+      step += 1;
+      received = '';
+      const current = steps[step];
+      if (!current) {
+        held = true;
+        resolve({ ended, close: () => socket.destroy() });
+      } else if (current.send !== null) socket.write(`${current.send}\r\n`);
+    };
     // Bytes, not strings, on the plain socket: TLS takes it over after STARTTLS.
     const onData = (chunk: Buffer | string) => {
       received += chunk.toString();
-      if (state === 'greeting' && /^\* OK.*\r\n/.test(received)) {
-        state = 'starttls';
-        received = '';
-        plain.write('a0 STARTTLS\r\n');
-      } else if (state === 'starttls' && /^a0 OK\b.*\r\n/m.test(received)) {
-        state = 'login';
-        received = '';
+      if (held) {
+        if (bye.test(received)) end();
+        return;
+      }
+      const current = steps[step] as Step;
+      if (current.refused.test(received)) {
+        socket.destroy();
+        reject(new Error(`${protocol}: refused at step ${step}: ${received.trim()}`));
+      } else if (current.ok.test(received) && current.starttls) {
         plain.removeAllListeners('data');
-        socket = tls.connect({ socket: plain, ca: fs.readFileSync(caFile), servername: 'localhost' }, () => {
-          socket.write(`a1 LOGIN ${quoted(username)} ${quoted(password)}\r\n`);
-        });
+        socket = tls.connect({ socket: plain, ca: fs.readFileSync(caFile), servername: 'localhost' }, next);
         socket.on('data', onData);
         socket.on('error', onError);
         socket.on('close', onClose);
-      } else if (state === 'starttls' && /^a0 (NO|BAD)\b/m.test(received)) {
-        plain.destroy();
-        reject(new Error(`STARTTLS refused: ${received.trim()}`));
-      } else if (state === 'login') {
-        const tagged = /^a1 (OK|NO|BAD)\b.*$/m.exec(received);
-        if (tagged?.[1] === 'OK') {
-          state = 'idle';
-          received = '';
-          resolve({ ended, close: () => socket.destroy() });
-        } else if (tagged) {
-          socket.destroy();
-          reject(new Error(`IMAP login refused: ${tagged[0].trim()}`));
-        }
-      } else if (state === 'idle' && /^\* BYE/m.test(received)) {
-        settle({ bye: true, text: received.trim() });
-      }
+      } else if (current.ok.test(received)) next();
     };
-    const onError = (error: Error) => (state === 'idle' ? settle({ bye: false, text: error.message }) : reject(error));
+    const onError = (error: Error) => (held ? end() : reject(error));
     const onClose = () => {
-      if (state !== 'idle') reject(new Error(`IMAP connection closed before login: ${received.trim()}`));
-      settle({ bye: /^\* BYE/m.test(received), text: received.trim() });
+      if (!held) reject(new Error(`${protocol}: connection closed before signing in: ${received.trim()}`));
+      end();
     };
     plain.on('data', onData);
     plain.on('error', onError);
@@ -146,6 +193,11 @@ export function holdImapSession({ port, caFile, username, password }: Credential
       if (socket === plain) onClose();
     });
   });
+}
+
+/** An IMAP session signed in and left idle (no IDLE command): holdSession('imap', …). */
+export function holdImapSession(credentials: Credentials): Promise<HeldSession> {
+  return holdSession('imap', credentials);
 }
 
 /**
