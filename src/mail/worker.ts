@@ -16,12 +16,18 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
+/** 1, 2, 4, 8…: the attempts of a never-ending retry that are logged. */
+const isPowerOfTwo = (n: number) => n > 0 && (n & (n - 1)) === 0;
+
 /**
- * Each failed attempt in the log: a warning while it will be retried, an error once the message has
- * failed for good. The reason is the server's (secrets cut out); the recipient stays out.
+ * Failed attempts in the log: a warning while it will be retried, an error once the message has
+ * failed for good. A mail-server command retried every second while its Dovecot is down is logged
+ * at attempts 1, 2, 4, 8…, so a long outage stays visible without a line a second. The reason is
+ * the server's (secrets cut out); the recipient stays out.
  */
 function logFailures(logger: LogSink): FailureListener {
   return ({ final, ...failure }) => {
+    if (failure.maxAttempts === null && !isPowerOfTwo(failure.attempt)) return;
     if (final) logger.error({ outbox: failure }, 'outbox delivery failed for good: no more attempts');
     else logger.warn({ outbox: failure }, 'outbox delivery attempt failed: will retry');
   };
@@ -37,17 +43,23 @@ function startCommandLane(outbox: Outbox, deliver: Deliver, logger: LogSink, int
   let claiming: Promise<OutboxMessage[]> | null = null;
   let stopped = false;
   const sending = new Set<Promise<void>>();
-  const retries = new Set<NodeJS.Timeout>();
+  // One timer for the earliest retry: a pass claims every row then due, however many failed.
+  let retry: NodeJS.Timeout | null = null;
+  let retryAt = Infinity;
   const logFailure = logFailures(logger);
   const onFailure: FailureListener = (failure) => {
     logFailure(failure);
     if (failure.retryInMs === null) return;
-    const retry = setTimeout(() => {
-      retries.delete(retry);
+    const at = Date.now() + failure.retryInMs;
+    if (retry && at >= retryAt) return;
+    if (retry) clearTimeout(retry);
+    retryAt = at;
+    retry = setTimeout(() => {
+      retry = null;
+      retryAt = Infinity;
       void pass();
     }, failure.retryInMs);
     retry.unref();
-    retries.add(retry);
   };
   const pass = async (): Promise<void> => {
     // A claim under way may have read the table before the caller's rows were committed: claim again after it.
@@ -85,7 +97,7 @@ function startCommandLane(outbox: Outbox, deliver: Deliver, logger: LogSink, int
       stopped = true;
       clearInterval(timer);
       unsubscribe();
-      retries.forEach(clearTimeout);
+      if (retry) clearTimeout(retry);
       await claiming?.catch(() => undefined);
       await Promise.all(sending);
     },

@@ -234,7 +234,7 @@ for (const { name, create } of DATABASES) {
         expect((await commands()).map((row) => row.status)).to.deep.equal(['sent', 'sent']);
       });
 
-      it('should log each failed attempt with its server and no API key, and never as given up', async function () {
+      it('should log failed attempts 1, 2, 4, 8 with their server and no API key, and never as given up', async function () {
         const { logger, raw } = capturedLogger();
         one.mode = 'echo';
         const c = await collaboratorIn(h, mailbox, 'active', input('ada.neri'));
@@ -242,7 +242,7 @@ for (const { name, create } of DATABASES) {
         try {
           await worker.poke();
           // The test clock stands still: advanced past the backoff, the worker's own retry timer sends again.
-          for (let i = 0; i < 3; i++) {
+          for (let i = 0; i < 7; i++) {
             h.clock.advance(1_000);
             // Failed and released (a claimed row has its attempt counted already).
             await until(`attempt ${i + 2}`, async () => (await commands({ collaboratorId: c.id, status: 'retrying', leaseOwner: null }))[0]?.attempts === i + 2);
@@ -251,7 +251,7 @@ for (const { name, create } of DATABASES) {
           await worker.stop();
         }
         const failures = raw.filter((line) => line.includes('attempt failed')).map((line) => JSON.parse(line) as { level: number; outbox: Record<string, unknown> });
-        expect(failures.length).to.be.at.least(4);
+        expect(failures.map(({ outbox }) => outbox.attempt)).to.deep.equal([1, 2, 4, 8]);
         for (const { level, outbox } of failures) {
           expect(level, 'a warning').to.equal(40);
           expect(outbox).to.include({ kind: 'doveadm', template: 'flush', server: new URL(one.url).host, maxAttempts: null });
