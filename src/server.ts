@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const db = await openDatabaseAtStart(config.databaseUrl);
   const domain = createDomain(db, config, systemClock);
-  const seeded = config.env !== 'production' && db.dialect === 'sqlite' && (await startupStep('cannot create the demo data', () => seedDemo(domain)));
+  const seeded = config.demoData && (await startupStep('cannot create the demo data', () => seedDemo(domain)));
 
   const transport = transportFor(config);
   const devMailFolder = !config.smtpUrl && config.env !== 'production' ? devOutboxFolder(config) : undefined;

@@ -77,6 +77,12 @@ export interface Config {
   linksUrl: string;
   databaseUrl: string;
   dataDir: string;
+  /**
+   * Seed the demo mailbox (published passwords) into an empty database: only for `npm start` on a fresh
+   * clone, i.e. development with neither DATABASE_URL nor DATA_DIR set. An installation on a file of
+   * its own never gets it, whatever NODE_ENV says: a demo collaborator could sign in to its Dovecot.
+   */
+  demoData: boolean;
   smtpUrl?: string;
   /** How long an SMTP server may stay silent (greeting, any reply) before the attempt fails. */
   smtpTimeoutMs: number;
@@ -273,6 +279,7 @@ export function loadConfig(env: Env = process.env): Config {
     linksUrl: `${baseUrl}/password`,
     databaseUrl: env.DATABASE_URL || `sqlite:${path.join(dataDir, 'app.sqlite')}`,
     dataDir,
+    demoData: nodeEnv === 'development' && !env.DATABASE_URL && !env.DATA_DIR,
     smtpUrl: env.SMTP_URL || undefined,
     smtpTimeoutMs: int(env, 'SMTP_TIMEOUT_MS', 30_000),
     mailFrom: env.MAIL_FROM ?? `PEC Webmail <no-reply@${host}>`,

@@ -24,6 +24,15 @@ describe('loadConfig', function () {
   });
   afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
+  it('should seed the demo (published passwords) only for npm start on a fresh clone, never on a database of its own', function () {
+    // SESSION_SECRET given: a bare environment would write data/session-secret in the repository.
+    expect(loadConfig({ SESSION_SECRET: SECRET }).demoData).to.equal(true);
+    expect(loadConfig({ SESSION_SECRET: SECRET, DATABASE_URL: 'sqlite:/var/lib/pec-webmail/app.sqlite' }).demoData).to.equal(false);
+    expect(loadConfig({ DATA_DIR: dataDir }).demoData).to.equal(false);
+    expect(loadConfig({ SESSION_SECRET: SECRET, NODE_ENV: 'test' }).demoData).to.equal(false);
+    expect(loadConfig(PRODUCTION).demoData).to.equal(false);
+  });
+
   describe('in production', function () {
     it('should start with SMTP_URL, an https BASE_URL and a long SESSION_SECRET', function () {
       const config = loadConfig(PRODUCTION);
