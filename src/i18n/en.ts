@@ -46,7 +46,7 @@ export const en = {
     outcome: 'Outcome',
     userAgent: 'Browser or program',
     who: { owner: 'owner', collaborator: 'collaborator', unknown: 'no such account' },
-    channels: { web: 'Webmail', imap: 'IMAP', pop3: 'POP3', submission: 'SMTP (submission)', smtp: 'SMTP' },
+    channels: { web: 'Webmail', imap: 'IMAP', pop3: 'POP3', submission: 'SMTP (submission)', smtp: 'SMTP', doveadm: 'Operator check (doveadm)' },
     outcomes: { success: 'Signed in', failure: 'Refused' },
   },
   login: {

@@ -48,7 +48,7 @@ export const es = {
     outcome: 'Resultado',
     userAgent: 'Navegador o programa',
     who: { owner: 'titular', collaborator: 'colaborador', unknown: 'cuenta inexistente' },
-    channels: { web: 'Webmail', imap: 'IMAP', pop3: 'POP3', submission: 'SMTP (envío)', smtp: 'SMTP' },
+    channels: { web: 'Webmail', imap: 'IMAP', pop3: 'POP3', submission: 'SMTP (envío)', smtp: 'SMTP', doveadm: 'Comprobación del operador (doveadm)' },
     outcomes: { success: 'Acceso correcto', failure: 'Rechazado' },
   },
   login: {

@@ -48,7 +48,7 @@ export const it = {
     outcome: 'Esito',
     userAgent: 'Browser o programma',
     who: { owner: 'titolare', collaborator: 'collaboratore', unknown: 'account inesistente' },
-    channels: { web: 'Webmail', imap: 'IMAP', pop3: 'POP3', submission: 'SMTP (invio)', smtp: 'SMTP' },
+    channels: { web: 'Webmail', imap: 'IMAP', pop3: 'POP3', submission: 'SMTP (invio)', smtp: 'SMTP', doveadm: 'Verifica dell’operatore (doveadm)' },
     outcomes: { success: 'Riuscito', failure: 'Rifiutato' },
   },
   login: {

@@ -5,9 +5,10 @@ export type AccessPrincipalType = 'owner' | 'collaborator' | 'unknown';
 export type AccessOutcome = 'success' | 'failure';
 /**
  * The mail services whose sign-ins Dovecot reports to the app (its service names, `%s`): IMAP, POP3,
- * SMTP submission, and `smtp` for Postfix's SMTP AUTH checked through Dovecot's auth socket.
+ * SMTP submission, `smtp` for Postfix's SMTP AUTH checked through Dovecot's auth socket, and
+ * `doveadm` for an operator's `doveadm auth test` (it signs in as the collaborator: it counts and shows).
  */
-export const MAIL_PROTOCOLS = ['imap', 'pop3', 'submission', 'smtp'] as const;
+export const MAIL_PROTOCOLS = ['imap', 'pop3', 'submission', 'smtp', 'doveadm'] as const;
 export type MailProtocol = (typeof MAIL_PROTOCOLS)[number];
 /** The webmail's own sign-in, or a mail program's through the mail server (deploy/dovecot). */
 export type AccessChannel = 'web' | MailProtocol;

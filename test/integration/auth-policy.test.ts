@@ -181,6 +181,13 @@ for (const { name, create } of DATABASES) {
         ]);
       });
 
+      it('should take and record an operator\'s doveadm auth test (Dovecot guide, step 7) like a mail program', async () => {
+        expect((await allow(USERNAME, { protocol: 'doveadm' })).text).to.equal('{"status":0}');
+        await report(USERNAME, true, { protocol: 'doveadm' });
+        const event = await h.db.models.AccessEvent.findOne();
+        expect([event?.channel, event?.outcome]).to.deep.equal(['doveadm', 'success']);
+      });
+
       it('should record a login that names no account as the web does', async () => {
         await report(`nobody/${MAILBOX}`, false, { protocol: 'smtp' });
         const event = await h.db.models.AccessEvent.findOne();
