@@ -7,15 +7,21 @@ Dovecot's submission relay). This milter refuses, with 5.7.1 and a text naming t
 - a session with no login (the services it guards accept only signed-in collaborators);
 - an envelope sender (MAIL FROM) other than the mailbox;
 - a message whose header From is not exactly one address, the mailbox (RFC 5322 section 3.6.2),
-  or that names another address anywhere in that header (e.g. in the display name).
+  or that names another address anywhere in that header (e.g. in the display name), also once
+  RFC 2047 encoded words are decoded and look-alike characters folded (NFKC: a full-width @ is @);
+- a Sender, Resent-From or Resent-Sender header (RFC 5322 sections 3.6.2 and 3.6.6: who sent or
+  forwarded the message) naming anything but the mailbox, by the same rule. Reply-To is free: it
+  claims no identity.
 Postfix checks the envelope sender against the database too (smtpd_sender_login_maps); this milter
 needs no database. It runs on Sendmail's libmilter through the Debian package python3-milter.
 
 Usage: sender-milter.py SOCKET, where SOCKET is libmilter's form: inet:PORT@127.0.0.1 or unix:/path.
 """
+import email.header
 import email.utils
 import re
 import sys
+import unicodedata
 
 import Milter
 
@@ -30,20 +36,36 @@ def mailbox_of(login):
     return mailbox.lower()
 
 
+# The headers that say who sent the message (RFC 5322 3.6.2, 3.6.6); each may name only the mailbox.
+IDENTITY_HEADERS = ('from', 'sender', 'resent-from', 'resent-sender')
+
+
+def as_read(value):
+    """The header as a mail program shows it: encoded words decoded (RFC 2047), NFKC-folded."""
+    try:
+        decoded = str(email.header.make_header(email.header.decode_header(value)))
+    except (ValueError, LookupError):
+        decoded = value
+    return unicodedata.normalize('NFKC', decoded)
+
+
 def sends_as(header_values, mailbox):
-    """True when the From header values name the mailbox and nothing else."""
+    """True when the header's values name the mailbox and nothing else, raw and as read."""
     if len(header_values) != 1:
         return False
-    addresses = email.utils.getaddresses(header_values)
-    if len(addresses) != 1 or addresses[0][1].lower() != mailbox:
-        return False
-    return all(token.lower() == mailbox for token in ADDRESS_LIKE.findall(header_values[0]))
+    for text in (header_values[0], as_read(header_values[0])):
+        addresses = email.utils.getaddresses([text])
+        if len(addresses) != 1 or addresses[0][1].lower() != mailbox:
+            return False
+        if not all(token.lower() == mailbox for token in ADDRESS_LIKE.findall(text)):
+            return False
+    return True
 
 
 class SenderMilter(Milter.Base):
     def __init__(self):
         self.mailbox = None
-        self.from_values = []
+        self.identities = {}
 
     def refuse(self, code, text):
         self.setreply(code, '5.7.1', text)
@@ -51,7 +73,7 @@ class SenderMilter(Milter.Base):
 
     def envfrom(self, sender, *parameters):
         self.mailbox = mailbox_of(self.getsymval('{auth_authen}'))
-        self.from_values = []
+        self.identities = {}
         if self.mailbox is None:
             return self.refuse('530', 'Authentication required: sign in with chosen/mailbox@domain')
         if sender.strip('<>').lower() != self.mailbox:
@@ -59,13 +81,16 @@ class SenderMilter(Milter.Base):
         return Milter.CONTINUE
 
     def header(self, name, value):
-        if name.lower() == 'from':
-            self.from_values.append(value)
+        if name.lower() in IDENTITY_HEADERS:
+            self.identities.setdefault(name.lower(), []).append(value)
         return Milter.CONTINUE
 
     def eom(self):
-        if not sends_as(self.from_values, self.mailbox):
+        if not sends_as(self.identities.get('from', []), self.mailbox):
             return self.refuse('550', f'From header rejected: send as {self.mailbox}')
+        for name in IDENTITY_HEADERS[1:]:
+            if name in self.identities and not sends_as(self.identities[name], self.mailbox):
+                return self.refuse('550', f'{name.title()} header rejected: send as {self.mailbox}')
         return Milter.ACCEPT
 
 

@@ -123,7 +123,16 @@ for (const { name, create } of DATABASES) {
     });
 
     it('should refuse a forged header From, envelope right, on every path', async function () {
-      const forgeries = [OTHER_MAILBOX, `"${MAILBOX}" <${OTHER_MAILBOX}>`, `${MAILBOX}, ${OTHER_MAILBOX}`, `"Boss ${OTHER_MAILBOX}" <${MAILBOX}>`];
+      const forgeries = [
+        OTHER_MAILBOX,
+        `"${MAILBOX}" <${OTHER_MAILBOX}>`,
+        `${MAILBOX}, ${OTHER_MAILBOX}`,
+        `"Boss ${OTHER_MAILBOX}" <${MAILBOX}>`,
+        // As a mail program shows them: an encoded word (RFC 2047) and a full-width @ in the display name.
+        `=?utf-8?q?studio.bianchi=40pec.example.it?= <${MAILBOX}>`,
+        `=?utf-8?b?${Buffer.from(`Studio Bianchi <${OTHER_MAILBOX}>`).toString('base64')}?= <${MAILBOX}>`,
+        `"Studio Bianchi ${OTHER_MAILBOX.replace('@', '\uFF20')}" <${MAILBOX}>`,
+      ];
       for (const route of paths()) {
         for (const headerFrom of forgeries) {
           const attempt = await send(route, MAILBOX, headerFrom);
@@ -131,6 +140,39 @@ for (const { name, create } of DATABASES) {
           expect(attempt.text, route.path).to.equal(`5.7.1 From header rejected: send as ${MAILBOX}`);
           expect(delivered(), route.path).to.not.include(attempt.subject);
         }
+      }
+    });
+
+    it('should refuse a Sender, Resent-From or Resent-Sender naming another mailbox, and let Reply-To be', async function () {
+      for (const route of paths()) {
+        for (const [name, value] of [['Sender', OTHER_MAILBOX], ['Resent-From', OTHER_MAILBOX], ['Resent-Sender', `Bianchi <${OTHER_MAILBOX}>`]] as const) {
+          const attempt = await send(route, MAILBOX, `${MAILBOX}\r\n${name}: ${value}`);
+          expect(attempt.code, `${route.path}, ${name}: ${attempt.text}`).to.equal(550);
+          expect(attempt.text, route.path).to.equal(`5.7.1 ${name} header rejected: send as ${MAILBOX}`);
+        }
+        const replyTo = await send(route, MAILBOX, `${MAILBOX}\r\nReply-To: ${OTHER_MAILBOX}\r\nSender: ${MAILBOX}`);
+        expect(replyTo.code, `${route.path}: ${replyTo.text}`).to.equal(250);
+      }
+    });
+
+    it('should refuse at the end of DATA a message whose envelope was accepted before an owner\'s reset, on every path', async function () {
+      const mailbox = await h.db.models.Mailbox.findOne({ where: { address: MAILBOX } });
+      for (const [i, route] of paths().entries()) {
+        const input = { firstName: 'Staged', lastName: 'Sender', username: `staged.${i}`, referenceEmail: `staged${i}@example.com`, accessLevel: 'mail_clients' as const, manageSettings: false };
+        const c = await collaboratorIn(h, mailbox!, 'active', input, PASSWORD);
+        const session = await openSmtpSession({ port: route.port, caFile: route.caFile, tls: route.tls, username: c.username, password: PASSWORD });
+        const subject = `staged before the reset, ${route.path}`;
+        try {
+          const staged = await session.stage({ envelopeFrom: MAILBOX, to: RECIPIENT });
+          expect(staged.code, `${route.path}: ${staged.text}`).to.equal(250);
+          await h.domain.collaborations.resetPassword(c, { actor: system });
+          const data = await session.data({ headerFrom: MAILBOX, to: RECIPIENT, subject });
+          expect(data.code, `${route.path}: ${data.text}`).to.equal(553);
+          expect(data.text, route.path).to.match(/^5\.7\.1 .*not owned by user/);
+        } finally {
+          session.close();
+        }
+        expect(delivered(), route.path).to.not.include(subject);
       }
     });
 

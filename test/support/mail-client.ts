@@ -244,6 +244,10 @@ export class SmtpRefused extends Error {
 export interface SmtpSession {
   /** Sends one message in the open session; gives the server's final reply (250 when accepted). */
   send(message: { envelopeFrom: string; headerFrom: string; to: string; subject: string }): Promise<{ code: number; text: string }>;
+  /** MAIL FROM and RCPT TO only, leaving the transaction open; 250 when both were accepted. */
+  stage(message: { envelopeFrom: string; to: string }): Promise<{ code: number; text: string }>;
+  /** DATA for the staged transaction; gives the server's final reply. */
+  data(message: { headerFrom: string; to: string; subject: string }): Promise<{ code: number; text: string }>;
   close(): void;
 }
 
@@ -268,11 +272,20 @@ except smtplib.SMTPResponseException as refused:
     sys.exit(0)
 print(json.dumps({'code': 235, 'text': 'signed in'}), flush=True)
 for line in sys.stdin:
-    envelope_from, header_from, to, subject = json.loads(line)
+    op, envelope_from, header_from, to, subject = json.loads(line)
     message = f'From: {header_from}\\r\\nTo: {to}\\r\\nSubject: {subject}\\r\\n\\r\\nBody.\\r\\n'
     try:
-        smtp.sendmail(envelope_from, [to], message.encode())
-        reply = {'code': 250, 'text': 'sent'}
+        if op == 'send':
+            smtp.sendmail(envelope_from, [to], message.encode())
+            reply = {'code': 250, 'text': 'sent'}
+        elif op == 'stage':
+            for code, text in (smtp.mail(envelope_from), smtp.rcpt(to)):
+                if code >= 400:
+                    raise smtplib.SMTPResponseException(code, text)
+            reply = {'code': 250, 'text': 'staged'}
+        else:
+            code, text = smtp.data(message.encode())
+            reply = {'code': code, 'text': text.decode()}
     except smtplib.SMTPRecipientsRefused as refused:
         code, text = refused.recipients[to]
         reply = {'code': code, 'text': text.decode()}
@@ -318,7 +331,15 @@ export function openSmtpSession({ port, caFile, username, password, tls }: Crede
     ]);
   const session: SmtpSession = {
     send({ envelopeFrom, headerFrom, to, subject }) {
-      child.stdin?.write(`${JSON.stringify([envelopeFrom, headerFrom, to, subject])}\n`);
+      child.stdin?.write(`${JSON.stringify(['send', envelopeFrom, headerFrom, to, subject])}\n`);
+      return next();
+    },
+    stage({ envelopeFrom, to }) {
+      child.stdin?.write(`${JSON.stringify(['stage', envelopeFrom, '', to, ''])}\n`);
+      return next();
+    },
+    data({ headerFrom, to, subject }) {
+      child.stdin?.write(`${JSON.stringify(['data', '', headerFrom, to, subject])}\n`);
       return next();
     },
     close: () => child.kill(),
