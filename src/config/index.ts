@@ -159,13 +159,14 @@ const SECURITIES: readonly MailSecurity[] = ['ssl', 'starttls'];
  */
 function mailService(env: Env, prefix: string, fallback: MailService, problems: string[]): MailService {
   const securityName = `${prefix}_SECURITY`;
-  const raw = env[securityName];
-  if (raw === undefined || raw === '') {
-    if (env[`${prefix}_PORT`]) problems.push(`${prefix}_PORT is set: set ${securityName} too (ssl or starttls)`);
-    return { ...fallback, host: env[`${prefix}_HOST`] || fallback.host, port: int(env, `${prefix}_PORT`, fallback.port, { min: 1, max: 65_535 }) };
-  }
-  if (!SECURITIES.includes(raw as MailSecurity)) problems.push(`${securityName} must be ssl or starttls, got "${raw}"`);
-  return { host: env[`${prefix}_HOST`] || fallback.host, port: int(env, `${prefix}_PORT`, fallback.port, { min: 1, max: 65_535 }), security: raw as MailSecurity };
+  const raw = env[securityName] || undefined;
+  if (raw === undefined && env[`${prefix}_PORT`]) problems.push(`${prefix}_PORT is set: set ${securityName} too (ssl or starttls)`);
+  if (raw !== undefined && !SECURITIES.includes(raw as MailSecurity)) problems.push(`${securityName} must be ssl or starttls, got "${raw}"`);
+  return {
+    host: env[`${prefix}_HOST`] || fallback.host,
+    port: int(env, `${prefix}_PORT`, fallback.port, { min: 1, max: 65_535 }),
+    security: (raw as MailSecurity | undefined) ?? fallback.security,
+  };
 }
 
 const list = (raw: string | undefined): string[] => (raw ?? '').split(',').map((item) => item.trim()).filter(Boolean);

@@ -1,10 +1,13 @@
 import { Op } from 'sequelize';
 import type { Database } from '../db';
-import type { AccessEvent, AccessOutcome, MailProtocol } from '../models';
+import type { AccessChannel, AccessEvent, AccessOutcome, MailProtocol } from '../models';
 import type { Clock } from '../lib/clock';
 import type { SessionIdentity } from './accounts';
 import { canonicalName } from '../lib/names';
 import { ipAddress } from '../lib/ip';
+
+/** Whose attempt a row records. */
+type Whom = Pick<AccessEvent, 'mailboxId' | 'collaboratorId' | 'principalType' | 'username'>;
 
 export const ACCESS_PAGE_SIZE = 50;
 /** How much of a typed username that matched no account is kept: enough to recognise, not a store. */
@@ -47,16 +50,8 @@ export class AccessHistory {
    * `name/mailbox`, goes to that mailbox's history.
    */
   async recordSignIn(username: string, identity: SessionIdentity | null, { ip, userAgent }: SignInContext): Promise<void> {
-    const login = canonicalName(username);
-    const whom = identity ? await this.accountOf(identity) : await this.accountNamed(login);
-    await this.db.models.AccessEvent.create({
-      ...whom,
-      channel: 'web',
-      outcome: (identity ? 'success' : 'failure') satisfies AccessOutcome,
-      ip: ipAddress(ip),
-      userAgent: userAgent?.slice(0, 300) ?? null,
-      createdAt: this.clock.now(),
-    });
+    const whom = identity ? await this.accountOf(identity) : await this.accountNamed(canonicalName(username));
+    await this.insert(whom, 'web', identity !== null, ip, userAgent);
   }
 
   /**
@@ -65,12 +60,17 @@ export class AccessHistory {
    * found the account, so a success names it too.
    */
   async recordMailSignIn(username: string, success: boolean, { channel, ip, clientName }: MailSignInContext): Promise<void> {
+    await this.insert(await this.accountNamed(canonicalName(username)), channel, success, ip, clientName);
+  }
+
+  /** One row: whose attempt, through which channel, its outcome, the client's address and program. */
+  private async insert(whom: Whom, channel: AccessChannel, success: boolean, ip: string | null | undefined, agent: string | null | undefined): Promise<void> {
     await this.db.models.AccessEvent.create({
-      ...(await this.accountNamed(canonicalName(username))),
+      ...whom,
       channel,
       outcome: (success ? 'success' : 'failure') satisfies AccessOutcome,
       ip: ipAddress(ip),
-      userAgent: clientName?.slice(0, 300) ?? null,
+      userAgent: agent?.slice(0, 300) ?? null,
       createdAt: this.clock.now(),
     });
   }
@@ -95,7 +95,7 @@ export class AccessHistory {
     return this.db.models.AccessEvent.destroy({ where: { createdAt: { [Op.lt]: cutoff } } });
   }
 
-  private async accountOf({ principal }: SessionIdentity): Promise<Pick<AccessEvent, 'mailboxId' | 'collaboratorId' | 'principalType' | 'username'>> {
+  private async accountOf({ principal }: SessionIdentity): Promise<Whom> {
     if (principal.type === 'owner') {
       const mailbox = await this.db.models.Mailbox.findByPk(principal.id, { attributes: ['id', 'address'] });
       return { mailboxId: principal.id, collaboratorId: null, principalType: 'owner', username: mailbox?.address ?? '' };
@@ -105,7 +105,7 @@ export class AccessHistory {
   }
 
   /** The same queries whether or not the account exists: the time spent tells nothing more. */
-  private async accountNamed(login: string): Promise<Pick<AccessEvent, 'mailboxId' | 'collaboratorId' | 'principalType' | 'username'>> {
+  private async accountNamed(login: string): Promise<Whom> {
     const { Collaborator, Mailbox } = this.db.models;
     const slash = login.lastIndexOf('/');
     const [collaborator, mailbox] = await Promise.all([

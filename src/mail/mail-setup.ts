@@ -31,13 +31,7 @@ export interface MailSetupAccount {
 
 /** The setup of `account` against the configured servers. Pure. */
 export function mailSetup(server: MailProgramSettings, account: MailSetupAccount): MailSetup {
-  return {
-    address: account.mailbox,
-    login: account.login,
-    imap: { ...server.imap },
-    pop3: { ...server.pop3 },
-    submission: { ...server.submission },
-  };
+  return { address: account.mailbox, login: account.login, imap: server.imap, pop3: server.pop3, submission: server.submission };
 }
 
 /** The security as mail programs label the choice (Thunderbird's "Connection security", Outlook's "encrypted connection"). */

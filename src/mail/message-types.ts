@@ -1,14 +1,11 @@
 import type { AccessLevel } from '../models';
 import type { Locale } from '../i18n';
+import type { MailProgramSettings } from '../config';
 
 /** Every email the app sends. */
 export const EMAIL_TEMPLATES = ['invitation', 'owner_reset', 'self_reset', 'password_set', 'password_changed', 'deactivated'] as const;
 export type EmailTemplate = (typeof EMAIL_TEMPLATES)[number];
 
-import type { MailProgramSettings } from '../config';
-
-/** Where mail programs connect; from configuration. */
-export type MailServerSettings = MailProgramSettings;
 
 /** The non-secret facts an email is built from (stored in the outbox as JSON). */
 export interface EmailPayload {
@@ -29,7 +26,8 @@ export interface EmailInput {
   payload: EmailPayload;
   /** The single-use link (invitation, owner_reset, self_reset), absent for notices. */
   link?: string;
-  mailServer: MailServerSettings;
+  /** Where mail programs connect; from configuration. */
+  mailServer: MailProgramSettings;
   /** Where the collaborator signs in to webmail (BASE_URL/login). */
   signInUrl: string;
 }

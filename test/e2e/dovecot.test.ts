@@ -13,7 +13,7 @@ import type { AccessLevel, Models, Status } from '../../src/models';
 import { DoveadmError, runMailServerCommand } from '../../src/mail/doveadm';
 import { DATABASES, readOnlyMysqlUrl, type TestDatabase } from '../support/databases';
 import { requireDovecot, startDovecot, type Dovecot } from '../support/dovecot';
-import { holdImapSession, imapLogin, nextLoopbackAddress, pop3Login, postfixSaslCheck, smtpSubmit, type Attempt } from '../support/mail-client';
+import { holdSession, imapLogin, nextLoopbackAddress, pop3Login, postfixSaslCheck, smtpSubmit, type Attempt } from '../support/mail-client';
 import { SmtpSink } from '../support/smtp-sink';
 
 const run = promisify(execFile);
@@ -222,7 +222,7 @@ for (const { name, create } of DATABASES) {
 
     describe('revocation', () => {
       it('runMailServerCommand kick drops an open IMAP session', async () => {
-        const session = await holdImapSession({ port: dovecot.imapPort, caFile: dovecot.caFile, username: user('mario.rossi'), password: PASSWORD });
+        const session = await holdSession('imap', { port: dovecot.imapPort, caFile: dovecot.caFile, username: user('mario.rossi'), password: PASSWORD });
         try {
           await runMailServerCommand(kickSettings(), 'kick', user('mario.rossi'));
           const ended = await Promise.race([session.ended, new Promise<null>((r) => setTimeout(() => r(null), 5000))]);
@@ -235,7 +235,7 @@ for (const { name, create } of DATABASES) {
 
       it('runMailServerCommand kick succeeds when the user has no open session, and ends no one else’s', async () => {
         // Another user is connected: a kick whose mask reached beyond paola.pending would end that session.
-        const bystander = await holdImapSession({ port: dovecot.imapPort, caFile: dovecot.caFile, username: user('mario.rossi'), password: PASSWORD });
+        const bystander = await holdSession('imap', { port: dovecot.imapPort, caFile: dovecot.caFile, username: user('mario.rossi'), password: PASSWORD });
         try {
           const answers = await doveadmAnswers(() => runMailServerCommand(kickSettings(), 'kick', user('paola.pending')));
           // Dovecot's own verdict: the kick found no session under the mask (doveadm's EX_NOUSER, 68), the flush ran.
@@ -255,7 +255,7 @@ for (const { name, create } of DATABASES) {
       it('an owner reset refuses the next login at once, and the new password works as soon as it is set', async () => {
         const luca = await models.Collaborator.findOne({ where: { username: user('luca.bianchi') } });
         expect((await imap(luca!.username)).exitCode).to.equal(0);
-        const session = await holdImapSession({ port: dovecot.imapPort, caFile: dovecot.caFile, username: luca!.username, password: PASSWORD });
+        const session = await holdSession('imap', { port: dovecot.imapPort, caFile: dovecot.caFile, username: luca!.username, password: PASSWORD });
 
         // What the state machine writes on a reset: suspended, hash cleared; then the outbox kicks.
         await luca!.update({ status: 'suspended', passwordHash: null });

@@ -8,7 +8,7 @@ import { Browser, OWNER_PASSWORD, newCollaborator, startHarness, type Harness } 
 import { SmtpSink, linkIn } from '../support/smtp-sink';
 import { linkToken, setPasswordByLink } from '../support/accounts';
 import { startDovecot, type Dovecot } from '../support/dovecot';
-import { holdImapSession, imapLogin, postfixSaslCheck, smtpSubmit } from '../support/mail-client';
+import { holdSession, imapLogin, postfixSaslCheck, smtpSubmit } from '../support/mail-client';
 
 const MAILBOX = 'studio.neri@pec.example.it';
 const USERNAME = `mario.rossi/${MAILBOX}`;
@@ -76,7 +76,7 @@ for (const { name, create } of DATABASES) {
     it('should lock out the old password at a reset, drop the open connection, and let the new one in', async function () {
       expect((await imap(FIRST)).exitCode).to.equal(0);
       expect((await smtp(FIRST)).exitCode).to.equal(0);
-      const session = await holdImapSession({ port: dovecot.imapPort, caFile: dovecot.caFile, username: USERNAME, password: FIRST });
+      const session = await holdSession('imap', { port: dovecot.imapPort, caFile: dovecot.caFile, username: USERNAME, password: FIRST });
 
       const c = await h.db.models.Collaborator.findOne({ where: { username: USERNAME } });
       await owner.get('/settings/collaborations');
@@ -98,7 +98,7 @@ for (const { name, create } of DATABASES) {
     });
 
     it('should drop the connection and refuse logins when the owner lowers the access level', async function () {
-      const session = await holdImapSession({ port: dovecot.imapPort, caFile: dovecot.caFile, username: USERNAME, password: SECOND });
+      const session = await holdSession('imap', { port: dovecot.imapPort, caFile: dovecot.caFile, username: USERNAME, password: SECOND });
       const c = await h.db.models.Collaborator.findOne({ where: { username: USERNAME } });
       await owner.get(`/settings/collaborations/${c!.id}`);
       expect((await owner.post(`/settings/collaborations/${c!.id}/access`, { accessLevel: 'send' })).status).to.equal(303);
@@ -112,7 +112,7 @@ for (const { name, create } of DATABASES) {
       await owner.get(`/settings/collaborations/${c!.id}`);
       await owner.post(`/settings/collaborations/${c!.id}/access`, { accessLevel: 'mail_clients' });
       expect((await imap(SECOND)).exitCode).to.equal(0);
-      const session = await holdImapSession({ port: dovecot.imapPort, caFile: dovecot.caFile, username: USERNAME, password: SECOND });
+      const session = await holdSession('imap', { port: dovecot.imapPort, caFile: dovecot.caFile, username: USERNAME, password: SECOND });
       await owner.post(`/settings/collaborations/${c!.id}/deactivation`);
       expect((await imap(SECOND)).exitCode).to.equal(67);
       await h.drain();

@@ -195,11 +195,6 @@ export function holdSession(protocol: 'imap' | 'imap-idle' | 'pop3' | 'submissio
   });
 }
 
-/** An IMAP session signed in and left idle (no IDLE command): holdSession('imap', …). */
-export function holdImapSession(credentials: Credentials): Promise<HeldSession> {
-  return holdSession('imap', credentials);
-}
-
 /**
  * Asks Dovecot's auth socket to check a password exactly as Postfix does with
  * `smtpd_sasl_type = dovecot`: returns true on OK, false on FAIL.
