@@ -92,7 +92,7 @@ export const es = {
     readHelp: 'leer mensajes',
     writeHelp: 'también mover y eliminar mensajes, gestionar carpetas y borradores',
     sendHelp: 'también enviar mensajes',
-    mail_clientsHelp: 'también usar el buzón en Outlook, Thunderbird y el móvil (IMAP/SMTP)',
+    mail_clientsHelp: 'también usar el buzón en Outlook, Thunderbird y el móvil, por IMAP, POP3 y SMTP',
   },
   menu: {
     label: 'Acciones para {{name}}',

@@ -92,7 +92,7 @@ export const it = {
     readHelp: 'leggere i messaggi',
     writeHelp: 'anche spostare ed eliminare messaggi, gestire cartelle e bozze',
     sendHelp: 'anche inviare messaggi',
-    mail_clientsHelp: 'anche usare la casella in Outlook, Thunderbird e sullo smartphone (IMAP/SMTP)',
+    mail_clientsHelp: 'anche usare la casella in Outlook, Thunderbird e sullo smartphone, via IMAP, POP3 e SMTP',
   },
   menu: {
     label: 'Azioni per {{name}}',

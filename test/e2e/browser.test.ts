@@ -10,7 +10,7 @@ import { DATABASES, type TestDatabase } from '../support/databases';
 import { GOOD_PASSWORD, OWNER_PASSWORD, startHarness, type Harness } from '../support/harness';
 import { SmtpSink, linkIn } from '../support/smtp-sink';
 import { DEMO, seedDemo } from '../../src/seed';
-import { collaboratorIn } from '../support/accounts';
+import { collaboratorIn, latestLinkToken } from '../support/accounts';
 import type { Mailbox } from '../../src/models';
 
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts', 'browser');
@@ -522,6 +522,19 @@ describe('In a real browser (Chromium)', function () {
       await collaboratorIn(h, mailbox, 'active', { firstName: 'Giovanni', lastName: 'Della Rovere', username: chosen, referenceEmail: 'giovanni@example.com', accessLevel: 'mail_clients', manageSettings: false });
     });
 
+    it('should fit the set-password page and its done page in 360 px with a 40-character name without a hyphen to break at', async function () {
+      const mailbox = (await h.db.models.Mailbox.findOne({ where: { address: DEMO.mailbox } })) as Mailbox;
+      const pending = await collaboratorIn(h, mailbox, 'pending', { firstName: 'Giovanni', lastName: 'Della Rovere', username: chosen.replace('-', '.'), referenceEmail: 'giovanni.x@example.com', accessLevel: 'mail_clients', manageSettings: false });
+      const { page } = await newPage({ width: 360, javaScript: true });
+      await page.goto(`${base}/password/${await latestLinkToken(h, pending)}`);
+      expect(await page.evaluate('document.documentElement.scrollWidth'), 'the set-password page').to.be.at.most(360);
+      for (const field of await page.locator('input[data-password]').all()) await field.fill(GOOD_PASSWORD);
+      await page.locator('form.form button[type="submit"]').click();
+      await page.locator('#mail-setup').waitFor();
+      await snap(page, 'password-done-360');
+      expect(await page.evaluate('document.documentElement.scrollWidth'), 'the done page').to.be.at.most(360);
+    });
+
     for (const javaScript of [true, false]) {
       it(`should fit 360 px, breaking long values only after "/", "@" or ".", ${javaScript ? 'with copy buttons that copy' : 'as selectable text without JavaScript'}`, async function () {
         const { context, page } = await newPage({ width: 360, javaScript });
@@ -543,6 +556,10 @@ describe('In a real browser (Chromium)', function () {
         })()`);
         expect(split, 'pieces broken inside').to.deep.equal([]);
         expect((await login.boundingBox())!.height, 'the login wraps onto several lines').to.be.greaterThan(30);
+        // Words to follow (the password, the authentication) are not shown as values to type.
+        expect(await page.locator('code.setup-value').allTextContents()).to.not.include.members(['la tua password', 'your password']);
+        const names = await page.locator('button[data-copy]').evaluateAll((buttons) => buttons.map((b) => b.getAttribute('aria-label')));
+        expect(new Set(names).size, `each copy button says what it copies: ${names.join(' | ')}`).to.equal(names.length);
         const copy = page.locator('button[data-copy]').nth(1);
         if (javaScript) {
           await copy.click();

@@ -126,7 +126,7 @@ export function fromEmailText(text: string): SetupSaid {
   };
   return {
     address: line(/Email address: (\S+)/)[1],
-    login: line(/User name, for incoming and outgoing mail: (\S+)/)[1],
+    login: line(/Username, for incoming and outgoing mail: (\S+)/)[1],
     imap: service('IMAP'),
     pop3: service('POP3'),
     submission: service('SMTP'),

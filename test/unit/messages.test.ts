@@ -98,7 +98,7 @@ describe('buildEmail', () => {
     const email = buildEmail(input('password_set', { locale: 'en' }, { accessLevel: 'mail_clients' }));
     for (const body of [email.text, email.html]) {
       expect(body).to.contain('Email address: studio.rossi@pec.example.it');
-      expect(body).to.contain('User name, for incoming and outgoing mail: mario.rossi/studio.rossi@pec.example.it');
+      expect(body).to.contain('Username, for incoming and outgoing mail: mario.rossi/studio.rossi@pec.example.it');
       expect(body).to.contain('Incoming mail (IMAP): server imap.pec.example.it, port 993, SSL/TLS');
       expect(body).to.contain('incoming mail (POP3): server imap.pec.example.it, port 995, SSL/TLS');
       expect(body).to.contain('Outgoing mail (SMTP): server smtp.pec.example.it, port 465, SSL/TLS');

@@ -24,11 +24,11 @@ export const enTexts = {
     intro:
       'You can also use this account in mail programs (Outlook, Thunderbird, your phone). In each of them, replace the saved password with the new one; to set up a new program, use these settings:',
     address: 'Email address: {address} (the mailbox, so that what you send comes from it)',
-    login: 'User name, for incoming and outgoing mail: {login}',
+    login: 'Username, for incoming and outgoing mail: {login}',
     password: 'Password: the one you have just chosen',
     imap: 'Incoming mail (IMAP): server {host}, port {port}, {security}',
     pop3: 'Or incoming mail (POP3): server {host}, port {port}, {security}',
-    smtp: 'Outgoing mail (SMTP): server {host}, port {port}, {security}, normal password authentication with the same user name and password',
+    smtp: 'Outgoing mail (SMTP): server {host}, port {port}, {security}, normal password authentication with the same username and password',
   },
   invitation: {
     subject: 'Your collaborator account for the PEC mailbox {mailbox}',
