@@ -6,6 +6,8 @@ import { defineOutboxMessage } from './outbox-message';
 import { defineAuditEvent } from './audit-event';
 import { defineSession } from './session';
 import { defineAccessEvent } from './access-event';
+import { defineSecondFactor } from './second-factor';
+import { defineRecoveryCode } from './recovery-code';
 
 /** The models bound to one database; tests hold several at once (SQLite and MariaDB). */
 export function defineModels(sequelize: Sequelize) {
@@ -17,6 +19,8 @@ export function defineModels(sequelize: Sequelize) {
     AuditEvent: defineAuditEvent(sequelize),
     Session: defineSession(sequelize),
     AccessEvent: defineAccessEvent(sequelize),
+    SecondFactor: defineSecondFactor(sequelize),
+    RecoveryCode: defineRecoveryCode(sequelize),
   };
 }
 
@@ -29,3 +33,5 @@ export { OutboxMessage, type OutboxKind, type DeliveryStatus } from './outbox-me
 export { AuditEvent, type ActorType } from './audit-event';
 export { Session } from './session';
 export { AccessEvent, MAIL_PROTOCOLS, type MailProtocol, type AccessChannel, type AccessOutcome, type AccessPrincipalType } from './access-event';
+export { SecondFactor, SECOND_FACTOR_KINDS, type SecondFactorKind } from './second-factor';
+export { RecoveryCode } from './recovery-code';

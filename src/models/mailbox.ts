@@ -8,6 +8,8 @@ export class Mailbox extends Model<InferAttributes<Mailbox>, InferCreationAttrib
   declare passwordHash: string | null;
   declare credentialVersion: CreationOptional<number>;
   declare locale: CreationOptional<Locale>;
+  /** The owner's policy: collaborators must use two-step verification. */
+  declare twoStepRequired: CreationOptional<boolean>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
 }
@@ -22,6 +24,7 @@ export function defineMailbox(sequelize: Sequelize) {
       passwordHash: { type: DataTypes.STRING(60) },
       credentialVersion: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 1 },
       locale: { type: DataTypes.STRING(5), allowNull: false, defaultValue: 'it' },
+      twoStepRequired: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
       createdAt: DataTypes.DATE(3),
       updatedAt: DataTypes.DATE(3),
     },

@@ -1,0 +1,67 @@
+import { DataTypes } from 'sequelize';
+import type { MigrationContext } from '../src/db/migrate';
+
+type Step = (context: { context: MigrationContext }) => Promise<void>;
+
+const principal = {
+  principal_type: { type: DataTypes.STRING(16), allowNull: false },
+  principal_id: { type: DataTypes.INTEGER, allowNull: false },
+};
+
+// A collaborator with a second factor signs in to mail programs with app passwords only: the web
+// password leaves the view the mail server reads. Name and columns stay (outside mail servers).
+const MAIL_ACCOUNTS = `
+    CREATE VIEW mail_accounts AS
+    SELECT c.username AS username, c.password_hash AS password_hash, m.address AS mailbox
+    FROM collaborators c JOIN mailboxes m ON m.id = c.mailbox_id
+    WHERE c.status = 'active' AND c.access_level = 'mail_clients' AND c.password_hash IS NOT NULL`;
+const WITHOUT_SECOND_FACTOR = `
+      AND NOT EXISTS (SELECT 1 FROM second_factors f WHERE f.principal_type = 'collaborator' AND f.principal_id = c.id)`;
+
+/**
+ * Two-step verification (issue 11): second factors of owners and collaborators (a TOTP secret, sealed,
+ * or a WebAuthn passkey's public key), their single-use recovery codes (SHA-256 under the app's key),
+ * and the owner's policy that collaborators must use it.
+ */
+export const up: Step = async ({ context: { sequelize, queryInterface: q } }) => {
+  await q.createTable('second_factors', {
+    id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+    ...principal,
+    kind: { type: DataTypes.STRING(16), allowNull: false },
+    name: { type: DataTypes.STRING(80) },
+    // TOTP: the sealed RFC 6238 secret and the last time step accepted (a code is accepted once).
+    secret: { type: DataTypes.TEXT },
+    last_step: { type: DataTypes.BIGINT, allowNull: false, defaultValue: 0 },
+    // Passkey: the credential id (base64url), its digest for uniqueness, public key and counter.
+    credential_id: { type: DataTypes.TEXT },
+    credential_key: { type: DataTypes.STRING(64) },
+    public_key: { type: DataTypes.TEXT },
+    sign_count: { type: DataTypes.BIGINT, allowNull: false, defaultValue: 0 },
+    transports: { type: DataTypes.STRING(200) },
+    created_at: { type: DataTypes.DATE(3), allowNull: false },
+    updated_at: { type: DataTypes.DATE(3), allowNull: false },
+    last_used_at: { type: DataTypes.DATE(3) },
+  });
+  await q.addIndex('second_factors', ['principal_type', 'principal_id'], { name: 'second_factors_principal' });
+  await q.addIndex('second_factors', ['credential_key'], { name: 'second_factors_credential', unique: true });
+  await q.createTable('recovery_codes', {
+    id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+    ...principal,
+    code_hash: { type: DataTypes.STRING(64), allowNull: false },
+    used_at: { type: DataTypes.DATE(3) },
+    created_at: { type: DataTypes.DATE(3), allowNull: false },
+    updated_at: { type: DataTypes.DATE(3), allowNull: false },
+  });
+  await q.addIndex('recovery_codes', ['principal_type', 'principal_id'], { name: 'recovery_codes_principal' });
+  await q.addColumn('mailboxes', 'two_step_required', { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false });
+  await sequelize.query('DROP VIEW mail_accounts');
+  await sequelize.query(MAIL_ACCOUNTS + WITHOUT_SECOND_FACTOR);
+};
+
+export const down: Step = async ({ context: { sequelize, queryInterface: q } }) => {
+  await sequelize.query('DROP VIEW mail_accounts');
+  await sequelize.query(MAIL_ACCOUNTS);
+  await q.removeColumn('mailboxes', 'two_step_required');
+  await q.dropTable('recovery_codes');
+  await q.dropTable('second_factors');
+};
