@@ -7,7 +7,10 @@ import { collaborations, csrfProtection, errorPages, pageRenderer, type Layout }
 import { saveBeforeRedirect, sessions } from './shell/middleware/session';
 import { identify, requireSignIn } from './shell/middleware/auth';
 import { locale, localeOf } from './shell/middleware/locale';
-import { sessionsRouter, homeOf } from './shell/routes/sessions';
+import { sessionsRouter } from './shell/routes/sessions';
+import { secondStepRouter } from './shell/routes/second-step';
+import { requireTwoStepSetup, twoStepRouter } from './shell/routes/two-step';
+import { holdAtSecondStep, homeOf } from './shell/sign-in';
 import { languageRouter } from './shell/routes/language';
 import { accountRouter } from './shell/routes/account';
 import { ownPasswordRouter } from './shell/routes/own-password';
@@ -117,12 +120,17 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   app.use(cookieParser());
   app.use(saveBeforeRedirect);
   app.use(identify(accounts));
+  app.use(holdAtSecondStep);
+  app.use(requireTwoStepSetup(domain.twoStep));
   app.use(locale);
   app.use(pageLocals(pages));
   app.use(csrf.token, csrf.protection);
 
   app.get('/', requireSignIn, (req, res) => res.redirect(303, homeOf(req)));
-  app.use(sessionsRouter(accounts, domain.rateLimits, domain.accessHistory, deviceCookies(config.sessionSecret, secure)));
+  const signIn = { accounts, rateLimits: domain.rateLimits, accessHistory: domain.accessHistory, twoStep: domain.twoStep, devices: deviceCookies(config.sessionSecret, secure) };
+  app.use(sessionsRouter(signIn));
+  app.use(secondStepRouter(signIn));
+  app.use(twoStepRouter({ accounts, twoStep: domain.twoStep, rateLimits: domain.rateLimits }));
   app.use(languageRouter(accounts));
   app.use(ownPasswordRouter({ accounts, selfService: domain.selfService, rateLimits: domain.rateLimits, minLength: config.passwordMinLength }));
   app.use(mailProfileRouter(config.mailServer, config.baseUrl));

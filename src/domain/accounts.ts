@@ -65,6 +65,15 @@ export class Accounts {
     return mailbox ? { type: 'collaborator', collaborator, mailbox } : null;
   }
 
+  /** Whether `password` is the signed-in person's current password (read again, never from the session). */
+  async checkPassword(signedIn: SignedIn, password: string): Promise<boolean> {
+    const stored =
+      signedIn.type === 'owner'
+        ? await this.db.models.Mailbox.findByPk(signedIn.mailbox.id, { attributes: ['passwordHash'] })
+        : await this.db.models.Collaborator.findByPk(signedIn.collaborator.id, { attributes: ['passwordHash'] });
+    return verifyPassword(String(password ?? ''), stored?.passwordHash ?? null);
+  }
+
   /** Keeps the language the person chose; pages and their emails follow it. */
   async setLocale(signedIn: SignedIn, locale: Locale): Promise<void> {
     if (signedIn.type === 'owner') await signedIn.mailbox.update({ locale });

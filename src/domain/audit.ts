@@ -16,6 +16,13 @@ export const AUDIT_ACTIONS = [
   'collaborator.deactivated',
   'collaborator.removed',
   'access.changed',
+  'two_step.enabled',
+  'two_step.disabled',
+  'two_step.factor_added',
+  'two_step.factor_removed',
+  'two_step.recovery_code_used',
+  'two_step.recovery_codes_renewed',
+  'two_step.policy_changed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -69,8 +76,8 @@ export class Audit {
   }
 
   /** An event about the mailbox owner's own account. */
-  async recordOwner(actor: Actor, action: AuditAction, mailbox: Mailbox, t: Transaction): Promise<void> {
-    await this.insert(actor, action, { mailboxId: mailbox.id, collaboratorId: null, subject: mailbox.address }, t);
+  async recordOwner(actor: Actor, action: AuditAction, mailbox: Mailbox, t: Transaction, detail?: Record<string, unknown>): Promise<void> {
+    await this.insert(actor, action, { mailboxId: mailbox.id, collaboratorId: null, subject: mailbox.address }, t, detail);
   }
 
   private async insert(

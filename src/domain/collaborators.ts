@@ -11,6 +11,7 @@ import { isFitText } from '../lib/text';
 import type { Actor } from './actor';
 import type { Audit } from './audit';
 import type { Links } from './links';
+import type { TwoStep } from './two-step';
 import type { CollaboratorChanges } from './collaborator-changes';
 import { TooManyEmails, ValidationFailed, type FieldErrors } from './errors';
 import { transition } from './state-machine';
@@ -58,6 +59,7 @@ export class Collaborations {
     private readonly outbox: Outbox,
     private readonly audit: Audit,
     private readonly changes: CollaboratorChanges,
+    private readonly twoStep: TwoStep,
   ) {}
 
   // owner creates → pending; invitation link and email
@@ -114,6 +116,8 @@ export class Collaborations {
     return this.changes.change(collaborator, 'reset', async (c, mailbox, t) => {
       await this.assertMailRoom(mailbox, c.referenceEmail, t);
       await this.changes.revokeAccess(c, t);
+      // The owner's reset is the recovery path: the collaborator sets up its second step again.
+      await this.twoStep.removeAllOf({ type: 'collaborator', id: c.id }, t);
       await this.audit.record(actor, 'password.reset', c, t);
       await this.changes.sendLink(c, mailbox, 'owner_reset', actor, 'link.sent', t);
       return { passwordHash: null, credentialVersion: c.credentialVersion + 1 };
@@ -134,6 +138,7 @@ export class Collaborations {
     return this.changes.change(collaborator, 'deactivate', async (c, mailbox, t) => {
       await this.links.revokeAll(c, t);
       await this.changes.revokeAccess(c, t);
+      await this.twoStep.removeAllOf({ type: 'collaborator', id: c.id }, t);
       await this.audit.record(actor, 'collaborator.deactivated', c, t);
       await this.changes.email(c, mailbox, 'deactivated', t);
       return { passwordHash: null, credentialVersion: c.credentialVersion + 1, deactivatedAt: this.clock.now() };
@@ -160,6 +165,7 @@ export class Collaborations {
       const current = await this.changes.reload(collaborator, t);
       transition(current.status, 'remove');
       await this.audit.record(actor, 'collaborator.removed', current, t);
+      await this.twoStep.removeAllOf({ type: 'collaborator', id: current.id }, t);
       await current.destroy({ transaction: t });
     });
   }

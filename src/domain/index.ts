@@ -16,6 +16,7 @@ import { AccessHistory } from './access-history';
 import { AuthPolicy } from './auth-policy';
 import { Maintenance } from './maintenance';
 import { MailboxRecords, MailDomains } from './mailboxes';
+import { recoveryCodeKey, TwoStep } from './two-step';
 
 export interface Domain {
   db: Database;
@@ -37,6 +38,8 @@ export interface Domain {
   /** Dovecot's auth policy server: mail-program sign-ins through the web's limits and history. */
   authPolicy: AuthPolicy;
   maintenance: Maintenance;
+  /** Second factors (TOTP, passkeys) and recovery codes of owners and collaborators. */
+  twoStep: TwoStep;
   mailboxes: MailboxRecords;
   /** The mail domains autoconfig and Autodiscover answer for. */
   mailDomains: MailDomains;
@@ -50,15 +53,17 @@ export function createDomain(
   workerOptions: WorkerOptions = { ...DEFAULT_WORKER_OPTIONS, leaseMs: config.outboxLeaseSeconds * 1000 },
 ): Domain {
   const links = new Links(db, clock, config.linkTtl);
-  const outbox = new Outbox(db, clock, new Sealer(config.sessionSecret), workerOptions);
+  const sealer = new Sealer(config.sessionSecret);
+  const outbox = new Outbox(db, clock, sealer, workerOptions);
   const audit = new Audit(db, clock);
   const accounts = new Accounts(db, config, audit);
   const changes = new CollaboratorChanges(db, config, links, outbox, audit);
-  const collaborations = new Collaborations(db, clock, config, links, outbox, audit, changes);
+  const twoStep = new TwoStep(db, clock, sealer, recoveryCodeKey(config.sessionSecret), outbox, audit, changes);
+  const collaborations = new Collaborations(db, clock, config, links, outbox, audit, changes, twoStep);
   const directory = new Directory(db, clock, links, outbox, audit);
   const selfService = new SelfService(db, config, links, audit, changes);
   const rateLimits = createRateLimits(db, config);
   const accessHistory = new AccessHistory(db, clock);
   const maintenance = new Maintenance(clock, audit, accessHistory);
-  return { db, clock, config, links, outbox, audit, accounts, collaborations, directory, selfService, rateLimits, background: new BackgroundTasks(), accessHistory, authPolicy: new AuthPolicy(rateLimits, accessHistory), maintenance, mailboxes: new MailboxRecords(db), mailDomains: new MailDomains(db, clock, config.mailServer.domains) };
+  return { db, clock, config, links, outbox, audit, accounts, collaborations, directory, selfService, rateLimits, background: new BackgroundTasks(), accessHistory, authPolicy: new AuthPolicy(rateLimits, accessHistory), maintenance, twoStep, mailboxes: new MailboxRecords(db), mailDomains: new MailDomains(db, clock, config.mailServer.domains) };
 }

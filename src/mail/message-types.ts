@@ -3,7 +3,7 @@ import type { Locale } from '../i18n';
 import type { MailProgramSettings } from '../config';
 
 /** Every email the app sends. */
-export const EMAIL_TEMPLATES = ['invitation', 'owner_reset', 'self_reset', 'password_set', 'password_changed', 'deactivated'] as const;
+export const EMAIL_TEMPLATES = ['invitation', 'owner_reset', 'self_reset', 'password_set', 'password_changed', 'deactivated', 'two_step_enabled', 'two_step_disabled', 'recovery_code_used'] as const;
 export type EmailTemplate = (typeof EMAIL_TEMPLATES)[number];
 
 
@@ -15,7 +15,10 @@ export interface EmailPayload {
   username: string;
   /** The PEC mailbox address the collaborator works in. */
   mailbox: string;
-  accessLevel: AccessLevel;
+  /** A collaborator's access level; absent in an email to the owner. */
+  accessLevel?: AccessLevel;
+  /** `owner` for an email about the owner's own account (its footer differs). */
+  audience?: 'owner';
   /** ISO date the link stops working (link emails only). */
   expiresAt?: string;
 }

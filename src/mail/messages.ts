@@ -45,14 +45,15 @@ export function buildEmail(input: EmailInput): BuiltEmail {
     name: clean(`${payload.firstName} ${payload.lastName}`),
     mailbox: clean(payload.mailbox),
     username: clean(payload.username),
-    accessLevel: t.accessLevels[payload.accessLevel],
+    ...(payload.accessLevel ? { accessLevel: t.accessLevels[payload.accessLevel] } : {}),
     timeZone: t.timeZoneName,
   };
+  const owner = payload.audience === 'owner';
   const subject = clean(fill(t[input.template].subject, vars));
   const blocks: Block[] = [
     { kind: 'paragraph', text: fill(t.common.greeting, vars) },
     ...bodyBlocks(input, t, vars),
-    { kind: 'footer', text: fill(t.common.footer, vars) },
+    { kind: 'footer', text: fill(owner ? t.common.ownerFooter : t.common.footer, vars) },
   ];
   return { subject, text: renderText(blocks), html: renderHtml(input.locale, subject, blocks) };
 }
@@ -60,6 +61,7 @@ export function buildEmail(input: EmailInput): BuiltEmail {
 function bodyBlocks(input: EmailInput, t: MailTexts, vars: Vars): Block[] {
   const p = (text: string): Block => ({ kind: 'paragraph', text: fill(text, vars) });
   const mailClients = input.payload.accessLevel === 'mail_clients';
+  const notYou = (s: { notYou: string; ownerNotYou: string }) => p(input.payload.audience === 'owner' ? s.ownerNotYou : s.notYou);
   switch (input.template) {
     case 'invitation': {
       const s = t.invitation;
@@ -84,6 +86,18 @@ function bodyBlocks(input: EmailInput, t: MailTexts, vars: Vars): Block[] {
     case 'deactivated': {
       const s = t.deactivated;
       return [p(s.intro), p(s.effect), p(s.contact)];
+    }
+    case 'two_step_enabled': {
+      const s = t.two_step_enabled;
+      return [p(s.intro), p(s.sessions), ...(mailClients ? [p(s.mailClients)] : []), notYou(s)];
+    }
+    case 'two_step_disabled': {
+      const s = t.two_step_disabled;
+      return [p(s.intro), notYou(s)];
+    }
+    case 'recovery_code_used': {
+      const s = t.recovery_code_used;
+      return [p(s.intro), p(s.advice), notYou(s)];
     }
   }
 }

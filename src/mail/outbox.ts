@@ -14,7 +14,8 @@ export interface EmailToQueue {
   to: string;
   locale: Locale;
   mailboxId: number;
-  collaboratorId: number;
+  /** Null for an email to the owner. */
+  collaboratorId: number | null;
   payload: EmailPayload;
   /** The link: sealed at rest, dropped once delivered. */
   link?: string;

@@ -1,8 +1,23 @@
 import type { SessionIdentity, SignedIn } from '../domain/accounts';
 
+/** A sign-in whose password was right and whose second step is still to come (src/shell/sign-in.ts). */
+export interface PendingSignIn {
+  identity: SessionIdentity;
+  /** The canonical name typed at /login: the rate-limit and device-cookie key. */
+  login: string;
+  /** "Remember me on this device" was ticked. */
+  remember: boolean;
+  /** Epoch ms after which the password must be typed again. */
+  until: number;
+}
+
 declare module 'express-session' {
   interface SessionData {
     identity?: SessionIdentity;
+    /** Set instead of `identity` between the password and the second step. */
+    secondStep?: PendingSignIn;
+    /** A TOTP secret offered on the set-up page, sealed, until its first code confirms it. */
+    totpOffer?: string;
     /** The language an anonymous visitor chose. */
     locale?: string;
     /** Shown once on the next page. */

@@ -18,6 +18,7 @@ export const enTexts = {
     signIn: 'Sign in to webmail:',
     footer:
       'You are receiving this email because this address is the reference email of a collaborator account of the PEC mailbox {mailbox}. This is an automated message: please do not reply.',
+    ownerFooter: 'You are receiving this email because it concerns the PEC mailbox {mailbox}. This is an automated message: please do not reply.',
   },
   mailClients: {
     heading: 'Mail programs',
@@ -70,6 +71,27 @@ export const enTexts = {
     effect:
       'From now on, your password and any links you received earlier no longer work, neither in webmail nor in mail programs.',
     contact: 'For any questions, please contact the mailbox owner.',
+  },
+  two_step_enabled: {
+    subject: 'Two-step verification turned on, PEC mailbox {mailbox}',
+    intro: 'Two-step verification has been turned on for {username}. From now on, signing in to webmail asks for a code from your authenticator app or your passkey after the password.',
+    sessions: 'Every other web session of this account has been signed out.',
+    mailClients: 'Mail programs no longer accept your web password: create an app password for each of them in webmail, on your account page.',
+    notYou: 'If you did not do this, change your password right away and tell the mailbox owner.',
+    ownerNotYou: 'If you did not do this, change your password right away.',
+  },
+  two_step_disabled: {
+    subject: 'Two-step verification turned off, PEC mailbox {mailbox}',
+    intro: 'Two-step verification has been turned off for {username}: signing in now asks only for the password. Its codes, passkeys and recovery codes no longer work.',
+    notYou: 'If you did not do this, change your password right away and tell the mailbox owner.',
+    ownerNotYou: 'If you did not do this, change your password right away and turn two-step verification on again.',
+  },
+  recovery_code_used: {
+    subject: 'A recovery code was used, PEC mailbox {mailbox}',
+    intro: 'One of the recovery codes of {username} has just been used, to sign in to webmail or to change its two-step verification. That code cannot be used again.',
+    advice: 'If you have lost your authenticator app or your passkey, set up a new one and create new recovery codes in the two-step verification settings.',
+    notYou: 'If it was not you, change your password right away and tell the mailbox owner.',
+    ownerNotYou: 'If it was not you, change your password right away and create new recovery codes.',
   },
 };
 

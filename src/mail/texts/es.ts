@@ -17,6 +17,7 @@ export const esTexts = {
     signIn: 'Accede al webmail:',
     footer:
       'Recibes este correo porque esta dirección es el correo de referencia de una cuenta de colaborador del buzón PEC {mailbox}. Este es un mensaje automático: por favor, no respondas.',
+    ownerFooter: 'Recibes este correo porque se refiere al buzón PEC {mailbox}. Es un mensaje automático: no respondas.',
   },
   mailClients: {
     heading: 'Programas de correo',
@@ -69,5 +70,26 @@ export const esTexts = {
     effect:
       'A partir de ahora, tu contraseña y los enlaces que hayas recibido antes ya no funcionan, ni en el webmail ni en los programas de correo.',
     contact: 'Si tienes cualquier duda, ponte en contacto con el titular del buzón.',
+  },
+  two_step_enabled: {
+    subject: 'Verificación en dos pasos activada, buzón PEC {mailbox}',
+    intro: 'Se ha activado la verificación en dos pasos para {username}. A partir de ahora, al acceder al webmail se pedirá, después de la contraseña, un código de tu app de autenticación o tu llave de acceso.',
+    sessions: 'Se han cerrado todas las demás sesiones web de esta cuenta.',
+    mailClients: 'Los programas de correo ya no aceptan tu contraseña del webmail: crea una contraseña de aplicación para cada uno en el webmail, desde la página de tu cuenta.',
+    notYou: 'Si no has sido tú, cambia la contraseña de inmediato y avisa al titular del buzón.',
+    ownerNotYou: 'Si no has sido tú, cambia la contraseña de inmediato.',
+  },
+  two_step_disabled: {
+    subject: 'Verificación en dos pasos desactivada, buzón PEC {mailbox}',
+    intro: 'Se ha desactivado la verificación en dos pasos para {username}: ahora el acceso solo pide la contraseña. Sus códigos, llaves de acceso y códigos de recuperación ya no funcionan.',
+    notYou: 'Si no has sido tú, cambia la contraseña de inmediato y avisa al titular del buzón.',
+    ownerNotYou: 'Si no has sido tú, cambia la contraseña de inmediato y vuelve a activar la verificación en dos pasos.',
+  },
+  recovery_code_used: {
+    subject: 'Usado un código de recuperación, buzón PEC {mailbox}',
+    intro: 'Se acaba de usar uno de los códigos de recuperación de {username}, para acceder al webmail o para cambiar su verificación en dos pasos. Ese código ya no se puede volver a usar.',
+    advice: 'Si has perdido tu app de autenticación o tu llave de acceso, configura una nueva y genera nuevos códigos de recuperación en los ajustes de la verificación en dos pasos.',
+    notYou: 'Si no has sido tú, cambia la contraseña de inmediato y avisa al titular del buzón.',
+    ownerNotYou: 'Si no has sido tú, cambia la contraseña de inmediato y genera nuevos códigos de recuperación.',
   },
 } satisfies MailTexts;

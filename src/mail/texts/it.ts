@@ -17,6 +17,7 @@ export const itTexts = {
     signIn: 'Accedi alla webmail:',
     footer:
       'Ricevi questa email perché questo indirizzo è l’email di riferimento di un account collaboratore della casella PEC {mailbox}. Questo è un messaggio automatico: ti preghiamo di non rispondere.',
+    ownerFooter: 'Ricevi questa email perché riguarda la casella PEC {mailbox}. È un messaggio automatico: non rispondere.',
   },
   mailClients: {
     heading: 'Programmi di posta',
@@ -69,5 +70,26 @@ export const itTexts = {
     effect:
       'Da questo momento la password e i link ricevuti in precedenza non funzionano più, né in webmail né nei programmi di posta.',
     contact: 'Per qualsiasi domanda, rivolgiti al titolare della casella.',
+  },
+  two_step_enabled: {
+    subject: 'Verifica in due passaggi attivata, casella PEC {mailbox}',
+    intro: "La verifica in due passaggi è stata attivata per {username}. D'ora in poi l'accesso alla webmail chiede, dopo la password, un codice dell'app di autenticazione o la passkey.",
+    sessions: "Tutte le altre sessioni web di questo account sono state chiuse.",
+    mailClients: "I programmi di posta non accettano più la password della webmail: crea una password per le app per ciascuno di essi, nella webmail, dalla pagina del tuo account.",
+    notYou: 'Se non sei stato tu, cambia subito la password e avvisa il titolare della casella.',
+    ownerNotYou: 'Se non sei stato tu, cambia subito la password.',
+  },
+  two_step_disabled: {
+    subject: 'Verifica in due passaggi disattivata, casella PEC {mailbox}',
+    intro: "La verifica in due passaggi è stata disattivata per {username}: l'accesso ora chiede solo la password. I codici, le passkey e i codici di recupero non funzionano più.",
+    notYou: 'Se non sei stato tu, cambia subito la password e avvisa il titolare della casella.',
+    ownerNotYou: 'Se non sei stato tu, cambia subito la password e riattiva la verifica in due passaggi.',
+  },
+  recovery_code_used: {
+    subject: 'Usato un codice di recupero, casella PEC {mailbox}',
+    intro: 'È stato appena usato uno dei codici di recupero di {username}, per accedere alla webmail o per modificarne la verifica in due passaggi. Quel codice non potrà essere usato di nuovo.',
+    advice: "Se hai perso l'app di autenticazione o la passkey, configurane una nuova e genera nuovi codici di recupero nelle impostazioni della verifica in due passaggi.",
+    notYou: 'Se non sei stato tu, cambia subito la password e avvisa il titolare della casella.',
+    ownerNotYou: 'Se non sei stato tu, cambia subito la password e genera nuovi codici di recupero.',
   },
 } satisfies MailTexts;

@@ -1,49 +1,58 @@
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import type { Accounts } from '../../domain/accounts';
-import type { LimitName, RateLimits } from '../../domain/rate-limits';
+import type { RateLimits } from '../../domain/rate-limits';
 import type { AccessHistory } from '../../domain/access-history';
+import type { TwoStep } from '../../domain/two-step';
 import { TooManyAttempts } from '../../domain/errors';
 import { canonicalName } from '../../lib/names';
-import { allowanceOf } from '../../lib/ip';
 import { clientIp } from '../../plugin';
 import type { DeviceCookies } from '../device-cookies';
 import { render } from '../render';
 import { rotateSession } from '../middleware/session';
+import { finishSignIn, giveBack, homeOf, SECOND_STEP_MS, signInCounters } from '../sign-in';
 
-/** Where a signed-in person starts. */
-export function homeOf(req: Request): string {
-  return req.signedIn?.type === 'owner' ? '/settings/collaborations' : '/account';
+export interface SessionsOptions {
+  accounts: Accounts;
+  rateLimits: RateLimits;
+  accessHistory: AccessHistory;
+  twoStep: TwoStep;
+  devices: DeviceCookies;
 }
 
-export function sessionsRouter(accounts: Accounts, rateLimits: RateLimits, accessHistory: AccessHistory, devices: DeviceCookies): Router {
+export function sessionsRouter({ accounts, rateLimits, accessHistory, twoStep, devices }: SessionsOptions): Router {
   const router = Router();
 
   // GET /login
   router.get('/login', (req, res) => {
     if (req.signedIn) return res.redirect(303, homeOf(req));
-    render(req, res, { page: 'auth/login' }, { username: '', failed: false });
+    if (req.session?.secondStep) return res.redirect(303, '/login/two-step');
+    render(req, res, { page: 'auth/login' }, { username: '', failed: false, remember: false });
   });
 
-  // POST /login
+  // POST /login: the password; then the second step when the account has one.
   router.post('/login', async (req, res) => {
     const username = String(req.body?.username ?? '');
+    const remember = req.body?.remember === 'yes';
     const login = canonicalName(username);
     const ip = clientIp(req);
-    // A browser that signed in to this account before is counted on its own device cookie; anyone
-    // else against the account and the client's address (OWASP device cookies). Counted before the
-    // password is checked, so parallel guesses cannot overrun the limit.
-    const device = devices.trusted(req, login);
-    const counters: Array<[LimitName, string]> = device ? [['signInDevice', device]] : [['signInAccount', login], ['signInIp', allowanceOf(ip)]];
+    // Counted before the password is checked, so parallel guesses cannot overrun the limit.
+    const counters = signInCounters(req, devices, login);
     const verdict = await rateLimits.take(counters);
     if (!verdict.allowed) throw new TooManyAttempts(verdict.retryAfterSeconds);
     const identity = await accounts.signIn(login, String(req.body?.password ?? ''));
-    await accessHistory.recordSignIn(login, identity, { ip, userAgent: req.get('User-Agent') });
-    if (!identity) return render(req, res, { page: 'auth/login' }, { username, failed: true }, 422);
-    // Only this attempt is given back: a stranger's failures on the account keep counting.
-    await Promise.all(counters.map(([name, key]) => rateLimits.giveBack(name, key)));
-    devices.issue(req, res, login);
-    await rotateSession(req, { identity, locale: req.session.locale, ip: ip ?? undefined, userAgent: req.get('User-Agent')?.slice(0, 300) });
-    res.redirect(303, identity.principal.type === 'owner' ? '/settings/collaborations' : '/account');
+    const context = { ip, userAgent: req.get('User-Agent') };
+    if (!identity) {
+      await accessHistory.recordSignIn(login, null, context);
+      return render(req, res, { page: 'auth/login' }, { username, failed: true, remember }, 422);
+    }
+    // The right password is no guess; each second-step code counts on the same counters.
+    await giveBack(rateLimits, counters);
+    if (await twoStep.isOn(identity.principal)) {
+      await rotateSession(req, { secondStep: { identity, login, remember, until: Date.now() + SECOND_STEP_MS }, locale: req.session.locale });
+      return res.redirect(303, '/login/two-step');
+    }
+    await accessHistory.recordSignIn(login, identity, context);
+    await finishSignIn(req, res, devices, { identity, login, remember });
   });
 
   // POST /logout: the row goes (a request still in flight cannot save it back), and the browser is

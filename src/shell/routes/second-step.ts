@@ -1,0 +1,63 @@
+import { Router, type Request } from 'express';
+import type { Accounts, SignedIn } from '../../domain/accounts';
+import type { RateLimits } from '../../domain/rate-limits';
+import type { AccessHistory } from '../../domain/access-history';
+import type { TwoStep } from '../../domain/two-step';
+import { TooManyAttempts } from '../../domain/errors';
+import { clientIp } from '../../plugin';
+import type { DeviceCookies } from '../device-cookies';
+import type { PendingSignIn } from '../types';
+import { render } from '../render';
+import { finishSignIn, giveBack, signInCounters } from '../sign-in';
+
+export interface SecondStepOptions {
+  accounts: Accounts;
+  rateLimits: RateLimits;
+  accessHistory: AccessHistory;
+  twoStep: TwoStep;
+  devices: DeviceCookies;
+}
+
+/** The account a pending sign-in is for, as stored now (null once it no longer lets anyone in). */
+async function pendingAccount(accounts: Accounts, req: Request): Promise<{ pending: PendingSignIn; signedIn: SignedIn } | null> {
+  const pending = req.session?.secondStep;
+  if (!pending) return null;
+  const signedIn = await accounts.resolve(pending.identity);
+  return signedIn ? { pending, signedIn } : null;
+}
+
+/** /login/two-step: after the password, a code from the authenticator app or a recovery code (passkeys: passkeys.ts). */
+export function secondStepRouter({ accounts, rateLimits, accessHistory, twoStep, devices }: SecondStepOptions): Router {
+  const router = Router();
+
+  async function showForm(req: Request, res: Parameters<typeof render>[1], signedIn: SignedIn, error: string | null, status = 200) {
+    const methods = await twoStep.statusOf({ type: signedIn.type, id: signedIn.type === 'owner' ? signedIn.mailbox.id : signedIn.collaborator.id });
+    return render(req, res, { page: 'auth/two-step' }, { methods, error }, status);
+  }
+
+  // GET /login/two-step
+  router.get('/login/two-step', async (req, res) => {
+    const found = await pendingAccount(accounts, req);
+    if (!found) return res.redirect(303, '/login');
+    await showForm(req, res, found.signedIn, null);
+  });
+
+  // POST /login/two-step: a six-digit code or a recovery code; a wrong one counts like a wrong password.
+  router.post('/login/two-step', async (req, res) => {
+    const found = await pendingAccount(accounts, req);
+    if (!found) return res.redirect(303, '/login');
+    const { pending, signedIn } = found;
+    const counters = signInCounters(req, devices, pending.login);
+    const verdict = await rateLimits.take(counters);
+    if (!verdict.allowed) throw new TooManyAttempts(verdict.retryAfterSeconds);
+    const code = String(req.body?.code ?? '').slice(0, 64);
+    const ip = clientIp(req);
+    const method = code.trim() ? await twoStep.verifyCode(signedIn, code, { ip }) : null;
+    await accessHistory.recordSignIn(pending.login, method ? pending.identity : null, { ip, userAgent: req.get('User-Agent') });
+    if (!method) return showForm(req, res, signedIn, code.trim() ? 'wrong' : 'missing', 422);
+    await giveBack(rateLimits, counters);
+    await finishSignIn(req, res, devices, pending);
+  });
+
+  return router;
+}

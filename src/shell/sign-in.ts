@@ -1,0 +1,70 @@
+import type { Request, RequestHandler, Response } from 'express';
+import type { SessionIdentity } from '../domain/accounts';
+import type { LimitName, RateLimits } from '../domain/rate-limits';
+import { allowanceOf } from '../lib/ip';
+import { clientIp } from '../plugin';
+import type { DeviceCookies } from './device-cookies';
+import { rotateSession } from './middleware/session';
+
+/** How long a browser stays signed in when "Remember me on this device" was ticked (idle time, renewed on use). */
+export const REMEMBER_MS = 30 * 24 * 3600 * 1000;
+/** Time allowed between the password and the second step. */
+export const SECOND_STEP_MS = 10 * 60 * 1000;
+
+/** The paths a session between the password and the second step may reach. */
+const SECOND_STEP_PATHS = /^\/(login\/two-step(\/|$)|logout$|language$)/;
+
+/** Where a signed-in person starts. */
+export function homeOf(req: Request): string {
+  return req.signedIn?.type === 'owner' ? '/settings/collaborations' : '/account';
+}
+
+/**
+ * The sign-in attempt counters of one browser for one account: its device cookie when it signed in
+ * to the account before, else the account and the client's address (OWASP device cookies). The
+ * password and every second-step code count against the same ones.
+ */
+export function signInCounters(req: Request, devices: DeviceCookies, login: string): Array<[LimitName, string]> {
+  const device = devices.trusted(req, login);
+  return device ? [['signInDevice', device]] : [['signInAccount', login], ['signInIp', allowanceOf(clientIp(req))]];
+}
+
+/** Gives back the attempts of a sign-in that succeeded: a stranger's failures on the account keep counting. */
+export async function giveBack(rateLimits: RateLimits, counters: Array<[LimitName, string]>): Promise<void> {
+  await Promise.all(counters.map(([name, key]) => rateLimits.giveBack(name, key)));
+}
+
+/**
+ * Ends a sign-in: a fresh session id holding the identity, the device cookie renewed, a longer life
+ * when "remember me" was ticked, and the person sent to their start page.
+ */
+export async function finishSignIn(req: Request, res: Response, devices: DeviceCookies, signIn: { identity: SessionIdentity; login: string; remember: boolean }): Promise<void> {
+  devices.issue(req, res, signIn.login);
+  await rotateSession(req, { identity: signIn.identity, locale: req.session.locale, ip: clientIp(req) ?? undefined, userAgent: req.get('User-Agent')?.slice(0, 300) });
+  if (signIn.remember) req.session.cookie.maxAge = REMEMBER_MS;
+  res.redirect(303, signIn.identity.principal.type === 'owner' ? '/settings/collaborations' : '/account');
+}
+
+/** Sends elsewhere: a plain 303, or for htmx an HX-Redirect it follows. */
+export function sendTo(req: Request, res: Response, to: string): void {
+  if (req.get('HX-Request') === 'true') {
+    res.set('HX-Redirect', to).status(401).end();
+    return;
+  }
+  res.redirect(303, to);
+}
+
+/**
+ * A session that passed the password but not the second step reaches the second-step page, sign-out
+ * and the language form, and nothing else; once its time is up it holds nothing.
+ */
+export const holdAtSecondStep: RequestHandler = (req, res, next) => {
+  const pending = req.session?.secondStep;
+  if (!pending) return next();
+  if (pending.until < Date.now()) {
+    delete req.session.secondStep;
+    return next();
+  }
+  if (SECOND_STEP_PATHS.test(req.path)) return next();
+  sendTo(req, res, '/login/two-step');
+};
