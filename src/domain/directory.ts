@@ -6,12 +6,15 @@ import type { Clock } from '../lib/clock';
 import type { Audit } from './audit';
 import type { Links } from './links';
 import { NotFound } from './errors';
+import type { TwoStep } from './two-step';
 
 export const PAGE_SIZE = 50;
 
 export interface CollaboratorPage {
   rows: Collaborator[];
   lastEmails: Map<number, OutboxMessage>;
+  /** The ids of the rows with two-step verification on. */
+  twoStep: Set<number>;
   total: number;
   page: number;
   pages: number;
@@ -25,6 +28,8 @@ export interface CollaboratorDetails {
   activity: AuditEvent[];
   /** The Dovecots (host:port) where mail programs may still be connected: a kick failed there and is still being retried. */
   pendingKicks: string[];
+  /** Whether two-step verification is on. */
+  twoStep: boolean;
 }
 
 /** The owner's read side: the list, one collaborator, its details. Changes nothing. */
@@ -35,6 +40,7 @@ export class Directory {
     private readonly links: Links,
     private readonly outbox: Outbox,
     private readonly audit: Audit,
+    private readonly twoStep: TwoStep,
   ) {}
 
   /** One page of the mailbox's collaborators (PAGE_SIZE a page), by last then first name, searched by `query`. */
@@ -64,8 +70,9 @@ export class Directory {
       limit: PAGE_SIZE,
       offset: (current - 1) * PAGE_SIZE,
     });
-    const lastEmails = await this.outbox.lastEmails(rows.map((r) => r.id));
-    return { rows, lastEmails, total, page: current, pages, query: q };
+    const ids = rows.map((r) => r.id);
+    const [lastEmails, twoStep] = await Promise.all([this.outbox.lastEmails(ids), this.twoStep.collaboratorsWithTwoStep(ids)]);
+    return { rows, lastEmails, twoStep, total, page: current, pages, query: q };
   }
 
   /**
@@ -82,14 +89,15 @@ export class Directory {
   }
 
   async details(collaborator: Collaborator): Promise<CollaboratorDetails> {
-    const [links, emails, activity, pendingKicks] = await Promise.all([
+    const [links, emails, activity, pendingKicks, twoStep] = await Promise.all([
       this.links.history(collaborator),
       this.outbox.emailsOf(collaborator.id),
       this.audit.list(collaborator.mailboxId, { collaboratorId: collaborator.id, limit: 50 }),
       this.outbox.pendingKicks(collaborator.id),
+      this.twoStep.isOn({ type: 'collaborator', id: collaborator.id }),
     ]);
     const now = this.clock.now();
-    return { links: links.map((link) => ({ link, state: link.stateAt(now) })), emails, activity, pendingKicks };
+    return { links: links.map((link) => ({ link, state: link.stateAt(now) })), emails, activity, pendingKicks, twoStep };
   }
 
   async lastEmail(collaborator: Collaborator): Promise<OutboxMessage | undefined> {

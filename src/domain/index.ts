@@ -60,7 +60,7 @@ export function createDomain(
   const changes = new CollaboratorChanges(db, config, links, outbox, audit);
   const twoStep = new TwoStep(db, clock, sealer, recoveryCodeKey(config.sessionSecret), outbox, audit, changes);
   const collaborations = new Collaborations(db, clock, config, links, outbox, audit, changes, twoStep);
-  const directory = new Directory(db, clock, links, outbox, audit);
+  const directory = new Directory(db, clock, links, outbox, audit, twoStep);
   const selfService = new SelfService(db, config, links, audit, changes);
   const rateLimits = createRateLimits(db, config);
   const accessHistory = new AccessHistory(db, clock);

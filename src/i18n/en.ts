@@ -81,6 +81,13 @@ export const en = {
     next: 'Next',
     pageOf: 'Page {{page}} of {{pages}}',
     pagination: 'Pages',
+    twoStepOn: 'Two-step verification on',
+    policy: {
+      heading: 'Collaborators’ sign-in',
+      label: 'Collaborators must use two-step verification',
+      help: 'A collaborator without it is taken to set it up at the next page they open, before anything else. The list shows who has it.',
+      save: 'Save',
+    },
   },
   status: { pending: 'Pending', active: 'Active', suspended: 'Suspended', deactivated: 'Deactivated' },
   delivery: { none: 'None', queued: 'Queued', sent: 'Sent', retrying: 'Retrying', failed: 'Failed' },
@@ -190,6 +197,8 @@ export const en = {
     removed: '{{name}} was removed.',
     passwordChanged: 'Your password was changed.',
     sessionsEnded: 'Your other sessions were signed out.',
+    twoStepRequired: 'Collaborators must now use two-step verification.',
+    twoStepOptional: 'Two-step verification is now optional for collaborators.',
   },
   details: {
     stillConnected: 'Mail programs may still be connected on {{server}}: the mail server has not confirmed the disconnection yet. It is being retried.',

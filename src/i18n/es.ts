@@ -83,6 +83,13 @@ export const es = {
     next: 'Siguiente',
     pageOf: 'Página {{page}} de {{pages}}',
     pagination: 'Páginas',
+    twoStepOn: 'Verificación en dos pasos activada',
+    policy: {
+      heading: 'Acceso de los colaboradores',
+      label: 'Los colaboradores deben usar la verificación en dos pasos',
+      help: 'Quien no la use deberá configurarla en la primera página que abra, antes que nada. La lista muestra quién la usa.',
+      save: 'Guardar',
+    },
   },
   status: { pending: 'Pendiente', active: 'Activa', suspended: 'Suspendida', deactivated: 'Desactivada' },
   delivery: { none: 'Ninguno', queued: 'En cola', sent: 'Enviado', retrying: 'Reintentando', failed: 'No entregado' },
@@ -193,6 +200,8 @@ export const es = {
     removed: 'Se ha eliminado la cuenta de {{name}}.',
     passwordChanged: 'Se ha cambiado tu contraseña.',
     sessionsEnded: 'Se han cerrado tus otras sesiones.',
+    twoStepRequired: 'Ahora los colaboradores deben usar la verificación en dos pasos.',
+    twoStepOptional: 'Ahora la verificación en dos pasos es opcional para los colaboradores.',
   },
   details: {
     stillConnected: 'Los programas de correo pueden seguir conectados en {{server}}: el servidor de correo aún no ha confirmado la desconexión. Se está reintentando.',

@@ -83,6 +83,13 @@ export const it = {
     next: 'Successiva',
     pageOf: 'Pagina {{page}} di {{pages}}',
     pagination: 'Pagine',
+    twoStepOn: 'Verifica in due passaggi attiva',
+    policy: {
+      heading: 'Accesso dei collaboratori',
+      label: 'I collaboratori devono usare la verifica in due passaggi',
+      help: 'Chi non la usa viene portato a configurarla alla prima pagina che apre, prima di ogni altra cosa. L’elenco mostra chi la usa.',
+      save: 'Salva',
+    },
   },
   status: { pending: 'In attesa', active: 'Attivo', suspended: 'Sospeso', deactivated: 'Disattivato' },
   delivery: { none: 'Nessuna', queued: 'In coda', sent: 'Inviata', retrying: 'Nuovo tentativo', failed: 'Non consegnata' },
@@ -193,6 +200,8 @@ export const it = {
     removed: 'L’account di {{name}} è stato eliminato.',
     passwordChanged: 'La tua password è stata modificata.',
     sessionsEnded: 'Le tue altre sessioni sono state chiuse.',
+    twoStepRequired: 'Ora i collaboratori devono usare la verifica in due passaggi.',
+    twoStepOptional: 'Ora la verifica in due passaggi è facoltativa per i collaboratori.',
   },
   details: {
     stillConnected: 'I programmi di posta potrebbero essere ancora collegati su {{server}}: il server di posta non ha ancora confermato la disconnessione. Nuovo tentativo in corso.',

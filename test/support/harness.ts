@@ -79,9 +79,10 @@ export async function startHarness(databaseUrl: string, env: Record<string, stri
     mailbox: (address) => domain.accounts.createMailbox(address, OWNER_PASSWORD),
     async reset() {
       const { models } = db;
-      for (const model of [models.Link, models.OutboxMessage, models.AuditEvent, models.AccessEvent, models.Session, models.Collaborator]) {
+      for (const model of [models.Link, models.OutboxMessage, models.AuditEvent, models.AccessEvent, models.Session, models.Collaborator, models.SecondFactor, models.RecoveryCode]) {
         await (model as typeof models.Link).destroy({ where: {} });
       }
+      await models.Mailbox.update({ twoStepRequired: false }, { where: {} });
       await db.sequelize.query('DELETE FROM rate_limits');
     },
     async close() {

@@ -40,7 +40,7 @@ function formInput(body: Record<string, unknown>): NewCollaborator {
  * (`res.locals.owner`); a collaborator of another mailbox is a 404 like a missing one.
  */
 export function collaboratorsRouter(feature: Feature): Router {
-  const { collaborations, directory } = feature.domain;
+  const { collaborations, directory, twoStep } = feature.domain;
   const { pages, urls } = feature;
   const router = Router();
 
@@ -58,7 +58,8 @@ export function collaboratorsRouter(feature: Feature): Router {
   async function respondWithRow(req: Request, res: Response, collaborator: Collaborator, notice: string) {
     if (wantsFragment(req)) {
       const lastEmail = await directory.lastEmail(collaborator);
-      return pages.render(req, res, { page: 'plugin/collaborations/_row', fragment: 'plugin/collaborations/_row' }, { collaborator, lastEmail, notice });
+      const twoStepOn = await twoStep.isOn({ type: 'collaborator', id: collaborator.id });
+      return pages.render(req, res, { page: 'plugin/collaborations/_row', fragment: 'plugin/collaborations/_row' }, { collaborator, lastEmail, twoStepOn, notice });
     }
     redirectWithNotice(feature, res, urls.collaborators, notice);
   }
@@ -71,6 +72,13 @@ export function collaboratorsRouter(feature: Feature): Router {
   router.get('/', async (req, res) => {
     const list = await directory.list(ownerOf(res), { query: String(req.query.q ?? ''), page: Number(req.query.page ?? 1) });
     await pages.render(req, res, { page: 'plugin/collaborations/index', fragment: 'plugin/collaborations/_list' }, { list });
+  });
+
+  // POST /settings/collaborations/two-step-policy: whether collaborators must use two-step verification
+  router.post('/two-step-policy', async (req, res) => {
+    const required = req.body?.twoStepRequired === 'yes';
+    await twoStep.setPolicy(ownerOf(res), required, actorOf(req, res));
+    redirectWithNotice(feature, res, urls.collaborators, res.locals.t(required ? 'notice.twoStepRequired' : 'notice.twoStepOptional'));
   });
 
   // GET /settings/collaborations/new(?from=<id of a deactivated account to recreate>)

@@ -1,0 +1,313 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect } from 'chai';
+import { Secret, TOTP } from 'otpauth';
+import { DATABASES } from '../support/databases';
+import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, WIDE_LIMITS, harnessPerSuite, signedInOwner, type Harness } from '../support/harness';
+import { activate, addCollaborator, reload } from '../support/accounts';
+import type { Collaborator } from '../../src/models';
+
+const MAILBOX = 'studio.duefattori@pec.example.it';
+const ROOT = path.resolve(__dirname, '../..');
+
+/** The authenticator app of a test: the secret read off the set-up page, codes at the harness clock's time. */
+class AuthenticatorApp {
+  private readonly totp: TOTP;
+  constructor(secret: string) {
+    this.totp = new TOTP({ secret: Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30 });
+  }
+  code(h: Harness, offsetSeconds = 0): string {
+    return this.totp.generate({ timestamp: h.clock.now().getTime() + offsetSeconds * 1000 });
+  }
+}
+
+/** The recovery codes of a page that shows them. */
+function recoveryCodesOf(html: string): string[] {
+  return [...html.matchAll(/<li><code>([a-z0-9-]+)<\/code><\/li>/g)].map((m) => m[1] as string);
+}
+
+/** Turns the authenticator app on for whoever `browser` is signed in as; returns the app and the recovery codes. */
+async function turnOnTotp(h: Harness, browser: Browser): Promise<{ app: AuthenticatorApp; codes: string[] }> {
+  const page = await browser.get('/settings/two-step/totp');
+  expect(page.status).to.equal(200);
+  const secret = /id="totp-secret"[^>]*>([A-Z2-7 ]+)</.exec(page.text)?.[1]?.replace(/ /g, '');
+  expect(secret, 'the key as text').to.match(/^[A-Z2-7]{32}$/);
+  const app = new AuthenticatorApp(secret as string);
+  const done = await browser.post('/settings/two-step/totp', { code: app.code(h) });
+  expect(done.status).to.equal(200);
+  const codes = recoveryCodesOf(done.text);
+  expect(codes).to.have.length(10);
+  return { app, codes };
+}
+
+/**
+ * Every path the app's own routers declare (src/shell/routes, src/plugin/routes), with its mount
+ * point: a new route is tried by the "no step can be skipped" test without being listed here.
+ */
+function declaredRoutes(collaboratorId: number): Array<{ method: 'get' | 'post'; path: string }> {
+  const mounts: Record<string, string> = {
+    'src/plugin/routes/collaborators.ts': '/settings/collaborations',
+    'src/plugin/routes/activity.ts': '/settings',
+    'src/plugin/routes/access-history.ts': '/settings',
+    'src/plugin/routes/links.ts': '/password',
+  };
+  // Public before any session (health, autoconfig, Dovecot's policy server) or the second step's own.
+  const outside = ['auth-policy.ts', 'autoconfig.ts', 'system.ts', 'second-step.ts', 'sessions.ts'];
+  const files = [
+    ...fs.readdirSync(path.join(ROOT, 'src/shell/routes')).filter((f) => !outside.includes(f)).map((f) => `src/shell/routes/${f}`),
+    ...Object.keys(mounts),
+  ];
+  const routes: Array<{ method: 'get' | 'post'; path: string }> = [{ method: 'get', path: '/' }];
+  for (const file of files) {
+    const source = fs.readFileSync(path.join(ROOT, file), 'utf8');
+    for (const match of source.matchAll(/router\.(get|post)\(\s*('[^']+'|\[[^\]]+\])/g)) {
+      const paths = [...(match[2] as string).matchAll(/'([^']+)'/g)].map((m) => m[1] as string);
+      for (const p of paths) {
+        const full = `${mounts[file] ?? ''}${p === '/' && mounts[file] ? '' : p}`.replace(/:id\b/g, String(collaboratorId)).replace(/:\w+/g, 'password-reset');
+        routes.push({ method: match[1] as 'get' | 'post', path: full });
+      }
+    }
+  }
+  return routes;
+}
+
+for (const { name, create } of DATABASES) {
+  describe(`Two-step verification (${name})`, function () {
+    let h: Harness;
+    let counter = 0;
+
+    harnessPerSuite(create, { mailboxes: [MAILBOX], env: { ...WIDE_LIMITS, SIGN_IN_LIMIT_PER_ACCOUNT: '8', DOVEADM_URLS: 'http://127.0.0.1:9/doveadm/v1', DOVEADM_API_KEY: 'not used: nothing listens there' } }, (harness) => {
+      h = harness;
+    });
+
+    afterEach(async function () {
+      await h.reset();
+    });
+
+    async function activeCollaborator(owner?: Browser): Promise<Collaborator> {
+      counter += 1;
+      const c = await addCollaborator(h, owner ?? (await signedInOwner(h.app, MAILBOX)), MAILBOX, { username: `anna.${counter}` });
+      await activate(h, c);
+      return reload(h, c);
+    }
+
+    async function signedInAs(username: string, password: string): Promise<Browser> {
+      const browser = new Browser(h.app);
+      expect((await browser.signIn(username, password)).headers.location).to.not.equal('/login/two-step');
+      return browser;
+    }
+
+    /** A browser that typed the right password and now stands at the second step. */
+    async function atSecondStep(username: string, password: string): Promise<Browser> {
+      const browser = new Browser(h.app);
+      const res = await browser.signIn(username, password);
+      expect(res.status).to.equal(303);
+      expect(res.headers.location).to.equal('/login/two-step');
+      expect((await browser.get('/login/two-step')).status).to.equal(200);
+      return browser;
+    }
+
+    const emailsOf = (template: string) => h.db.models.OutboxMessage.findAll({ where: { kind: 'email', template } });
+
+    describe('turning it on with an authenticator app', function () {
+      it('should ask for the first code, keep the secret sealed and only digests of the ten recovery codes', async function () {
+        const owner = await signedInAs(MAILBOX, OWNER_PASSWORD);
+        const page = await owner.get('/settings/two-step/totp');
+        expect(page.text).to.contain('<svg');
+        const secret = (/id="totp-secret"[^>]*>([A-Z2-7 ]+)</.exec(page.text)?.[1] ?? '').replace(/ /g, '');
+        const wrong = await owner.post('/settings/two-step/totp', { code: '000000' });
+        expect(wrong.status).to.equal(422);
+        expect(wrong.text, 'the same key offered again').to.contain(secret.slice(0, 4));
+        expect(await h.db.models.SecondFactor.count()).to.equal(0);
+
+        const app = new AuthenticatorApp(secret);
+        const done = await owner.post('/settings/two-step/totp', { code: app.code(h) });
+        const codes = recoveryCodesOf(done.text);
+        expect(codes).to.have.length(10);
+        const stored = await h.db.models.SecondFactor.findOne();
+        expect(stored?.secret).to.be.a('string').and.not.contain(secret);
+        const hashes = (await h.db.models.RecoveryCode.findAll()).map((r) => r.codeHash).join(' ');
+        for (const code of codes) expect(hashes).to.not.contain(code.replace(/-/g, ''));
+        const [email] = await emailsOf('two_step_enabled');
+        expect(email?.recipient).to.equal(MAILBOX);
+      });
+
+      it('should end the holder\'s other web sessions and keep the one that turned it on', async function () {
+        const other = await signedInAs(MAILBOX, OWNER_PASSWORD);
+        const owner = await signedInAs(MAILBOX, OWNER_PASSWORD);
+        await turnOnTotp(h, owner);
+        expect((await other.get('/settings/collaborations')).headers.location).to.equal('/login');
+        expect((await owner.get('/settings/collaborations')).status).to.equal(200);
+      });
+    });
+
+    describe('POST /login/two-step', function () {
+      it('should sign in with the code the app shows, within one step of clock skew, each code once', async function () {
+        const { app } = await turnOnTotp(h, await signedInAs(MAILBOX, OWNER_PASSWORD));
+        h.clock.advance(90_000);
+        for (const skew of [-30, 0, 30]) {
+          const browser = await atSecondStep(MAILBOX, OWNER_PASSWORD);
+          const res = await browser.post('/login/two-step', { code: app.code(h, skew) });
+          expect(res.status, `skew ${skew} s`).to.equal(303);
+          expect(res.headers.location).to.equal('/settings/collaborations');
+          expect((await browser.get('/settings/collaborations')).status).to.equal(200);
+          h.clock.advance(90_000);
+        }
+        const replayed = app.code(h);
+        expect((await (await atSecondStep(MAILBOX, OWNER_PASSWORD)).post('/login/two-step', { code: replayed })).status).to.equal(303);
+        const again = await (await atSecondStep(MAILBOX, OWNER_PASSWORD)).post('/login/two-step', { code: replayed });
+        expect(again.status, 'a replayed code').to.equal(422);
+        expect(again.text).to.match(/already been used|già stato usato|ya se ha usado/);
+        for (const skew of [-60, 60]) {
+          h.clock.advance(120_000);
+          const res = await (await atSecondStep(MAILBOX, OWNER_PASSWORD)).post('/login/two-step', { code: app.code(h, skew) });
+          expect(res.status, `skew ${skew} s`).to.equal(422);
+        }
+      });
+
+      it('should count a wrong code against the sign-in limits', async function () {
+        await turnOnTotp(h, await signedInAs(MAILBOX, OWNER_PASSWORD));
+        const browser = await atSecondStep(MAILBOX, OWNER_PASSWORD);
+        const statuses: number[] = [];
+        for (let i = 0; i < 9; i += 1) statuses.push((await browser.post('/login/two-step', { code: String(100000 + i) })).status);
+        expect(statuses).to.include(429);
+        expect(statuses.slice(0, statuses.indexOf(429)).every((s) => s === 422)).to.equal(true);
+        const events = await h.db.models.AccessEvent.count({ where: { outcome: 'failure' } });
+        expect(events).to.be.greaterThan(0);
+      });
+
+      it('should accept a recovery code once, record it and tell the holder', async function () {
+        const { codes } = await turnOnTotp(h, await signedInAs(MAILBOX, OWNER_PASSWORD));
+        const code = (codes[3] as string).toUpperCase().replace(/-/g, ' ');
+        expect((await (await atSecondStep(MAILBOX, OWNER_PASSWORD)).post('/login/two-step', { code })).status).to.equal(303);
+        expect((await (await atSecondStep(MAILBOX, OWNER_PASSWORD)).post('/login/two-step', { code })).status).to.equal(422);
+        expect(await emailsOf('recovery_code_used')).to.have.length(1);
+        expect(await h.db.models.AuditEvent.count({ where: { action: 'two_step.recovery_code_used' } })).to.equal(1);
+      });
+
+      it('should let a session that passed only the password reach nothing but the second step', async function () {
+        const owner = await signedInOwner(h.app, MAILBOX);
+        const c = await activeCollaborator(owner);
+        await turnOnTotp(h, owner);
+        for (const [username, password] of [[MAILBOX, OWNER_PASSWORD], [c.username, GOOD_PASSWORD]] as const) {
+          if (username === c.username) await turnOnTotp(h, await signedInAs(c.username, GOOD_PASSWORD));
+          const browser = await atSecondStep(username, password);
+          const routes = declaredRoutes(c.id);
+          expect(routes.length).to.be.greaterThan(25);
+          for (const { method, path: url } of routes) {
+            const res = method === 'get' ? await browser.agent.get(url) : await browser.agent.post(url).type('form').send({ _csrf: browser.csrf });
+            expect([res.status, res.headers.location], `${method.toUpperCase()} ${url} as ${username}`).to.deep.equal([303, '/login/two-step']);
+          }
+          const htmx = await browser.htmx('get', '/settings/collaborations');
+          expect([htmx.status, htmx.headers['hx-redirect']]).to.deep.equal([401, '/login/two-step']);
+        }
+      });
+    });
+
+    describe('the owner\'s policy', function () {
+      it('should take a collaborator without two-step to set it up before anything else, and show who has it', async function () {
+        const owner = await signedInOwner(h.app, MAILBOX);
+        const c = await activeCollaborator(owner);
+        expect((await owner.post('/settings/collaborations/two-step-policy', { twoStepRequired: 'yes' })).status).to.equal(303);
+        const browser = await signedInAs(c.username, GOOD_PASSWORD);
+        for (const url of ['/account', '/settings/password', '/']) expect((await browser.get(url)).headers.location, url).to.equal('/settings/two-step');
+        const page = await browser.get('/settings/two-step');
+        expect(page.status).to.equal(200);
+        expect(page.text).to.match(/requires two-step|richiede la verifica/);
+        await turnOnTotp(h, browser);
+        expect((await browser.get('/account')).status).to.equal(200);
+        expect((await browser.post('/settings/two-step/deactivation', { currentPassword: GOOD_PASSWORD, code: '123456' })).status).to.equal(409);
+        const list = await owner.get('/settings/collaborations');
+        expect(list.text).to.match(/Verifica in due passaggi attiva|Two-step verification on/);
+      });
+    });
+
+    describe('the owner\'s reset', function () {
+      it('should remove the collaborator\'s second factors and recovery codes', async function () {
+        const owner = await signedInOwner(h.app, MAILBOX);
+        const c = await activeCollaborator(owner);
+        await turnOnTotp(h, await signedInAs(c.username, GOOD_PASSWORD));
+        expect(await h.db.models.SecondFactor.count({ where: { principalType: 'collaborator', principalId: c.id } })).to.equal(1);
+        await owner.get('/settings/collaborations');
+        expect((await owner.post(`/settings/collaborations/${c.id}/password-reset`)).status).to.equal(303);
+        expect(await h.db.models.SecondFactor.count({ where: { principalType: 'collaborator', principalId: c.id } })).to.equal(0);
+        expect(await h.db.models.RecoveryCode.count({ where: { principalType: 'collaborator', principalId: c.id } })).to.equal(0);
+      });
+    });
+
+    describe('mail programs', function () {
+      it('should hide the web password from the mail server once two-step is on, and ask the mail servers to kick', async function () {
+        const c = await activeCollaborator();
+        const passwordOf = async () =>
+          ((await h.db.sequelize.query('SELECT password_hash FROM mail_accounts WHERE username = ?', { replacements: [c.username] }))[0] as Array<{ password_hash: string | null }>)[0];
+        expect((await passwordOf())?.password_hash).to.be.a('string');
+        await h.db.models.OutboxMessage.destroy({ where: { kind: 'doveadm' } });
+        const browser = await signedInAs(c.username, GOOD_PASSWORD);
+        const { app } = await turnOnTotp(h, browser);
+        expect(await passwordOf(), 'the row stays for Postfix').to.deep.equal({ password_hash: null });
+        expect(await h.db.models.OutboxMessage.count({ where: { kind: 'doveadm', template: 'kick' } })).to.be.greaterThan(0);
+        h.clock.advance(60_000);
+        await browser.get('/settings/two-step');
+        expect((await browser.post('/settings/two-step/deactivation', { currentPassword: GOOD_PASSWORD, code: app.code(h) })).status).to.equal(303);
+        expect((await passwordOf())?.password_hash).to.be.a('string');
+      });
+    });
+
+    describe('POST /settings/two-step/deactivation', function () {
+      it('should need the current password and a code, and tell the holder', async function () {
+        const owner = await signedInAs(MAILBOX, OWNER_PASSWORD);
+        const { app } = await turnOnTotp(h, owner);
+        h.clock.advance(60_000);
+        await owner.get('/settings/two-step');
+        expect((await owner.post('/settings/two-step/deactivation', { currentPassword: 'wrong', code: app.code(h) })).status).to.equal(422);
+        expect((await owner.post('/settings/two-step/deactivation', { currentPassword: OWNER_PASSWORD, code: '000000' })).status).to.equal(422);
+        expect(await h.db.models.SecondFactor.count()).to.equal(1);
+        expect((await owner.post('/settings/two-step/deactivation', { currentPassword: OWNER_PASSWORD, code: app.code(h) })).status).to.equal(303);
+        expect(await h.db.models.SecondFactor.count()).to.equal(0);
+        expect(await h.db.models.RecoveryCode.count()).to.equal(0);
+        expect(await emailsOf('two_step_disabled')).to.have.length(1);
+        expect((await signedInAs(MAILBOX, OWNER_PASSWORD)).csrf).to.be.a('string');
+      });
+    });
+
+    describe('POST /settings/two-step/recovery-codes', function () {
+      it('should give ten new codes for the current password, and the old ones stop working', async function () {
+        const owner = await signedInAs(MAILBOX, OWNER_PASSWORD);
+        const { codes } = await turnOnTotp(h, owner);
+        await owner.get('/settings/two-step');
+        expect((await owner.post('/settings/two-step/recovery-codes', { currentPassword: 'wrong' })).status).to.equal(422);
+        const renewed = recoveryCodesOf((await owner.post('/settings/two-step/recovery-codes', { currentPassword: OWNER_PASSWORD })).text);
+        expect(renewed).to.have.length(10);
+        expect((await (await atSecondStep(MAILBOX, OWNER_PASSWORD)).post('/login/two-step', { code: codes[0] as string })).status).to.equal(422);
+        expect((await (await atSecondStep(MAILBOX, OWNER_PASSWORD)).post('/login/two-step', { code: renewed[0] as string })).status).to.equal(303);
+      });
+    });
+
+    describe('remember me on this device', function () {
+      it('should give that browser a 30-day session cookie, and others a session that ends sooner', async function () {
+        const cookieOf = async (remember: boolean) => {
+          const browser = new Browser(h.app);
+          await browser.get('/login');
+          const res = await browser.post('/login', { username: MAILBOX, password: OWNER_PASSWORD, ...(remember ? { remember: 'yes' } : {}) });
+          const cookie = ((res.headers['set-cookie'] as unknown as string[]) ?? []).find((c) => c.startsWith('sid=')) ?? '';
+          return new Date(/Expires=([^;]+)/.exec(cookie)?.[1] ?? 0).getTime() - Date.now();
+        };
+        const day = 24 * 3600 * 1000;
+        expect(await cookieOf(true)).to.be.within(29 * day, 31 * day);
+        expect(await cookieOf(false)).to.be.below(day);
+      });
+
+      it('should be ended by the owner\'s reset like any other session', async function () {
+        const owner = await signedInOwner(h.app, MAILBOX);
+        const c = await activeCollaborator(owner);
+        const browser = new Browser(h.app);
+        await browser.get('/login');
+        await browser.post('/login', { username: c.username, password: GOOD_PASSWORD, remember: 'yes' });
+        expect((await browser.get('/account')).status).to.equal(200);
+        await owner.get('/settings/collaborations');
+        await owner.post(`/settings/collaborations/${c.id}/password-reset`);
+        expect((await browser.get('/account')).headers.location).to.equal('/login');
+      });
+    });
+  });
+}
