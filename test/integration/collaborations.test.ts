@@ -319,6 +319,7 @@ for (const { name, create } of DATABASES) {
           [t('collaborations.username')]: `mario.rossi/${MAILBOX}`,
           [t('collaborations.referenceEmail')]: 'mario@example.com',
           [t('details.createdAt')]: date(created),
+          [t('twoStep.title')]: t('twoStep.off'),
         });
         expect(facts(html, t('details.permissions'))).to.deep.equal({
           [t('collaborations.access')]: `${t('access.mail_clients')} (${t('access.mail_clientsHelp')})`,
