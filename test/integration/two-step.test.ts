@@ -204,6 +204,19 @@ for (const { name, create } of DATABASES) {
       });
     });
 
+    describe('GET /login/two-step', function () {
+      it('should send back to the password, once, when the account was reset meanwhile', async function () {
+        const owner = await signedInOwner(h.app, MAILBOX);
+        const c = await activeCollaborator(owner);
+        await turnOnTotp(h, await signedInAs(c.username, GOOD_PASSWORD));
+        const browser = await atSecondStep(c.username, GOOD_PASSWORD);
+        await owner.get('/settings/collaborations');
+        await owner.post(`/settings/collaborations/${c.id}/deactivation`);
+        expect((await browser.get('/login/two-step')).headers.location).to.equal('/login');
+        expect((await browser.get('/login')).status).to.equal(200);
+      });
+    });
+
     describe('the owner\'s policy', function () {
       it('should take a collaborator without two-step to set it up before anything else, and show who has it', async function () {
         const owner = await signedInOwner(h.app, MAILBOX);

@@ -18,12 +18,17 @@ export interface SecondStepOptions {
   devices: DeviceCookies;
 }
 
-/** The account a pending sign-in is for, as stored now (null once it no longer lets anyone in). */
+/**
+ * The account a pending sign-in is for, as stored now; null, and the pending sign-in dropped, once it
+ * no longer lets anyone in (reset, deactivated, password changed since).
+ */
 async function pendingAccount(accounts: Accounts, req: Request): Promise<{ pending: PendingSignIn; signedIn: SignedIn } | null> {
   const pending = req.session?.secondStep;
   if (!pending) return null;
   const signedIn = await accounts.resolve(pending.identity);
-  return signedIn ? { pending, signedIn } : null;
+  if (signedIn) return { pending, signedIn };
+  delete req.session.secondStep;
+  return null;
 }
 
 /** /login/two-step: after the password, a code from the authenticator app or a recovery code (passkeys: passkeys.ts). */
