@@ -80,6 +80,7 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
     layout,
     paths: { collaborators: '/settings/collaborations', logs: '/settings', password: '/password', assets: '/assets' },
     signInUrl: '/login',
+    twoStepPolicy: true,
     resolveOwner: (req) => (req.signedIn?.type === 'owner' ? req.signedIn.mailbox : null),
     locale: localeOf,
     // Our own CSRF protection, app-wide: the feature only embeds its tokens.

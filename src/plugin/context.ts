@@ -28,6 +28,8 @@ export interface Feature {
   urls: FeatureUrls;
   cookies: SealedCookies;
   afterResponse: AfterResponse;
+  /** Whether the owner is offered the rule that collaborators must use two-step verification. */
+  twoStepPolicy: boolean;
 }
 
 const NOTICE = 'pec_notice';

@@ -87,6 +87,12 @@ export interface CollaborationsOptions {
   csrfBinding?(req: Request): string;
   /** Where a collaborator signs in, linked from the end of the set-password journey; default none. */
   signInUrl?: string;
+  /**
+   * The host asks collaborators for two-step verification at its sign-in when the mailbox requires it
+   * (`Mailbox.twoStepRequired`), as the standalone app does: the owner is then offered that rule on the
+   * Collaborations page. Default false (the rule would mean nothing).
+   */
+  twoStepPolicy?: boolean;
   /** Default: pino at `config.logLevel`. */
   logger?: LogSink;
   /** The domain, when the host already built one on the same database (the standalone app does). */
@@ -191,7 +197,7 @@ export function collaborations(options: CollaborationsOptions): Collaborations {
     res.locals.owner = owner;
     next();
   };
-  const feature: Feature = { domain, pages, urls, cookies: new SealedCookies(config.sessionSecret, secure), afterResponse: afterResponse(domain.background, logger) };
+  const feature: Feature = { domain, pages, urls, cookies: new SealedCookies(config.sessionSecret, secure), afterResponse: afterResponse(domain.background, logger), twoStepPolicy: options.twoStepPolicy ?? false };
 
   /** Everything our pages need, once per request whichever part it enters first. */
   const chain = Router();

@@ -45,7 +45,7 @@ export function collaboratorsRouter(feature: Feature): Router {
   const router = Router();
 
   router.use((_req, res, next) => {
-    Object.assign(res.locals, { accessLevels: ACCESS_LEVELS, allows });
+    Object.assign(res.locals, { accessLevels: ACCESS_LEVELS, allows, twoStepPolicy: feature.twoStepPolicy });
     next();
   });
 
@@ -75,7 +75,8 @@ export function collaboratorsRouter(feature: Feature): Router {
   });
 
   // POST /settings/collaborations/two-step-policy: whether collaborators must use two-step verification
-  router.post('/two-step-policy', async (req, res) => {
+  router.post('/two-step-policy', async (req, res, next) => {
+    if (!feature.twoStepPolicy) return next();
     const required = req.body?.twoStepRequired === 'yes';
     await twoStep.setPolicy(ownerOf(res), required, actorOf(req, res));
     redirectWithNotice(feature, res, urls.collaborators, res.locals.t(required ? 'notice.twoStepRequired' : 'notice.twoStepOptional'));
