@@ -293,11 +293,7 @@ export class TwoStep {
 
   private async email(signedIn: SignedIn, template: EmailTemplate, t: Transaction): Promise<void> {
     const { mailbox } = signedIn;
-    if (signedIn.type === 'collaborator') {
-      const c = signedIn.collaborator;
-      await this.changes.email(c, mailbox, template, t);
-      return;
-    }
+    if (signedIn.type === 'collaborator') return this.changes.email(signedIn.collaborator, mailbox, template, t);
     await this.outbox.enqueueEmail(
       {
         template,

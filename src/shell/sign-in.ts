@@ -15,8 +15,10 @@ export const SECOND_STEP_MS = 10 * 60 * 1000;
 const SECOND_STEP_PATHS = /^\/(login\/two-step(\/|$)|logout$|language$)/;
 
 /** Where a signed-in person starts. */
+const HOME = { owner: '/settings/collaborations', collaborator: '/account' } as const;
+
 export function homeOf(req: Request): string {
-  return req.signedIn?.type === 'owner' ? '/settings/collaborations' : '/account';
+  return HOME[req.signedIn?.type ?? 'collaborator'];
 }
 
 /**
@@ -42,7 +44,7 @@ export async function finishSignIn(req: Request, res: Response, devices: DeviceC
   devices.issue(req, res, signIn.login);
   await rotateSession(req, { identity: signIn.identity, locale: req.session.locale, ip: clientIp(req) ?? undefined, userAgent: req.get('User-Agent')?.slice(0, 300) });
   if (signIn.remember) req.session.cookie.maxAge = REMEMBER_MS;
-  res.redirect(303, signIn.identity.principal.type === 'owner' ? '/settings/collaborations' : '/account');
+  res.redirect(303, HOME[signIn.identity.principal.type]);
 }
 
 /** Sends elsewhere: a plain 303, or for htmx an HX-Redirect it follows. */
