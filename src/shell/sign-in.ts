@@ -12,7 +12,7 @@ export const REMEMBER_MS = 30 * 24 * 3600 * 1000;
 export const SECOND_STEP_MS = 10 * 60 * 1000;
 
 /** The paths a session between the password and the second step may reach. */
-const SECOND_STEP_PATHS = /^\/(login\/two-step(\/|$)|logout$|language$)/;
+const SECOND_STEP_PATHS = /^\/(login\/two-step(\/|$)|logout$|settings\/language$)/;
 
 /** Where a signed-in person starts. */
 const HOME = { owner: '/settings/collaborations', collaborator: '/account' } as const;

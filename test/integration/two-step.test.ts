@@ -1,25 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { Secret, TOTP } from 'otpauth';
 import { DATABASES } from '../support/databases';
 import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, WIDE_LIMITS, harnessPerSuite, signedInOwner, type Harness } from '../support/harness';
 import { activate, addCollaborator, reload } from '../support/accounts';
+import { AuthenticatorApp } from '../support/authenticator';
 import type { Collaborator } from '../../src/models';
 
 const MAILBOX = 'studio.duefattori@pec.example.it';
 const ROOT = path.resolve(__dirname, '../..');
-
-/** The authenticator app of a test: the secret read off the set-up page, codes at the harness clock's time. */
-class AuthenticatorApp {
-  private readonly totp: TOTP;
-  constructor(secret: string) {
-    this.totp = new TOTP({ secret: Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30 });
-  }
-  code(h: Harness, offsetSeconds = 0): string {
-    return this.totp.generate({ timestamp: h.clock.now().getTime() + offsetSeconds * 1000 });
-  }
-}
 
 /** The recovery codes of a page that shows them. */
 function recoveryCodesOf(html: string): string[] {
@@ -51,8 +40,9 @@ function declaredRoutes(collaboratorId: number): Array<{ method: 'get' | 'post';
     'src/plugin/routes/access-history.ts': '/settings',
     'src/plugin/routes/links.ts': '/password',
   };
-  // Public before any session (health, autoconfig, Dovecot's policy server) or the second step's own.
-  const outside = ['auth-policy.ts', 'autoconfig.ts', 'system.ts', 'second-step.ts', 'sessions.ts'];
+  // Public before any session (health, autoconfig, Dovecot's policy server), the second step's own,
+  // or the language form its page carries (tried on its own below).
+  const outside = ['auth-policy.ts', 'autoconfig.ts', 'system.ts', 'second-step.ts', 'sessions.ts', 'language.ts'];
   const files = [
     ...fs.readdirSync(path.join(ROOT, 'src/shell/routes')).filter((f) => !outside.includes(f)).map((f) => `src/shell/routes/${f}`),
     ...Object.keys(mounts),
@@ -232,6 +222,23 @@ for (const { name, create } of DATABASES) {
         expect((await browser.post('/settings/two-step/deactivation', { currentPassword: GOOD_PASSWORD, code: '123456' })).status).to.equal(409);
         const list = await owner.get('/settings/collaborations');
         expect(list.text).to.match(/Verifica in due passaggi attiva|Two-step verification on/);
+      });
+
+      it('should let a session at the second step, or held to set it up, choose its language', async function () {
+        const owner = await signedInOwner(h.app, MAILBOX);
+        const c = await activeCollaborator(owner);
+        await owner.post('/settings/collaborations/two-step-policy', { twoStepRequired: 'yes' });
+        const held = await signedInAs(c.username, GOOD_PASSWORD);
+        await held.get('/settings/two-step');
+        const chosen = await held.post('/settings/language', { locale: 'en', back: '/settings/two-step' });
+        expect([chosen.status, chosen.headers.location]).to.deep.equal([303, '/settings/two-step']);
+        expect((await held.get('/settings/two-step')).text).to.contain('<html lang="en">');
+
+        await turnOnTotp(h, await signedInAs(MAILBOX, OWNER_PASSWORD));
+        const pending = await atSecondStep(MAILBOX, OWNER_PASSWORD);
+        const res = await pending.post('/settings/language', { locale: 'es', back: '/login/two-step' });
+        expect([res.status, res.headers.location]).to.deep.equal([303, '/login/two-step']);
+        expect((await pending.get('/login/two-step')).text).to.contain('<html lang="es">');
       });
     });
 

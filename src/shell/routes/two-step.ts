@@ -16,7 +16,7 @@ export interface TwoStepOptions {
 }
 
 /** The paths a collaborator who must set up two-step verification may reach before doing so. */
-const SETUP_PATHS = /^\/(settings\/two-step(\/|$)|logout$|language$)/;
+const SETUP_PATHS = /^\/(settings\/two-step(\/|$)|logout$|settings\/language$)/;
 
 function signedInOf(req: Request): SignedIn {
   if (!req.signedIn) throw new Error('requireSignIn lets only signed-in people through');
