@@ -310,7 +310,7 @@ export const en = {
       scan: 'In the app, add an account and scan this QR code.',
       qrLabel: 'QR code to scan with the authenticator app',
       orType: 'Cannot scan it? Type this key in the app instead (time-based):',
-      keyHelp: 'Spaces do not matter. Keep the key secret.',
+      keyHelp: 'Spaces do not matter; the key has only the letters A–Z and the digits 2–7 (an O is always the letter). Keep it secret.',
       code: 'The 6-digit code the app shows',
       codeHelp: 'It confirms that the app is set up correctly.',
       submit: 'Confirm and turn on',

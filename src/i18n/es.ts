@@ -313,7 +313,7 @@ export const es = {
       scan: 'En la app, añade una cuenta y escanea este código QR.',
       qrLabel: 'Código QR para escanear con la app de autenticación',
       orType: '¿No puedes escanearlo? Escribe esta clave en la app (basada en el tiempo):',
-      keyHelp: 'Los espacios no importan. Mantén la clave en secreto.',
+      keyHelp: 'Los espacios no importan; la clave solo tiene las letras A–Z y las cifras 2–7 (una O es siempre la letra). Mantenla en secreto.',
       code: 'El código de 6 cifras que muestra la app',
       codeHelp: 'Confirma que la app está bien configurada.',
       submit: 'Confirmar y activar',

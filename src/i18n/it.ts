@@ -313,7 +313,7 @@ export const it = {
       scan: "Nell'app, aggiungi un account e inquadra questo codice QR.",
       qrLabel: "Codice QR da inquadrare con l'app di autenticazione",
       orType: "Non riesci a inquadrarlo? Inserisci invece questa chiave nell'app (basata sul tempo):",
-      keyHelp: 'Gli spazi non contano. Tieni segreta la chiave.',
+      keyHelp: 'Gli spazi non contano; la chiave contiene solo le lettere A–Z e le cifre 2–7 (una O è sempre la lettera). Tienila segreta.',
       code: "Il codice di 6 cifre mostrato dall'app",
       codeHelp: "Conferma che l'app è configurata correttamente.",
       submit: 'Conferma e attiva',
