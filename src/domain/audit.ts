@@ -16,6 +16,8 @@ export const AUDIT_ACTIONS = [
   'collaborator.deactivated',
   'collaborator.removed',
   'access.changed',
+  'app_password.created',
+  'app_password.revoked',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -71,6 +71,12 @@ export const enTexts = {
       'From now on, your password and any links you received earlier no longer work, neither in webmail nor in mail programs.',
     contact: 'For any questions, please contact the mailbox owner.',
   },
+  app_password_created: {
+    subject: 'A new app password for your collaborator account for the PEC mailbox {mailbox}',
+    intro: 'An app password named “{appPasswordName}” was created for your collaborator account {username} on {createdAt} ({timeZone}).',
+    effect: 'A mail program can now sign in to the PEC mailbox {mailbox} with it, until it is revoked.',
+    notYou: 'If it was not you, revoke it at once under “My account” in webmail and tell the mailbox owner.',
+  },
 };
 
 export type MailTexts = typeof enTexts;

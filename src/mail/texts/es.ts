@@ -70,4 +70,10 @@ export const esTexts = {
       'A partir de ahora, tu contraseña y los enlaces que hayas recibido antes ya no funcionan, ni en el webmail ni en los programas de correo.',
     contact: 'Si tienes cualquier duda, ponte en contacto con el titular del buzón.',
   },
+  app_password_created: {
+    subject: 'Nueva contraseña de aplicación para tu cuenta de colaborador del buzón PEC {mailbox}',
+    intro: 'Se ha creado una contraseña de aplicación llamada «{appPasswordName}» para tu cuenta de colaborador {username} el {createdAt} ({timeZone}).',
+    effect: 'A partir de ahora un programa de correo puede acceder con ella al buzón PEC {mailbox}, hasta que se revoque.',
+    notYou: 'Si no has sido tú, revócala de inmediato en «Mi cuenta» del webmail y avisa al titular del buzón.',
+  },
 } satisfies MailTexts;

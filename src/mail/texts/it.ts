@@ -70,4 +70,10 @@ export const itTexts = {
       'Da questo momento la password e i link ricevuti in precedenza non funzionano più, né in webmail né nei programmi di posta.',
     contact: 'Per qualsiasi domanda, rivolgiti al titolare della casella.',
   },
+  app_password_created: {
+    subject: 'Nuova password per le app del tuo account collaboratore per la casella PEC {mailbox}',
+    intro: 'È stata creata una password per le app di nome “{appPasswordName}” per il tuo account collaboratore {username} il {createdAt} ({timeZone}).',
+    effect: 'Da ora un programma di posta può accedere con essa alla casella PEC {mailbox}, finché non viene revocata.',
+    notYou: 'Se non sei stato tu, revocala subito da “Il mio account” in webmail e avvisa il titolare della casella.',
+  },
 } satisfies MailTexts;
