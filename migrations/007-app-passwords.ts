@@ -23,12 +23,18 @@ export const up: Step = async ({ context: { sequelize, queryInterface: q } }) =>
     updated_at: { type: DataTypes.DATE(3), allowNull: false },
   });
   await q.addIndex('app_passwords', ['collaborator_id', 'prefix'], { name: 'app_passwords_prefix', unique: true });
-  // What each scope allows, as rows: Dovecot asks for the row of the service being used (%s), so a
-  // read-only app password has no row for submission or Postfix's smtp and is refused there.
-  const allowed = [
+  // What each scope allows, as rows of a table of its own: Dovecot asks for the row of the service
+  // being used (%s), so a read-only app password has no row for submission or Postfix's smtp. (A table,
+  // not literals in the view: on MariaDB a literal of the view against Dovecot's '%s' is an "illegal
+  // mix of collations".)
+  await q.createTable('app_password_services', {
+    scope: { type: DataTypes.STRING(16), allowNull: false, primaryKey: true },
+    service: { type: DataTypes.STRING(16), allowNull: false, primaryKey: true },
+  });
+  await q.bulkInsert('app_password_services', [
     ['read_send', 'imap'], ['read_send', 'pop3'], ['read_send', 'submission'], ['read_send', 'smtp'],
     ['read_only', 'imap'], ['read_only', 'pop3'],
-  ].map(([scope, service]) => `SELECT '${scope}' AS scope, '${service}' AS service`).join(' UNION ALL ');
+  ].map(([scope, service]) => ({ scope, service })));
   // The mail server's read-only view: rows only while the account may use mail programs. Its name and
   // columns are read by mail servers outside the project: keep them.
   await sequelize.query(`
@@ -38,11 +44,12 @@ export const up: Step = async ({ context: { sequelize, queryInterface: q } }) =>
     FROM app_passwords a
     JOIN collaborators c ON c.id = a.collaborator_id
     JOIN mailboxes m ON m.id = c.mailbox_id
-    JOIN (${allowed}) s ON s.scope = a.scope
+    JOIN app_password_services s ON s.scope = a.scope
     WHERE c.status = 'active' AND c.access_level = 'mail_clients'`);
 };
 
 export const down: Step = async ({ context: { sequelize, queryInterface: q } }) => {
   await sequelize.query('DROP VIEW mail_app_passwords');
+  await q.dropTable('app_password_services');
   await q.dropTable('app_passwords');
 };
