@@ -7,7 +7,7 @@ import { sessionKey } from '../../domain/sessions';
 import type { AppPasswords } from '../../domain/app-passwords';
 import type { Actor } from '../../domain/actor';
 import { ValidationFailed } from '../../domain/errors';
-import { APP_PASSWORD_SCOPES, type Collaborator, type Mailbox, type Session } from '../../models';
+import { APP_PASSWORD_SCOPES, type Collaborator, type Session } from '../../models';
 import { clientIp } from '../../plugin';
 import { deviceOf } from '../user-agent';
 import { redirectWithNotice, render } from '../render';
@@ -40,8 +40,9 @@ interface AppPasswordForm {
 export function accountRouter(accounts: Accounts, appPasswords: AppPasswords, mailServer: MailServerConfig): Router {
   const router = Router();
 
-  async function showAccount(req: Request, res: Response, collaborator: Collaborator, form: AppPasswordForm = {}, status = 200) {
-    const { mailbox } = req.signedIn as { mailbox: Mailbox };
+  async function showAccount(req: Request, res: Response, form: AppPasswordForm = {}, status = 200) {
+    if (req.signedIn?.type !== 'collaborator') throw new Error('the account page is a collaborator’s');
+    const { collaborator, mailbox } = req.signedIn;
     const sessions = sessionRows(req, res, await accounts.sessionsOf({ type: 'collaborator', id: collaborator.id }));
     const setup = mailSetup(mailServer, { mailbox: mailbox.address, login: collaborator.username });
     const mailPrograms = collaborator.accessLevel === 'mail_clients';
@@ -66,7 +67,7 @@ export function accountRouter(accounts: Accounts, appPasswords: AppPasswords, ma
   // GET /account
   router.get('/account', requireSignIn, async (req, res, next) => {
     if (req.signedIn?.type !== 'collaborator') return next();
-    await showAccount(req, res, req.signedIn.collaborator);
+    await showAccount(req, res);
   });
 
   // POST /account/app-passwords (`name`, `scope`): the new password is shown in this answer, once
@@ -76,10 +77,10 @@ export function accountRouter(accounts: Accounts, appPasswords: AppPasswords, ma
     const values = { name: String(req.body?.name ?? ''), scope: String(req.body?.scope ?? '') };
     try {
       const { appPassword, password } = await appPasswords.create(collaborator, values, { actor: actorOf(collaborator, req) });
-      await showAccount(req, res, collaborator, { created: { name: appPassword.name, password } }, 201);
+      await showAccount(req, res, { created: { name: appPassword.name, password } }, 201);
     } catch (error) {
       if (!(error instanceof ValidationFailed)) throw error;
-      await showAccount(req, res, collaborator, { values, errors: error.errors }, 422);
+      await showAccount(req, res, { values, errors: error.errors }, 422);
     }
   });
 
