@@ -23,6 +23,8 @@ export const AUDIT_ACTIONS = [
   'two_step.recovery_code_used',
   'two_step.recovery_codes_renewed',
   'two_step.policy_changed',
+  'app_password.created',
+  'app_password.revoked',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -2,6 +2,7 @@ import type { MailProtocol } from '../models';
 import { canonicalName, NAME_MAX_LENGTH } from '../lib/names';
 import { allowanceOf } from '../lib/ip';
 import type { AccessHistory } from './access-history';
+import type { AppPasswords } from './app-passwords';
 import type { LimitName, RateLimits, Verdict } from './rate-limits';
 
 /**
@@ -24,6 +25,8 @@ export interface PolicyReport extends PolicyRequest {
   success: boolean;
   /** True when the policy server itself refused the attempt before the password was checked. */
   policyReject: boolean;
+  /** The app password that signed in (`%{passdb:app_password}`, its id), or null for the account's own password. */
+  appPassword: number | null;
 }
 
 /** Quoted strings, or NIL, of an IMAP ID parameter list (RFC 2971); escapes per RFC 3501's quoted. */
@@ -56,6 +59,7 @@ export class AuthPolicy {
   constructor(
     private readonly rateLimits: RateLimits,
     private readonly accessHistory: AccessHistory,
+    private readonly appPasswords: AppPasswords,
   ) {}
 
   /** The counters an attempt takes: the same as an untrusted browser's at POST /login. */
@@ -74,12 +78,14 @@ export class AuthPolicy {
 
   /**
    * `command=report`, after the check: a success gives back its attempt (a stranger's failures keep
-   * counting) and a failure keeps it; both are recorded in the access history. An attempt the policy
-   * refused is not: the web does not record a sign-in its limits stopped either.
+   * counting) and a failure keeps it; both are recorded in the access history, and a success with an
+   * app password as that app password's last use. An attempt the policy refused is not: the web does
+   * not record a sign-in its limits stopped either.
    */
   async report(report: PolicyReport): Promise<void> {
     if (report.policyReject) return;
     if (report.success) await Promise.all(this.counters(report).map(([name, key]) => this.rateLimits.giveBack(name, key)));
+    if (report.success && report.appPassword !== null) await this.appPasswords.recordUse(report.appPassword, report.login, report.protocol, report.remote);
     await this.accessHistory.recordMailSignIn(report.login, report.success, {
       channel: report.protocol,
       ip: report.remote,

@@ -109,8 +109,22 @@ export class CollaboratorChanges {
     await this.audit.record(actor, action, c, t, { purpose, expiresAt: link.expiresAt.toISOString() });
   }
 
+  /**
+   * Every app password of the account ends (an owner's reset, a deactivation, access lowered below
+   * mail programs), in the caller's transaction; the caller also kicks the mail programs.
+   */
+  async revokeAppPasswords(c: Collaborator, t: Transaction): Promise<void> {
+    await this.db.models.AppPassword.destroy({ where: { collaboratorId: c.id }, transaction: t });
+  }
+
   /** Queues one email to the collaborator's reference address, in its language. */
-  async email(c: Collaborator, mailbox: Mailbox, template: EmailTemplate, t: Transaction, extra: { link?: string; expiresAt?: Date } = {}): Promise<void> {
+  async email(
+    c: Collaborator,
+    mailbox: Mailbox,
+    template: EmailTemplate,
+    t: Transaction,
+    extra: { link?: string; expiresAt?: Date; appPassword?: { name: string; createdAt: Date } } = {},
+  ): Promise<void> {
     await this.outbox.enqueueEmail(
       {
         template,
@@ -126,6 +140,7 @@ export class CollaboratorChanges {
           mailbox: mailbox.address,
           accessLevel: c.accessLevel,
           expiresAt: extra.expiresAt?.toISOString(),
+          appPassword: extra.appPassword && { name: extra.appPassword.name, createdAt: extra.appPassword.createdAt.toISOString() },
         },
       },
       t,

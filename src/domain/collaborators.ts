@@ -118,6 +118,7 @@ export class Collaborations {
       await this.changes.revokeAccess(c, t);
       // The owner's reset is the recovery path: the collaborator sets up its second step again.
       await this.twoStep.removeAllOf({ type: 'collaborator', id: c.id }, t);
+      await this.changes.revokeAppPasswords(c, t);
       await this.audit.record(actor, 'password.reset', c, t);
       await this.changes.sendLink(c, mailbox, 'owner_reset', actor, 'link.sent', t);
       return { passwordHash: null, credentialVersion: c.credentialVersion + 1 };
@@ -139,6 +140,7 @@ export class Collaborations {
       await this.links.revokeAll(c, t);
       await this.changes.revokeAccess(c, t);
       await this.twoStep.removeAllOf({ type: 'collaborator', id: c.id }, t);
+      await this.changes.revokeAppPasswords(c, t);
       await this.audit.record(actor, 'collaborator.deactivated', c, t);
       await this.changes.email(c, mailbox, 'deactivated', t);
       return { passwordHash: null, credentialVersion: c.credentialVersion + 1, deactivatedAt: this.clock.now() };
@@ -151,8 +153,12 @@ export class Collaborations {
     if (!parsed.success) throw new ValidationFailed({ accessLevel: 'required' });
     const { accessLevel, manageSettings } = parsed.data;
     return this.changes.change(collaborator, 'change_access', async (c, _mailbox, t) => {
-      if (accessLevel !== 'mail_clients') await this.changes.kickMailPrograms(c, c.accessLevel, t);
-      else if (c.accessLevel !== 'mail_clients') await this.changes.flushMailServerCache(c, accessLevel, t);
+      if (accessLevel !== 'mail_clients') {
+        await this.changes.kickMailPrograms(c, c.accessLevel, t);
+        await this.changes.revokeAppPasswords(c, t);
+      } else if (c.accessLevel !== 'mail_clients') {
+        await this.changes.flushMailServerCache(c, accessLevel, t);
+      }
       await this.audit.record(actor, 'access.changed', c, t, { from: c.accessLevel, to: accessLevel, manageSettings });
       return { accessLevel, manageSettings };
     });

@@ -1,10 +1,11 @@
 import { Op, type WhereOptions } from 'sequelize';
 import type { Database } from '../db';
-import type { AuditEvent, Collaborator, Link, LinkState, Mailbox, OutboxMessage } from '../models';
+import type { AppPassword, AuditEvent, Collaborator, Link, LinkState, Mailbox, OutboxMessage } from '../models';
 import type { Outbox } from '../mail/outbox';
 import type { Clock } from '../lib/clock';
 import type { Audit } from './audit';
 import type { Links } from './links';
+import type { AppPasswords } from './app-passwords';
 import { NotFound } from './errors';
 import type { TwoStep } from './two-step';
 
@@ -30,6 +31,8 @@ export interface CollaboratorDetails {
   pendingKicks: string[];
   /** Whether two-step verification is on. */
   twoStep: boolean;
+  /** The collaborator's app passwords: names, scopes and last uses, never the hashes. */
+  appPasswords: AppPassword[];
 }
 
 /** The owner's read side: the list, one collaborator, its details. Changes nothing. */
@@ -41,6 +44,7 @@ export class Directory {
     private readonly outbox: Outbox,
     private readonly audit: Audit,
     private readonly twoStep: TwoStep,
+    private readonly appPasswords: AppPasswords,
   ) {}
 
   /** One page of the mailbox's collaborators (PAGE_SIZE a page), by last then first name, searched by `query`. */
@@ -89,15 +93,16 @@ export class Directory {
   }
 
   async details(collaborator: Collaborator): Promise<CollaboratorDetails> {
-    const [links, emails, activity, pendingKicks, twoStep] = await Promise.all([
+    const [links, emails, activity, pendingKicks, twoStep, appPasswords] = await Promise.all([
       this.links.history(collaborator),
       this.outbox.emailsOf(collaborator.id),
       this.audit.list(collaborator.mailboxId, { collaboratorId: collaborator.id, limit: 50 }),
       this.outbox.pendingKicks(collaborator.id),
       this.twoStep.isOn({ type: 'collaborator', id: collaborator.id }),
+      this.appPasswords.list(collaborator),
     ]);
     const now = this.clock.now();
-    return { links: links.map((link) => ({ link, state: link.stateAt(now) })), emails, activity, pendingKicks, twoStep };
+    return { links: links.map((link) => ({ link, state: link.stateAt(now) })), emails, activity, pendingKicks, twoStep, appPasswords };
   }
 
   async lastEmail(collaborator: Collaborator): Promise<OutboxMessage | undefined> {

@@ -14,6 +14,7 @@ import { createRateLimits, type RateLimits } from './rate-limits';
 import { BackgroundTasks } from './background';
 import { AccessHistory } from './access-history';
 import { AuthPolicy } from './auth-policy';
+import { AppPasswords } from './app-passwords';
 import { Maintenance } from './maintenance';
 import { MailboxRecords, MailDomains } from './mailboxes';
 import { recoveryCodeKey, TwoStep } from './two-step';
@@ -32,6 +33,8 @@ export interface Domain {
   directory: Directory;
   /** The collaborator's own password flows: link, change, forgot. */
   selfService: SelfService;
+  /** The collaborator's passwords for mail programs, one per device. */
+  appPasswords: AppPasswords;
   rateLimits: RateLimits;
   background: BackgroundTasks;
   accessHistory: AccessHistory;
@@ -60,10 +63,11 @@ export function createDomain(
   const changes = new CollaboratorChanges(db, config, links, outbox, audit);
   const twoStep = new TwoStep(db, clock, sealer, recoveryCodeKey(config.sessionSecret), outbox, audit, changes);
   const collaborations = new Collaborations(db, clock, config, links, outbox, audit, changes, twoStep);
-  const directory = new Directory(db, clock, links, outbox, audit, twoStep);
+  const appPasswords = new AppPasswords(db, clock, config, audit, changes);
+  const directory = new Directory(db, clock, links, outbox, audit, twoStep, appPasswords);
   const selfService = new SelfService(db, config, links, audit, changes);
   const rateLimits = createRateLimits(db, config);
   const accessHistory = new AccessHistory(db, clock);
   const maintenance = new Maintenance(clock, audit, accessHistory);
-  return { db, clock, config, links, outbox, audit, accounts, collaborations, directory, selfService, rateLimits, background: new BackgroundTasks(), accessHistory, authPolicy: new AuthPolicy(rateLimits, accessHistory), maintenance, twoStep, mailboxes: new MailboxRecords(db), mailDomains: new MailDomains(db, clock, config.mailServer.domains) };
+  return { db, clock, config, links, outbox, audit, accounts, collaborations, directory, selfService, appPasswords, rateLimits, background: new BackgroundTasks(), accessHistory, authPolicy: new AuthPolicy(rateLimits, accessHistory, appPasswords), maintenance, twoStep, mailboxes: new MailboxRecords(db), mailDomains: new MailDomains(db, clock, config.mailServer.domains) };
 }

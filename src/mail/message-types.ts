@@ -3,7 +3,18 @@ import type { Locale } from '../i18n';
 import type { MailProgramSettings } from '../config';
 
 /** Every email the app sends. */
-export const EMAIL_TEMPLATES = ['invitation', 'owner_reset', 'self_reset', 'password_set', 'password_changed', 'deactivated', 'two_step_enabled', 'two_step_disabled', 'recovery_code_used'] as const;
+export const EMAIL_TEMPLATES = [
+  'invitation',
+  'owner_reset',
+  'self_reset',
+  'password_set',
+  'password_changed',
+  'deactivated',
+  'two_step_enabled',
+  'two_step_disabled',
+  'recovery_code_used',
+  'app_password_created',
+] as const;
 export type EmailTemplate = (typeof EMAIL_TEMPLATES)[number];
 
 
@@ -21,6 +32,8 @@ export interface EmailPayload {
   audience?: 'owner';
   /** ISO date the link stops working (link emails only). */
   expiresAt?: string;
+  /** The app password created: its name and ISO creation time (app_password_created only). */
+  appPassword?: { name: string; createdAt: string };
 }
 
 export interface EmailInput {

@@ -99,6 +99,13 @@ function bodyBlocks(input: EmailInput, t: MailTexts, vars: Vars): Block[] {
       const s = t.recovery_code_used;
       return [p(s.intro), p(s.advice), notYou(s)];
     }
+    case 'app_password_created': {
+      const s = t.app_password_created;
+      const created = input.payload.appPassword;
+      if (!created) throw new Error('The app_password_created email needs the app password');
+      const intro = fill(s.intro, { ...vars, appPasswordName: clean(created.name), createdAt: formatDate(created.createdAt, t.dateLocale) });
+      return [{ kind: 'paragraph', text: intro }, p(s.effect), signIn(input, t), p(s.notYou)];
+    }
   }
 }
 
@@ -153,10 +160,10 @@ function clean(value: string): string {
   return fitText(collapseControls(value)).replace(/ {2,}/g, ' ').trim();
 }
 
-/** The expiry in a sentence: Italian time with its UTC offset, never ambiguous (see formatDateTime). */
+/** A time in a sentence (a link's expiry…): Italian time with its UTC offset, never ambiguous (see formatDateTime). */
 function formatDate(iso: string | undefined, locale: string): string {
   const date = new Date(iso ?? NaN);
-  if (Number.isNaN(date.getTime())) throw new Error('A link email needs a valid expiresAt');
+  if (Number.isNaN(date.getTime())) throw new Error('An email needs a valid date here');
   return formatDateTime(locale, date, 'long');
 }
 

@@ -8,6 +8,7 @@ import { defineSession } from './session';
 import { defineAccessEvent } from './access-event';
 import { defineSecondFactor } from './second-factor';
 import { defineRecoveryCode } from './recovery-code';
+import { defineAppPassword } from './app-password';
 
 /** The models bound to one database; tests hold several at once (SQLite and MariaDB). */
 export function defineModels(sequelize: Sequelize) {
@@ -21,6 +22,7 @@ export function defineModels(sequelize: Sequelize) {
     AccessEvent: defineAccessEvent(sequelize),
     SecondFactor: defineSecondFactor(sequelize),
     RecoveryCode: defineRecoveryCode(sequelize),
+    AppPassword: defineAppPassword(sequelize),
   };
 }
 
@@ -35,3 +37,4 @@ export { Session } from './session';
 export { AccessEvent, MAIL_PROTOCOLS, type MailProtocol, type AccessChannel, type AccessOutcome, type AccessPrincipalType } from './access-event';
 export { SecondFactor, SECOND_FACTOR_KINDS, type SecondFactorKind } from './second-factor';
 export { RecoveryCode } from './recovery-code';
+export { AppPassword, APP_PASSWORD_SCOPES, type AppPasswordScope } from './app-password';

@@ -535,6 +535,40 @@ describe('In a real browser (Chromium)', function () {
       expect(await page.evaluate('document.documentElement.scrollWidth'), 'the done page').to.be.at.most(360);
     });
 
+    for (const [mode, javaScript] of [['mouse', true], ['keyboard', false]] as const) {
+      it(`should create an app password in 360 px, show it once and revoke it, by ${mode}${javaScript ? ', copying it with its button' : ' without JavaScript'}`, async function () {
+        const { context, page } = await newPage({ width: 360, javaScript });
+        if (javaScript) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+        await signIn(page, mode, `${chosen}/${DEMO.mailbox}`, GOOD_PASSWORD);
+        await page.goto(`${base}/account`);
+        const device = `Telefono di ${mode}`;
+        await fill(page, mode, page.locator('#app-password-name'), device);
+        if (mode === 'mouse') await page.getByLabel('Solo leggere (IMAP, POP3)').check();
+        await activate(page, mode, page.getByRole('button', { name: 'Crea la password per le app' }));
+        const shown = page.locator('#created-app-password');
+        await shown.waitFor();
+        await snap(page, `app-password-created-360-${mode}`);
+        expect(await page.evaluate('document.documentElement.scrollWidth'), 'no sideways scrolling').to.be.at.most(360);
+        const password = (await shown.getAttribute('data-value')) as string;
+        expect(password).to.match(/^[a-km-np-z2-9]{5}(-[a-km-np-z2-9]{5}){4}$/);
+        expect(await shown.textContent()).to.equal(password);
+        const copy = page.getByRole('button', { name: 'Copia la password per le app' });
+        if (javaScript) {
+          await copy.click();
+          expect(await page.evaluate('navigator.clipboard.readText()')).to.equal(password);
+        } else {
+          expect(await copy.isVisible()).to.equal(false);
+        }
+        const row = page.locator('#app-passwords tbody tr', { hasText: device });
+        expect(await row.textContent()).to.include(mode === 'mouse' ? 'Solo leggere' : 'Leggere e inviare').and.include('mai usata');
+        await Promise.all([page.waitForURL(`${base}/account#app-passwords`), activate(page, mode, page.getByRole('button', { name: `Revoca la password per le app “${device}”` }))]);
+        expect(await page.locator('#created-app-password').count(), 'shown once').to.equal(0);
+        expect(await page.content()).to.not.include(password);
+        expect(await page.locator('#app-passwords tbody tr', { hasText: device }).count()).to.equal(0);
+        expect(await page.locator('p.notice').textContent()).to.include(`“${device}” è stata revocata`);
+      });
+    }
+
     for (const javaScript of [true, false]) {
       it(`should fit 360 px, breaking long values only after "/", "@" or ".", ${javaScript ? 'with copy buttons that copy' : 'as selectable text without JavaScript'}`, async function () {
         const { context, page } = await newPage({ width: 360, javaScript });

@@ -40,7 +40,7 @@ export const DATABASES: Array<{ name: TestDatabase['name']; create: () => Promis
   ...(process.env.TEST_MYSQL_URL ? [{ name: 'MariaDB' as const, create: () => mariadb(process.env.TEST_MYSQL_URL as string) }] : []),
 ];
 
-/** The database user Dovecot and Postfix connect with: it may only SELECT the view, as their READMEs ask. */
+/** The database user Dovecot and Postfix connect with: it may only SELECT the views, as their READMEs ask. */
 export async function readOnlyMysqlUrl(appUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
   const server = new URL(appUrl);
   const database = decodeURIComponent(server.pathname.slice(1));
@@ -48,7 +48,7 @@ export async function readOnlyMysqlUrl(appUrl: string): Promise<{ url: string; d
   const password = crypto.randomBytes(16).toString('hex');
   const admin = new Sequelize(appUrl, { logging: false, dialect: 'mysql' });
   await admin.query(`CREATE USER '${name}'@'%' IDENTIFIED BY '${password}'`);
-  await admin.query(`GRANT SELECT ON \`${database}\`.\`mail_accounts\` TO '${name}'@'%'`);
+  for (const view of ['mail_accounts', 'mail_app_passwords']) await admin.query(`GRANT SELECT ON \`${database}\`.\`${view}\` TO '${name}'@'%'`);
   await admin.close();
   const url = new URL(appUrl);
   url.username = name;

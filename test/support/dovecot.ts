@@ -278,10 +278,15 @@ export async function startDovecot(options: DovecotOptions): Promise<Dovecot> {
   const policyHeaderFile = path.join(dir, 'auth-policy-header');
   await fs.writeFile(policyHeaderFile, `Authorization: Bearer ${options.authPolicy?.key ?? ''}`, { mode: 0o600 });
 
+  // The two passdbs' args files (the account's password, app passwords), each on the test database.
   const { driver, connect } = sqlConnect(options.databaseUrl);
-  const sqlFile = path.join(dir, 'dovecot-sql.conf.ext');
-  const sqlTemplate = await fs.readFile(path.join(DEPLOY_DIR, `dovecot-sql-${driver}.conf.ext`), 'utf8');
-  await fs.writeFile(sqlFile, renderConfig(sqlTemplate, { connect }), { mode: 0o600 });
+  const passdbArgs = new Map<string, string>();
+  for (const kind of ['sql', 'app-passwords']) {
+    const file = path.join(dir, `dovecot-${kind}.conf.ext`);
+    const template = await fs.readFile(path.join(DEPLOY_DIR, `dovecot-${kind}-${driver}.conf.ext`), 'utf8');
+    await fs.writeFile(file, renderConfig(template, { connect }), { mode: 0o600 });
+    passdbArgs.set(`/etc/dovecot/dovecot-${kind}.conf.ext`, file);
+  }
 
   const authSocket = path.join(dir, 'postfix-auth');
   const configFile = path.join(dir, 'dovecot.conf');
@@ -297,7 +302,11 @@ export async function startDovecot(options: DovecotOptions): Promise<Dovecot> {
       // TLS stays required, as shipped: only the certificate is the test's own.
       ssl_cert: `<${certFile}`,
       ssl_key: `<${tlsKeyFile}`,
-      'passdb/args': sqlFile,
+      'passdb/args': (args) => {
+        const file = passdbArgs.get(args);
+        if (!file) throw new Error(`deploy/dovecot/dovecot.conf has a passdb with unknown args: ${args}`);
+        return file;
+      },
       'userdb/args': (args) => args.replace(/home=\/var\/vmail\//, `home=${mailRoot}/`),
       'service imap-login/inet_listener imap/port': String(imapPort),
       'service imap-login/inet_listener imaps/port': String(imapsPort),

@@ -21,6 +21,7 @@ function input(template: EmailTemplate, overrides: Partial<EmailInput> = {}, pay
       mailbox: 'studio.rossi@pec.example.it',
       accessLevel: 'send',
       expiresAt: '2025-03-08T13:30:00.000Z',
+      appPassword: { name: 'Outlook in ufficio', createdAt: '2025-03-08T13:30:00.000Z' },
       ...payload,
     },
     link: LINK,
@@ -122,6 +123,23 @@ describe('buildEmail', () => {
       expect(body).to.not.contain('smtp.pec.example.it');
       expect(body).to.not.contain('IMAP');
     }
+  });
+
+  it('should say which app password was made and when, and what to do if it was not the collaborator, in app_password_created', () => {
+    const email = buildEmail(input('app_password_created', { locale: 'en' }));
+    for (const body of [email.text, email.html]) {
+      expect(body).to.contain('An app password named “Outlook in ufficio” was created for your collaborator account mario.rossi/studio.rossi@pec.example.it on 8 March 2025');
+      expect(body).to.contain('14:30 GMT+1 (Italian time)');
+      expect(body).to.contain('If it was not you, revoke it at once');
+      expect(body).to.contain('tell the mailbox owner');
+    }
+    expect(() => buildEmail(input('app_password_created', {}, { appPassword: undefined }))).to.throw(/app password/);
+  });
+
+  it("should escape the app password's name and keep CR/LF out of it", () => {
+    const email = buildEmail(input('app_password_created', {}, { appPassword: { name: '<b>Outlook</b>\r\nBcc: x@example.com', createdAt: '2025-03-08T13:30:00.000Z' } }));
+    expect(email.html).to.contain('&lt;b&gt;Outlook&lt;/b&gt; Bcc: x@example.com');
+    expect(email.text).to.contain('“<b>Outlook</b> Bcc: x@example.com”');
   });
 
   it('should escape names in the HTML', () => {

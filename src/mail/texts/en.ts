@@ -93,6 +93,12 @@ export const enTexts = {
     notYou: 'If it was not you, change your password right away and tell the mailbox owner.',
     ownerNotYou: 'If it was not you, change your password right away and create new recovery codes.',
   },
+  app_password_created: {
+    subject: 'A new app password for your collaborator account for the PEC mailbox {mailbox}',
+    intro: 'An app password named “{appPasswordName}” was created for your collaborator account {username} on {createdAt} ({timeZone}).',
+    effect: 'A mail program can now sign in to the PEC mailbox {mailbox} with it, until it is revoked.',
+    notYou: 'If it was not you, revoke it at once under “My account” in webmail and tell the mailbox owner.',
+  },
 };
 
 export type MailTexts = typeof enTexts;

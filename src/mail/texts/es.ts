@@ -92,4 +92,10 @@ export const esTexts = {
     notYou: 'Si no has sido tú, cambia la contraseña de inmediato y avisa al titular del buzón.',
     ownerNotYou: 'Si no has sido tú, cambia la contraseña de inmediato y genera nuevos códigos de recuperación.',
   },
+  app_password_created: {
+    subject: 'Nueva contraseña de aplicación para tu cuenta de colaborador del buzón PEC {mailbox}',
+    intro: 'Se ha creado una contraseña de aplicación llamada «{appPasswordName}» para tu cuenta de colaborador {username} el {createdAt} ({timeZone}).',
+    effect: 'A partir de ahora un programa de correo puede acceder con ella al buzón PEC {mailbox}, hasta que se revoque.',
+    notYou: 'Si no has sido tú, revócala de inmediato en «Mi cuenta» del webmail y avisa al titular del buzón.',
+  },
 } satisfies MailTexts;

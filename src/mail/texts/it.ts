@@ -92,4 +92,10 @@ export const itTexts = {
     notYou: 'Se non sei stato tu, cambia subito la password e avvisa il titolare della casella.',
     ownerNotYou: 'Se non sei stato tu, cambia subito la password e genera nuovi codici di recupero.',
   },
+  app_password_created: {
+    subject: 'Nuova password per le app del tuo account collaboratore per la casella PEC {mailbox}',
+    intro: 'È stata creata una password per le app di nome “{appPasswordName}” per il tuo account collaboratore {username} il {createdAt} ({timeZone}).',
+    effect: 'Da ora un programma di posta può accedere con essa alla casella PEC {mailbox}, finché non viene revocata.',
+    notYou: 'Se non sei stato tu, revocala subito da “Il mio account” in webmail e avvisa il titolare della casella.',
+  },
 } satisfies MailTexts;

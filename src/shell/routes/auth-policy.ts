@@ -23,7 +23,12 @@ const attempt = z.object({
   protocol: z.enum(MAIL_PROTOCOLS),
   client_id: z.string().max(2000).default(''),
 });
-const report = attempt.extend({ success: z.boolean(), policy_reject: z.boolean().default(false) });
+const report = attempt.extend({
+  success: z.boolean(),
+  policy_reject: z.boolean().default(false),
+  // `%{passdb:app_password}`: the id of the app password that signed in, '' for the account's password.
+  app_password: z.union([z.literal(''), z.string().regex(/^[1-9]\d{0,15}$/).transform(Number)]).default(''),
+});
 
 function digest(text: string): Buffer {
   return crypto.createHash('sha256').update(text).digest();
@@ -66,9 +71,9 @@ export function authPolicyRouter(policy: AuthPolicy, key: string | undefined, lo
     }
     if (command === 'report') {
       const parsed = report.safeParse(req.body);
-      if (!parsed.success) return answer(res, 400, { error: 'expected login, remote, protocol, client_id, success and policy_reject' });
-      const { login, remote, protocol, client_id: clientId, success, policy_reject: policyReject } = parsed.data;
-      await policy.report({ login, remote, protocol, clientId, success, policyReject });
+      if (!parsed.success) return answer(res, 400, { error: 'expected login, remote, protocol, client_id, success, policy_reject and app_password' });
+      const { login, remote, protocol, client_id: clientId, success, policy_reject: policyReject, app_password: appPassword } = parsed.data;
+      await policy.report({ login, remote, protocol, clientId, success, policyReject, appPassword: appPassword === '' ? null : appPassword });
       return answer(res, 200, ALLOW);
     }
     answer(res, 400, { error: 'command must be allow or report' });
