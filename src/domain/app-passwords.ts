@@ -121,14 +121,6 @@ export class AppPasswords {
   }
 
   /**
-   * Whether two-step verification is on for the collaborator (it has a second factor): mail programs
-   * then accept only app passwords (the view mail_accounts gives its web password as NULL).
-   */
-  async twoStepOn(collaborator: Collaborator): Promise<boolean> {
-    return (await this.db.models.SecondFactor.count({ where: { principalType: 'collaborator', principalId: collaborator.id } })) > 0;
-  }
-
-  /**
    * From Dovecot's report of a successful sign-in with an app password (`%{passdb:app_password}`):
    * when, over which service and from where it was last used. Only if that app password belongs to
    * the account that signed in; anything else is ignored.

@@ -274,6 +274,7 @@ export const en = {
   },
   secondStep: {
     title: 'Two-step verification',
+    account: 'Signing in as',
     code: 'Code',
     codeHelp: 'The 6-digit code your authenticator app shows now, or one of your recovery codes.',
     recoveryOnlyHelp: 'One of your recovery codes.',
@@ -366,6 +367,7 @@ export const en = {
     login: 'Username',
     loginHelp: 'Your own, for incoming and outgoing mail alike.',
     password: 'Password',
+    appPasswordValue: 'an app password, made for that program under “App passwords” below (two-step verification is on)',
     passwordValue: 'your password',
     imap: 'Incoming mail: IMAP (recommended)',
     pop3: 'Or incoming mail: POP3',

@@ -277,6 +277,7 @@ export const es = {
   },
   secondStep: {
     title: 'Verificación en dos pasos',
+    account: 'Accediendo como',
     code: 'Código',
     codeHelp: 'El código de 6 cifras que muestra ahora tu app de autenticación, o uno de tus códigos de recuperación.',
     recoveryOnlyHelp: 'Uno de tus códigos de recuperación.',
@@ -369,6 +370,7 @@ export const es = {
     login: 'Nombre de usuario',
     loginHelp: 'El tuyo, tanto para el correo entrante como para el saliente.',
     password: 'Contraseña',
+    appPasswordValue: 'una contraseña de aplicación, creada para ese programa en «Contraseñas de aplicación» más abajo (la verificación en dos pasos está activada)',
     passwordValue: 'tu contraseña',
     imap: 'Correo entrante: IMAP (recomendado)',
     pop3: 'O correo entrante: POP3',

@@ -277,6 +277,7 @@ export const it = {
   },
   secondStep: {
     title: 'Verifica in due passaggi',
+    account: 'Accesso come',
     code: 'Codice',
     codeHelp: "Il codice di 6 cifre che l'app di autenticazione mostra ora, oppure uno dei tuoi codici di recupero.",
     recoveryOnlyHelp: 'Uno dei tuoi codici di recupero.',
@@ -369,6 +370,7 @@ export const it = {
     login: 'Nome utente',
     loginHelp: 'Il tuo, sia per la posta in arrivo sia per quella in uscita.',
     password: 'Password',
+    appPasswordValue: 'una password per le app, creata per quel programma in «Password per le app» qui sotto (la verifica in due passaggi è attiva)',
     passwordValue: 'la tua password',
     imap: 'Posta in arrivo: IMAP (consigliato)',
     pop3: 'Oppure posta in arrivo: POP3',

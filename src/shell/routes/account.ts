@@ -4,6 +4,7 @@ import type { MailServerConfig } from '../../config';
 import { mailSetup, SECURITY_LABELS } from '../../mail/mail-setup';
 import type { Accounts } from '../../domain/accounts';
 import { sessionKey } from '../../domain/sessions';
+import type { TwoStep } from '../../domain/two-step';
 import type { AppPasswords } from '../../domain/app-passwords';
 import type { Actor } from '../../domain/actor';
 import { ValidationFailed } from '../../domain/errors';
@@ -37,7 +38,7 @@ interface AppPasswordForm {
 }
 
 /** A signed-in collaborator's own page. */
-export function accountRouter(accounts: Accounts, appPasswords: AppPasswords, mailServer: MailServerConfig): Router {
+export function accountRouter(accounts: Accounts, appPasswords: AppPasswords, twoStep: TwoStep, mailServer: MailServerConfig): Router {
   const router = Router();
 
   async function showAccount(req: Request, res: Response, form: AppPasswordForm = {}, status = 200) {
@@ -47,7 +48,7 @@ export function accountRouter(accounts: Accounts, appPasswords: AppPasswords, ma
     const setup = mailSetup(mailServer, { mailbox: mailbox.address, login: collaborator.username });
     const mailPrograms = collaborator.accessLevel === 'mail_clients';
     const appPasswordList = mailPrograms ? await appPasswords.list(collaborator) : [];
-    const twoStepOn = mailPrograms && (await appPasswords.twoStepOn(collaborator));
+    const twoStepOn = mailPrograms && (await twoStep.isOn({ type: 'collaborator', id: collaborator.id }));
     const appPasswordForm = { values: {}, errors: {}, ...form };
     await render(req, res, { page: 'account/show' }, {
       collaborator, mailbox, mailSetup: setup, securityLabels: SECURITY_LABELS, sessions, appPasswords: appPasswordList, appPasswordForm, twoStepOn, scopes: APP_PASSWORD_SCOPES,

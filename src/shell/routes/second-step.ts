@@ -37,7 +37,7 @@ export function secondStepRouter({ accounts, rateLimits, accessHistory, twoStep,
 
   async function showForm(req: Request, res: Parameters<typeof render>[1], signedIn: SignedIn, error: string | null, status = 200) {
     const methods = await twoStep.statusOf({ type: signedIn.type, id: signedIn.type === 'owner' ? signedIn.mailbox.id : signedIn.collaborator.id });
-    return render(req, res, { page: 'auth/two-step' }, { methods, error }, status);
+    return render(req, res, { page: 'auth/two-step' }, { methods, error, account: req.session.secondStep?.login ?? '' }, status);
   }
 
   // GET /login/two-step
