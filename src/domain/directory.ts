@@ -11,11 +11,17 @@ import type { TwoStep } from './two-step';
 
 export const PAGE_SIZE = 50;
 
-export interface CollaboratorPage {
-  rows: Collaborator[];
+/** What a row of the list shows besides the account, for a set of collaborators, by id. */
+export interface RowFacts {
   lastEmails: Map<number, OutboxMessage>;
-  /** The ids of the rows with two-step verification on. */
+  /** The ids of those with two-step verification on. */
   twoStep: Set<number>;
+  /** How many app passwords each has (none: absent). */
+  appPasswords: Map<number, number>;
+}
+
+export interface CollaboratorPage extends RowFacts {
+  rows: Collaborator[];
   total: number;
   page: number;
   pages: number;
@@ -74,9 +80,17 @@ export class Directory {
       limit: PAGE_SIZE,
       offset: (current - 1) * PAGE_SIZE,
     });
-    const ids = rows.map((r) => r.id);
-    const [lastEmails, twoStep] = await Promise.all([this.outbox.lastEmails(ids), this.twoStep.collaboratorsWithTwoStep(ids)]);
-    return { rows, lastEmails, twoStep, total, page: current, pages, query: q };
+    return { rows, ...(await this.rowFacts(rows.map((r) => r.id))), total, page: current, pages, query: q };
+  }
+
+  /** The facts the list shows of these collaborators' rows (a page, or one row after an action). */
+  async rowFacts(ids: number[]): Promise<RowFacts> {
+    const [lastEmails, twoStep, appPasswords] = await Promise.all([
+      this.outbox.lastEmails(ids),
+      this.twoStep.collaboratorsWithTwoStep(ids),
+      this.appPasswords.countsOf(ids),
+    ]);
+    return { lastEmails, twoStep, appPasswords };
   }
 
   /**
@@ -103,9 +117,5 @@ export class Directory {
     ]);
     const now = this.clock.now();
     return { links: links.map((link) => ({ link, state: link.stateAt(now) })), emails, activity, pendingKicks, twoStep, appPasswords };
-  }
-
-  async lastEmail(collaborator: Collaborator): Promise<OutboxMessage | undefined> {
-    return (await this.outbox.lastEmails([collaborator.id])).get(collaborator.id);
   }
 }

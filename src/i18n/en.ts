@@ -81,6 +81,8 @@ export const en = {
     next: 'Next',
     pageOf: 'Page {{page}} of {{pages}}',
     pagination: 'Pages',
+    appPasswords_one: '{{count}} app password',
+    appPasswords_other: '{{count}} app passwords',
     twoStepOn: 'Two-step verification on',
     policy: {
       heading: 'Collaborators’ sign-in',

@@ -83,6 +83,8 @@ export const es = {
     next: 'Siguiente',
     pageOf: 'Página {{page}} de {{pages}}',
     pagination: 'Páginas',
+    appPasswords_one: '{{count}} contraseña de aplicación',
+    appPasswords_other: '{{count}} contraseñas de aplicación',
     twoStepOn: 'Verificación en dos pasos activada',
     policy: {
       heading: 'Acceso de los colaboradores',

@@ -83,6 +83,8 @@ export const it = {
     next: 'Successiva',
     pageOf: 'Pagina {{page}} di {{pages}}',
     pagination: 'Pagine',
+    appPasswords_one: '{{count}} password per le app',
+    appPasswords_other: '{{count}} password per le app',
     twoStepOn: 'Verifica in due passaggi attiva',
     policy: {
       heading: 'Accesso dei collaboratori',

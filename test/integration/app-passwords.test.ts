@@ -295,6 +295,8 @@ for (const { name, create } of DATABASES) {
         expect(rows[0]?.[3]).to.match(/ tramite IMAP$/);
         expect(rows[1]?.[3]).to.equal('mai usata');
         for (const secret of [password, password.slice(0, PREFIX_LENGTH), used!.passwordHash]) expect(page).to.not.include(secret);
+        const list = (await owner.get('/settings/collaborations')).text;
+        expect(textOf(list), 'the count in the list').to.include('2 password per le app');
       });
     });
 

@@ -57,9 +57,8 @@ export function collaboratorsRouter(feature: Feature): Router {
   /** After an action: htmx gets the updated row in place, a plain form the list again. */
   async function respondWithRow(req: Request, res: Response, collaborator: Collaborator, notice: string) {
     if (wantsFragment(req)) {
-      const lastEmail = await directory.lastEmail(collaborator);
-      const twoStepOn = await twoStep.isOn({ type: 'collaborator', id: collaborator.id });
-      return pages.render(req, res, { page: 'plugin/collaborations/_row', fragment: 'plugin/collaborations/_row' }, { collaborator, lastEmail, twoStepOn, notice });
+      const facts = await directory.rowFacts([collaborator.id]);
+      return pages.render(req, res, { page: 'plugin/collaborations/_row', fragment: 'plugin/collaborations/_row' }, { collaborator, facts, notice });
     }
     redirectWithNotice(feature, res, urls.collaborators, notice);
   }
