@@ -335,6 +335,15 @@ for (const { name, create } of DATABASES) {
         expect((await h.db.models.SecondFactor.findOne())?.signCount).to.equal(1);
       });
 
+      it('should accept one assertion once when it arrives twice at the same time (one conditional UPDATE)', async () => {
+        const authenticator = await ownerWithPasskey();
+        const principal = { type: 'owner' as const, id: mailbox.id };
+        const { options: requested, challenge } = await h.domain.passkeys.signInOptions(principal);
+        const response = authenticator.assert(requested as unknown as RequestOptions);
+        const results = await Promise.all([0, 1].map(() => h.domain.passkeys.verifySignIn(principal, challenge, response)));
+        expect(results.sort()).to.deep.equal([false, true]);
+      });
+
       it('should refuse an assertion without the CSRF token (403) and leave the sign-in pending', async () => {
         const authenticator = await ownerWithPasskey();
         const browser = await pending();
