@@ -1,3 +1,4 @@
+import path from 'node:path';
 import express, { type Express, type RequestHandler } from 'express';
 import cookieParser from 'cookie-parser';
 import helmet from 'helmet';
@@ -10,6 +11,7 @@ import { locale, localeOf } from './shell/middleware/locale';
 import { sessionsRouter } from './shell/routes/sessions';
 import { secondStepRouter } from './shell/routes/second-step';
 import { requireTwoStepSetup, twoStepRouter } from './shell/routes/two-step';
+import { passkeysRouter } from './shell/routes/passkeys';
 import { holdAtSecondStep, homeOf } from './shell/sign-in';
 import { languageRouter } from './shell/routes/language';
 import { accountRouter } from './shell/routes/account';
@@ -108,6 +110,9 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
       referrerPolicy: { policy: 'same-origin' },
     }),
   );
+  // The passkey pages' WebAuthn helper, from the pinned package like htmx (its exports hide the bundle).
+  const webauthnBundle = path.join(path.dirname(require.resolve('@simplewebauthn/browser')), '..', 'dist', 'bundle', 'index.umd.min.js');
+  app.get('/assets/simplewebauthn-browser.js', (_req, res) => res.sendFile(webauthnBundle, { maxAge: '1d' }));
   app.use('/assets', feature.parts.assets);
   app.use(healthRouter(db));
   app.use(autoconfigRouter(config.mailServer, domain.mailDomains));
@@ -131,6 +136,7 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   const signIn = { accounts, rateLimits: domain.rateLimits, accessHistory: domain.accessHistory, twoStep: domain.twoStep, devices: deviceCookies(config.sessionSecret, secure) };
   app.use(sessionsRouter(signIn));
   app.use(secondStepRouter(signIn));
+  app.use(passkeysRouter({ ...signIn, passkeys: domain.passkeys }));
   app.use(twoStepRouter({ accounts, twoStep: domain.twoStep, rateLimits: domain.rateLimits }));
   app.use(languageRouter(accounts));
   app.use(ownPasswordRouter({ accounts, selfService: domain.selfService, rateLimits: domain.rateLimits, minLength: config.passwordMinLength }));

@@ -18,6 +18,7 @@ import { AppPasswords } from './app-passwords';
 import { Maintenance } from './maintenance';
 import { MailboxRecords, MailDomains } from './mailboxes';
 import { recoveryCodeKey, TwoStep } from './two-step';
+import { Passkeys } from './passkeys';
 
 export interface Domain {
   db: Database;
@@ -43,6 +44,8 @@ export interface Domain {
   maintenance: Maintenance;
   /** Second factors (TOTP, passkeys) and recovery codes of owners and collaborators. */
   twoStep: TwoStep;
+  /** WebAuthn registration and sign-in of passkeys, stored as second factors. */
+  passkeys: Passkeys;
   mailboxes: MailboxRecords;
   /** The mail domains autoconfig and Autodiscover answer for. */
   mailDomains: MailDomains;
@@ -69,5 +72,5 @@ export function createDomain(
   const rateLimits = createRateLimits(db, config);
   const accessHistory = new AccessHistory(db, clock);
   const maintenance = new Maintenance(clock, audit, accessHistory);
-  return { db, clock, config, links, outbox, audit, accounts, collaborations, directory, selfService, appPasswords, rateLimits, background: new BackgroundTasks(), accessHistory, authPolicy: new AuthPolicy(rateLimits, accessHistory, appPasswords), maintenance, twoStep, mailboxes: new MailboxRecords(db), mailDomains: new MailDomains(db, clock, config.mailServer.domains) };
+  return { db, clock, config, links, outbox, audit, accounts, collaborations, directory, selfService, appPasswords, rateLimits, background: new BackgroundTasks(), accessHistory, authPolicy: new AuthPolicy(rateLimits, accessHistory, appPasswords), maintenance, twoStep, passkeys: new Passkeys(db, clock, twoStep, config), mailboxes: new MailboxRecords(db), mailDomains: new MailDomains(db, clock, config.mailServer.domains) };
 }

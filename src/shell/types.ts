@@ -1,4 +1,5 @@
 import type { SessionIdentity, SignedIn } from '../domain/accounts';
+import type { PasskeyChallenge } from '../domain/passkeys';
 
 /** A sign-in whose password was right and whose second step is still to come (src/shell/sign-in.ts). */
 export interface PendingSignIn {
@@ -18,6 +19,8 @@ declare module 'express-session' {
     secondStep?: PendingSignIn;
     /** A TOTP secret offered on the set-up page, sealed, until its first code confirms it. */
     totpOffer?: string;
+    /** The challenge of the passkey ceremony under way (src/domain/passkeys.ts). */
+    passkeyChallenge?: PasskeyChallenge;
     /** The language an anonymous visitor chose. */
     locale?: string;
     /** Shown once on the next page. */

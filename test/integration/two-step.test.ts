@@ -52,7 +52,8 @@ function declaredRoutes(collaboratorId: number): Array<{ method: 'get' | 'post';
     const source = fs.readFileSync(path.join(ROOT, file), 'utf8');
     for (const match of source.matchAll(/router\.(get|post)\(\s*('[^']+'|\[[^\]]+\])/g)) {
       const paths = [...(match[2] as string).matchAll(/'([^']+)'/g)].map((m) => m[1] as string);
-      for (const p of paths) {
+      // The second step's own paths, wherever declared (passkeys.ts has the passkey's).
+      for (const p of paths.filter((declared) => !declared.startsWith('/login/two-step'))) {
         const full = `${mounts[file] ?? ''}${p === '/' && mounts[file] ? '' : p}`.replace(/:id\b/g, String(collaboratorId)).replace(/:\w+/g, 'password-reset');
         routes.push({ method: match[1] as 'get' | 'post', path: full });
       }

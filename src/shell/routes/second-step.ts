@@ -1,8 +1,8 @@
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Accounts, SignedIn } from '../../domain/accounts';
 import type { RateLimits } from '../../domain/rate-limits';
 import type { AccessHistory } from '../../domain/access-history';
-import type { TwoStep } from '../../domain/two-step';
+import { principalOf, type TwoStep } from '../../domain/two-step';
 import { TooManyAttempts } from '../../domain/errors';
 import { clientIp } from '../../plugin';
 import type { DeviceCookies } from '../device-cookies';
@@ -22,7 +22,7 @@ export interface SecondStepOptions {
  * The account a pending sign-in is for, as stored now; null, and the pending sign-in dropped, once it
  * no longer lets anyone in (reset, deactivated, password changed since).
  */
-async function pendingAccount(accounts: Accounts, req: Request): Promise<{ pending: PendingSignIn; signedIn: SignedIn } | null> {
+export async function pendingAccount(accounts: Accounts, req: Request): Promise<{ pending: PendingSignIn; signedIn: SignedIn } | null> {
   const pending = req.session?.secondStep;
   if (!pending) return null;
   const signedIn = await accounts.resolve(pending.identity);
@@ -31,14 +31,16 @@ async function pendingAccount(accounts: Accounts, req: Request): Promise<{ pendi
   return null;
 }
 
+/** The second-step page of `signedIn`'s pending sign-in; `error` a key under `secondStep.errors`. */
+export async function showSecondStep(twoStep: TwoStep, req: Request, res: Response, signedIn: SignedIn, error: string | null, status = 200): Promise<void> {
+  const methods = await twoStep.statusOf(principalOf(signedIn));
+  return render(req, res, { page: 'auth/two-step' }, { methods, error, account: req.session.secondStep?.login ?? '' }, status);
+}
+
 /** /login/two-step: after the password, a code from the authenticator app or a recovery code (passkeys: passkeys.ts). */
 export function secondStepRouter({ accounts, rateLimits, accessHistory, twoStep, devices }: SecondStepOptions): Router {
   const router = Router();
-
-  async function showForm(req: Request, res: Parameters<typeof render>[1], signedIn: SignedIn, error: string | null, status = 200) {
-    const methods = await twoStep.statusOf({ type: signedIn.type, id: signedIn.type === 'owner' ? signedIn.mailbox.id : signedIn.collaborator.id });
-    return render(req, res, { page: 'auth/two-step' }, { methods, error, account: req.session.secondStep?.login ?? '' }, status);
-  }
+  const showForm = (req: Request, res: Response, signedIn: SignedIn, error: string | null, status = 200) => showSecondStep(twoStep, req, res, signedIn, error, status);
 
   // GET /login/two-step
   router.get('/login/two-step', async (req, res) => {

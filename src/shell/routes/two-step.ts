@@ -18,7 +18,7 @@ export interface TwoStepOptions {
 /** The paths a collaborator who must set up two-step verification may reach before doing so. */
 const SETUP_PATHS = /^\/(settings\/two-step(\/|$)|logout$|settings\/language$)/;
 
-function signedInOf(req: Request): SignedIn {
+export function signedInOf(req: Request): SignedIn {
   if (!req.signedIn) throw new Error('requireSignIn lets only signed-in people through');
   return req.signedIn;
 }
@@ -26,6 +26,23 @@ function signedInOf(req: Request): SignedIn {
 /** The name an authenticator app lists the account under. */
 function accountName(signedIn: SignedIn): string {
   return signedIn.type === 'owner' ? signedIn.mailbox.address : signedIn.collaborator.username;
+}
+
+/**
+ * Settings → Two-step verification: `errors` maps a field to a message key; `passkeyName` is what
+ * was typed as a new passkey's name, shown again after a refusal.
+ */
+export async function showTwoStepSettings(
+  twoStep: TwoStep,
+  req: Request,
+  res: Response,
+  { errors = {}, passkeyName = '' }: { errors?: Record<string, string>; passkeyName?: string } = {},
+  status = 200,
+): Promise<void> {
+  const signedIn = signedInOf(req);
+  const current = await twoStep.statusOf(principalOf(signedIn));
+  const required = signedIn.type === 'collaborator' && signedIn.mailbox.twoStepRequired;
+  return render(req, res, { page: 'settings/two-step' }, { twoStep: current, required, errors, passkeyName, username: accountName(signedIn) }, status);
 }
 
 /**
@@ -46,12 +63,7 @@ export function twoStepRouter({ accounts, twoStep, rateLimits }: TwoStepOptions)
   const router = Router();
   router.use('/settings/two-step', requireSignIn);
 
-  async function showSettings(req: Request, res: Response, errors: Record<string, string> = {}, status = 200) {
-    const signedIn = signedInOf(req);
-    const status_ = await twoStep.statusOf(principalOf(signedIn));
-    const required = signedIn.type === 'collaborator' && signedIn.mailbox.twoStepRequired;
-    return render(req, res, { page: 'settings/two-step' }, { twoStep: status_, required, errors, username: accountName(signedIn) }, status);
-  }
+  const showSettings = (req: Request, res: Response, errors: Record<string, string> = {}, status = 200) => showTwoStepSettings(twoStep, req, res, { errors }, status);
 
   /** The set-up page: a new secret, or after a wrong code the same one (the app may already hold it). */
   async function showTotpSetup(req: Request, res: Response, error: string | null, status = 200) {

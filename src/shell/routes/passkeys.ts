@@ -1,0 +1,111 @@
+import { Router, type Request } from 'express';
+import type { Accounts } from '../../domain/accounts';
+import type { AccessHistory } from '../../domain/access-history';
+import type { RateLimits } from '../../domain/rate-limits';
+import type { PasskeyChallenge, Passkeys } from '../../domain/passkeys';
+import type { TwoStep } from '../../domain/two-step';
+import { NotFound, TooManyAttempts, ValidationFailed } from '../../domain/errors';
+import { clientIp } from '../../plugin';
+import type { DeviceCookies } from '../device-cookies';
+import { requireSignIn } from '../middleware/auth';
+import { redirectWithNotice, render } from '../render';
+import { finishSignIn, giveBack, signInCounters } from '../sign-in';
+import { deviceOf } from '../user-agent';
+import { pendingAccount, showSecondStep } from './second-step';
+import { showTwoStepSettings, signedInOf } from './two-step';
+
+export interface PasskeysOptions {
+  accounts: Accounts;
+  passkeys: Passkeys;
+  twoStep: TwoStep;
+  rateLimits: RateLimits;
+  accessHistory: AccessHistory;
+  devices: DeviceCookies;
+}
+
+/** The session's challenge, removed as it is read: each one answers one request at most. */
+function takeChallenge(req: Request): PasskeyChallenge | undefined {
+  const challenge = req.session.passkeyChallenge;
+  delete req.session.passkeyChallenge;
+  return challenge;
+}
+
+/** The name a passkey gets when none is typed: the browser and system it was made on, else `fallback`. */
+function deviceName(req: Request, fallback: string): string {
+  const { browser, system } = deviceOf(req.get('User-Agent'));
+  return [browser, system].filter(Boolean).join(', ') || fallback;
+}
+
+/**
+ * Passkeys (WebAuthn): added and removed under Settings → Two-step verification, used at the second
+ * step of sign-in. public/js/passkeys.js asks for the options (JSON, token in `X-CSRF-Token`), lets
+ * the browser create or use the passkey, and posts its answer as the `response` field of a plain
+ * form; the answers are those of the code forms (303, 422 with the page). Without JavaScript the
+ * passkey forms stay hidden and the code forms work.
+ */
+export function passkeysRouter({ accounts, passkeys, twoStep, rateLimits, accessHistory, devices }: PasskeysOptions): Router {
+  const router = Router();
+  router.use('/settings/two-step/passkeys', requireSignIn);
+  const origin = (req: Request) => ({ ip: clientIp(req), sid: req.sessionID });
+
+  // POST /settings/two-step/passkeys/options: for navigator.credentials.create()
+  router.post('/settings/two-step/passkeys/options', async (req, res) => {
+    const { options, challenge } = await passkeys.registrationOptions(signedInOf(req));
+    req.session.passkeyChallenge = challenge;
+    res.json(options);
+  });
+
+  // POST /settings/two-step/passkeys (`name`, `response`): the first passkey shows the recovery codes, once.
+  router.post('/settings/two-step/passkeys', async (req, res) => {
+    const name = String(req.body?.name ?? '');
+    try {
+      const codes = await passkeys.register(signedInOf(req), takeChallenge(req), String(req.body?.response ?? ''), name, deviceName(req, res.locals.t('twoStep.passkeys.defaultName')), origin(req));
+      if (codes) return render(req, res, { page: 'settings/recovery-codes' }, { codes, justEnabled: true });
+      redirectWithNotice(req, res, '/settings/two-step', res.locals.t('twoStep.notice.passkeyAdded'));
+    } catch (error) {
+      if (!(error instanceof ValidationFailed)) throw error;
+      const errors = Object.fromEntries(Object.entries(error.errors).map(([field, code]) => [field, `twoStep.passkeys.errors.${code}`]));
+      return showTwoStepSettings(twoStep, req, res, { errors, passkeyName: name.slice(0, 200) }, 422);
+    }
+  });
+
+  // POST /settings/two-step/passkeys/:id/removal: refused (409) for the last second factor.
+  router.post('/settings/two-step/passkeys/:id/removal', async (req, res) => {
+    const id = String(req.params.id);
+    if (!/^[1-9]\d{0,9}$/.test(id)) throw new NotFound('passkey');
+    try {
+      if (!(await twoStep.removePasskey(signedInOf(req), Number(id), origin(req)))) throw new NotFound('passkey');
+    } catch (error) {
+      if (!(error instanceof ValidationFailed)) throw error;
+      return showTwoStepSettings(twoStep, req, res, { errors: { passkeys: 'twoStep.passkeys.errors.last_factor' } }, 409);
+    }
+    redirectWithNotice(req, res, '/settings/two-step', res.locals.t('twoStep.notice.passkeyRemoved'));
+  });
+
+  // POST /login/two-step/passkey/options: for navigator.credentials.get(), between password and second step only.
+  router.post('/login/two-step/passkey/options', async (req, res) => {
+    const found = await pendingAccount(accounts, req);
+    if (!found) return res.status(401).json({ error: 'no_sign_in' });
+    const { options, challenge } = await passkeys.signInOptions(found.pending.identity.principal);
+    if (!options.allowCredentials?.length) return res.status(404).json({ error: 'no_passkey' });
+    req.session.passkeyChallenge = challenge;
+    res.json(options);
+  });
+
+  // POST /login/two-step/passkey (`response`): a failed assertion counts like a wrong code.
+  router.post('/login/two-step/passkey', async (req, res) => {
+    const found = await pendingAccount(accounts, req);
+    if (!found) return res.redirect(303, '/login');
+    const { pending, signedIn } = found;
+    const counters = signInCounters(req, devices, pending.login);
+    const verdict = await rateLimits.take(counters);
+    if (!verdict.allowed) throw new TooManyAttempts(verdict.retryAfterSeconds);
+    const passed = await passkeys.verifySignIn(pending.identity.principal, takeChallenge(req), String(req.body?.response ?? ''));
+    await accessHistory.recordSignIn(pending.login, passed ? pending.identity : null, { ip: clientIp(req), userAgent: req.get('User-Agent') });
+    if (!passed) return showSecondStep(twoStep, req, res, signedIn, 'passkey', 422);
+    await giveBack(rateLimits, counters);
+    await finishSignIn(req, res, devices, pending);
+  });
+
+  return router;
+}
