@@ -1,26 +1,15 @@
 import { Router, type Request } from 'express';
-import type { Accounts } from '../../domain/accounts';
-import type { AccessHistory } from '../../domain/access-history';
-import type { RateLimits } from '../../domain/rate-limits';
 import type { PasskeyChallenge, Passkeys } from '../../domain/passkeys';
-import type { TwoStep } from '../../domain/two-step';
-import { NotFound, TooManyAttempts, ValidationFailed } from '../../domain/errors';
+import { NotFound, ValidationFailed } from '../../domain/errors';
 import { clientIp } from '../../plugin';
-import type { DeviceCookies } from '../device-cookies';
 import { requireSignIn } from '../middleware/auth';
 import { redirectWithNotice, render } from '../render';
-import { finishSignIn, giveBack, signInCounters } from '../sign-in';
 import { deviceOf } from '../user-agent';
-import { pendingAccount, showSecondStep } from './second-step';
+import { attemptSecondStep, pendingAccount, type SecondStepOptions } from './second-step';
 import { showTwoStepSettings, signedInOf } from './two-step';
 
-export interface PasskeysOptions {
-  accounts: Accounts;
+export interface PasskeysOptions extends SecondStepOptions {
   passkeys: Passkeys;
-  twoStep: TwoStep;
-  rateLimits: RateLimits;
-  accessHistory: AccessHistory;
-  devices: DeviceCookies;
 }
 
 /** The session's challenge, removed as it is read: each one answers one request at most. */
@@ -43,7 +32,8 @@ function deviceName(req: Request, fallback: string): string {
  * form; the answers are those of the code forms (303, 422 with the page). Without JavaScript the
  * passkey forms stay hidden and the code forms work.
  */
-export function passkeysRouter({ accounts, passkeys, twoStep, rateLimits, accessHistory, devices }: PasskeysOptions): Router {
+export function passkeysRouter(options: PasskeysOptions): Router {
+  const { accounts, passkeys, twoStep } = options;
   const router = Router();
   router.use('/settings/two-step/passkeys', requireSignIn);
   const origin = (req: Request) => ({ ip: clientIp(req), sid: req.sessionID });
@@ -93,19 +83,11 @@ export function passkeysRouter({ accounts, passkeys, twoStep, rateLimits, access
   });
 
   // POST /login/two-step/passkey (`response`): a failed assertion counts like a wrong code.
-  router.post('/login/two-step/passkey', async (req, res) => {
-    const found = await pendingAccount(accounts, req);
-    if (!found) return res.redirect(303, '/login');
-    const { pending, signedIn } = found;
-    const counters = signInCounters(req, devices, pending.login);
-    const verdict = await rateLimits.take(counters);
-    if (!verdict.allowed) throw new TooManyAttempts(verdict.retryAfterSeconds);
-    const passed = await passkeys.verifySignIn(pending.identity.principal, takeChallenge(req), String(req.body?.response ?? ''));
-    await accessHistory.recordSignIn(pending.login, passed ? pending.identity : null, { ip: clientIp(req), userAgent: req.get('User-Agent') });
-    if (!passed) return showSecondStep(twoStep, req, res, signedIn, 'passkey', 422);
-    await giveBack(rateLimits, counters);
-    await finishSignIn(req, res, devices, pending);
-  });
+  router.post('/login/two-step/passkey', (req, res) =>
+    attemptSecondStep(options, req, res, async (pending) =>
+      (await passkeys.verifySignIn(pending.identity.principal, takeChallenge(req), String(req.body?.response ?? ''))) ? null : 'passkey',
+    ),
+  );
 
   return router;
 }

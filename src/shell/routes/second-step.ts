@@ -37,34 +37,50 @@ export async function showSecondStep(twoStep: TwoStep, req: Request, res: Respon
   return render(req, res, { page: 'auth/two-step' }, { methods, error, account: req.session.secondStep?.login ?? '' }, status);
 }
 
+/**
+ * One attempt at the second step of the browser's pending sign-in: counted on the sign-in's counters
+ * before `check` runs (it answers null when passed, else the `secondStep.errors` key to show),
+ * recorded in the access history, then the sign-in finished or the page shown again with the error.
+ */
+export async function attemptSecondStep(
+  { accounts, rateLimits, accessHistory, twoStep, devices }: SecondStepOptions,
+  req: Request,
+  res: Response,
+  check: (pending: PendingSignIn, signedIn: SignedIn) => Promise<string | null>,
+): Promise<void> {
+  const found = await pendingAccount(accounts, req);
+  if (!found) return res.redirect(303, '/login');
+  const { pending, signedIn } = found;
+  const counters = signInCounters(req, devices, pending.login);
+  const verdict = await rateLimits.take(counters);
+  if (!verdict.allowed) throw new TooManyAttempts(verdict.retryAfterSeconds);
+  const error = await check(pending, signedIn);
+  await accessHistory.recordSignIn(pending.login, error ? null : pending.identity, { ip: clientIp(req), userAgent: req.get('User-Agent') });
+  if (error) return showSecondStep(twoStep, req, res, signedIn, error, 422);
+  await giveBack(rateLimits, counters);
+  await finishSignIn(req, res, devices, pending);
+}
+
 /** /login/two-step: after the password, a code from the authenticator app or a recovery code (passkeys: passkeys.ts). */
-export function secondStepRouter({ accounts, rateLimits, accessHistory, twoStep, devices }: SecondStepOptions): Router {
+export function secondStepRouter(options: SecondStepOptions): Router {
+  const { accounts, twoStep } = options;
   const router = Router();
-  const showForm = (req: Request, res: Response, signedIn: SignedIn, error: string | null, status = 200) => showSecondStep(twoStep, req, res, signedIn, error, status);
 
   // GET /login/two-step
   router.get('/login/two-step', async (req, res) => {
     const found = await pendingAccount(accounts, req);
     if (!found) return res.redirect(303, '/login');
-    await showForm(req, res, found.signedIn, null);
+    await showSecondStep(twoStep, req, res, found.signedIn, null);
   });
 
   // POST /login/two-step: a six-digit code or a recovery code; a wrong one counts like a wrong password.
-  router.post('/login/two-step', async (req, res) => {
-    const found = await pendingAccount(accounts, req);
-    if (!found) return res.redirect(303, '/login');
-    const { pending, signedIn } = found;
-    const counters = signInCounters(req, devices, pending.login);
-    const verdict = await rateLimits.take(counters);
-    if (!verdict.allowed) throw new TooManyAttempts(verdict.retryAfterSeconds);
-    const code = String(req.body?.code ?? '').slice(0, 64);
-    const ip = clientIp(req);
-    const method = code.trim() ? await twoStep.verifyCode(signedIn, code, { ip }) : null;
-    await accessHistory.recordSignIn(pending.login, method ? pending.identity : null, { ip, userAgent: req.get('User-Agent') });
-    if (!method) return showForm(req, res, signedIn, code.trim() ? 'wrong' : 'missing', 422);
-    await giveBack(rateLimits, counters);
-    await finishSignIn(req, res, devices, pending);
-  });
+  router.post('/login/two-step', (req, res) =>
+    attemptSecondStep(options, req, res, async (_pending, signedIn) => {
+      const code = String(req.body?.code ?? '').slice(0, 64);
+      if (!code.trim()) return 'missing';
+      return (await twoStep.verifyCode(signedIn, code, { ip: clientIp(req) })) ? null : 'wrong';
+    }),
+  );
 
   return router;
 }
