@@ -5,6 +5,7 @@ import type { Server } from 'node:http';
 import { expect } from 'chai';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import axe from 'axe-core';
+import { activate, fill, isFocused, tabTo, type Mode } from '../support/keyboard';
 import { chromiumPerSuite } from '../support/chromium';
 import { DATABASES, type TestDatabase } from '../support/databases';
 import { GOOD_PASSWORD, OWNER_PASSWORD, startHarness, type Harness } from '../support/harness';
@@ -19,7 +20,6 @@ const LANGUAGES = ['it', 'en', 'es'] as const;
 // The WCAG 2.2 A and AA rules; only violations are collected (passes would cost time and go unread).
 const AXE_RUN = `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', 'wcag22aa'] }, resultTypes: ['violations'] })`;
 
-type Mode = 'mouse' | 'keyboard';
 
 // A real browser is slow to start and the suite is long: SQLite only, see the issue.
 const sqlite = DATABASES.find((d) => d.name === 'SQLite') as (typeof DATABASES)[number];
@@ -82,30 +82,9 @@ describe('In a real browser (Chromium)', function () {
     return base + new URL(url).pathname;
   }
 
-  async function isFocused(locator: Locator): Promise<boolean> {
-    return locator.evaluate((el) => el === el.ownerDocument.activeElement);
-  }
 
-  /** Keyboard only: Tab until the element has focus (fails when it is not reachable). */
-  async function tabTo(page: Page, locator: Locator): Promise<void> {
-    for (let i = 0; i < 80; i++) {
-      if (await isFocused(locator)) return;
-      await page.keyboard.press('Tab');
-    }
-    throw new Error(`could not reach ${locator.toString()} with Tab`);
-  }
 
-  async function activate(page: Page, mode: Mode, locator: Locator): Promise<void> {
-    if (mode === 'mouse') return locator.click();
-    await tabTo(page, locator);
-    await page.keyboard.press('Enter');
-  }
 
-  async function fill(page: Page, mode: Mode, locator: Locator, text: string): Promise<void> {
-    if (mode === 'mouse') return locator.fill(text);
-    await tabTo(page, locator);
-    await page.keyboard.type(text);
-  }
 
   async function signIn(page: Page, mode: Mode, username: string, password: string): Promise<void> {
     await page.goto(`${base}/login`);

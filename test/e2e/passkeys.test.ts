@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import axe from 'axe-core';
+import { isFocused } from '../support/keyboard';
 import { chromiumPerSuite } from '../support/chromium';
 import { DATABASES, type TestDatabase } from '../support/databases';
 import { GOOD_PASSWORD, OWNER_PASSWORD, startHarness, type Harness } from '../support/harness';
@@ -91,9 +92,6 @@ for (const { name, create } of DATABASES) {
       await Promise.all([page.waitForURL(`${base}/login`), page.click('.topbar-signout [type=submit]')]);
     }
 
-    async function isFocused(locator: Locator): Promise<boolean> {
-      return locator.evaluate((el) => el === el.ownerDocument.activeElement);
-    }
 
     /** Keyboard only: Tab until the element has focus, then Enter. */
     async function pressWithKeyboard(page: Page, locator: Locator): Promise<void> {

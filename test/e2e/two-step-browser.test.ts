@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { Op } from 'sequelize';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import axe from 'axe-core';
+import { activate, fill, tabTo, type Mode } from '../support/keyboard';
 import { chromiumPerSuite } from '../support/chromium';
 import { DATABASES, type TestDatabase } from '../support/databases';
 import { GOOD_PASSWORD, OWNER_PASSWORD, WIDE_LIMITS, startHarness, type Harness } from '../support/harness';
@@ -22,7 +23,6 @@ const DAY_S = 24 * 3600;
 /** One TOTP step: each code is accepted once, so the next sign-in waits for the next one. */
 const STEP_MS = 30_000;
 
-type Mode = 'mouse' | 'keyboard';
 
 // As browser.test.ts: a real browser is slow to start, so SQLite only.
 const sqlite = DATABASES.find((d) => d.name === 'SQLite') as (typeof DATABASES)[number];
@@ -65,40 +65,19 @@ describe('Two-step verification in a real browser (Chromium)', function () {
     await page.screenshot({ path: path.join(ARTIFACTS, `${String(step).padStart(3, '0')}-${name}.png`), fullPage: true, animations: 'disabled' });
   }
 
-  async function isFocused(locator: Locator): Promise<boolean> {
-    return locator.evaluate((el) => el === el.ownerDocument.activeElement);
-  }
 
-  /** Keyboard only: Tab until the element has focus (fails when it is not reachable). */
-  async function tabTo(page: Page, locator: Locator): Promise<void> {
-    for (let i = 0; i < 80; i++) {
-      if (await isFocused(locator)) return;
-      await page.keyboard.press('Tab');
-    }
-    throw new Error(`could not reach ${locator.toString()} with Tab`);
-  }
 
-  async function press(page: Page, mode: Mode, locator: Locator): Promise<void> {
-    if (mode === 'mouse') return locator.click();
-    await tabTo(page, locator);
-    await page.keyboard.press('Enter');
-  }
 
-  async function type(page: Page, mode: Mode, locator: Locator, text: string): Promise<void> {
-    if (mode === 'mouse') return locator.fill(text);
-    await tabTo(page, locator);
-    await page.keyboard.type(text);
-  }
 
   /** Activates a link or submit button and waits for the page it leads to. */
   async function go(page: Page, mode: Mode, locator: Locator, to: string): Promise<void> {
-    await Promise.all([page.waitForURL((u) => u.pathname === to), press(page, mode, locator)]);
+    await Promise.all([page.waitForURL((u) => u.pathname === to), activate(page, mode, locator)]);
   }
 
   async function signIn(page: Page, mode: Mode, username: string, password: string, { remember = false, to }: { remember?: boolean; to: string }): Promise<void> {
     await page.goto(`${base}/login`);
-    await type(page, mode, page.locator('#username'), username);
-    await type(page, mode, page.locator('#password'), password);
+    await fill(page, mode, page.locator('#username'), username);
+    await fill(page, mode, page.locator('#password'), password);
     if (remember) {
       const box = page.locator('input[name=remember]');
       if (mode === 'mouse') await box.check();
@@ -118,7 +97,7 @@ describe('Two-step verification in a real browser (Chromium)', function () {
   /** The second step: a code typed into the form, then the start page. */
   async function secondStep(page: Page, mode: Mode, code: string, to: string): Promise<void> {
     expect(new URL(page.url()).pathname).to.equal('/login/two-step');
-    await type(page, mode, page.locator('#code'), code);
+    await fill(page, mode, page.locator('#code'), code);
     await go(page, mode, page.locator('form[action="/login/two-step"] [type=submit]'), to);
   }
 
@@ -234,7 +213,7 @@ describe('Two-step verification in a real browser (Chromium)', function () {
       await owner.page.keyboard.press('Space');
       expect(await policy.isChecked()).to.equal(true);
       await snap(owner.page, 'keyboard-policy');
-      await press(owner.page, 'keyboard', owner.page.locator('form[action$="/two-step-policy"] [type=submit]'));
+      await activate(owner.page, 'keyboard', owner.page.locator('form[action$="/two-step-policy"] [type=submit]'));
       await owner.page.locator('.notice').waitFor();
       expect(await owner.page.locator('input[name=twoStepRequired]').isChecked(), 'kept after saving').to.equal(true);
       expect((await h.db.models.Mailbox.findByPk(mailbox.id))?.twoStepRequired).to.equal(true);
@@ -246,8 +225,8 @@ describe('Two-step verification in a real browser (Chromium)', function () {
       await snap(page, 'keyboard-required');
       await go(page, 'keyboard', page.locator('a[href="/settings/two-step/totp"]'), '/settings/two-step/totp');
       const app = await readKey(page);
-      await type(page, 'keyboard', page.locator('#code'), app.code(h));
-      await press(page, 'keyboard', page.locator('form[action="/settings/two-step/totp"] [type=submit]'));
+      await fill(page, 'keyboard', page.locator('#code'), app.code(h));
+      await activate(page, 'keyboard', page.locator('form[action="/settings/two-step/totp"] [type=submit]'));
       await page.locator('#recovery-codes').waitFor();
       const codes = await recoveryCodesOn(page);
       await snap(page, 'keyboard-recovery-codes');
