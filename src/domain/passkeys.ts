@@ -13,6 +13,7 @@ import {
 import type { Database } from '../db';
 import type { Clock } from '../lib/clock';
 import { isFitText } from '../lib/text';
+import { digest } from '../lib/secrets';
 import type { SecondFactor } from '../models';
 import type { SignedIn } from './accounts';
 import { ValidationFailed } from './errors';
@@ -53,11 +54,6 @@ function parseCredential(text: string): { id: string } | null {
   } catch {
     return null;
   }
-}
-
-/** SHA-256 hex of a credential id: the unique key that keeps a passkey to one account. */
-function credentialKeyOf(credentialId: string): string {
-  return crypto.createHash('sha256').update(credentialId).digest('hex');
 }
 
 function transportsOf(factor: SecondFactor): string[] | undefined {
@@ -139,7 +135,7 @@ export class Passkeys {
       kind: 'passkey' as const,
       name: typed || [...defaultName].slice(0, PASSKEY_NAME_MAX).join(''),
       credentialId: made.id,
-      credentialKey: credentialKeyOf(made.id),
+      credentialKey: digest(made.id),
       publicKey: Buffer.from(made.publicKey).toString('base64url'),
       signCount: made.counter,
       transports: made.transports?.join(',').slice(0, 200) || null,
@@ -176,7 +172,7 @@ export class Passkeys {
     const credential = parseCredential(response);
     if (!expected || !credential) return false;
     const factor = await this.db.models.SecondFactor.findOne({
-      where: { principalType: principal.type, principalId: principal.id, kind: 'passkey', credentialKey: credentialKeyOf(credential.id) },
+      where: { principalType: principal.type, principalId: principal.id, kind: 'passkey', credentialKey: digest(credential.id) },
     });
     if (!factor?.credentialId || !factor.publicKey) return false;
     let newCounter: number;

@@ -18,7 +18,7 @@ export class SecondFactor extends Model<InferAttributes<SecondFactor>, InferCrea
   declare lastStep: CreationOptional<number>;
   /** base64url */
   declare credentialId: string | null;
-  /** SHA-256 hex of credentialId: one passkey belongs to one account. */
+  /** SHA-256 hex of credentialId (the unique key: one passkey belongs to one account). */
   declare credentialKey: string | null;
   /** base64url of the COSE public key */
   declare publicKey: string | null;
