@@ -46,7 +46,7 @@ export type NewAppPassword = { name?: unknown; scope?: unknown };
 /**
  * The collaborator's app passwords for mail programs (issue 11): created one per device with a name
  * and a scope, shown once (only the hash is kept), revoked one by one by the collaborator, or all at
- * once by an owner's reset, deactivation or lowered access (CollaboratorChanges.revokeAppPasswords).
+ * once by a password reset or change, a deactivation or lowered access (CollaboratorChanges.revokeAccess).
  */
 export class AppPasswords {
   constructor(

@@ -64,9 +64,15 @@ export class CollaboratorChanges {
     return mailbox;
   }
 
-  /** Ends web sessions now and asks the mail server to drop mail-program connections. */
+  /**
+   * Everything a password gave ends with it (an owner's reset or deactivation, a password reset or
+   * change): web sessions now (but `keepSid`'s), app passwords, and the mail server is asked to drop
+   * mail-program connections. An app password made from a stolen session does not outlive the
+   * password change that follows the theft (as Google does).
+   */
   async revokeAccess(c: Collaborator, t: Transaction, keepSid?: string): Promise<void> {
     await revokeSessions(this.db, { type: 'collaborator', id: c.id }, t, keepSid);
+    await this.revokeAppPasswords(c, t);
     await this.kickMailPrograms(c, c.accessLevel, t);
   }
 
@@ -110,8 +116,8 @@ export class CollaboratorChanges {
   }
 
   /**
-   * Every app password of the account ends (an owner's reset, a deactivation, access lowered below
-   * mail programs), in the caller's transaction; the caller also kicks the mail programs.
+   * Every app password of the account ends (revokeAccess, access lowered below mail programs), in the
+   * caller's transaction; the caller also kicks the mail programs.
    */
   async revokeAppPasswords(c: Collaborator, t: Transaction): Promise<void> {
     await this.db.models.AppPassword.destroy({ where: { collaboratorId: c.id }, transaction: t });

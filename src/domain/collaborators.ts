@@ -118,7 +118,6 @@ export class Collaborations {
       await this.changes.revokeAccess(c, t);
       // The owner's reset is the recovery path: the collaborator sets up its second step again.
       await this.twoStep.removeAllOf({ type: 'collaborator', id: c.id }, t);
-      await this.changes.revokeAppPasswords(c, t);
       await this.audit.record(actor, 'password.reset', c, t);
       await this.changes.sendLink(c, mailbox, 'owner_reset', actor, 'link.sent', t);
       return { passwordHash: null, credentialVersion: c.credentialVersion + 1 };
@@ -140,7 +139,6 @@ export class Collaborations {
       await this.links.revokeAll(c, t);
       await this.changes.revokeAccess(c, t);
       await this.twoStep.removeAllOf({ type: 'collaborator', id: c.id }, t);
-      await this.changes.revokeAppPasswords(c, t);
       await this.audit.record(actor, 'collaborator.deactivated', c, t);
       await this.changes.email(c, mailbox, 'deactivated', t);
       return { passwordHash: null, credentialVersion: c.credentialVersion + 1, deactivatedAt: this.clock.now() };

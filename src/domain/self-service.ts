@@ -76,6 +76,7 @@ export class SelfService {
           const fields = await effects(c, t);
           // A forgot-password link sent before the change must not set the password after it.
           await this.links.revokeAll(c, t);
+          await this.changes.revokeAppPasswords(c, t);
           await this.changes.kickMailPrograms(c, c.accessLevel, t);
           await this.changes.email(c, mailbox, 'password_changed', t);
           return fields;

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { DATABASES } from '../support/databases';
 import { Browser, GOOD_PASSWORD, harnessPerSuite, signedInOwner, type Harness } from '../support/harness';
-import { collaboratorIn } from '../support/accounts';
+import { collaboratorIn, latestLinkToken, setPasswordByLink } from '../support/accounts';
 import { tableRows, textOf } from '../support/html';
 import { system } from '../../src/domain/actor';
 import { generateAppPassword, PREFIX_LENGTH } from '../../src/domain/app-passwords';
@@ -269,10 +269,14 @@ for (const { name, create } of DATABASES) {
         expect(await rowsOf(c)).to.have.length(0);
       });
 
-      it('should keep them when the collaborator changes its own password', async function () {
+      it('should delete them when the collaborator changes its own password, or sets a new one by a forgot-password link', async function () {
         const c = await withTwo();
         await h.domain.selfService.changeOwnPassword(c, { currentPassword: GOOD_PASSWORD, password: 'another long and quiet river', passwordConfirmation: 'another long and quiet river' });
-        expect(await rowsOf(c)).to.have.length(2);
+        expect(await rowsOf(c), 'after a change').to.have.length(0);
+        const d = await withTwo();
+        await h.domain.selfService.requestSelfReset(d.username);
+        await setPasswordByLink(h, await latestLinkToken(h, d, 'self_reset'), 'yet another long and quiet river');
+        expect(await rowsOf(d), 'after a forgot-password link').to.have.length(0);
       });
     });
 
