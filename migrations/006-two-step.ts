@@ -8,16 +8,16 @@ const principal = {
   principal_id: { type: DataTypes.INTEGER, allowNull: false },
 };
 
-// A collaborator with a second factor signs in to mail programs with app passwords only: the view
-// the mail server reads shows its web password as NULL (Dovecot's query skips NULL), but keeps the
-// row, which Postfix reads to know who may send as the mailbox. Name and columns stay (outside
-// mail servers).
+// A collaborator with a second factor, or of a mailbox whose owner requires one, signs in to mail
+// programs with app passwords only: the view the mail server reads shows its web password as NULL
+// (Dovecot's query skips NULL), but keeps the row, which Postfix reads to know who may send as the
+// mailbox. Name and columns stay (outside mail servers).
 const mailAccounts = (passwordHash: string) => `
     CREATE VIEW mail_accounts AS
     SELECT c.username AS username, ${passwordHash} AS password_hash, m.address AS mailbox
     FROM collaborators c JOIN mailboxes m ON m.id = c.mailbox_id
     WHERE c.status = 'active' AND c.access_level = 'mail_clients' AND c.password_hash IS NOT NULL`;
-const WEB_PASSWORD_UNLESS_SECOND_FACTOR = `CASE WHEN EXISTS (SELECT 1 FROM second_factors f
+const WEB_PASSWORD_UNLESS_TWO_STEP = `CASE WHEN m.two_step_required = 1 OR EXISTS (SELECT 1 FROM second_factors f
       WHERE f.principal_type = 'collaborator' AND f.principal_id = c.id) THEN NULL ELSE c.password_hash END`;
 
 /**
@@ -57,7 +57,7 @@ export const up: Step = async ({ context: { sequelize, queryInterface: q } }) =>
   await q.addIndex('recovery_codes', ['principal_type', 'principal_id'], { name: 'recovery_codes_principal' });
   await q.addColumn('mailboxes', 'two_step_required', { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false });
   await sequelize.query('DROP VIEW mail_accounts');
-  await sequelize.query(mailAccounts(WEB_PASSWORD_UNLESS_SECOND_FACTOR));
+  await sequelize.query(mailAccounts(WEB_PASSWORD_UNLESS_TWO_STEP));
 };
 
 export const down: Step = async ({ context: { sequelize, queryInterface: q } }) => {

@@ -231,12 +231,22 @@ export class TwoStep {
     });
   }
 
-  /** The owner's policy: whether the mailbox's collaborators must use two-step verification. */
+  /**
+   * The owner's policy: whether the mailbox's collaborators must use two-step verification. While it
+   * holds, mail programs take only app passwords from every collaborator (`mail_accounts` hides the
+   * web password): turning it on kicks the mail programs signed in with one, turning it off lets the
+   * web password in again (auth caches flushed).
+   */
   async setPolicy(mailbox: Mailbox, required: boolean, actor: Actor): Promise<Mailbox> {
     return this.db.transaction(async (t) => {
       const current = await this.db.models.Mailbox.findByPk(mailbox.id, { transaction: t, lock: t.LOCK.UPDATE });
       if (!current) throw new NotFound('mailbox');
       if (current.twoStepRequired === required) return current;
+      const mailUsers = await this.db.models.Collaborator.findAll({ where: { mailboxId: current.id, status: 'active', accessLevel: 'mail_clients' }, transaction: t });
+      for (const c of mailUsers) {
+        if (required) await this.changes.kickMailPrograms(c, c.accessLevel, t);
+        else await this.changes.flushMailServerCache(c, c.accessLevel, t);
+      }
       await this.audit.recordOwner(actor, 'two_step.policy_changed', current, t, { required });
       return current.update({ twoStepRequired: required }, { transaction: t });
     });

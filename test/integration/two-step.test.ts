@@ -274,6 +274,23 @@ for (const { name, create } of DATABASES) {
       });
     });
 
+    describe('the owner\'s policy and mail programs', function () {
+      it('should leave mail programs only app passwords while collaborators must use two-step, and kick those signed in', async function () {
+        const owner = await signedInOwner(h.app, MAILBOX);
+        const c = await activeCollaborator(owner);
+        const passwordOf = async () =>
+          ((await h.db.sequelize.query('SELECT password_hash FROM mail_accounts WHERE username = ?', { replacements: [c.username] }))[0] as Array<{ password_hash: string | null }>)[0];
+        await h.db.models.OutboxMessage.destroy({ where: { kind: 'doveadm' } });
+        await owner.post('/settings/collaborations/two-step-policy', { twoStepRequired: 'yes' });
+        expect(await passwordOf(), 'no factor yet, but the rule holds').to.deep.equal({ password_hash: null });
+        expect(await h.db.models.OutboxMessage.count({ where: { kind: 'doveadm', template: 'kick' } })).to.be.greaterThan(0);
+        await owner.get('/settings/collaborations');
+        await owner.post('/settings/collaborations/two-step-policy', {});
+        expect((await passwordOf())?.password_hash).to.be.a('string');
+        expect(await h.db.models.OutboxMessage.count({ where: { kind: 'doveadm', template: 'flush' } })).to.be.greaterThan(0);
+      });
+    });
+
     describe('POST /settings/two-step/deactivation', function () {
       it('should need the current password and a code, and tell the holder', async function () {
         const owner = await signedInAs(MAILBOX, OWNER_PASSWORD);
