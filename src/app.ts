@@ -12,7 +12,8 @@ import { sessionsRouter } from './shell/routes/sessions';
 import { secondStepRouter } from './shell/routes/second-step';
 import { requireTwoStepSetup, twoStepRouter } from './shell/routes/two-step';
 import { passkeysRouter } from './shell/routes/passkeys';
-import { holdAtSecondStep, homeOf } from './shell/sign-in';
+import { holdAtSecondStep, homeOf, requireRecentSignIn } from './shell/sign-in';
+import { confirmationRouter } from './shell/routes/confirmation';
 import { languageRouter } from './shell/routes/language';
 import { accountRouter } from './shell/routes/account';
 import { ownPasswordRouter } from './shell/routes/own-password';
@@ -133,7 +134,11 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   app.use(csrf.token, csrf.protection);
 
   app.get('/', requireSignIn, (req, res) => res.redirect(303, homeOf(req)));
-  const signIn = { accounts, rateLimits: domain.rateLimits, accessHistory: domain.accessHistory, twoStep: domain.twoStep, devices: deviceCookies(config.sessionSecret, secure) };
+  const signIn = { accounts, rateLimits: domain.rateLimits, accessHistory: domain.accessHistory, twoStep: domain.twoStep, devices: deviceCookies(config.sessionSecret, secure), clock: domain.clock };
+  // Changing how one signs in needs a recent sign-in or the password again (a stolen cookie is not enough).
+  app.use('/settings/two-step', requireSignIn, requireRecentSignIn(domain.clock, '/settings/two-step'));
+  app.post('/account/app-passwords', requireSignIn, requireRecentSignIn(domain.clock, '/account'));
+  app.use(confirmationRouter(signIn));
   app.use(sessionsRouter(signIn));
   app.use(secondStepRouter(signIn));
   app.use(passkeysRouter({ ...signIn, passkeys: domain.passkeys }));

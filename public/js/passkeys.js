@@ -33,6 +33,8 @@
       var token = form.querySelector('input[name=_csrf]').value;
       fetch(form.getAttribute('data-options'), { method: 'POST', headers: { 'X-CSRF-Token': token, Accept: 'application/json' }, credentials: 'same-origin' })
         .then(function (res) {
+          // The sign-in is too old to change how one signs in: the password is asked again first.
+          if (res.redirected) { window.location.assign(res.url); return new Promise(function () {}); }
           // The time between password and second step ran out: the sign-in starts again.
           if (res.status === 401) { window.location.assign('/login'); return new Promise(function () {}); }
           if (!res.ok) throw new Error('options ' + res.status);

@@ -8,7 +8,7 @@ import { assertPassword, hashPassword, verifyPassword } from './passwords';
 import { changeOwnPassword, type PasswordChange, type RequestContext } from './password-change';
 import type { Actor } from './actor';
 import type { Audit } from './audit';
-import { principalKey, revokeSessions, type Principal } from './sessions';
+import { claimSession, principalKey, revokeSessions, type Principal } from './sessions';
 import { canonicalName } from '../lib/names';
 import type { Locale } from '../i18n';
 
@@ -88,6 +88,11 @@ export class Accounts {
       where: { principal: principalKey(principal), expires: { [Op.gt]: new Date() } },
       order: [['updatedAt', 'DESC'], ['sid', 'ASC']],
     });
+  }
+
+  /** Ends the session whose cookie id is `sid`: true for the one caller that ended it (claimSession). */
+  async claimSession(sid: string): Promise<boolean> {
+    return claimSession(this.db, sid);
   }
 
   /** "Sign out everywhere else": every session of the person but the one asking. */

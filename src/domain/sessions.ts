@@ -27,3 +27,12 @@ export async function revokeSessions(db: Database, principal: Principal, t: Tran
   const doomed = sessions.map((s) => s.sid).filter((sid) => sid !== keep);
   if (doomed.length > 0) await db.models.Session.destroy({ where: { sid: doomed }, transaction: t });
 }
+
+/**
+ * Ends one web session by its cookie id; true only for the one caller that ended it. A pending
+ * sign-in is claimed this way before it becomes a session: two requests carrying the same answer at
+ * once (a passkey whose counter stays 0) cannot both sign in.
+ */
+export async function claimSession(db: Database, sid: string): Promise<boolean> {
+  return (await db.models.Session.destroy({ where: { sid: sessionKey(sid) } })) === 1;
+}

@@ -161,6 +161,7 @@ export class TwoStep {
       const first = !(await this.isOn(principal, t));
       await this.db.models.SecondFactor.create({ ...fields, ...whereOf(principal), lastUsedAt: null }, { transaction: t });
       if (!first) {
+        await this.email(signedIn, 'two_step_changed', t);
         await this.record(signedIn, 'two_step.factor_added', t, origin, { kind: fields.kind });
         return null;
       }
@@ -226,6 +227,7 @@ export class TwoStep {
       if (!passkey) return false;
       if (factors.length === 1) throw new ValidationFailed({ passkey: 'last_factor' });
       await passkey.destroy({ transaction: t });
+      await this.email(signedIn, 'two_step_changed', t);
       await this.record(signedIn, 'two_step.factor_removed', t, origin, { kind: 'passkey' });
       return true;
     });

@@ -251,6 +251,7 @@ export const en = {
     deactivated: 'Deactivation',
     two_step_enabled: 'Two-step verification on',
     two_step_disabled: 'Two-step verification off',
+    two_step_changed: 'Two-step verification changed',
     recovery_code_used: 'Recovery code used',
   },
   audit: {
@@ -273,6 +274,11 @@ export const en = {
     'two_step.recovery_code_used': 'used a recovery code',
     'two_step.recovery_codes_renewed': 'created new recovery codes',
     'two_step.policy_changed': 'changed the two-step verification rule for collaborators',
+  },
+  confirmation: {
+    title: 'Confirm your password',
+    intro: 'To change how you sign in (two-step verification, passkeys, app passwords), type your password again: you signed in more than 10 minutes ago.',
+    submit: 'Confirm',
   },
   secondStep: {
     title: 'Two-step verification',

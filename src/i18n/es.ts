@@ -254,6 +254,7 @@ export const es = {
     deactivated: 'Desactivación',
     two_step_enabled: 'Verificación en dos pasos activada',
     two_step_disabled: 'Verificación en dos pasos desactivada',
+    two_step_changed: 'Verificación en dos pasos modificada',
     recovery_code_used: 'Código de recuperación usado',
   },
   audit: {
@@ -276,6 +277,11 @@ export const es = {
     'two_step.recovery_code_used': 'usó un código de recuperación',
     'two_step.recovery_codes_renewed': 'generó nuevos códigos de recuperación',
     'two_step.policy_changed': 'cambió la regla de verificación en dos pasos de los colaboradores',
+  },
+  confirmation: {
+    title: 'Confirma tu contraseña',
+    intro: 'Para cambiar cómo accedes (verificación en dos pasos, llaves de acceso, contraseñas de aplicación), vuelve a escribir tu contraseña: accediste hace más de 10 minutos.',
+    submit: 'Confirmar',
   },
   secondStep: {
     title: 'Verificación en dos pasos',

@@ -254,6 +254,7 @@ export const it = {
     deactivated: 'Disattivazione',
     two_step_enabled: 'Verifica in due passaggi attivata',
     two_step_disabled: 'Verifica in due passaggi disattivata',
+    two_step_changed: 'Verifica in due passaggi modificata',
     recovery_code_used: 'Codice di recupero usato',
   },
   audit: {
@@ -276,6 +277,11 @@ export const it = {
     'two_step.recovery_code_used': 'ha usato un codice di recupero',
     'two_step.recovery_codes_renewed': 'ha generato nuovi codici di recupero',
     'two_step.policy_changed': 'ha modificato la regola sulla verifica in due passaggi dei collaboratori',
+  },
+  confirmation: {
+    title: 'Conferma la password',
+    intro: 'Per modificare il modo in cui accedi (verifica in due passaggi, passkey, password per le app) inserisci di nuovo la password: hai effettuato l’accesso più di 10 minuti fa.',
+    submit: 'Conferma',
   },
   secondStep: {
     title: 'Verifica in due passaggi',

@@ -13,6 +13,7 @@ export const EMAIL_TEMPLATES = [
   'two_step_enabled',
   'two_step_disabled',
   'recovery_code_used',
+  'two_step_changed',
   'app_password_created',
 ] as const;
 export type EmailTemplate = (typeof EMAIL_TEMPLATES)[number];

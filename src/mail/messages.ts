@@ -95,6 +95,10 @@ function bodyBlocks(input: EmailInput, t: MailTexts, vars: Vars): Block[] {
       const s = t.two_step_disabled;
       return [p(s.intro), notYou(s)];
     }
+    case 'two_step_changed': {
+      const s = t.two_step_changed;
+      return [p(s.intro), notYou(s)];
+    }
     case 'recovery_code_used': {
       const s = t.recovery_code_used;
       return [p(s.intro), p(s.advice), notYou(s)];

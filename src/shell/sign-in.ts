@@ -1,6 +1,9 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { SessionIdentity } from '../domain/accounts';
 import type { LimitName, RateLimits } from '../domain/rate-limits';
+import { principalKey } from '../domain/sessions';
+import { TooManyAttempts } from '../domain/errors';
+import type { Clock } from '../lib/clock';
 import { allowanceOf } from '../lib/ip';
 import { clientIp } from '../plugin';
 import type { DeviceCookies } from './device-cookies';
@@ -10,6 +13,11 @@ import { rotateSession } from './middleware/session';
 export const REMEMBER_MS = 30 * 24 * 3600 * 1000;
 /** Time allowed between the password and the second step. */
 export const SECOND_STEP_MS = 10 * 60 * 1000;
+/**
+ * How long after signing in, or confirming the password, a session may change how its holder signs in
+ * (second factors, app passwords): a stolen cookie alone cannot add the thief's own (GitHub's "sudo mode").
+ */
+export const RECENT_SIGN_IN_MS = 10 * 60 * 1000;
 
 /** The paths a session between the password and the second step may reach. */
 const SECOND_STEP_PATHS = /^\/(login\/two-step(\/|$)|logout$|settings\/language$)/;
@@ -40,9 +48,15 @@ export async function giveBack(rateLimits: RateLimits, counters: Array<[LimitNam
  * Ends a sign-in: a fresh session id holding the identity, the device cookie renewed, a longer life
  * when "remember me" was ticked, and the person sent to their start page.
  */
-export async function finishSignIn(req: Request, res: Response, devices: DeviceCookies, signIn: { identity: SessionIdentity; login: string; remember: boolean }): Promise<void> {
+export async function finishSignIn(
+  req: Request,
+  res: Response,
+  { devices, clock }: { devices: DeviceCookies; clock: Clock },
+  signIn: { identity: SessionIdentity; login: string; remember: boolean },
+): Promise<void> {
   devices.issue(req, res, signIn.login);
-  await rotateSession(req, { identity: signIn.identity, locale: req.session.locale, ip: clientIp(req) ?? undefined, userAgent: req.get('User-Agent')?.slice(0, 300) });
+  const verifiedAt = clock.now().getTime();
+  await rotateSession(req, { identity: signIn.identity, verifiedAt, locale: req.session.locale, ip: clientIp(req) ?? undefined, userAgent: req.get('User-Agent')?.slice(0, 300) });
   if (signIn.remember) req.session.cookie.maxAge = REMEMBER_MS;
   res.redirect(303, HOME[signIn.identity.principal.type]);
 }
@@ -54,6 +68,34 @@ export function sendTo(req: Request, res: Response, to: string): void {
     return;
   }
   res.redirect(303, to);
+}
+
+/**
+ * Lets through a session that signed in or confirmed its password within RECENT_SIGN_IN_MS; any other
+ * is sent to confirm it first, then back to the page asked for (a GET) or the page of the form (`formPage`).
+ */
+export function requireRecentSignIn(clock: Clock, formPage: string): RequestHandler {
+  return (req, res, next) => {
+    if (clock.now().getTime() - (req.session?.verifiedAt ?? 0) <= RECENT_SIGN_IN_MS) return next();
+    const back = req.method === 'GET' ? req.originalUrl : formPage;
+    sendTo(req, res, `/settings/confirmation?back=${encodeURIComponent(back)}`);
+  };
+}
+
+/**
+ * One attempt of the signed-in person at something only they should know (the current password, a
+ * code), counted on the account's `passwordChange` counter before `check` runs and given back only
+ * when it passed: guesses cannot go on unseen. 429 (TooManyAttempts) past the limit.
+ */
+export async function countedAttempt(rateLimits: RateLimits, req: Request, check: () => Promise<boolean>): Promise<boolean> {
+  const identity = req.session.identity;
+  if (!identity) throw new Error('a signed-in session has an identity');
+  const account = principalKey(identity.principal);
+  const verdict = await rateLimits.take([['passwordChange', account]]);
+  if (!verdict.allowed) throw new TooManyAttempts(verdict.retryAfterSeconds);
+  const passed = await check();
+  if (passed) await rateLimits.giveBack('passwordChange', account);
+  return passed;
 }
 
 /**

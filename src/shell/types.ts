@@ -15,6 +15,8 @@ export interface PendingSignIn {
 declare module 'express-session' {
   interface SessionData {
     identity?: SessionIdentity;
+    /** When the person last proved who they are (signed in, confirmed the password), epoch ms. */
+    verifiedAt?: number;
     /** Set instead of `identity` between the password and the second step. */
     secondStep?: PendingSignIn;
     /** A TOTP secret offered on the set-up page, sealed, until its first code confirms it. */

@@ -133,6 +133,7 @@ for (const { name, create } of DATABASES) {
         const names = (await h.db.models.SecondFactor.findAll({ order: [['id', 'ASC']] })).map((f) => f.name);
         expect(names).to.deep.equal(['Uno', 'Chrome, Linux']);
         expect(await h.db.models.RecoveryCode.count()).to.equal(10);
+        expect(await h.db.models.OutboxMessage.count({ where: { template: 'two_step_changed', recipient: MAILBOX } }), 'the holder told').to.equal(1);
       });
 
       it('should refuse a garbage or forged credential with 422 and store nothing', async () => {
@@ -224,6 +225,7 @@ for (const { name, create } of DATABASES) {
         const res = await owner.post(`/settings/two-step/passkeys/${first?.id}/removal`);
         expect(res.status).to.equal(303);
         expect((await h.db.models.SecondFactor.findAll()).map((f) => f.name)).to.deep.equal(['Telefono']);
+        expect(await h.db.models.OutboxMessage.count({ where: { template: 'two_step_changed' } }), 'added, then removed: the holder told each time').to.equal(2);
       });
 
       it("should answer 404 for another account's passkey and leave it", async () => {
@@ -342,6 +344,19 @@ for (const { name, create } of DATABASES) {
         const response = authenticator.assert(requested as unknown as RequestOptions);
         const results = await Promise.all([0, 1].map(() => h.domain.passkeys.verifySignIn(principal, challenge, response)));
         expect(results.sort()).to.deep.equal([false, true]);
+      });
+
+      it('should let one pending sign-in become one session, when a synced passkey\'s answer (counter 0) arrives twice at once', async () => {
+        const owner = await signedInOwner(h.app, MAILBOX);
+        const authenticator = new SoftAuthenticator(BASE_URL, true);
+        expect((await addPasskey(owner, authenticator, 'Sincronizzata')).status).to.equal(200);
+        const browser = await pending();
+        const { body } = await options<RequestOptions>(browser, '/login/two-step/passkey/options');
+        const response = authenticator.assert(body);
+        const sessionsBefore = await h.db.models.Session.count({ where: { principal: `owner:${mailbox.id}` } });
+        const results = await Promise.all([0, 1].map(() => browser.agent.post('/login/two-step/passkey').type('form').send({ _csrf: browser.csrf, response })));
+        expect(results.map((r) => r.headers.location).sort()).to.deep.equal(['/login', '/settings/collaborations']);
+        expect(await h.db.models.Session.count({ where: { principal: `owner:${mailbox.id}` } })).to.equal(sessionsBefore + 1);
       });
 
       it('should refuse an assertion without the CSRF token (403) and leave the sign-in pending', async () => {

@@ -67,7 +67,7 @@ for (const { name, create } of DATABASES) {
     let h: Harness;
     let counter = 0;
 
-    harnessPerSuite(create, { mailboxes: [MAILBOX], env: { ...WIDE_LIMITS, SIGN_IN_LIMIT_PER_ACCOUNT: '8', DOVEADM_URLS: 'http://127.0.0.1:9/doveadm/v1', DOVEADM_API_KEY: 'not used: nothing listens there' } }, (harness) => {
+    harnessPerSuite(create, { mailboxes: [MAILBOX], env: { ...WIDE_LIMITS, SIGN_IN_LIMIT_PER_ACCOUNT: '8', PASSWORD_CHANGE_LIMIT: '6', DOVEADM_URLS: 'http://127.0.0.1:9/doveadm/v1', DOVEADM_API_KEY: 'not used: nothing listens there' } }, (harness) => {
       h = harness;
     });
 
@@ -304,7 +304,39 @@ for (const { name, create } of DATABASES) {
         expect(await h.db.models.SecondFactor.count()).to.equal(0);
         expect(await h.db.models.RecoveryCode.count()).to.equal(0);
         expect(await emailsOf('two_step_disabled')).to.have.length(1);
-        expect((await signedInAs(MAILBOX, OWNER_PASSWORD)).csrf).to.be.a('string');
+        expect((await signedInAs(MAILBOX, OWNER_PASSWORD)).csrf, 'the password alone signs in again').to.be.a('string');
+      });
+
+      it('should count a wrong code like a wrong password, even with the right password', async function () {
+        const owner = await signedInAs(MAILBOX, OWNER_PASSWORD);
+        await turnOnTotp(h, owner);
+        await owner.get('/settings/two-step');
+        const statuses: number[] = [];
+        for (let i = 0; i < 7; i += 1) statuses.push((await owner.post('/settings/two-step/deactivation', { currentPassword: OWNER_PASSWORD, code: String(200000 + i) })).status);
+        expect(statuses).to.deep.equal([422, 422, 422, 422, 422, 422, 429]);
+        expect(await h.db.models.SecondFactor.count()).to.equal(1);
+      });
+    });
+
+    describe('a sign-in older than 10 minutes (a stolen cookie)', function () {
+      it('should ask for the password again before any change to how one signs in, then lead back', async function () {
+        const owner = await signedInOwner(h.app, MAILBOX);
+        const c = await activeCollaborator(owner);
+        const browser = await signedInAs(c.username, GOOD_PASSWORD);
+        await browser.get('/account');
+        h.clock.advance(11 * 60_000);
+        const asked = await browser.get('/settings/two-step/totp');
+        expect([asked.status, asked.headers.location]).to.deep.equal([303, '/settings/confirmation?back=%2Fsettings%2Ftwo-step%2Ftotp']);
+        for (const url of ['/settings/two-step/totp', '/settings/two-step/passkeys/options', '/account/app-passwords']) {
+          const res = await browser.post(url, { code: '123456', name: 'Outlook', scope: 'read_send' });
+          expect(res.headers.location, url).to.match(/^\/settings\/confirmation\?back=/);
+        }
+        expect(await h.db.models.AppPassword.count()).to.equal(0);
+        await browser.get('/settings/confirmation?back=https://evil.example/');
+        expect((await browser.post('/settings/confirmation', { currentPassword: 'wrong', back: '/settings/two-step/totp' })).status).to.equal(422);
+        const confirmed = await browser.post('/settings/confirmation', { currentPassword: GOOD_PASSWORD, back: '//evil.example/x' });
+        expect(confirmed.headers.location, 'never elsewhere').to.equal('/');
+        expect((await browser.get('/settings/two-step/totp')).status).to.equal(200);
       });
     });
 

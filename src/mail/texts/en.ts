@@ -86,6 +86,12 @@ export const enTexts = {
     notYou: 'If you did not do this, change your password right away and tell the mailbox owner.',
     ownerNotYou: 'If you did not do this, change your password right away and turn two-step verification on again.',
   },
+  two_step_changed: {
+    subject: 'Two-step verification changed, PEC mailbox {mailbox}',
+    intro: 'A way to pass the second step (a passkey or an authenticator app) has just been added to or removed from {username}.',
+    notYou: 'If you did not do this, change your password right away and tell the mailbox owner.',
+    ownerNotYou: 'If you did not do this, change your password right away and check your two-step verification settings.',
+  },
   recovery_code_used: {
     subject: 'A recovery code was used, PEC mailbox {mailbox}',
     intro: 'One of the recovery codes of {username} has just been used, to sign in to webmail or to change its two-step verification. That code cannot be used again.',

@@ -85,6 +85,12 @@ export const esTexts = {
     notYou: 'Si no has sido tú, cambia la contraseña de inmediato y avisa al titular del buzón.',
     ownerNotYou: 'Si no has sido tú, cambia la contraseña de inmediato y vuelve a activar la verificación en dos pasos.',
   },
+  two_step_changed: {
+    subject: 'Verificación en dos pasos modificada, buzón PEC {mailbox}',
+    intro: 'Se acaba de añadir o eliminar un método para el segundo paso (una llave de acceso o una app de autenticación) de {username}.',
+    notYou: 'Si no has sido tú, cambia la contraseña de inmediato y avisa al titular del buzón.',
+    ownerNotYou: 'Si no has sido tú, cambia la contraseña de inmediato y revisa los ajustes de la verificación en dos pasos.',
+  },
   recovery_code_used: {
     subject: 'Usado un código de recuperación, buzón PEC {mailbox}',
     intro: 'Se acaba de usar uno de los códigos de recuperación de {username}, para acceder al webmail o para cambiar su verificación en dos pasos. Ese código ya no se puede volver a usar.',

@@ -85,6 +85,12 @@ export const itTexts = {
     notYou: 'Se non sei stato tu, cambia subito la password e avvisa il titolare della casella.',
     ownerNotYou: 'Se non sei stato tu, cambia subito la password e riattiva la verifica in due passaggi.',
   },
+  two_step_changed: {
+    subject: 'Verifica in due passaggi modificata, casella PEC {mailbox}',
+    intro: 'È stato appena aggiunto o rimosso un metodo per il secondo passaggio (una passkey o un’app di autenticazione) di {username}.',
+    notYou: 'Se non sei stato tu, cambia subito la password e avvisa il titolare della casella.',
+    ownerNotYou: 'Se non sei stato tu, cambia subito la password e controlla le impostazioni della verifica in due passaggi.',
+  },
   recovery_code_used: {
     subject: 'Usato un codice di recupero, casella PEC {mailbox}',
     intro: 'È stato appena usato uno dei codici di recupero di {username}, per accedere alla webmail o per modificarne la verifica in due passaggi. Quel codice non potrà essere usato di nuovo.',

@@ -6,6 +6,7 @@ import { principalOf, type TwoStep } from '../../domain/two-step';
 import { TooManyAttempts } from '../../domain/errors';
 import { clientIp } from '../../plugin';
 import type { DeviceCookies } from '../device-cookies';
+import type { Clock } from '../../lib/clock';
 import type { PendingSignIn } from '../types';
 import { render } from '../render';
 import { finishSignIn, giveBack, signInCounters } from '../sign-in';
@@ -16,6 +17,7 @@ export interface SecondStepOptions {
   accessHistory: AccessHistory;
   twoStep: TwoStep;
   devices: DeviceCookies;
+  clock: Clock;
 }
 
 /**
@@ -43,7 +45,7 @@ export async function showSecondStep(twoStep: TwoStep, req: Request, res: Respon
  * recorded in the access history, then the sign-in finished or the page shown again with the error.
  */
 export async function attemptSecondStep(
-  { accounts, rateLimits, accessHistory, twoStep, devices }: SecondStepOptions,
+  { accounts, rateLimits, accessHistory, twoStep, devices, clock }: SecondStepOptions,
   req: Request,
   res: Response,
   check: (pending: PendingSignIn, signedIn: SignedIn) => Promise<string | null>,
@@ -57,8 +59,10 @@ export async function attemptSecondStep(
   const error = await check(pending, signedIn);
   await accessHistory.recordSignIn(pending.login, error ? null : pending.identity, { ip: clientIp(req), userAgent: req.get('User-Agent') });
   if (error) return showSecondStep(twoStep, req, res, signedIn, error, 422);
+  // One pending sign-in, one session: a second request that passed at the same moment gets nothing.
+  if (!(await accounts.claimSession(req.sessionID))) return res.redirect(303, '/login');
   await giveBack(rateLimits, counters);
-  await finishSignIn(req, res, devices, pending);
+  await finishSignIn(req, res, { devices, clock }, pending);
 }
 
 /** /login/two-step: after the password, a code from the authenticator app or a recovery code (passkeys: passkeys.ts). */

@@ -7,6 +7,7 @@ import { TooManyAttempts } from '../../domain/errors';
 import { canonicalName } from '../../lib/names';
 import { clientIp } from '../../plugin';
 import type { DeviceCookies } from '../device-cookies';
+import type { Clock } from '../../lib/clock';
 import { render } from '../render';
 import { rotateSession } from '../middleware/session';
 import { finishSignIn, giveBack, homeOf, SECOND_STEP_MS, signInCounters } from '../sign-in';
@@ -17,9 +18,10 @@ export interface SessionsOptions {
   accessHistory: AccessHistory;
   twoStep: TwoStep;
   devices: DeviceCookies;
+  clock: Clock;
 }
 
-export function sessionsRouter({ accounts, rateLimits, accessHistory, twoStep, devices }: SessionsOptions): Router {
+export function sessionsRouter({ accounts, rateLimits, accessHistory, twoStep, devices, clock }: SessionsOptions): Router {
   const router = Router();
 
   // GET /login
@@ -52,7 +54,7 @@ export function sessionsRouter({ accounts, rateLimits, accessHistory, twoStep, d
       return res.redirect(303, '/login/two-step');
     }
     await accessHistory.recordSignIn(login, identity, context);
-    await finishSignIn(req, res, devices, { identity, login, remember });
+    await finishSignIn(req, res, { devices, clock }, { identity, login, remember });
   });
 
   // POST /logout: the row goes (a request still in flight cannot save it back), and the browser is

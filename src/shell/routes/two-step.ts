@@ -2,12 +2,11 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import type { Accounts, SignedIn } from '../../domain/accounts';
 import type { RateLimits } from '../../domain/rate-limits';
 import { principalOf, type TwoStep } from '../../domain/two-step';
-import { principalKey } from '../../domain/sessions';
-import { TooManyAttempts, ValidationFailed } from '../../domain/errors';
+import { ValidationFailed } from '../../domain/errors';
 import { clientIp } from '../../plugin';
 import { requireSignIn } from '../middleware/auth';
 import { redirectWithNotice, render } from '../render';
-import { sendTo } from '../sign-in';
+import { countedAttempt, sendTo } from '../sign-in';
 
 export interface TwoStepOptions {
   accounts: Accounts;
@@ -16,7 +15,7 @@ export interface TwoStepOptions {
 }
 
 /** The paths a collaborator who must set up two-step verification may reach before doing so. */
-const SETUP_PATHS = /^\/(settings\/two-step(\/|$)|logout$|settings\/language$)/;
+const SETUP_PATHS = /^\/(settings\/(two-step(\/|$)|confirmation$|language$)|logout$)/;
 
 export function signedInOf(req: Request): SignedIn {
   if (!req.signedIn) throw new Error('requireSignIn lets only signed-in people through');
@@ -72,17 +71,8 @@ export function twoStepRouter({ accounts, twoStep, rateLimits }: TwoStepOptions)
     return render(req, res, { page: 'settings/two-step-totp' }, { offer, error }, status);
   }
 
-  /** The current password, counted like a password change's (a guess at it is one). */
-  async function passwordChecked(req: Request): Promise<boolean> {
-    const identity = req.session.identity;
-    if (!identity) throw new Error('a signed-in session has an identity');
-    const account = principalKey(identity.principal);
-    const verdict = await rateLimits.take([['passwordChange', account]]);
-    if (!verdict.allowed) throw new TooManyAttempts(verdict.retryAfterSeconds);
-    const ok = await accounts.checkPassword(signedInOf(req), String(req.body?.currentPassword ?? ''));
-    if (ok) await rateLimits.giveBack('passwordChange', account);
-    return ok;
-  }
+  /** The current password, typed in the form. */
+  const passwordOf = (req: Request) => accounts.checkPassword(signedInOf(req), String(req.body?.currentPassword ?? ''));
 
   const origin = (req: Request) => ({ ip: clientIp(req), sid: req.sessionID });
 
@@ -109,7 +99,7 @@ export function twoStepRouter({ accounts, twoStep, rateLimits }: TwoStepOptions)
 
   // POST /settings/two-step/recovery-codes: ten new codes, the current password required.
   router.post('/settings/two-step/recovery-codes', async (req, res) => {
-    if (!(await passwordChecked(req))) return showSettings(req, res, { renewPassword: 'password.wrong_current' }, 422);
+    if (!(await countedAttempt(rateLimits, req, () => passwordOf(req)))) return showSettings(req, res, { renewPassword: 'password.wrong_current' }, 422);
     const codes = await twoStep.regenerateRecoveryCodes(signedInOf(req), origin(req));
     render(req, res, { page: 'settings/recovery-codes' }, { codes, justEnabled: false });
   });
@@ -118,13 +108,20 @@ export function twoStepRouter({ accounts, twoStep, rateLimits }: TwoStepOptions)
   router.post('/settings/two-step/deactivation', async (req, res) => {
     const signedIn = signedInOf(req);
     if (signedIn.type === 'collaborator' && signedIn.mailbox.twoStepRequired) return showSettings(req, res, { offCode: 'twoStep.errors.required' }, 409);
-    if (!(await passwordChecked(req))) return showSettings(req, res, { offPassword: 'password.wrong_current' }, 422);
-    try {
-      await twoStep.turnOff(signedIn, String(req.body?.code ?? '').slice(0, 64), origin(req));
-    } catch (error) {
-      if (!(error instanceof ValidationFailed)) throw error;
-      return showSettings(req, res, { offCode: 'twoStep.errors.code_wrong' }, 422);
-    }
+    // The password and the code are one attempt: a wrong code counts like a wrong password.
+    let wrong: Record<string, string> = { offPassword: 'password.wrong_current' };
+    const turnedOff = await countedAttempt(rateLimits, req, async () => {
+      if (!(await passwordOf(req))) return false;
+      wrong = { offCode: 'twoStep.errors.code_wrong' };
+      return twoStep.turnOff(signedIn, String(req.body?.code ?? '').slice(0, 64), origin(req)).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof ValidationFailed) return false;
+          throw error;
+        },
+      );
+    });
+    if (!turnedOff) return showSettings(req, res, wrong, 422);
     redirectWithNotice(req, res, '/settings/two-step', res.locals.t('twoStep.notice.off'));
   });
 
