@@ -134,15 +134,13 @@ export class TwoStep {
 
   /**
    * Stores the authenticator app once its first code matches the offered secret (`sealedSecret`,
-   * from sealSecret). Returns the recovery codes when this turns two-step verification on, else null.
-   * Throws ValidationFailed `{ code: 'totp_wrong' }`, or `{ code: 'totp_exists' }` when one is set up.
+   * from offerTotp), in place of the one set up before (a new phone). Returns the recovery codes when
+   * this turns two-step verification on, else null. Throws ValidationFailed `{ code: 'totp_wrong' }`.
    */
   async enableTotp(signedIn: SignedIn, sealedSecret: string, code: string, origin: Origin = {}): Promise<string[] | null> {
     const secret = this.sealer.open(sealedSecret);
     const step = this.matchingStep(this.totp(Secret.fromBase32(secret), ''), code);
     if (step === null) throw new ValidationFailed({ code: 'totp_wrong' });
-    const principal = principalOf(signedIn);
-    if (await this.db.models.SecondFactor.count({ where: { ...whereOf(principal), kind: 'totp' } })) throw new ValidationFailed({ code: 'totp_exists' });
     return this.addFactor(signedIn, { kind: 'totp', secret: sealedSecret, lastStep: step, name: null }, origin);
   }
 
@@ -159,6 +157,8 @@ export class TwoStep {
     const principal = principalOf(signedIn);
     return this.db.transaction(async (t) => {
       const first = !(await this.isOn(principal, t));
+      // One authenticator app per account: a new one replaces the old (moved to a new phone).
+      if (fields.kind === 'totp') await this.db.models.SecondFactor.destroy({ where: { ...whereOf(principal), kind: 'totp' }, transaction: t });
       await this.db.models.SecondFactor.create({ ...fields, ...whereOf(principal), lastUsedAt: null }, { transaction: t });
       if (!first) {
         await this.email(signedIn, 'two_step_changed', t);
@@ -182,7 +182,8 @@ export class TwoStep {
   async verifyCode(signedIn: SignedIn, code: string, origin: Origin = {}): Promise<SecondStepMethod | null> {
     const principal = principalOf(signedIn);
     const typed = code.trim();
-    if (/^\d{6}$/.test(typed)) return (await this.spendTotp(principal, typed)) ? 'totp' : null;
+    const digits = typed.replace(/\s+/g, '');
+    if (/^\d{6}$/.test(digits)) return (await this.spendTotp(principal, digits)) ? 'totp' : null;
     if (!(await this.spendRecoveryCode(principal, typed))) return null;
     await this.db.transaction(async (t) => {
       await this.email(signedIn, 'recovery_code_used', t);
@@ -267,7 +268,8 @@ export class TwoStep {
   /** The time step `code` belongs to, within the window around now, or null. */
   private matchingStep(totp: TOTP, code: string): number | null {
     const timestamp = this.clock.now().getTime();
-    const delta = totp.validate({ token: code.trim(), timestamp, window: TOTP_WINDOW });
+    // Apps show the code as "123 456": the space is not part of it.
+    const delta = totp.validate({ token: code.replace(/\s+/g, ''), timestamp, window: TOTP_WINDOW });
     return delta === null ? null : Math.floor(timestamp / 1000 / TOTP_PERIOD_S) + delta;
   }
 

@@ -83,6 +83,7 @@ export const en = {
     pagination: 'Pages',
     appPasswords_one: '{{count}} app password',
     appPasswords_other: '{{count}} app passwords',
+    twoStepMissing: 'Two-step verification not set up yet',
     twoStepOn: 'Two-step verification on',
     policy: {
       heading: 'Collaborators’ sign-in',
@@ -287,7 +288,7 @@ export const en = {
     codeHelp: 'The 6-digit code your authenticator app shows now, or one of your recovery codes.',
     recoveryOnlyHelp: 'One of your recovery codes.',
     submit: 'Verify',
-    lost: 'Lost your authenticator app and your recovery codes? Collaborators ask the mailbox owner to reset their password; owners contact their provider.',
+    lost: 'Lost your authenticator app or passkey and your recovery codes? Collaborators ask the mailbox owner to reset their password; owners contact their provider.',
     cancel: 'Cancel and sign out',
     passkey: {
       or: 'Or with a passkey',
@@ -316,6 +317,7 @@ export const en = {
       intro: 'Use an app such as Google Authenticator, Microsoft Authenticator, FreeOTP or your password manager.',
       set: 'An authenticator app is set up.',
       setUp: 'Set up an authenticator app',
+      move: 'Move it to a new phone',
     },
     passkeys: {
       heading: 'Passkeys',
@@ -370,6 +372,8 @@ export const en = {
       codeHelp: 'It confirms that the app is set up correctly.',
       submit: 'Confirm and turn on',
       back: 'Back to two-step verification',
+      replacing: 'The app set up before stops working as soon as you confirm the new one.',
+      mailPrograms: 'Once two-step verification is on, your mail programs (Outlook, Thunderbird, phone) no longer accept your webmail password: create an app password for each of them on “My account”.',
     },
     codes: {
       title: 'Your recovery codes',
@@ -386,7 +390,7 @@ export const en = {
     },
     errors: {
       totp_wrong: 'This code does not match. Check that the phone’s time is right and type the code the app shows now.',
-      totp_exists: 'An authenticator app is already set up.',
+      code_missing: 'Type the 6-digit code the app shows.',
       code_wrong: 'This code is not correct or has already been used.',
       required: 'The mailbox owner requires two-step verification: it cannot be turned off.',
     },

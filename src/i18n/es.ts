@@ -85,6 +85,7 @@ export const es = {
     pagination: 'Páginas',
     appPasswords_one: '{{count}} contraseña de aplicación',
     appPasswords_other: '{{count}} contraseñas de aplicación',
+    twoStepMissing: 'Verificación en dos pasos por configurar',
     twoStepOn: 'Verificación en dos pasos activada',
     policy: {
       heading: 'Acceso de los colaboradores',
@@ -290,7 +291,7 @@ export const es = {
     codeHelp: 'El código de 6 cifras que muestra ahora tu app de autenticación, o uno de tus códigos de recuperación.',
     recoveryOnlyHelp: 'Uno de tus códigos de recuperación.',
     submit: 'Verificar',
-    lost: '¿Has perdido tu app de autenticación y tus códigos de recuperación? Los colaboradores piden al titular del buzón que restablezca su contraseña; los titulares contactan con su proveedor.',
+    lost: '¿Has perdido tu app de autenticación o tu llave de acceso y tus códigos de recuperación? Los colaboradores piden al titular del buzón que restablezca su contraseña; los titulares contactan con su proveedor.',
     cancel: 'Cancelar y salir',
     passkey: {
       or: 'O bien con una llave de acceso',
@@ -319,6 +320,7 @@ export const es = {
       intro: 'Usa una app como Google Authenticator, Microsoft Authenticator, FreeOTP o tu gestor de contraseñas.',
       set: 'Hay una app de autenticación configurada.',
       setUp: 'Configurar una app de autenticación',
+      move: 'Pasarla a un teléfono nuevo',
     },
     passkeys: {
       heading: 'Llaves de acceso',
@@ -373,6 +375,8 @@ export const es = {
       codeHelp: 'Confirma que la app está bien configurada.',
       submit: 'Confirmar y activar',
       back: 'Volver a la verificación en dos pasos',
+      replacing: 'La app configurada antes deja de funcionar en cuanto confirmes la nueva.',
+      mailPrograms: 'Con la verificación en dos pasos activada, tus programas de correo (Outlook, Thunderbird, teléfono) ya no aceptan tu contraseña del webmail: crea una contraseña de aplicación para cada uno en «Mi cuenta».',
     },
     codes: {
       title: 'Tus códigos de recuperación',
@@ -389,7 +393,7 @@ export const es = {
     },
     errors: {
       totp_wrong: 'El código no coincide. Comprueba que la hora del teléfono sea correcta y escribe el código que muestra ahora la app.',
-      totp_exists: 'Ya hay una app de autenticación configurada.',
+      code_missing: 'Escribe el código de 6 cifras que muestra la app.',
       code_wrong: 'El código no es correcto o ya se ha usado.',
       required: 'El titular del buzón exige la verificación en dos pasos: no se puede desactivar.',
     },

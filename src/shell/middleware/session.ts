@@ -27,7 +27,9 @@ export function sessions(config: Config, db: Database): SessionMiddleware {
     resave: false,
     saveUninitialized: false,
     rolling: true,
-    cookie: { httpOnly: true, sameSite: 'lax', secure, maxAge: SESSION_TTL_MS, path: '/' },
+    // No maxAge: the cookie ends with the browser ("remember me" gives it one, sign-in.ts); the
+    // store ends the session after SESSION_TTL_MS idle whatever the browser keeps.
+    cookie: { httpOnly: true, sameSite: 'lax', secure, path: '/' },
   });
   return { handler, close: () => store.close() };
 }

@@ -66,9 +66,12 @@ export function twoStepRouter({ accounts, twoStep, rateLimits }: TwoStepOptions)
 
   /** The set-up page: a new secret, or after a wrong code the same one (the app may already hold it). */
   async function showTotpSetup(req: Request, res: Response, error: string | null, status = 200) {
-    const offer = await twoStep.offerTotp(accountName(signedInOf(req)), error ? req.session.totpOffer : undefined);
+    const signedIn = signedInOf(req);
+    const offer = await twoStep.offerTotp(accountName(signedIn), error ? req.session.totpOffer : undefined);
     req.session.totpOffer = offer.sealed;
-    return render(req, res, { page: 'settings/two-step-totp' }, { offer, error }, status);
+    const replacing = (await twoStep.statusOf(principalOf(signedIn))).totp;
+    const mailPrograms = signedIn.type === 'collaborator' && signedIn.collaborator.accessLevel === 'mail_clients';
+    return render(req, res, { page: 'settings/two-step-totp' }, { offer, error, replacing, mailPrograms }, status);
   }
 
   /** The current password, typed in the form. */
@@ -86,8 +89,10 @@ export function twoStepRouter({ accounts, twoStep, rateLimits }: TwoStepOptions)
   router.post('/settings/two-step/totp', async (req, res) => {
     const sealed = req.session.totpOffer;
     if (!sealed) return res.redirect(303, '/settings/two-step/totp');
+    const code = String(req.body?.code ?? '').slice(0, 16);
+    if (!code.trim()) return showTotpSetup(req, res, 'twoStep.errors.code_missing', 422);
     try {
-      const codes = await twoStep.enableTotp(signedInOf(req), sealed, String(req.body?.code ?? '').slice(0, 16), origin(req));
+      const codes = await twoStep.enableTotp(signedInOf(req), sealed, code, origin(req));
       delete req.session.totpOffer;
       if (codes) return render(req, res, { page: 'settings/recovery-codes' }, { codes, justEnabled: true });
       redirectWithNotice(req, res, '/settings/two-step', res.locals.t('twoStep.notice.totpAdded'));
