@@ -180,7 +180,7 @@ describe('Two-step verification in a real browser (Chromium)', function () {
     h.clock.advance(STEP_MS);
     await page.fill('#off-password', OWNER_PASSWORD);
     await page.fill('#off-code', app.code(h));
-    await go(page, 'mouse', page.locator('form[action="/settings/two-step/deactivation"] [type=submit]'), '/settings/two-step');
+    await go(page, 'mouse', page.locator('form[action^="/settings/two-step/deactivation"] [type=submit]'), '/settings/two-step');
     await page.locator('.notice').waitFor();
     expect(await page.locator('.status-line .badge-pending').isVisible(), 'off again').to.equal(true);
     expect(await twoStepFactors('owner', owner.id)).to.equal(0);
