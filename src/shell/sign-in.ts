@@ -7,6 +7,9 @@ import type { Clock } from '../lib/clock';
 import { allowanceOf } from '../lib/ip';
 import { clientIp } from '../plugin';
 import type { DeviceCookies } from './device-cookies';
+import type { Accounts } from '../domain/accounts';
+import type { AccessHistory } from '../domain/access-history';
+import type { TwoStep } from '../domain/two-step';
 import { rotateSession } from './middleware/session';
 
 /** How long a browser stays signed in when "Remember me on this device" was ticked (idle time, renewed on use). */
@@ -21,6 +24,16 @@ export const RECENT_SIGN_IN_MS = 10 * 60 * 1000;
 
 /** The paths a session between the password and the second step may reach. */
 const SECOND_STEP_PATHS = /^\/(login\/two-step(\/|$)|logout$|settings\/language$)/;
+
+/** What the sign-in routes (password, second step, passkeys, confirmation) work with. */
+export interface SignInOptions {
+  accounts: Accounts;
+  rateLimits: RateLimits;
+  accessHistory: AccessHistory;
+  twoStep: TwoStep;
+  devices: DeviceCookies;
+  clock: Clock;
+}
 
 /** Where a signed-in person starts. */
 const HOME = { owner: '/settings/collaborations', collaborator: '/account' } as const;

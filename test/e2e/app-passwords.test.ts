@@ -18,6 +18,7 @@ import { openDatabase } from '../../src/db';
 import { system } from '../../src/domain/actor';
 import { PREFIX_LENGTH } from '../../src/domain/app-passwords';
 import type { AppPasswordScope, Collaborator, Mailbox } from '../../src/models';
+import { until } from '../support/wait';
 
 const MAILBOX = 'studio.gallo@pec.example.it';
 const USERNAME = `luca.neri/${MAILBOX}`;
@@ -26,13 +27,6 @@ const API_KEY = 'doveadm key of the app-password tests';
 /** A web password with the characters SQL quoting must survive. */
 const QUOTED_PASSWORD = `it's a "quoted" back\\slash password`;
 
-async function until(what: string, condition: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 for (const { name, create } of DATABASES) {
   describe(`App passwords in a real Dovecot (${name})`, function () {

@@ -1,12 +1,11 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { expect } from 'chai';
-import type { BrowserContext, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import axe from 'axe-core';
 import { activate, fill, isFocused, tabTo, type Mode } from '../support/keyboard';
-import { chromiumPerSuite } from '../support/chromium';
+import { chromiumPerSuite, screenshots } from '../support/chromium';
 import { DATABASES, type TestDatabase } from '../support/databases';
 import { GOOD_PASSWORD, OWNER_PASSWORD, startHarness, type Harness } from '../support/harness';
 import { SmtpSink, linkIn } from '../support/smtp-sink';
@@ -32,10 +31,8 @@ describe('In a real browser (Chromium)', function () {
   let sink: SmtpSink;
   let server: Server;
   let base = '';
-  let step = 0;
 
   before(async () => {
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
     sink = await new SmtpSink().start();
     database = await sqlite.create();
     h = await startHarness(database.url, { SMTP_URL: sink.url });
@@ -53,21 +50,10 @@ describe('In a real browser (Chromium)', function () {
     await database?.drop();
   });
 
-  /** A page in a fresh context of its own; the context is closed when the test ends, if not before. */
-  async function newPage(options: { javaScript?: boolean; width?: number } = {}): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await chromium.newContext({
-      viewport: { width: options.width ?? 1280, height: 900 },
-      javaScriptEnabled: options.javaScript ?? true,
-      locale: 'it-IT',
-    });
-    return { context, page: await context.newPage() };
-  }
+  const newPage = (options: { javaScript?: boolean; width?: number } = {}) => chromium.newPage(options);
 
   /** Every step leaves a picture in test-artifacts/. */
-  async function snap(page: Page, name: string): Promise<void> {
-    step += 1;
-    await page.screenshot({ path: path.join(ARTIFACTS, `${String(step).padStart(3, '0')}-${name}.png`), fullPage: true, animations: 'disabled' });
-  }
+  const snap = screenshots(ARTIFACTS);
 
   /** The latest email that reached the sink for this address, once the outbox ran. */
   async function lastMailTo(address: string) {

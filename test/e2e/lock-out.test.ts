@@ -24,6 +24,7 @@ import { createLogger } from '../../src/lib/logger';
 import { translator } from '../../src/i18n';
 import { startWorker, type RunningWorker } from '../../src/mail/worker';
 import type { Collaborator, Mailbox } from '../../src/models';
+import { until } from '../support/wait';
 
 const MAILBOX = 'studio.verdi@pec.example.it';
 const FIRST = 'first password of mario, long';
@@ -49,13 +50,6 @@ async function mailProcesses(dovecot: Dovecot): Promise<{ imap: number; hibernat
   return { imap: names.filter((n) => n === 'dovecot/imap').length, hibernate: names.filter((n) => n === 'dovecot/imap-hibernate').length };
 }
 
-async function until(what: string, condition: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 for (const { name, create } of DATABASES) {
   describe(`Lock-out of mail programs on every Dovecot (${name})`, function () {

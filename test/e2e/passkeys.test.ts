@@ -1,5 +1,4 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -7,7 +6,7 @@ import { expect } from 'chai';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import axe from 'axe-core';
 import { isFocused } from '../support/keyboard';
-import { chromiumPerSuite } from '../support/chromium';
+import { chromiumPerSuite, screenshots } from '../support/chromium';
 import { DATABASES, type TestDatabase } from '../support/databases';
 import { GOOD_PASSWORD, OWNER_PASSWORD, startHarness, type Harness } from '../support/harness';
 import { collaboratorIn } from '../support/accounts';
@@ -27,13 +26,11 @@ for (const { name, create } of DATABASES) {
     let h: Harness;
     let server: http.Server;
     let base = '';
-    let step = 0;
     let mailbox: Mailbox;
 
     // WebAuthn needs a secure context whose host is the RP ID: the app is served, and configured,
     // as http://localhost:<port>. The port is taken first, so BASE_URL can name it.
     before(async () => {
-      fs.mkdirSync(ARTIFACTS, { recursive: true });
       server = http.createServer();
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       base = `http://localhost:${(server.address() as AddressInfo).port}`;
@@ -49,15 +46,8 @@ for (const { name, create } of DATABASES) {
       await database?.drop();
     });
 
-    async function newPage(options: { javaScript?: boolean; width?: number; language?: Language } = {}): Promise<{ context: BrowserContext; page: Page }> {
-      const language = options.language ?? 'it';
-      const context = await chromium.newContext({
-        viewport: { width: options.width ?? 1280, height: 900 },
-        javaScriptEnabled: options.javaScript ?? true,
-        locale: { it: 'it-IT', en: 'en-GB', es: 'es-ES' }[language],
-      });
-      return { context, page: await context.newPage() };
-    }
+    const newPage = ({ language = 'it', ...options }: { javaScript?: boolean; width?: number; language?: Language } = {}) =>
+      chromium.newPage({ ...options, locale: { it: 'it-IT', en: 'en-GB', es: 'es-ES' }[language] });
 
     /** A virtual platform authenticator (CDP WebAuthn domain) for the page, which unlocks its passkeys until told otherwise. */
     async function addAuthenticator(context: BrowserContext, page: Page): Promise<{ remove(): Promise<void>; refuseUserVerification(): Promise<void> }> {
@@ -76,10 +66,7 @@ for (const { name, create } of DATABASES) {
       };
     }
 
-    async function snap(page: Page, label: string): Promise<void> {
-      step += 1;
-      await page.screenshot({ path: path.join(ARTIFACTS, `${name}-${String(step).padStart(3, '0')}-${label}.png`), fullPage: true, animations: 'disabled' });
-    }
+    const snap = screenshots(ARTIFACTS, `${name}-`);
 
     async function signInWithPassword(page: Page, username: string, password: string): Promise<void> {
       await page.goto(`${base}/login`);

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -7,7 +6,7 @@ import { Op } from 'sequelize';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import axe from 'axe-core';
 import { activate, fill, tabTo, type Mode } from '../support/keyboard';
-import { chromiumPerSuite } from '../support/chromium';
+import { chromiumPerSuite, screenshots } from '../support/chromium';
 import { DATABASES, type TestDatabase } from '../support/databases';
 import { GOOD_PASSWORD, OWNER_PASSWORD, WIDE_LIMITS, startHarness, type Harness } from '../support/harness';
 import { collaboratorIn } from '../support/accounts';
@@ -34,10 +33,8 @@ describe('Two-step verification in a real browser (Chromium)', function () {
   let h: Harness;
   let server: Server;
   let base = '';
-  let step = 0;
 
   before(async () => {
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
     database = await sqlite.create();
     h = await startHarness(database.url, WIDE_LIMITS);
     server = h.app.listen(0, '127.0.0.1');
@@ -51,19 +48,9 @@ describe('Two-step verification in a real browser (Chromium)', function () {
     await database?.drop();
   });
 
-  async function newPage(options: { javaScript?: boolean; width?: number } = {}): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await chromium.newContext({
-      viewport: { width: options.width ?? 1280, height: 900 },
-      javaScriptEnabled: options.javaScript ?? true,
-      locale: 'it-IT',
-    });
-    return { context, page: await context.newPage() };
-  }
+  const newPage = (options: { javaScript?: boolean; width?: number } = {}) => chromium.newPage(options);
 
-  async function snap(page: Page, name: string): Promise<void> {
-    step += 1;
-    await page.screenshot({ path: path.join(ARTIFACTS, `${String(step).padStart(3, '0')}-${name}.png`), fullPage: true, animations: 'disabled' });
-  }
+  const snap = screenshots(ARTIFACTS);
 
 
 

@@ -18,6 +18,7 @@ import { fileTransport, outboxDeliverer } from '../../src/mail/transport';
 import type { Deliver } from '../../src/mail/outbox';
 import { system } from '../../src/domain/actor';
 import type { Mailbox } from '../../src/models';
+import { until } from '../support/wait';
 
 const MAILBOX = 'studio.lane@pec.example.it';
 const API_KEY = 'short-key';
@@ -69,13 +70,6 @@ function capturedLogger() {
   return { logger: createLogger('info', sink), raw };
 }
 
-async function until(what: string, condition: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 for (const { name, create } of DATABASES) {
   describe(`mail-server lane of the outbox (${name})`, function () {

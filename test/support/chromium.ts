@@ -1,11 +1,33 @@
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions } from 'playwright-core';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 
+export interface PageOptions {
+  javaScript?: boolean;
+  /** CSS pixels; the height is 900. Default 1280. */
+  width?: number;
+  /** The browser's language (Accept-Language); default it-IT. */
+  locale?: string;
+}
+
 export interface ChromiumPerSuite {
   /** A fresh context (its own cookies and storage) for the running test; closed when the test ends. */
   newContext(options?: BrowserContextOptions): Promise<BrowserContext>;
+  /** A page in a fresh context of its own (newContext), as a phone or a desktop sees it. */
+  newPage(options?: PageOptions): Promise<{ context: BrowserContext; page: Page }>;
+}
+
+/** Numbered full-page screenshots in `folder` (created), one per step a journey takes: `snap(page, name)`. */
+export function screenshots(folder: string, prefix = ''): (page: Page, name: string) => Promise<void> {
+  fs.mkdirSync(folder, { recursive: true });
+  let step = 0;
+  return async (page, name) => {
+    step += 1;
+    await page.screenshot({ path: path.join(folder, `${prefix}${String(step).padStart(3, '0')}-${name}.png`), fullPage: true, animations: 'disabled' });
+  };
 }
 
 /**
@@ -29,12 +51,17 @@ export function chromiumPerSuite(): ChromiumPerSuite {
   after(async function () {
     await browser?.close();
   });
+  async function newContext(options?: BrowserContextOptions): Promise<BrowserContext> {
+    if (!browser) throw new Error('Chromium is not running: call newContext from a test');
+    const context = await browser.newContext(options);
+    open.add(context);
+    return context;
+  }
   return {
-    async newContext(options) {
-      if (!browser) throw new Error('Chromium is not running: call newContext from a test');
-      const context = await browser.newContext(options);
-      open.add(context);
-      return context;
+    newContext,
+    async newPage({ javaScript = true, width = 1280, locale = 'it-IT' } = {}) {
+      const context = await newContext({ viewport: { width, height: 900 }, javaScriptEnabled: javaScript, locale });
+      return { context, page: await context.newPage() };
     },
   };
 }

@@ -1,16 +1,7 @@
 import { Router, type Request } from 'express';
-import type { Accounts } from '../../domain/accounts';
-import type { RateLimits } from '../../domain/rate-limits';
-import type { Clock } from '../../lib/clock';
 import { requireSignIn } from '../middleware/auth';
 import { render } from '../render';
-import { countedAttempt } from '../sign-in';
-
-export interface ConfirmationOptions {
-  accounts: Accounts;
-  rateLimits: RateLimits;
-  clock: Clock;
-}
+import { countedAttempt, type SignInOptions } from '../sign-in';
 
 /** Where a confirmation may lead back to: our own settings and account pages, nowhere else. */
 function backOf(req: Request): string {
@@ -22,7 +13,7 @@ function backOf(req: Request): string {
  * /settings/confirmation: the current password again before changing how one signs in, when the
  * sign-in is older than RECENT_SIGN_IN_MS (requireRecentSignIn sends here).
  */
-export function confirmationRouter({ accounts, rateLimits, clock }: ConfirmationOptions): Router {
+export function confirmationRouter({ accounts, rateLimits, clock }: Pick<SignInOptions, 'accounts' | 'rateLimits' | 'clock'>): Router {
   const router = Router();
   router.use('/settings/confirmation', requireSignIn);
 

@@ -5,10 +5,11 @@ import { clientIp } from '../../plugin';
 import { requireSignIn } from '../middleware/auth';
 import { redirectWithNotice, render } from '../render';
 import { deviceOf } from '../user-agent';
-import { attemptSecondStep, pendingAccount, type SecondStepOptions } from './second-step';
+import { attemptSecondStep, pendingAccount } from './second-step';
+import type { SignInOptions } from '../sign-in';
 import { showTwoStepSettings, signedInOf } from './two-step';
 
-export interface PasskeysOptions extends SecondStepOptions {
+export interface PasskeysOptions extends SignInOptions {
   passkeys: Passkeys;
 }
 

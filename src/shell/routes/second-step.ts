@@ -1,24 +1,11 @@
 import { Router, type Request, type Response } from 'express';
 import type { Accounts, SignedIn } from '../../domain/accounts';
-import type { RateLimits } from '../../domain/rate-limits';
-import type { AccessHistory } from '../../domain/access-history';
 import { principalOf, type TwoStep } from '../../domain/two-step';
 import { TooManyAttempts } from '../../domain/errors';
 import { clientIp } from '../../plugin';
-import type { DeviceCookies } from '../device-cookies';
-import type { Clock } from '../../lib/clock';
 import type { PendingSignIn } from '../types';
 import { render } from '../render';
-import { finishSignIn, giveBack, signInCounters } from '../sign-in';
-
-export interface SecondStepOptions {
-  accounts: Accounts;
-  rateLimits: RateLimits;
-  accessHistory: AccessHistory;
-  twoStep: TwoStep;
-  devices: DeviceCookies;
-  clock: Clock;
-}
+import { finishSignIn, giveBack, signInCounters, type SignInOptions } from '../sign-in';
 
 /**
  * The account a pending sign-in is for, as stored now; null, and the pending sign-in dropped, once it
@@ -45,7 +32,7 @@ export async function showSecondStep(twoStep: TwoStep, req: Request, res: Respon
  * recorded in the access history, then the sign-in finished or the page shown again with the error.
  */
 export async function attemptSecondStep(
-  { accounts, rateLimits, accessHistory, twoStep, devices, clock }: SecondStepOptions,
+  { accounts, rateLimits, accessHistory, twoStep, devices, clock }: SignInOptions,
   req: Request,
   res: Response,
   check: (pending: PendingSignIn, signedIn: SignedIn) => Promise<string | null>,
@@ -66,7 +53,7 @@ export async function attemptSecondStep(
 }
 
 /** /login/two-step: after the password, a code from the authenticator app or a recovery code (passkeys: passkeys.ts). */
-export function secondStepRouter(options: SecondStepOptions): Router {
+export function secondStepRouter(options: SignInOptions): Router {
   const { accounts, twoStep } = options;
   const router = Router();
 

@@ -1,27 +1,12 @@
 import { Router } from 'express';
-import type { Accounts } from '../../domain/accounts';
-import type { RateLimits } from '../../domain/rate-limits';
-import type { AccessHistory } from '../../domain/access-history';
-import type { TwoStep } from '../../domain/two-step';
 import { TooManyAttempts } from '../../domain/errors';
 import { canonicalName } from '../../lib/names';
 import { clientIp } from '../../plugin';
-import type { DeviceCookies } from '../device-cookies';
-import type { Clock } from '../../lib/clock';
 import { render } from '../render';
 import { rotateSession } from '../middleware/session';
-import { finishSignIn, giveBack, homeOf, SECOND_STEP_MS, signInCounters } from '../sign-in';
+import { finishSignIn, giveBack, homeOf, SECOND_STEP_MS, signInCounters, type SignInOptions } from '../sign-in';
 
-export interface SessionsOptions {
-  accounts: Accounts;
-  rateLimits: RateLimits;
-  accessHistory: AccessHistory;
-  twoStep: TwoStep;
-  devices: DeviceCookies;
-  clock: Clock;
-}
-
-export function sessionsRouter({ accounts, rateLimits, accessHistory, twoStep, devices, clock }: SessionsOptions): Router {
+export function sessionsRouter({ accounts, rateLimits, accessHistory, twoStep, devices, clock }: SignInOptions): Router {
   const router = Router();
 
   // GET /login
