@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { expect } from 'chai';
 import type { Locator, Page } from 'playwright-core';
-import axe from 'axe-core';
+import { axeViolations } from '../support/axe';
 import { activate, fill, isFocused, tabTo, type Mode } from '../support/keyboard';
 import { chromiumPerSuite, screenshots } from '../support/chromium';
 import { DATABASES, type TestDatabase } from '../support/databases';
@@ -17,7 +17,6 @@ const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts', 'browser');
 const WIDTHS = [360, 1280] as const;
 const LANGUAGES = ['it', 'en', 'es'] as const;
 // The WCAG 2.2 A and AA rules; only violations are collected (passes would cost time and go unread).
-const AXE_RUN = `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', 'wcag22aa'] }, resultTypes: ['violations'] })`;
 
 
 // A real browser is slow to start and the suite is long: SQLite only, see the issue.
@@ -346,10 +345,7 @@ describe('In a real browser (Chromium)', function () {
     async function audit(page: Page, name: string, language: Language): Promise<void> {
       const where = `${name} (${language}, ${page.viewportSize()?.width} px)`;
       expect(await page.getAttribute('html', 'lang'), `${where}: language`).to.equal(language);
-      // Each navigation starts a new document: axe is evaluated into it once, before its first run.
-      if (!(await page.evaluate('typeof axe === "object"'))) await page.evaluate(axe.source);
-      const result = await page.evaluate<axe.AxeResults>(AXE_RUN);
-      const violations = result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+      const violations = await axeViolations(page);
       expect(violations, where).to.deep.equal([]);
       await snap(page, `axe-${language}-${name}`);
     }

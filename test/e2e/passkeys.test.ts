@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
-import axe from 'axe-core';
+import { axeViolations } from '../support/axe';
 import { isFocused } from '../support/keyboard';
 import { chromiumPerSuite, screenshots } from '../support/chromium';
 import { DATABASES, type TestDatabase } from '../support/databases';
@@ -14,7 +14,6 @@ import type { Mailbox } from '../../src/models';
 
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts', 'passkeys');
 const LANGUAGES = ['it', 'en', 'es'] as const;
-const AXE_RUN = `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', 'wcag22aa'] }, resultTypes: ['violations'] })`;
 
 type Language = (typeof LANGUAGES)[number];
 
@@ -203,9 +202,7 @@ for (const { name, create } of DATABASES) {
     describe('accessibility (axe-core, WCAG 2.2 AA) at 360 px', () => {
       async function audit(page: Page, label: string, language: Language): Promise<void> {
         expect(await page.getAttribute('html', 'lang'), `${label}: language`).to.equal(language);
-        if (!(await page.evaluate('typeof axe === "object"'))) await page.evaluate(axe.source);
-        const result = await page.evaluate<axe.AxeResults>(AXE_RUN);
-        expect(result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), `${label} (${language})`).to.deep.equal([]);
+        expect(await axeViolations(page), `${label} (${language})`).to.deep.equal([]);
         const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
         expect(overflow, `${label} (${language}) wider than the screen`).to.be.at.most(0);
         await snap(page, `axe-${language}-${label}`);

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { expect } from 'chai';
 import { Op } from 'sequelize';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
-import axe from 'axe-core';
+import { axeViolations } from '../support/axe';
 import { activate, fill, tabTo, type Mode } from '../support/keyboard';
 import { chromiumPerSuite, screenshots } from '../support/chromium';
 import { DATABASES, type TestDatabase } from '../support/databases';
@@ -17,7 +17,6 @@ const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts', 'two-step-b
 const LANGUAGES = ['it', 'en', 'es'] as const;
 type Language = (typeof LANGUAGES)[number];
 // The WCAG 2.2 A and AA rules, as in browser.test.ts.
-const AXE_RUN = `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', 'wcag22aa'] }, resultTypes: ['violations'] })`;
 const DAY_S = 24 * 3600;
 /** One TOTP step: each code is accepted once, so the next sign-in waits for the next one. */
 const STEP_MS = 30_000;
@@ -300,9 +299,7 @@ describe('Two-step verification in a real browser (Chromium)', function () {
     async function audit(page: Page, name: string, language: Language): Promise<void> {
       const where = `${name} (${language}, ${page.viewportSize()?.width} px)`;
       expect(await page.getAttribute('html', 'lang'), `${where}: language`).to.equal(language);
-      if (!(await page.evaluate('typeof axe === "object"'))) await page.evaluate(axe.source);
-      const result = await page.evaluate<axe.AxeResults>(AXE_RUN);
-      const violations = result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+      const violations = await axeViolations(page);
       expect(violations, where).to.deep.equal([]);
       await snap(page, `axe-${language}-${name}`);
     }
