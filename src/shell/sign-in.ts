@@ -1,18 +1,17 @@
 import type { Request, RequestHandler, Response } from 'express';
-import type { SessionIdentity } from '../domain/accounts';
+import type { Accounts, SessionIdentity } from '../domain/accounts';
+import type { AccessHistory } from '../domain/access-history';
 import type { LimitName, RateLimits } from '../domain/rate-limits';
+import type { TwoStep } from '../domain/two-step';
 import { principalKey } from '../domain/sessions';
 import { TooManyAttempts } from '../domain/errors';
 import type { Clock } from '../lib/clock';
 import { allowanceOf } from '../lib/ip';
 import { clientIp } from '../plugin';
 import type { DeviceCookies } from './device-cookies';
-import type { Accounts } from '../domain/accounts';
-import type { AccessHistory } from '../domain/access-history';
-import type { TwoStep } from '../domain/two-step';
 import { rotateSession } from './middleware/session';
 
-/** How long a browser stays signed in when "Remember me on this device" was ticked (idle time, renewed on use). */
+/** The cookie's life when "Remember me on this device" was ticked, renewed at each use; without it the cookie ends with the browser. */
 export const REMEMBER_MS = 30 * 24 * 3600 * 1000;
 /** Time allowed between the password and the second step. */
 export const SECOND_STEP_MS = 10 * 60 * 1000;
