@@ -138,6 +138,7 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   // Changing how one signs in needs a recent sign-in or the password again (a stolen cookie is not enough).
   app.use('/settings/two-step', requireSignIn, requireRecentSignIn(domain.clock, '/settings/two-step'));
   app.post('/account/app-passwords', requireSignIn, requireRecentSignIn(domain.clock, '/account'));
+  app.post('/settings/collaborations/two-step-policy', requireSignIn, requireRecentSignIn(domain.clock, '/settings/collaborations'));
   app.use(confirmationRouter(signIn));
   app.use(sessionsRouter(signIn));
   app.use(secondStepRouter(signIn));

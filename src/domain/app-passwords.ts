@@ -77,7 +77,8 @@ export class AppPasswords {
    * Creates one for an active collaborator with mail-program access and returns it with the password,
    * which is never stored nor shown again. In the same transaction: the activity record and the
    * email to the reference address. ValidationFailed (name, scope) changes nothing; TransitionRefused
-   * when the account is not active or lost mail-program access meanwhile.
+   * when the account is not active, lost mail-program access, or its password changed since
+   * `collaborator` was read (an app password must not outlive the password that made it).
    */
   async create(collaborator: Collaborator, input: NewAppPassword, { actor }: { actor: Actor }): Promise<{ appPassword: AppPassword; password: string }> {
     const data = validate(input);
@@ -91,7 +92,8 @@ export class AppPasswords {
       try {
         const appPassword = await this.db.transaction(async (t) => {
           const current = await this.changes.reload(collaborator, t);
-          if (current.status !== 'active' || current.accessLevel !== 'mail_clients') throw new TransitionRefused(current.status, 'create_app_password');
+          const stale = current.credentialVersion !== collaborator.credentialVersion;
+          if (stale || current.status !== 'active' || current.accessLevel !== 'mail_clients') throw new TransitionRefused(current.status, 'create_app_password');
           const now = this.clock.now();
           const created = await this.db.models.AppPassword.create(
             { collaboratorId: current.id, name: data.name, prefix: password.slice(0, PREFIX_LENGTH), passwordHash, scope: data.scope, lastUsedAt: null, lastProtocol: null, lastIp: null, createdAt: now, updatedAt: now },

@@ -12,6 +12,7 @@ import { Browser, GOOD_PASSWORD, harnessPerSuite, signedInOwner, type Harness } 
 import { collaboratorIn, latestLinkToken, setPasswordByLink } from '../support/accounts';
 import { tableRows, textOf } from '../support/html';
 import { system } from '../../src/domain/actor';
+import { TransitionRefused } from '../../src/domain/errors';
 import { generateAppPassword, PREFIX_LENGTH } from '../../src/domain/app-passwords';
 import type { AccessLevel, Collaborator, Mailbox } from '../../src/models';
 
@@ -277,6 +278,16 @@ for (const { name, create } of DATABASES) {
         await h.domain.selfService.requestSelfReset(d.username);
         await setPasswordByLink(h, await latestLinkToken(h, d, 'self_reset'), 'yet another long and quiet river');
         expect(await rowsOf(d), 'after a forgot-password link').to.have.length(0);
+      });
+
+      it('should refuse one whose creation began before a password change committed (its bcrypt was running)', async function () {
+        const c = await collaborator();
+        const asSeenByTheRequest = await h.db.models.Collaborator.findByPk(c.id) as Collaborator;
+        await h.domain.selfService.changeOwnPassword(c, { currentPassword: GOOD_PASSWORD, password: 'another long and quiet river', passwordConfirmation: 'another long and quiet river' });
+        const actor = { type: 'collaborator' as const, id: c.id, name: c.username };
+        const creation = h.domain.appPasswords.create(asSeenByTheRequest, { name: 'Survivor', scope: 'read_send' }, { actor });
+        await creation.then(() => expect.fail('created'), (error: Error) => expect(error).to.be.instanceOf(TransitionRefused));
+        expect(await rowsOf(c)).to.have.length(0);
       });
     });
 

@@ -358,6 +358,16 @@ for (const { name, create } of DATABASES) {
         expect(confirmed.headers.location, 'never elsewhere').to.equal('/');
         expect((await browser.get('/settings/two-step/totp')).status).to.equal(200);
       });
+
+      it('should ask the owner for the password again before lifting the rule for collaborators', async function () {
+        const owner = await signedInOwner(h.app, MAILBOX);
+        expect((await owner.post('/settings/collaborations/two-step-policy', { twoStepRequired: 'yes' })).status).to.equal(303);
+        h.clock.advance(11 * 60_000);
+        await owner.get('/settings/collaborations');
+        const lifted = await owner.post('/settings/collaborations/two-step-policy', {});
+        expect(lifted.headers.location).to.equal('/settings/confirmation?back=%2Fsettings%2Fcollaborations');
+        expect((await h.db.models.Mailbox.findOne({ where: { address: MAILBOX } }))?.twoStepRequired).to.equal(true);
+      });
     });
 
     describe('POST /settings/two-step/recovery-codes', function () {
