@@ -9,7 +9,7 @@ import { CollaboratorChanges } from './collaborator-changes';
 import { Directory } from './directory';
 import { SelfService } from './self-service';
 import { Links } from './links';
-import { Sealer } from '../lib/secrets';
+import { deriveKey, Sealer } from '../lib/secrets';
 import { createRateLimits, type RateLimits } from './rate-limits';
 import { BackgroundTasks } from './background';
 import { AccessHistory } from './access-history';
@@ -17,7 +17,7 @@ import { AuthPolicy } from './auth-policy';
 import { AppPasswords } from './app-passwords';
 import { Maintenance } from './maintenance';
 import { MailboxRecords, MailDomains } from './mailboxes';
-import { recoveryCodeKey, TwoStep } from './two-step';
+import { TwoStep } from './two-step';
 import { Passkeys } from './passkeys';
 
 export interface Domain {
@@ -64,7 +64,7 @@ export function createDomain(
   const audit = new Audit(db, clock);
   const accounts = new Accounts(db, config, audit);
   const changes = new CollaboratorChanges(db, config, links, outbox, audit);
-  const twoStep = new TwoStep(db, clock, sealer, recoveryCodeKey(config.sessionSecret), outbox, audit, changes);
+  const twoStep = new TwoStep(db, clock, sealer, deriveKey(config.sessionSecret, 'recovery-codes'), outbox, audit, changes);
   const collaborations = new Collaborations(db, clock, config, links, outbox, audit, changes, twoStep);
   const appPasswords = new AppPasswords(db, clock, config, audit, changes);
   const directory = new Directory(db, clock, links, outbox, audit, twoStep, appPasswords);

@@ -13,12 +13,12 @@ import {
 import type { Database } from '../db';
 import type { Clock } from '../lib/clock';
 import { isFitText } from '../lib/text';
-import { digest } from '../lib/secrets';
+import { deriveKey, digest } from '../lib/secrets';
 import type { SecondFactor } from '../models';
 import type { SignedIn } from './accounts';
 import { ValidationFailed } from './errors';
 import { principalKey, type Principal } from './sessions';
-import { principalOf, type Origin, type TwoStep } from './two-step';
+import { ownedBy, principalOf, type Origin, type TwoStep } from './two-step';
 
 /** How long a challenge (and the browser's prompt) lasts. */
 export const CHALLENGE_TTL_MS = 5 * 60 * 1000;
@@ -81,7 +81,7 @@ export class Passkeys {
     const url = new URL(baseUrl);
     this.rpID = url.hostname;
     this.origin = url.origin;
-    this.userHandleKey = Buffer.from(crypto.hkdfSync('sha256', sessionSecret, 'pec-collaborations', 'passkey-user-handle', 32));
+    this.userHandleKey = deriveKey(sessionSecret, 'passkey-user-handle');
   }
 
   /** The options for navigator.credentials.create(), and the challenge for the session. */
@@ -172,7 +172,7 @@ export class Passkeys {
     const credential = parseCredential(response);
     if (!expected || !credential) return false;
     const factor = await this.db.models.SecondFactor.findOne({
-      where: { principalType: principal.type, principalId: principal.id, kind: 'passkey', credentialKey: digest(credential.id) },
+      where: { ...ownedBy(principal), kind: 'passkey', credentialKey: digest(credential.id) },
     });
     if (!factor?.credentialId || !factor.publicKey) return false;
     let newCounter: number;
@@ -198,7 +198,7 @@ export class Passkeys {
   }
 
   private passkeysOf(principal: Principal): Promise<SecondFactor[]> {
-    return this.db.models.SecondFactor.findAll({ where: { principalType: principal.type, principalId: principal.id, kind: 'passkey' }, order: [['id', 'ASC']] });
+    return this.db.models.SecondFactor.findAll({ where: { ...ownedBy(principal), kind: 'passkey' }, order: [['id', 'ASC']] });
   }
 
   private challengeFor(purpose: PasskeyChallenge['purpose'], principal: Principal, challenge: string): PasskeyChallenge {

@@ -61,7 +61,8 @@ export function principalOf(signedIn: SignedIn): Principal {
   return signedIn.type === 'owner' ? { type: 'owner', id: signedIn.mailbox.id } : { type: 'collaborator', id: signedIn.collaborator.id };
 }
 
-function whereOf(principal: Principal) {
+/** The rows of second_factors or recovery_codes that belong to `principal`. */
+export function ownedBy(principal: Principal): { principalType: Principal['type']; principalId: number } {
   return { principalType: principal.type, principalId: principal.id };
 }
 
@@ -96,12 +97,12 @@ export class TwoStep {
   ) {}
 
   async isOn(principal: Principal, t?: Transaction): Promise<boolean> {
-    return (await this.db.models.SecondFactor.count({ where: whereOf(principal), transaction: t })) > 0;
+    return (await this.db.models.SecondFactor.count({ where: ownedBy(principal), transaction: t })) > 0;
   }
 
   async statusOf(principal: Principal): Promise<TwoStepStatus> {
-    const factors = await this.db.models.SecondFactor.findAll({ where: whereOf(principal), order: [['createdAt', 'ASC'], ['id', 'ASC']] });
-    const recoveryCodesLeft = await this.db.models.RecoveryCode.count({ where: { ...whereOf(principal), usedAt: null } });
+    const factors = await this.db.models.SecondFactor.findAll({ where: ownedBy(principal), order: [['createdAt', 'ASC'], ['id', 'ASC']] });
+    const recoveryCodesLeft = await this.db.models.RecoveryCode.count({ where: { ...ownedBy(principal), usedAt: null } });
     return {
       on: factors.length > 0,
       totp: factors.some((f) => f.kind === 'totp'),
@@ -158,8 +159,8 @@ export class TwoStep {
     return this.db.transaction(async (t) => {
       const first = !(await this.isOn(principal, t));
       // One authenticator app per account: a new one replaces the old (moved to a new phone).
-      if (fields.kind === 'totp') await this.db.models.SecondFactor.destroy({ where: { ...whereOf(principal), kind: 'totp' }, transaction: t });
-      await this.db.models.SecondFactor.create({ ...fields, ...whereOf(principal), lastUsedAt: null }, { transaction: t });
+      if (fields.kind === 'totp') await this.db.models.SecondFactor.destroy({ where: { ...ownedBy(principal), kind: 'totp' }, transaction: t });
+      await this.db.models.SecondFactor.create({ ...fields, ...ownedBy(principal), lastUsedAt: null }, { transaction: t });
       if (!first) {
         await this.email(signedIn, 'two_step_changed', t);
         await this.record(signedIn, 'two_step.factor_added', t, origin, { kind: fields.kind });
@@ -223,7 +224,7 @@ export class TwoStep {
   async removePasskey(signedIn: SignedIn, id: number, origin: Origin = {}): Promise<boolean> {
     const principal = principalOf(signedIn);
     return this.db.transaction(async (t) => {
-      const factors = await this.db.models.SecondFactor.findAll({ where: whereOf(principal), transaction: t, lock: t.LOCK.UPDATE });
+      const factors = await this.db.models.SecondFactor.findAll({ where: ownedBy(principal), transaction: t, lock: t.LOCK.UPDATE });
       const passkey = factors.find((f) => f.id === id && f.kind === 'passkey');
       if (!passkey) return false;
       if (factors.length === 1) throw new ValidationFailed({ passkey: 'last_factor' });
@@ -257,8 +258,8 @@ export class TwoStep {
 
   /** Every second factor and recovery code of an account: the owner's reset, a removal, turning it off. */
   async removeAllOf(principal: Principal, t: Transaction): Promise<void> {
-    await this.db.models.SecondFactor.destroy({ where: whereOf(principal), transaction: t });
-    await this.db.models.RecoveryCode.destroy({ where: whereOf(principal), transaction: t });
+    await this.db.models.SecondFactor.destroy({ where: ownedBy(principal), transaction: t });
+    await this.db.models.RecoveryCode.destroy({ where: ownedBy(principal), transaction: t });
   }
 
   private totp(secret: Secret, label: string): TOTP {
@@ -275,7 +276,7 @@ export class TwoStep {
 
   /** Accepts a TOTP code at most once: its step must be later than the last one accepted, checked and written in one UPDATE. */
   private async spendTotp(principal: Principal, code: string): Promise<boolean> {
-    const factor = await this.db.models.SecondFactor.findOne({ where: { ...whereOf(principal), kind: 'totp' } });
+    const factor = await this.db.models.SecondFactor.findOne({ where: { ...ownedBy(principal), kind: 'totp' } });
     if (!factor?.secret) return false;
     const step = this.matchingStep(this.totp(Secret.fromBase32(this.sealer.open(factor.secret)), ''), code);
     if (step === null) return false;
@@ -289,15 +290,15 @@ export class TwoStep {
   private async spendRecoveryCode(principal: Principal, code: string): Promise<boolean> {
     const [updated] = await this.db.models.RecoveryCode.update(
       { usedAt: this.clock.now() },
-      { where: { ...whereOf(principal), codeHash: this.hashCode(code), usedAt: null } },
+      { where: { ...ownedBy(principal), codeHash: this.hashCode(code), usedAt: null } },
     );
     return updated === 1;
   }
 
   private async replaceRecoveryCodes(principal: Principal, t: Transaction): Promise<string[]> {
-    await this.db.models.RecoveryCode.destroy({ where: whereOf(principal), transaction: t });
+    await this.db.models.RecoveryCode.destroy({ where: ownedBy(principal), transaction: t });
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
-    await this.db.models.RecoveryCode.bulkCreate(codes.map((code) => ({ ...whereOf(principal), codeHash: this.hashCode(code), usedAt: null })), { transaction: t });
+    await this.db.models.RecoveryCode.bulkCreate(codes.map((code) => ({ ...ownedBy(principal), codeHash: this.hashCode(code), usedAt: null })), { transaction: t });
     return codes;
   }
 
@@ -331,9 +332,4 @@ export class TwoStep {
     const actor: Actor = { type: 'collaborator', id: c.id, name: c.username, ip: origin.ip };
     await this.audit.record(actor, action, c, t, detail);
   }
-}
-
-/** The HMAC key of recovery codes, derived from the app secret (HKDF, its own label). */
-export function recoveryCodeKey(appSecret: string): Buffer {
-  return Buffer.from(crypto.hkdfSync('sha256', appSecret, 'pec-collaborations', 'recovery-codes', 32));
 }

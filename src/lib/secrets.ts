@@ -10,6 +10,11 @@ export function digest(token: string): string {
   return crypto.createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
+/** A 32-byte key for one `purpose`, derived from the app secret (HKDF-SHA-256): one secret, independent keys. */
+export function deriveKey(appSecret: string, purpose: string): Buffer {
+  return Buffer.from(crypto.hkdfSync('sha256', appSecret, 'pec-collaborations', purpose, 32));
+}
+
 /**
  * Seals short secrets (a link waiting in the outbox) with AES-256-GCM under a key derived from the
  * app secret, so a copy of the database alone does not reveal live links.
@@ -18,7 +23,7 @@ export class Sealer {
   private readonly key: Buffer;
 
   constructor(appSecret: string) {
-    this.key = Buffer.from(crypto.hkdfSync('sha256', appSecret, 'pec-collaborations', 'outbox-secret', 32));
+    this.key = deriveKey(appSecret, 'outbox-secret');
   }
 
   seal(plain: string): string {

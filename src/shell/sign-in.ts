@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { Accounts, SessionIdentity } from '../domain/accounts';
 import type { AccessHistory } from '../domain/access-history';
 import type { LimitName, RateLimits } from '../domain/rate-limits';
-import type { TwoStep } from '../domain/two-step';
+import type { Origin, TwoStep } from '../domain/two-step';
 import { principalKey } from '../domain/sessions';
 import { TooManyAttempts } from '../domain/errors';
 import type { Clock } from '../lib/clock';
@@ -49,6 +49,11 @@ export function homeOf(req: Request): string {
 export function signInCounters(req: Request, devices: DeviceCookies, login: string): Array<[LimitName, string]> {
   const device = devices.trusted(req, login);
   return device ? [['signInDevice', device]] : [['signInAccount', login], ['signInIp', allowanceOf(clientIp(req))]];
+}
+
+/** Where a change to the sign-in comes from, for the record, and the session that made it (kept when others end). */
+export function originOf(req: Request): Origin {
+  return { ip: clientIp(req), sid: req.sessionID };
 }
 
 /** Gives back the attempts of a sign-in that succeeded: a stranger's failures on the account keep counting. */

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { expect } from 'chai';
 import type { Locator, Page } from 'playwright-core';
-import { axeViolations } from '../support/axe';
+import { chooseLanguage, expectAccessible } from '../support/axe';
 import { activate, fill, isFocused, tabTo, type Mode } from '../support/keyboard';
 import { chromiumPerSuite, screenshots } from '../support/chromium';
 import { DATABASES, type TestDatabase } from '../support/databases';
@@ -343,17 +343,10 @@ describe('In a real browser (Chromium)', function () {
 
     /** Checks the page as it is, once, at the width of its context. */
     async function audit(page: Page, name: string, language: Language): Promise<void> {
-      const where = `${name} (${language}, ${page.viewportSize()?.width} px)`;
-      expect(await page.getAttribute('html', 'lang'), `${where}: language`).to.equal(language);
-      const violations = await axeViolations(page);
-      expect(violations, where).to.deep.equal([]);
+      await expectAccessible(page, `${name} (${language}, ${page.viewportSize()?.width} px)`, language);
       await snap(page, `axe-${language}-${name}`);
     }
 
-    async function chooseLanguage(page: Page, language: Language): Promise<void> {
-      await page.selectOption('#language-select', language);
-      await Promise.all([page.waitForSelector(`html[lang=${language}]`), page.click('.topbar-language [type=submit]')]);
-    }
 
     async function signedIn(username: string, password: string, language: Language, width: number): Promise<Page> {
       const { page } = await newPage({ width });

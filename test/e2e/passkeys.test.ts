@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
-import { axeViolations } from '../support/axe';
+import { chooseLanguage, expectAccessible } from '../support/axe';
 import { isFocused } from '../support/keyboard';
 import { chromiumPerSuite, screenshots } from '../support/chromium';
 import { DATABASES, type TestDatabase } from '../support/databases';
@@ -98,10 +98,6 @@ for (const { name, create } of DATABASES) {
       return page.locator('#recovery-codes code').allTextContents();
     }
 
-    async function chooseLanguage(page: Page, language: Language): Promise<void> {
-      await page.selectOption('#language-select', language);
-      await Promise.all([page.waitForSelector(`html[lang=${language}]`), page.click('.topbar-language [type=submit]')]);
-    }
 
     for (const who of ['owner', 'collaborator'] as const) {
       it(`should let ${who === 'owner' ? 'the owner' : 'a collaborator'} add a passkey, sign in with it${who === 'collaborator' ? ' by keyboard' : ''}, and remove it once another factor exists`, async () => {
@@ -201,8 +197,7 @@ for (const { name, create } of DATABASES) {
 
     describe('accessibility (axe-core, WCAG 2.2 AA) at 360 px', () => {
       async function audit(page: Page, label: string, language: Language): Promise<void> {
-        expect(await page.getAttribute('html', 'lang'), `${label}: language`).to.equal(language);
-        expect(await axeViolations(page), `${label} (${language})`).to.deep.equal([]);
+        await expectAccessible(page, `${label} (${language})`, language);
         const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
         expect(overflow, `${label} (${language}) wider than the screen`).to.be.at.most(0);
         await snap(page, `axe-${language}-${label}`);

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { expect } from 'chai';
 import { Op } from 'sequelize';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
-import { axeViolations } from '../support/axe';
+import { chooseLanguage, expectAccessible } from '../support/axe';
 import { activate, fill, tabTo, type Mode } from '../support/keyboard';
 import { chromiumPerSuite, screenshots } from '../support/chromium';
 import { DATABASES, type TestDatabase } from '../support/databases';
@@ -297,19 +297,10 @@ describe('Two-step verification in a real browser (Chromium)', function () {
 
   describe('accessibility (axe-core, WCAG 2.2 AA)', () => {
     async function audit(page: Page, name: string, language: Language): Promise<void> {
-      const where = `${name} (${language}, ${page.viewportSize()?.width} px)`;
-      expect(await page.getAttribute('html', 'lang'), `${where}: language`).to.equal(language);
-      const violations = await axeViolations(page);
-      expect(violations, where).to.deep.equal([]);
+      await expectAccessible(page, `${name} (${language}, ${page.viewportSize()?.width} px)`, language);
       await snap(page, `axe-${language}-${name}`);
     }
 
-    /** The language from the top bar, unless the page is in it already. */
-    async function inLanguage(page: Page, language: Language): Promise<void> {
-      if ((await page.getAttribute('html', 'lang')) === language) return;
-      await page.selectOption('#language-select', language);
-      await Promise.all([page.waitForSelector(`html[lang=${language}]`), page.click('.topbar-language [type=submit]')]);
-    }
 
     LANGUAGES.forEach((language, l) => {
       const width = l % 2 ? 1280 : 360;
@@ -317,12 +308,12 @@ describe('Two-step verification in a real browser (Chromium)', function () {
         const owner = await h.mailbox(`axe.${language}@pec.example.it`);
         const { page } = await newPage({ width });
         await page.goto(`${base}/login`);
-        await inLanguage(page, language);
+        await chooseLanguage(page, language);
         expect(await page.locator('input[name=remember]').isVisible()).to.equal(true);
         await audit(page, 'login', language);
 
         await signIn(page, 'mouse', owner.address, OWNER_PASSWORD, { to: '/settings/collaborations' });
-        await inLanguage(page, language);
+        await chooseLanguage(page, language);
         expect(await page.locator('input[name=twoStepRequired]').isVisible()).to.equal(true);
         await audit(page, 'collaborations-policy', language);
         await page.goto(`${base}/settings/two-step`);
@@ -344,7 +335,7 @@ describe('Two-step verification in a real browser (Chromium)', function () {
         await signOut(page, 'mouse');
         h.clock.advance(STEP_MS);
         await signIn(page, 'mouse', owner.address, OWNER_PASSWORD, { to: '/login/two-step' });
-        await inLanguage(page, language);
+        await chooseLanguage(page, language);
         await audit(page, 'second-step', language);
         await page.fill('#code', app.wrongCode(h));
         await page.click('form[action="/login/two-step"] [type=submit]');

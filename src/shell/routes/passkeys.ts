@@ -1,12 +1,11 @@
 import { Router, type Request } from 'express';
 import type { PasskeyChallenge, Passkeys } from '../../domain/passkeys';
 import { NotFound, ValidationFailed } from '../../domain/errors';
-import { clientIp } from '../../plugin';
 import { requireSignIn } from '../middleware/auth';
 import { redirectWithNotice, render } from '../render';
 import { deviceOf } from '../user-agent';
 import { attemptSecondStep, pendingAccount } from './second-step';
-import type { SignInOptions } from '../sign-in';
+import { originOf, type SignInOptions } from '../sign-in';
 import { showTwoStepSettings, signedInOf } from './two-step';
 
 export interface PasskeysOptions extends SignInOptions {
@@ -37,7 +36,6 @@ export function passkeysRouter(options: PasskeysOptions): Router {
   const { accounts, passkeys, twoStep } = options;
   const router = Router();
   router.use('/settings/two-step/passkeys', requireSignIn);
-  const origin = (req: Request) => ({ ip: clientIp(req), sid: req.sessionID });
 
   // POST /settings/two-step/passkeys/options: for navigator.credentials.create()
   router.post('/settings/two-step/passkeys/options', async (req, res) => {
@@ -50,7 +48,7 @@ export function passkeysRouter(options: PasskeysOptions): Router {
   router.post('/settings/two-step/passkeys', async (req, res) => {
     const name = String(req.body?.name ?? '');
     try {
-      const codes = await passkeys.register(signedInOf(req), takeChallenge(req), String(req.body?.response ?? ''), name, deviceName(req, res.locals.t('twoStep.passkeys.defaultName')), origin(req));
+      const codes = await passkeys.register(signedInOf(req), takeChallenge(req), String(req.body?.response ?? ''), name, deviceName(req, res.locals.t('twoStep.passkeys.defaultName')), originOf(req));
       if (codes) return render(req, res, { page: 'settings/recovery-codes' }, { codes, justEnabled: true });
       redirectWithNotice(req, res, '/settings/two-step', res.locals.t('twoStep.notice.passkeyAdded'));
     } catch (error) {
@@ -65,7 +63,7 @@ export function passkeysRouter(options: PasskeysOptions): Router {
     const id = String(req.params.id);
     if (!/^[1-9]\d{0,9}$/.test(id)) throw new NotFound('passkey');
     try {
-      if (!(await twoStep.removePasskey(signedInOf(req), Number(id), origin(req)))) throw new NotFound('passkey');
+      if (!(await twoStep.removePasskey(signedInOf(req), Number(id), originOf(req)))) throw new NotFound('passkey');
     } catch (error) {
       if (!(error instanceof ValidationFailed)) throw error;
       return showTwoStepSettings(twoStep, req, res, { errors: { passkeys: 'twoStep.passkeys.errors.last_factor' } }, 409);

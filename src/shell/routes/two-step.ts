@@ -3,10 +3,9 @@ import type { Accounts, SignedIn } from '../../domain/accounts';
 import type { RateLimits } from '../../domain/rate-limits';
 import { principalOf, type TwoStep } from '../../domain/two-step';
 import { ValidationFailed } from '../../domain/errors';
-import { clientIp } from '../../plugin';
 import { requireSignIn } from '../middleware/auth';
 import { redirectWithNotice, render } from '../render';
-import { countedAttempt, sendTo } from '../sign-in';
+import { countedAttempt, originOf, sendTo } from '../sign-in';
 
 export interface TwoStepOptions {
   accounts: Accounts;
@@ -77,7 +76,6 @@ export function twoStepRouter({ accounts, twoStep, rateLimits }: TwoStepOptions)
   /** The current password, typed in the form. */
   const passwordOf = (req: Request) => accounts.checkPassword(signedInOf(req), String(req.body?.currentPassword ?? ''));
 
-  const origin = (req: Request) => ({ ip: clientIp(req), sid: req.sessionID });
 
   // GET /settings/two-step
   router.get('/settings/two-step', (req, res) => showSettings(req, res));
@@ -92,7 +90,7 @@ export function twoStepRouter({ accounts, twoStep, rateLimits }: TwoStepOptions)
     const code = String(req.body?.code ?? '').slice(0, 16);
     if (!code.trim()) return showTotpSetup(req, res, 'twoStep.errors.code_missing', 422);
     try {
-      const codes = await twoStep.enableTotp(signedInOf(req), sealed, code, origin(req));
+      const codes = await twoStep.enableTotp(signedInOf(req), sealed, code, originOf(req));
       delete req.session.totpOffer;
       if (codes) return render(req, res, { page: 'settings/recovery-codes' }, { codes, justEnabled: true });
       redirectWithNotice(req, res, '/settings/two-step', res.locals.t('twoStep.notice.totpAdded'));
@@ -105,7 +103,7 @@ export function twoStepRouter({ accounts, twoStep, rateLimits }: TwoStepOptions)
   // POST /settings/two-step/recovery-codes: ten new codes, the current password required.
   router.post('/settings/two-step/recovery-codes', async (req, res) => {
     if (!(await countedAttempt(rateLimits, req, () => passwordOf(req)))) return showSettings(req, res, { renewPassword: 'password.wrong_current' }, 422);
-    const codes = await twoStep.regenerateRecoveryCodes(signedInOf(req), origin(req));
+    const codes = await twoStep.regenerateRecoveryCodes(signedInOf(req), originOf(req));
     render(req, res, { page: 'settings/recovery-codes' }, { codes, justEnabled: false });
   });
 
@@ -118,7 +116,7 @@ export function twoStepRouter({ accounts, twoStep, rateLimits }: TwoStepOptions)
     const turnedOff = await countedAttempt(rateLimits, req, async () => {
       if (!(await passwordOf(req))) return false;
       wrong = { offCode: 'twoStep.errors.code_wrong' };
-      return twoStep.turnOff(signedIn, String(req.body?.code ?? '').slice(0, 64), origin(req)).then(
+      return twoStep.turnOff(signedIn, String(req.body?.code ?? '').slice(0, 64), originOf(req)).then(
         () => true,
         (error: unknown) => {
           if (error instanceof ValidationFailed) return false;
