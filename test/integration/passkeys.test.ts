@@ -355,7 +355,8 @@ for (const { name, create } of DATABASES) {
         const response = authenticator.assert(body);
         const sessionsBefore = await h.db.models.Session.count({ where: { principal: `owner:${mailbox.id}` } });
         const results = await Promise.all([0, 1].map(() => browser.agent.post('/login/two-step/passkey').type('form').send({ _csrf: browser.csrf, response })));
-        expect(results.map((r) => r.headers.location).sort()).to.deep.equal(['/login', '/settings/collaborations']);
+        // The other one is refused at the claim (303 /login) or, when its counter UPDATE came second, at the check (422).
+        expect(results.filter((r) => r.headers.location === '/settings/collaborations'), 'signed in once').to.have.length(1);
         expect(await h.db.models.Session.count({ where: { principal: `owner:${mailbox.id}` } })).to.equal(sessionsBefore + 1);
       });
 
