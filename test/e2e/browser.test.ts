@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { expect } from 'chai';
 import type { Locator, Page } from 'playwright-core';
 import { chooseLanguage, expectAccessible } from '../support/axe';
-import { activate, fill, isFocused, tabTo, type Mode } from '../support/keyboard';
+import { activate, fill, getsFocus, isFocused, tabTo, type Mode } from '../support/keyboard';
 import { chromiumPerSuite, screenshots } from '../support/chromium';
 import { DATABASES, type TestDatabase } from '../support/databases';
 import { GOOD_PASSWORD, OWNER_PASSWORD, startHarness, type Harness } from '../support/harness';
@@ -179,7 +179,7 @@ describe('In a real browser (Chromium)', function () {
       await choose(page, mode, annaFull, 'password-reset');
       await confirm(page, mode, 'reset');
       await expectStatus(page, annaFull, 'suspended');
-      if (javaScript) expect(await isFocused(row(page, annaFull).locator('.menu-button')), 'focus back on the menu button').to.equal(true);
+      if (javaScript) expect(await getsFocus(row(page, annaFull).locator('.menu-button')), 'focus back on the menu button').to.equal(true);
       await snap(page, `${tag}-reset`);
       expect((await lastMailTo(anna.email)).subject).to.not.equal('');
       expect(sink.received.length).to.be.greaterThan(sentBefore);
@@ -195,7 +195,7 @@ describe('In a real browser (Chromium)', function () {
       await choose(page, mode, annaFull, 'deactivation');
       await confirm(page, mode, 'deactivate');
       await expectStatus(page, annaFull, 'deactivated');
-      if (javaScript) expect(await isFocused(row(page, annaFull).locator('.menu-button'))).to.equal(true);
+      if (javaScript) expect(await getsFocus(row(page, annaFull).locator('.menu-button'))).to.equal(true);
       await snap(page, `${tag}-deactivated`);
 
       // Wrong reference email: deactivate and recreate, prefilled.

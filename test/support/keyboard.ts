@@ -29,3 +29,13 @@ export async function fill(page: Page, mode: Mode, locator: Locator, text: strin
   await tabTo(page, locator);
   await page.keyboard.type(text);
 }
+
+/** Whether the element has, or gets within `ms`, the focus: scripts move it after a swap, not at once. */
+export async function getsFocus(locator: Locator, ms = 2_000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!(await isFocused(locator))) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return true;
+}
