@@ -114,4 +114,4 @@ export function cpuMsOf(pid: number): number | null {
 }
 
 /** USER_HZ: 100 on every Linux the bench runs on. */
-const CLOCK_TICKS = 100;
+export const CLOCK_TICKS = 100;

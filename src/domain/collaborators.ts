@@ -190,7 +190,8 @@ export class Collaborations {
    */
   private async assertMailRoom(mailbox: Mailbox, recipient: string, t: Transaction): Promise<void> {
     const { windowSeconds, perRecipient, perMailbox } = this.config.mailLimits;
-    await this.db.models.Mailbox.findByPk(mailbox.id, { attributes: ['id'], transaction: t, lock: t.LOCK.UPDATE });
+    // SQLite's transactions already run one at a time (BEGIN IMMEDIATE): only MariaDB needs the row lock.
+    if (this.db.dialect === 'mysql') await this.db.models.Mailbox.findByPk(mailbox.id, { attributes: ['id'], transaction: t, lock: t.LOCK.UPDATE });
     const now = this.clock.now().getTime();
     const since = new Date(now - windowSeconds * 1000);
     const limits = [
