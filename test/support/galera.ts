@@ -4,7 +4,8 @@
  * ports on 127.0.0.1), the first bootstrapped with --wsrep-new-cluster, the others joining it by
  * state transfer (rsync). Settings are the ones Galera requires (MariaDB's "Configuring MariaDB
  * Galera Cluster": binlog_format=ROW, innodb_autoinc_lock_mode=2), plus wsrep_mode
- * REQUIRED_PRIMARY_KEY so that a table without a primary key fails the tests instead of the cluster.
+ * REQUIRED_PRIMARY_KEY and STRICT_REPLICATION, so that a table without a primary key or of an engine
+ * Galera does not replicate fails the tests, not a cluster.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -84,23 +85,31 @@ async function status(node: GaleraNode): Promise<Record<string, string>> {
   }
 }
 
-/** Waits until the node answers SQL, sees a cluster of three and is Synced; fails with its log when it dies or times out. */
-async function ready(node: RunningNode): Promise<void> {
+/**
+ * Waits until the node's wsrep status passes `ok`; fails with its error log when the node exits or
+ * does not get there within READY_MS.
+ */
+async function waitUntil(node: RunningNode, what: string, ok: (wsrep: Record<string, string>) => boolean): Promise<void> {
   const deadline = Date.now() + READY_MS;
   let last = 'no answer yet';
   for (;;) {
     const exit = await Promise.race([node.exited, new Promise<undefined>((resolve) => setTimeout(resolve, 250, undefined))]);
-    if (exit !== undefined) throw new Error(`Galera ${node.name} exited (${exit}) before joining; its error log ends:\n${await logTail(node)}`);
+    if (exit !== undefined) throw new Error(`Galera ${node.name} exited (${exit}) before it was ${what}; its error log ends:\n${await logTail(node)}`);
     try {
       const wsrep = await status(node);
       last = `cluster size ${wsrep.wsrep_cluster_size}, state ${wsrep.wsrep_local_state_comment}`;
-      if (wsrep.wsrep_cluster_size === String(NODES) && wsrep.wsrep_local_state_comment === 'Synced' && wsrep.wsrep_ready === 'ON') return;
+      if (ok(wsrep)) return;
     } catch (error) {
       last = (error as Error).message;
     }
-    if (Date.now() > deadline) throw new Error(`Galera ${node.name} not Synced in a cluster of ${NODES} within ${READY_MS} ms (${last}); its error log ends:\n${await logTail(node)}`);
+    if (Date.now() > deadline) throw new Error(`Galera ${node.name} not ${what} within ${READY_MS} ms (${last}); its error log ends:\n${await logTail(node)}`);
   }
 }
+
+/** A joiner answers SQL once its state transfer is done. */
+const answering = (node: RunningNode) => waitUntil(node, 'answering', (wsrep) => wsrep.wsrep_ready === 'ON');
+const synced = (node: RunningNode) =>
+  waitUntil(node, `Synced in a cluster of ${NODES}`, (wsrep) => wsrep.wsrep_cluster_size === String(NODES) && wsrep.wsrep_local_state_comment === 'Synced' && wsrep.wsrep_ready === 'ON');
 
 export class GaleraCluster {
   private constructor(
@@ -156,11 +165,10 @@ export class GaleraCluster {
     };
     try {
       const [first, ...joiners] = specs;
-      const primary = launch(first as (typeof specs)[number], true);
-      await waitForSql(primary);
+      await answering(launch(first as (typeof specs)[number], true));
       // One joiner at a time: a node that is still receiving its state cannot be the next one's donor.
-      for (const spec of joiners) await waitForSql(launch(spec, false));
-      await Promise.all(cluster.running.map(ready));
+      for (const spec of joiners) await answering(launch(spec, false));
+      await Promise.all(cluster.running.map(synced));
     } catch (error) {
       // A joiner's failure is often its donor's: every node's log goes with the error.
       const logs = await Promise.all(cluster.running.map(async (node) => `--- ${node.name} error log ends:\n${await logTail(node)}`));
@@ -186,22 +194,6 @@ export class GaleraCluster {
         clearTimeout(timer);
       }),
     );
-    if (!process.env.KEEP) await fs.rm(this.root, { recursive: true, force: true });
-  }
-}
-
-/** Waits until a node answers SQL (a joiner does once its state transfer is done). */
-async function waitForSql(node: RunningNode): Promise<void> {
-  const deadline = Date.now() + READY_MS;
-  for (;;) {
-    const exit = await Promise.race([node.exited, new Promise<undefined>((resolve) => setTimeout(resolve, 250, undefined))]);
-    if (exit !== undefined) throw new Error(`Galera ${node.name} exited (${exit}) while starting; its error log ends:\n${await logTail(node)}`);
-    try {
-      const wsrep = await status(node);
-      if (wsrep.wsrep_ready === 'ON') return;
-    } catch {
-      // not answering yet
-    }
-    if (Date.now() > deadline) throw new Error(`Galera ${node.name} did not answer within ${READY_MS} ms; its error log ends:\n${await logTail(node)}`);
+    await fs.rm(this.root, { recursive: true, force: true });
   }
 }
