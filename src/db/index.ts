@@ -122,17 +122,17 @@ export async function openDatabase(url: string, log?: LogSink): Promise<Database
     /**
      * SELECT … FOR UPDATE locks the row on one node only, and an UPDATE that changes nothing is not
      * certified either (MariaDB, "Galera Cluster: Known Limitations"): on two nodes, two transactions
-     * would both hold the "lock" and both commit. So on MariaDB/MySQL the row is written first,
-     * updated_at moved forward by at least a millisecond: the lock is then a change that every node
-     * certifies, and of two such transactions the second to commit loses the conflict and runs again.
-     * SQLite's transactions hold the whole file already.
+     * would both hold the "lock" and both commit. So on MariaDB/MySQL the row is changed and changed
+     * back (updated_at a millisecond forward, then back): each change is one every node certifies, so
+     * of two such transactions the second to commit loses the conflict and runs again, and the row
+     * ends as it was. SQLite's transactions hold the whole file already.
      */
     async claim(model, id, t) {
       if (dialect === 'mysql') {
-        await sequelize.query(
-          `UPDATE ${sequelize.getQueryInterface().quoteIdentifier(model.getTableName() as string)} SET updated_at = GREATEST(UTC_TIMESTAMP(3), updated_at + INTERVAL 1000 MICROSECOND) WHERE id = ?`,
-          { replacements: [id], transaction: t },
-        );
+        const table = sequelize.getQueryInterface().quoteIdentifier(model.getTableName() as string);
+        for (const sign of ['+', '-']) {
+          await sequelize.query(`UPDATE ${table} SET updated_at = updated_at ${sign} INTERVAL 1000 MICROSECOND WHERE id = ?`, { replacements: [id], transaction: t });
+        }
       }
       return model.findByPk(id, { transaction: t, lock: t.LOCK.UPDATE });
     },
