@@ -1,6 +1,6 @@
 import { Op, col, fn, where as condition, type Transaction, type WhereOptions } from 'sequelize';
 import { v4 as uuidv4 } from 'uuid';
-import type { Database } from '../db';
+import { retryingConflicts, type Database } from '../db';
 import type { OutboxMessage } from '../models';
 import type { Clock } from '../lib/clock';
 import type { Sealer } from '../lib/secrets';
@@ -214,11 +214,12 @@ export class Outbox {
     if (candidates.length === 0) return [];
     const ids = candidates.map((c) => c.id);
     const leaseUntil = new Date(now.getTime() + leaseMs);
-    // One conditional update for the batch: rows another worker claimed meanwhile no longer match `due`.
-    await OutboxMessage.update(
+    // One conditional update for the batch: rows another worker claimed meanwhile no longer match `due`
+    // (one that lost a conflict on a Galera cluster runs again, and then finds them claimed).
+    await retryingConflicts(() => OutboxMessage.update(
       { leaseOwner: this.workerId, leaseUntil, attempts: this.db.sequelize.literal('attempts + 1') as unknown as number },
       { where: { id: ids, ...due } },
-    );
+    ));
     return OutboxMessage.findAll({ where: { id: ids, leaseOwner: this.workerId, leaseUntil }, order: [['id', 'ASC']] });
   }
 
@@ -268,14 +269,10 @@ export class Outbox {
   private async deliverOne(message: OutboxMessage, deliver: Deliver, onFailure?: FailureListener): Promise<boolean> {
     const mine = { id: message.id, leaseOwner: this.workerId };
     let secret: string | undefined;
+    let messageId: string | null;
     try {
       secret = message.secret ? this.sealer.open(message.secret) : undefined;
-      const messageId = await deliver(message, secret);
-      await this.db.models.OutboxMessage.update(
-        { status: 'sent', sentAt: this.clock.now(), messageId, secret: null, leaseOwner: null, leaseUntil: null, lastError: null },
-        { where: mine },
-      );
-      return true;
+      messageId = await deliver(message, secret);
     } catch (error) {
       const command = message.kind === 'doveadm';
       const { backoffMs, maxBackoffMs } = command ? this.commandOptions : this.options;
@@ -285,7 +282,7 @@ export class Outbox {
       const delay = Math.min(backoffMs * 2 ** Math.min(message.attempts - 1, 30), maxBackoffMs);
       const retryAt = new Date(this.clock.now().getTime() + delay);
       const reason = describe(error, secret);
-      await this.db.models.OutboxMessage.update(
+      await retryingConflicts(() => this.db.models.OutboxMessage.update(
         {
           status: failed ? 'failed' : 'retrying',
           nextAttemptAt: retryAt,
@@ -296,7 +293,7 @@ export class Outbox {
           ...(failed ? { secret: null } : {}),
         },
         { where: mine },
-      );
+      ));
       const endpoint = command ? commandEndpoint(message) : undefined;
       onFailure?.({
         outboxId: message.id,
@@ -312,6 +309,15 @@ export class Outbox {
       });
       return false;
     }
+    // Sent: a lost conflict on this write (on a Galera cluster, the list triggers of migration 008
+    // touch one row per mailbox) must not count as a failed delivery, or the email would go out again.
+    await retryingConflicts(() =>
+      this.db.models.OutboxMessage.update(
+        { status: 'sent', sentAt: this.clock.now(), messageId, secret: null, leaseOwner: null, leaseUntil: null, lastError: null },
+        { where: mine },
+      ),
+    );
+    return true;
   }
 
   async emailsOf(collaboratorId: number, limit = 10): Promise<OutboxMessage[]> {
