@@ -23,12 +23,19 @@ const version = 'version = version + 1';
 const bumpOf = (mailbox: string, extra = '') => `UPDATE collaborator_lists SET ${version}${extra} WHERE mailbox_id = ${mailbox}`;
 const ofCollaborator = (id: string) => `(SELECT mailbox_id FROM collaborators WHERE id = ${id})`;
 
+/**
+ * The columns of a collaborator that its row shows. A write of anything else (a password, a row claim
+ * that moves `updated_at` and back) leaves the list as it is, and the mailbox's row of
+ * `collaborator_lists` untouched: on Galera every write to that row is a conflict with the others.
+ */
+const SHOWN = ['first_name', 'last_name', 'username', 'reference_email', 'access_level', 'manage_settings', 'status'];
+
 /** [name, table, event, condition or null, statement]: written once for both dialects. */
 const TRIGGERS: Array<[string, string, 'INSERT' | 'UPDATE' | 'DELETE', string | null, string]> = [
   ['list_mailbox_added', 'mailboxes', 'INSERT', null, 'INSERT INTO collaborator_lists (mailbox_id, version, collaborators) VALUES (NEW.id, 0, 0)'],
   ['list_mailbox_rule', 'mailboxes', 'UPDATE', 'OLD.two_step_required <> NEW.two_step_required', bumpOf('NEW.id')],
   ['list_collaborator_added', 'collaborators', 'INSERT', null, bumpOf('NEW.mailbox_id', ', collaborators = collaborators + 1')],
-  ['list_collaborator_changed', 'collaborators', 'UPDATE', null, bumpOf('NEW.mailbox_id')],
+  ['list_collaborator_changed', 'collaborators', 'UPDATE', SHOWN.map((column) => `OLD.${column} <> NEW.${column}`).join(' OR '), bumpOf('NEW.mailbox_id')],
   ['list_collaborator_removed', 'collaborators', 'DELETE', null, bumpOf('OLD.mailbox_id', ', collaborators = collaborators - 1')],
   ['list_email_queued', 'outbox_messages', 'INSERT', "NEW.kind = 'email' AND NEW.collaborator_id IS NOT NULL", bumpOf(ofCollaborator('NEW.collaborator_id'))],
   ['list_email_status', 'outbox_messages', 'UPDATE', "NEW.kind = 'email' AND NEW.collaborator_id IS NOT NULL AND OLD.status <> NEW.status", bumpOf(ofCollaborator('NEW.collaborator_id'))],
