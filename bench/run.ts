@@ -10,7 +10,7 @@ import { openDatabase, type Database } from '../src/db';
 import { Outbox } from '../src/mail/outbox';
 import { Sealer } from '../src/lib/secrets';
 import { systemClock } from '../src/lib/clock';
-import { Child, ROOT, cpuMsOf, memoryOf, withPeakRss } from './lib/processes';
+import { Child, ROOT, cpuMsOf, memoryOf, untilIdle, withPeakRss } from './lib/processes';
 import { waitForHttp } from '../test/support/processes';
 import { Session, inParallel } from './lib/http';
 import { CountingSink } from './lib/sink';
@@ -199,7 +199,7 @@ async function benchDatabase(kind: 'sqlite' | 'mariadb', sink: CountingSink, bcr
     const seeded: Seeded = await seed(db, config, { sizes: SIZES, others: OTHERS, links, hash });
     log(`${kind}: seeded ${seeded.collaborators} collaborators in ${round(seeded.seconds)} s`);
 
-    app = Child.start('app', 'src/server.ts', env);
+    app = Child.startApp(env);
     await waitForHttp(`${base}/healthz`);
     extra.idleRssMb = round(memoryOf(app.pid)?.rss ?? NaN);
     const owners = new Map<number, { cookie: string; csrf: string }>();
@@ -303,9 +303,11 @@ async function benchDatabase(kind: 'sqlite' | 'mariadb', sink: CountingSink, bcr
       { warmup: false, seconds: SET_SECONDS },
     );
     extra.pageProbeDuringSetPassword = await pageProbe.stop();
-    extra.setPasswordMailBacklog = await clearQueue(db);
 
-    // 5. mail: queued in one transaction, drained by the app's worker to the sink
+    // 5. mail: queued in one transaction, drained by the app's worker to the sink, once the app has
+    // hashed the passwords the stopped load left queued (they would compete with the worker)
+    await untilIdle(appPid);
+    extra.setPasswordMailBacklog = await clearQueue(db);
     const outbox = new Outbox(db, systemClock, new Sealer(SECRET));
     await eventLoop(app);
     const before = sink.count;
@@ -361,9 +363,9 @@ async function benchDatabase(kind: 'sqlite' | 'mariadb', sink: CountingSink, bcr
       { name: 'set-password ÷ bcrypt alone', value: `${round((setPassword.rps / bcryptAlone.hashesPerSecond) * 100)}%`, target: '≥ 90%', met: setPassword.rps / bcryptAlone.hashesPerSecond >= 0.9 },
       { name: 'event loop p99 during set-password', value: `${setPassword.loopP99} ms`, target: '< 20 ms', met: (setPassword.loopP99 ?? Infinity) < 20 },
       { name: 'page p99 during set-password (probe)', value: `${probeStats.p99} ms`, target: '(report)', met: null },
-      { name: 'mail drained', value: `${round(mail.emailsPerSecond)} emails/s`, target: '≥ 200/s', met: mail.emailsPerSecond >= 200 },
+      { name: 'mail drained', value: `${round(mail.emailsPerSecond)} emails/s`, target: '≥ 500/s', met: mail.emailsPerSecond >= 500 },
       { name: 'app RSS when started, idle', value: `${extra.idleRssMb} MB`, target: '(report)', met: null },
-      { name: 'app peak RSS (VmHWM)', value: `${round(appPeakRssMb ?? NaN)} MB`, target: '< 200 MB', met: appPeakRssMb !== null && appPeakRssMb < 200 },
+      { name: 'app peak RSS (VmHWM)', value: `${round(appPeakRssMb ?? NaN)} MB`, target: '< 150 MB', met: appPeakRssMb !== null && appPeakRssMb < 150 },
     ];
     extra.reset = { rps: reset.rps, p99: reset.p99 };
     extra.resend = { rps: resend.rps, p99: resend.p99 };
