@@ -1,6 +1,7 @@
 import http, { type RequestListener } from 'node:http';
 import { openDatabase, type Database } from './db';
 import { sqliteStorage } from './db/connection';
+import { sourceMapped } from './lib/stack';
 
 /** A start-up step that failed, in one line that says what failed and with what. */
 export class StartupError extends Error {}
@@ -73,6 +74,9 @@ export function oneLine(error: unknown): string {
  */
 export function exitOnStartupFailure(program: string, error: unknown): never {
   console.error(`${program} did not start: ${oneLine(error)}`);
-  if (/^(debug|trace)$/.test(process.env.LOG_LEVEL ?? '')) console.error((error instanceof StartupError ? error.cause : error) ?? '');
+  if (/^(debug|trace)$/.test(process.env.LOG_LEVEL ?? '')) {
+    const cause = error instanceof StartupError ? error.cause : error;
+    console.error(cause instanceof Error && cause.stack ? sourceMapped(cause.stack) : (cause ?? ''));
+  }
   process.exit(1);
 }
