@@ -38,18 +38,21 @@ export class Child {
 
   /**
    * The app as production runs it: the commands of package.json's `start` script, without npm (so
-   * that `pid` is the app's own): each step but the last to its end (the build), then the last.
+   * that `pid` is the app's own): each step but the last to its end (the build), then the last,
+   * with the variables its command sets (`NAME=value node …`).
    */
   static startApp(env: Record<string, string>): Child {
     const { scripts } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
     const steps = scripts.start.split('&&').map((step) => {
-      const [program, ...args] = step.trim().split(/\s+/);
+      const words = step.trim().split(/\s+/);
+      const assignments = words.slice(0, words.findIndex((word) => !/^[A-Z_]+=/.test(word)));
+      const [program, ...args] = words.slice(assignments.length);
       if (program !== 'node') throw new Error(`npm start: expected node commands, got "${step.trim()}"`);
-      return args;
+      return { args, env: Object.fromEntries(assignments.map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)])) };
     });
-    const last = steps.pop() as string[];
-    for (const args of steps) execFileSync(process.execPath, args, { cwd: ROOT, stdio: 'inherit' });
-    return Child.spawn('app', last, env);
+    const last = steps.pop() as { args: string[]; env: Record<string, string> };
+    for (const step of steps) execFileSync(process.execPath, step.args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...step.env } });
+    return Child.spawn('app', last.args, { ...env, ...last.env });
   }
 
   private static spawn(name: string, args: string[], env: Record<string, string>): Child {
