@@ -32,8 +32,8 @@ export class Child {
   }
 
   /** A TypeScript entry (`bench/baseline.ts`), run through tsx. */
-  static start(name: string, entry: string, env: Record<string, string>): Child {
-    return Child.spawn(name, ['--import', 'tsx', entry], env);
+  static start(name: string, entry: string, env: Record<string, string>, nodeArgs: string[] = []): Child {
+    return Child.spawn(name, [...nodeArgs, '--import', 'tsx', entry], env);
   }
 
   /**
@@ -41,7 +41,7 @@ export class Child {
    * that `pid` is the app's own): each step but the last to its end (the build), then the last,
    * with the variables its command sets (`NAME=value node …`).
    */
-  static startApp(env: Record<string, string>): Child {
+  static startApp(env: Record<string, string>, name = 'app'): Child {
     const { scripts } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
     const steps = scripts.start.split('&&').map((step) => {
       const words = step.trim().split(/\s+/);
@@ -52,7 +52,7 @@ export class Child {
     });
     const last = steps.pop() as { args: string[]; env: Record<string, string> };
     for (const step of steps) execFileSync(process.execPath, step.args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...step.env } });
-    return Child.spawn('app', last.args, { ...env, ...last.env });
+    return Child.spawn(name, last.args, { ...env, ...last.env });
   }
 
   private static spawn(name: string, args: string[], env: Record<string, string>): Child {
@@ -154,4 +154,4 @@ export async function untilIdle(pid: number, windowMs = 500, ms = 120_000): Prom
 }
 
 /** USER_HZ: 100 on every Linux the bench runs on. */
-const CLOCK_TICKS = 100;
+export const CLOCK_TICKS = 100;

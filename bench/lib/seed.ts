@@ -2,11 +2,14 @@ import type { Transaction } from 'sequelize';
 import type { Database } from '../../src/db';
 import { Links } from '../../src/domain/links';
 import { systemClock } from '../../src/lib/clock';
+import { wordsOf } from '../../src/lib/search-words';
 import type { Config } from '../../src/config';
 
 export const DOMAIN = 'pec.bench.test';
 export const OWNER_PASSWORD = 'bench owner passphrase 2026';
+/** A whole word of some names, and the start of one. */
 export const SEARCH = 'rossi';
+export const SEARCH_PREFIX = 'giord';
 
 const LAST_NAMES = ['Rossi', 'Russo', 'Ferrari', 'Esposito', 'Bianchi', 'Romano', 'Colombo', 'Ricci', 'Marino', 'Greco', 'Bruno', 'Gallo', 'Conti', 'De Luca', 'Mancini', 'Costa', 'Giordano', 'Rizzo', 'Lombardi', 'Moretti'];
 const FIRST_NAMES = ['Mario', 'Giulia', 'Luca', 'Francesca', 'Marco', 'Chiara', 'Andrea', 'Sara', 'Matteo', 'Elena', 'Paolo', 'Anna'];
@@ -66,7 +69,9 @@ async function addCollaborators(db: Database, mailboxId: number, address: string
     });
   }
   await insertChunks(db, 'collaborators', people, t);
-  const ids = await db.models.Collaborator.findAll({ attributes: ['id', 'referenceEmail'], where: { mailboxId }, transaction: t, raw: true });
+  const ids = await db.models.Collaborator.findAll({ attributes: ['id', 'firstName', 'lastName', 'username', 'referenceEmail'], where: { mailboxId }, transaction: t, raw: true });
+  const words = ids.flatMap((c) => wordsOf(c.firstName, c.lastName, c.username, c.referenceEmail).map((word) => ({ mailbox_id: mailboxId, word, collaborator_id: c.id })));
+  await insertChunks(db, 'collaborator_words', words, t);
   const emails = ids.map((c) => ({
     kind: 'email',
     mailbox_id: mailboxId,
@@ -135,4 +140,18 @@ export async function seed(db: Database, config: Config, opts: { sizes: number[]
     return tokens;
   });
   return { owners, actionIds, linkTokens, collaborators: total, seconds: (Date.now() - started) / 1000 };
+}
+
+/**
+ * More collaborators in the database, in mailboxes of `each` (`bulk-<n>@…`), one transaction per
+ * mailbox: the database grows around the mailboxes being measured. Returns the seconds it took.
+ */
+export async function seedBulk(db: Database, opts: { collaborators: number; each: number; hash: string }): Promise<number> {
+  const started = Date.now();
+  for (let m = 0; m * opts.each < opts.collaborators; m++) {
+    const address = `bulk-${m}@${DOMAIN}`;
+    const count = Math.min(opts.each, opts.collaborators - m * opts.each);
+    await db.sequelize.transaction(async (t) => addCollaborators(db, await addMailbox(db, address, opts.hash, t), address, count, opts.hash, t));
+  }
+  return (Date.now() - started) / 1000;
 }

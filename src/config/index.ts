@@ -109,6 +109,8 @@ export interface Config {
   inProcessWorker: boolean;
   /** How long a worker's claim on an outbox message holds before another worker may take it over. */
   outboxLeaseSeconds: number;
+  /** How many rendered list pages each process keeps (src/plugin/list-cache.ts); 0: none. */
+  listCacheEntries: number;
   mailServer: MailServerConfig;
   logLevel: string;
   /**
@@ -320,6 +322,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     inProcessWorker: env.WORKER !== 'off',
     outboxLeaseSeconds: int(env, 'OUTBOX_LEASE_SECONDS', 60),
+    listCacheEntries: int(env, 'LIST_CACHE_ENTRIES', 100, { min: 0 }),
     mailServer,
     logLevel,
     trustProxy: trustProxy(env.TRUST_PROXY),

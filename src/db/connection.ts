@@ -6,11 +6,26 @@ import { ROOT } from '../config';
 export type Dialect = 'sqlite' | 'mysql';
 
 /**
- * sqlite3 with every connection configured as this app needs it. Sequelize opens one SQLite
- * connection per transaction, so the settings must travel with the constructor itself.
+ * sqlite3 with every connection configured as this app needs it. Sequelize opens a connection per
+ * transaction unless told otherwise (oneWriter), so the settings must travel with the constructor.
+ *
+ * Two costs Sequelize adds to every SQLite query are taken away here, where its handle is ours:
+ * - before each SELECT it asks `PRAGMA table_info` of the table (to parse the column types); the
+ *   answer only changes with the schema, so it is kept per file until this process changes the
+ *   schema (a migration run elsewhere is followed by a restart: the models change with it anyway);
+ * - it builds a `new Error()` and reads its `.stack` for every query, in case the query fails; with
+ *   source maps on (tsx), formatting that stack costs more than most queries. It is built without
+ *   frames: a failed query's error still carries SQLite's message and the SQL, not the JavaScript stack.
  */
 const SQLITE_BUSY_TIMEOUT_MS = 10_000;
+const TABLE_INFO = /^PRAGMA table_info\(`(\w+)`\)$/;
+const SCHEMA_CHANGE = /^\s*(CREATE|ALTER|DROP)\s/i;
+const tableInfo = new Map<string, Map<string, unknown[]>>();
+type Callback = (err: Error | null, rows?: unknown) => void;
+
 class ConfiguredDatabase extends sqlite3.Database {
+  private readonly file: string;
+
   constructor(filename: string, mode: number, callback: (err: Error | null) => void) {
     super(filename, mode, (err) => {
       if (err) return callback(err);
@@ -18,6 +33,50 @@ class ConfiguredDatabase extends sqlite3.Database {
       // Deleted rows (delivered links, revoked sessions) are overwritten, not left in free pages.
       this.exec('PRAGMA secure_delete = ON; PRAGMA synchronous = NORMAL;', callback);
     });
+    this.file = filename;
+  }
+
+  override all(sql: string, ...rest: unknown[]): this {
+    const table = TABLE_INFO.exec(sql)?.[1];
+    const done = rest[rest.length - 1];
+    if (table === undefined || rest.length !== 1 || typeof done !== 'function') {
+      this.noteSchemaChange(sql);
+      return super.all(sql, ...rest);
+    }
+    const known = tableInfo.get(this.file)?.get(table);
+    if (known) {
+      process.nextTick(done as Callback, null, known);
+      return this;
+    }
+    return super.all(sql, (err: Error | null, rows: unknown[]) => {
+      if (!err) tableInfo.set(this.file, (tableInfo.get(this.file) ?? new Map<string, unknown[]>()).set(table, rows));
+      (done as Callback)(err, rows);
+    });
+  }
+
+  override run(sql: string, ...rest: unknown[]): this {
+    this.noteSchemaChange(sql);
+    return super.run(sql, ...rest);
+  }
+
+  override exec(sql: string, callback?: (err: Error | null) => void): this {
+    this.noteSchemaChange(sql);
+    return super.exec(sql, callback);
+  }
+
+  /** Sequelize builds its `new Error()` in the synchronous start of the callback it serializes. */
+  override serialize(callback?: () => void): void {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super.serialize(callback);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  }
+
+  private noteSchemaChange(sql: string): void {
+    if (SCHEMA_CHANGE.test(sql)) tableInfo.delete(this.file);
   }
 }
 const sqliteModule = { ...sqlite3, Database: ConfiguredDatabase };
@@ -51,11 +110,56 @@ function forgetFailedOpens(sequelize: Sequelize): Sequelize {
   return sequelize;
 }
 
+/**
+ * Every transaction of the process on one SQLite connection, opened once: Sequelize would open (and
+ * SQLite parse the schema for) a new one per transaction. db.transaction runs the process's
+ * transactions one at a time; one begun beside them (straight through sequelize.transaction) gets a
+ * connection of its own, as before. Statements outside transactions keep the `default` connection:
+ * on the writer they would read, or commit with, a transaction still open.
+ */
+function oneWriter(sequelize: Sequelize): Sequelize {
+  type Connection = object;
+  const manager = sequelize.connectionManager as unknown as {
+    getConnection(options?: { uuid?: string }): Promise<Connection>;
+    releaseConnection(connection: Connection, force?: boolean): void;
+    destroyConnection(connection: Connection): Promise<void>;
+    connections: Record<string, Connection | undefined>;
+  };
+  const WRITER = 'writer';
+  let lent = false;
+  const open = manager.getConnection.bind(manager);
+  const release = manager.releaseConnection.bind(manager);
+  const destroy = manager.destroyConnection.bind(manager);
+  const isWriter = (connection: Connection) => connection === manager.connections[WRITER];
+  manager.getConnection = async (options = {}) => {
+    if (options.uuid === undefined || options.uuid === 'default' || lent) return open(options);
+    lent = true;
+    try {
+      return await open({ ...options, uuid: WRITER });
+    } catch (error) {
+      lent = false;
+      throw error;
+    }
+  };
+  manager.releaseConnection = (connection, force) => {
+    if (!isWriter(connection)) return release(connection, force);
+    lent = false;
+  };
+  // A transaction whose rollback failed leaves its connection in an unknown state: the next opens anew.
+  manager.destroyConnection = async (connection) => {
+    if (!isWriter(connection)) return destroy(connection);
+    delete manager.connections[WRITER];
+    lent = false;
+    await new Promise<void>((resolve) => (connection as sqlite3.Database).close(() => resolve()));
+  };
+  return sequelize;
+}
+
 /** Opens a database from a `sqlite:<file>` or `mysql://user:pass@host:port/db` URL. */
 export function connect(url: string, options: Options = {}): Sequelize {
   const common: Options = { logging: false, define: { underscored: true }, ...options };
   if (url.startsWith('sqlite:')) {
-    return forgetFailedOpens(new Sequelize({
+    const sequelize = forgetFailedOpens(new Sequelize({
       ...common,
       dialect: 'sqlite',
       dialectModule: sqliteModule,
@@ -63,6 +167,8 @@ export function connect(url: string, options: Options = {}): Sequelize {
       // Take the write lock at BEGIN: two writers never deadlock upgrading a read lock.
       transactionType: Transaction.TYPES.IMMEDIATE,
     }));
+    // In memory, Sequelize already keeps a single connection for everything.
+    return sqliteStorage(url) === ':memory:' ? sequelize : oneWriter(sequelize);
   }
   if (/^(mysql|mariadb):\/\//.test(url)) {
     return new Sequelize(url.replace(/^mariadb:/, 'mysql:'), {

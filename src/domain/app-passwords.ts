@@ -66,13 +66,6 @@ export class AppPasswords {
     });
   }
 
-  /** How many app passwords each of these collaborators has (none: absent from the map). */
-  async countsOf(collaboratorIds: number[]): Promise<Map<number, number>> {
-    if (collaboratorIds.length === 0) return new Map();
-    const rows = (await this.db.models.AppPassword.count({ where: { collaboratorId: collaboratorIds }, group: ['collaboratorId'] })) as unknown as Array<{ collaboratorId: number; count: number }>;
-    return new Map(rows.map((r) => [Number(r.collaboratorId), Number(r.count)]));
-  }
-
   /**
    * Creates one for an active collaborator with mail-program access and returns it with the password,
    * which is never stored nor shown again. In the same transaction: the activity record and the

@@ -8,6 +8,7 @@ import type { Outbox } from '../mail/outbox';
 import type { Clock } from '../lib/clock';
 import { canonicalName } from '../lib/names';
 import { isFitText } from '../lib/text';
+import { wordsOf } from '../lib/search-words';
 import type { Actor } from './actor';
 import type { Audit } from './audit';
 import type { Links } from './links';
@@ -86,6 +87,7 @@ export class Collaborations {
           },
           { transaction: t },
         );
+        await this.indexForSearch(collaborator, t);
         await this.audit.record(actor, 'collaborator.created', collaborator, t, { accessLevel: data.accessLevel });
         await this.changes.sendLink(collaborator, mailbox, 'invitation', actor, 'link.sent', t);
         return collaborator;
@@ -94,6 +96,12 @@ export class Collaborations {
       if (error instanceof UniqueConstraintError) throw new ValidationFailed({ username: 'username_taken' });
       throw error;
     }
+  }
+
+  /** The words the list's search finds this collaborator by (migrations/008-list-speed.ts). */
+  private async indexForSearch(c: Collaborator, t: Transaction): Promise<void> {
+    const words = wordsOf(c.firstName, c.lastName, c.username, c.referenceEmail);
+    await this.db.sequelize.getQueryInterface().bulkInsert('collaborator_words', words.map((word) => ({ mailbox_id: c.mailboxId, word, collaborator_id: c.id })), { transaction: t });
   }
 
   private validate(mailbox: Mailbox, input: NewCollaborator): z.output<typeof newCollaborator> {
@@ -182,7 +190,8 @@ export class Collaborations {
    */
   private async assertMailRoom(mailbox: Mailbox, recipient: string, t: Transaction): Promise<void> {
     const { windowSeconds, perRecipient, perMailbox } = this.config.mailLimits;
-    await this.db.models.Mailbox.findByPk(mailbox.id, { attributes: ['id'], transaction: t, lock: t.LOCK.UPDATE });
+    // SQLite's transactions already run one at a time (BEGIN IMMEDIATE): only MariaDB needs the row lock.
+    if (this.db.dialect === 'mysql') await this.db.models.Mailbox.findByPk(mailbox.id, { attributes: ['id'], transaction: t, lock: t.LOCK.UPDATE });
     const now = this.clock.now().getTime();
     const since = new Date(now - windowSeconds * 1000);
     const limits = [

@@ -1,4 +1,4 @@
-import type { Transaction } from 'sequelize';
+import { Op, type Transaction } from 'sequelize';
 import type { Database } from '../db';
 import { digest } from '../lib/secrets';
 
@@ -22,10 +22,8 @@ export function sessionKey(sid: string): string {
 
 /** Ends every web session of one person, but the one whose cookie id is `exceptSid`. */
 export async function revokeSessions(db: Database, principal: Principal, t: Transaction, exceptSid?: string): Promise<void> {
-  const keep = exceptSid === undefined ? undefined : sessionKey(exceptSid);
-  const sessions = await db.models.Session.findAll({ attributes: ['sid'], where: { principal: principalKey(principal) }, transaction: t });
-  const doomed = sessions.map((s) => s.sid).filter((sid) => sid !== keep);
-  if (doomed.length > 0) await db.models.Session.destroy({ where: { sid: doomed }, transaction: t });
+  const keep = exceptSid === undefined ? {} : { sid: { [Op.ne]: sessionKey(exceptSid) } };
+  await db.models.Session.destroy({ where: { principal: principalKey(principal), ...keep }, transaction: t });
 }
 
 /**

@@ -111,17 +111,6 @@ export class TwoStep {
     };
   }
 
-  /** Of these collaborators of one mailbox, the ids of those with two-step verification on. */
-  async collaboratorsWithTwoStep(ids: number[]): Promise<Set<number>> {
-    if (ids.length === 0) return new Set();
-    const rows = await this.db.models.SecondFactor.findAll({
-      attributes: ['principalId'],
-      where: { principalType: 'collaborator', principalId: ids },
-      group: ['principalId'],
-    });
-    return new Set(rows.map((r) => r.principalId));
-  }
-
   /**
    * A TOTP secret for `accountName` (the name the app lists), stored nowhere until a code confirms it:
    * a new one, or the one offered before (`sealed`) when its code was mistyped.

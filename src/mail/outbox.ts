@@ -345,23 +345,6 @@ export class Outbox {
     this.marking = null;
   }
 
-  /** The latest email of each collaborator, in one query. */
-  async lastEmails(collaboratorIds: number[]): Promise<Map<number, OutboxMessage>> {
-    if (collaboratorIds.length === 0) return new Map();
-    const { OutboxMessage } = this.db.models;
-    const latest = await OutboxMessage.findAll({
-      attributes: [[this.db.sequelize.fn('MAX', this.db.sequelize.col('id')), 'id']],
-      where: { collaboratorId: { [Op.in]: collaboratorIds }, kind: 'email' },
-      group: ['collaborator_id'],
-      raw: true,
-    });
-    const rows = await OutboxMessage.findAll({
-      attributes: { exclude: ['secret', 'payload'] },
-      where: { id: { [Op.in]: latest.map((row) => row.id) } },
-    });
-    return new Map(rows.map((row) => [row.collaboratorId as number, row]));
-  }
-
   async emailsOf(collaboratorId: number, limit = 10): Promise<OutboxMessage[]> {
     return this.db.models.OutboxMessage.findAll({
       attributes: { exclude: ['secret', 'payload'] },

@@ -1,6 +1,6 @@
 import session from 'express-session';
 import type { Request } from 'express';
-import { Op } from 'sequelize';
+import { Op, QueryTypes } from 'sequelize';
 import type { Database } from '../db';
 import { principalKey, sessionKey } from '../domain/sessions';
 
@@ -38,11 +38,18 @@ export class DatabaseSessionStore extends session.Store {
     this.sweeper.unref();
   }
 
+  /** Every request of a signed-in person asks: one plain statement, without the model's work around it. */
   override get(sid: string, callback: (err: unknown, data?: session.SessionData | null) => void): void {
-    this.db.models.Session.findOne({ attributes: ['data'], where: { sid: sessionKey(sid), expires: { [Op.gt]: new Date() } } }).then(
-      (row) => callback(null, row?.data ? (JSON.parse(row.data) as session.SessionData) : null),
-      (err: unknown) => callback(err),
-    );
+    this.db.sequelize
+      .query<{ data: string | null }>('SELECT data FROM sessions WHERE sid = :sid AND expires > :now', {
+        type: QueryTypes.SELECT,
+        plain: true,
+        replacements: { sid: sessionKey(sid), now: new Date() },
+      })
+      .then(
+        (row) => callback(null, row?.data ? (JSON.parse(row.data) as session.SessionData) : null),
+        (err: unknown) => callback(err),
+      );
   }
 
   override createSession(req: Request, data: session.SessionData): session.Session & session.SessionData {

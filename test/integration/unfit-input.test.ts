@@ -65,11 +65,11 @@ for (const { name, create } of DATABASES) {
       it('should still log a real server failure as an error', async function () {
         const signedIn = await signedInOwner(logged.app, MAILBOX);
         lines.length = 0;
-        await h.db.sequelize.query('ALTER TABLE collaborators RENAME TO collaborators_away');
+        await h.db.sequelize.query('ALTER TABLE collaborator_lists RENAME TO collaborator_lists_away');
         try {
           expect((await signedIn.get('/settings/collaborations')).status).to.equal(500);
         } finally {
-          await h.db.sequelize.query('ALTER TABLE collaborators_away RENAME TO collaborators');
+          await h.db.sequelize.query('ALTER TABLE collaborator_lists_away RENAME TO collaborator_lists');
         }
         expect(lines.filter((line) => line.level >= ERROR_LEVEL).map((line) => line.msg)).to.deep.equal(['request failed']);
       });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { en } from '../../src/i18n/en';
 import { es } from '../../src/i18n/es';
 import { it as itTexts } from '../../src/i18n/it';
-import { LOCALES, formatDate } from '../../src/i18n';
+import { LOCALES, formatDate, translator } from '../../src/i18n';
 
 const LANGUAGES = { en, it: itTexts, es } as const;
 
@@ -59,6 +59,34 @@ describe('formatDate (times on pages)', () => {
       expect(summer, locale).to.not.equal(winter);
       expect(summer, locale).to.match(/2:10( AM)? GMT\+2$/);
       expect(winter, locale).to.match(/2:10( AM)? GMT\+1$/);
+    }
+  });
+});
+
+describe('translator', () => {
+  it('should give, for every text, what i18next itself gives (plain, with values, with every plural count)', async () => {
+    const { default: i18next } = await import('i18next');
+    for (const locale of LOCALES) {
+      const reference = i18next.createInstance();
+      await reference.init({
+        resources: { en: { translation: en }, it: { translation: itTexts }, es: { translation: es } },
+        lng: locale,
+        fallbackLng: 'it',
+        interpolation: { escapeValue: false },
+        returnObjects: true,
+      });
+      const t = translator(locale);
+      for (const [path, text] of flatten(LANGUAGES[locale])) {
+        if (path.includes('[')) continue;
+        const key = path.replace(/_(one|other)$/, '');
+        const values = Object.fromEntries(placeholders(text).map((name) => [name, `‹${name}›`]));
+        expect(t(key, values), `${locale} ${key}`).to.equal(reference.t(key, values));
+        if ('count' in values) {
+          for (const count of [0, 1, 2, 21, 1_000_000]) {
+            expect(t(key, { ...values, count }), `${locale} ${key} ${count}`).to.equal(reference.t(key, { ...values, count }));
+          }
+        }
+      }
     }
   });
 });

@@ -1,10 +1,12 @@
 import { Router, type Request, type Response } from 'express';
 import type { NewCollaborator } from '../../domain/collaborators';
+import type { ListRow, PagePosition } from '../../domain/directory';
 import type { Actor } from '../../domain/actor';
 import { ValidationFailed } from '../../domain/errors';
 import { allows, type AccountEvent } from '../../domain/state-machine';
 import { ACCESS_LEVELS, type Collaborator } from '../../models';
 import { wantsFragment } from '../render';
+import { ListCache } from '../list-cache';
 import { clientIp } from '../client-ip';
 import { collaboratorOf, ownerOf, redirectWithNotice, type Feature } from '../context';
 
@@ -17,6 +19,17 @@ const CONFIRMATIONS = {
   removal: { event: 'remove', text: 'remove' },
 } as const satisfies Record<string, { event: AccountEvent; text: string }>;
 type ConfirmationName = keyof typeof CONFIRMATIONS;
+
+/** What a row of the list uses besides the row and its notice (views/plugin/collaborations/_row.ejs). */
+const ROW_LOCALS = ['t', 'date', 'urls', 'allows', 'owner'] as const;
+
+const pick = (from: Record<string, unknown>, names: readonly string[]) => Object.fromEntries(names.map((name) => [name, from[name]]));
+
+/** `?page=3&after=120`: the page's number, and the row it follows or precedes (see Directory.list). */
+function positionOf(query: Request['query']): PagePosition {
+  const id = (value: unknown) => (typeof value === 'string' && /^[1-9]\d{0,15}$/.test(value) ? Number(value) : undefined);
+  return { page: Number(query.page ?? 1) || 1, after: id(query.after), before: id(query.before) };
+}
 
 function actorOf(req: Request, res: Response): Actor {
   const owner = ownerOf(res);
@@ -43,6 +56,8 @@ export function collaboratorsRouter(feature: Feature): Router {
   const { collaborations, directory, twoStep } = feature.domain;
   const { pages, urls } = feature;
   const router = Router();
+  const cache = new ListCache(feature.domain.config.listCacheEntries);
+  const rowTemplate = pages.partial('plugin/collaborations/_row', [...ROW_LOCALS, 'row', 'notice']);
 
   router.use((_req, res, next) => {
     Object.assign(res.locals, { accessLevels: ACCESS_LEVELS, allows, twoStepPolicy: feature.twoStepPolicy });
@@ -57,8 +72,8 @@ export function collaboratorsRouter(feature: Feature): Router {
   /** After an action: htmx gets the updated row in place, a plain form the list again. */
   async function respondWithRow(req: Request, res: Response, collaborator: Collaborator, notice: string) {
     if (wantsFragment(req)) {
-      const facts = await directory.rowFacts([collaborator.id]);
-      return pages.render(req, res, { page: 'plugin/collaborations/_row', fragment: 'plugin/collaborations/_row' }, { collaborator, facts, notice });
+      const row = await directory.row(collaborator);
+      return pages.render(req, res, { page: 'plugin/collaborations/_row', fragment: 'plugin/collaborations/_row' }, { row, notice });
     }
     redirectWithNotice(feature, res, urls.collaborators, notice);
   }
@@ -67,10 +82,30 @@ export function collaboratorsRouter(feature: Feature): Router {
     return res.locals.t(`notice.${key}`, { name: collaborator.fullName });
   }
 
+  /**
+   * The list fragment: rendered rows come from the cache while the list's version is the same (see
+   * list-cache.ts), else from one read and one compiled row template called per row.
+   */
+  async function listHtml(res: Response, query: string, position: PagePosition): Promise<string> {
+    const owner = ownerOf(res);
+    const state = await directory.listState(owner);
+    const key = [owner.id, state.version, res.locals.locale, query, position.page, position.after, position.before].join('\n');
+    const cached = cache.get(key);
+    if (cached !== undefined) return cached;
+    const list = await directory.list(owner, { query, ...position }, state);
+    const locals: Record<string, unknown> = { ...pick(res.locals, ROW_LOCALS), notice: null };
+    const rowHtml = (row: ListRow) => rowTemplate({ ...locals, row });
+    const html = await pages.view(res, 'plugin/collaborations/_list', { list, rowHtml });
+    cache.set(key, html);
+    return html;
+  }
+
   // GET /settings/collaborations
   router.get('/', async (req, res) => {
-    const list = await directory.list(ownerOf(res), { query: String(req.query.q ?? ''), page: Number(req.query.page ?? 1) });
-    await pages.render(req, res, { page: 'plugin/collaborations/index', fragment: 'plugin/collaborations/_list' }, { list });
+    const query = String(req.query.q ?? '').trim().slice(0, 100);
+    const html = await listHtml(res, query, positionOf(req.query));
+    if (wantsFragment(req)) return pages.fragment(res, html);
+    await pages.render(req, res, { page: 'plugin/collaborations/index' }, { listHtml: html, query });
   });
 
   // POST /settings/collaborations/two-step-policy: whether collaborators must use two-step verification
