@@ -37,7 +37,8 @@ const USAGE = `usage:
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   const config = await startupStep('configuration', () => loadConfig());
-  const db = await openDatabaseAtStart(config.databaseUrl);
+  const logger = createLogger(config.logLevel);
+  const db = await openDatabaseAtStart(config.databaseUrl, logger);
   const domain = createDomain(db, config, systemClock);
   switch (command) {
     case 'migrate':
@@ -62,7 +63,6 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     case 'worker': {
-      const logger = createLogger(config.logLevel);
       const worker = startWorker(domain.outbox, outboxDeliverer(config, transportFor(config)), logger, undefined, domain.maintenance);
       logger.info('outbox worker running');
       // The worker's own timer does not hold a process open (it also runs inside the web server):

@@ -16,7 +16,7 @@ import { exitOnStartupFailure, listen, openDatabaseAtStart, startupStep } from '
 async function main(): Promise<void> {
   const config = await startupStep('configuration', () => loadConfig());
   const logger = createLogger(config.logLevel);
-  const db = await openDatabaseAtStart(config.databaseUrl);
+  const db = await openDatabaseAtStart(config.databaseUrl, logger);
   const domain = createDomain(db, config, systemClock);
   const seeded = config.demoData && (await startupStep('cannot create the demo data', () => seedDemo(domain)));
 

@@ -2,6 +2,7 @@ import http, { type RequestListener } from 'node:http';
 import { openDatabase, type Database } from './db';
 import { sqliteStorage } from './db/connection';
 import { sourceMapped } from './lib/stack';
+import type { LogSink } from './lib/logger';
 
 /** A start-up step that failed, in one line that says what failed and with what. */
 export class StartupError extends Error {}
@@ -44,8 +45,8 @@ function databasePassword(url: string): string[] {
 }
 
 /** Opens the database and migrates it, or fails with one line naming it (its password masked). */
-export function openDatabaseAtStart(url: string): Promise<Database> {
-  return startupStep(`cannot open the database ${printableDatabaseUrl(url)}`, () => openDatabase(url), databasePassword(url));
+export function openDatabaseAtStart(url: string, log?: LogSink): Promise<Database> {
+  return startupStep(`cannot open the database ${printableDatabaseUrl(url)}`, () => openDatabase(url, log), databasePassword(url));
 }
 
 /** Listens on `port` (all interfaces); a port in use or forbidden fails with one line naming it. */

@@ -51,9 +51,9 @@ export class CollaboratorChanges {
     });
   }
 
-  /** The row as stored, locked until the transaction ends; NotFound once removed. */
+  /** The row as stored, locked until the transaction ends (on every node: Database.claim); NotFound once removed. */
   async reload(collaborator: Collaborator, t: Transaction): Promise<Collaborator> {
-    const current = await this.db.models.Collaborator.findByPk(collaborator.id, { transaction: t, lock: t.LOCK.UPDATE });
+    const current = await this.db.claim(this.db.models.Collaborator, collaborator.id, t);
     if (!current) throw new NotFound('collaborator');
     return current;
   }

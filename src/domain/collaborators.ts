@@ -186,12 +186,13 @@ export class Collaborations {
    * Refuses (TooManyEmails, 429) an owner action whose email would go over MAIL_LIMIT_PER_RECIPIENT
    * (to this address from this mailbox) or MAIL_LIMIT_PER_MAILBOX within the window: nobody gets
    * unlimited emails, with an owner's words in them, through the platform. Call it first in the
-   * transaction: it locks the mailbox row, so two actions of one mailbox are counted one after the other.
+   * transaction: it locks the mailbox row (on every node of a cluster: Database.claim), so two
+   * actions of one mailbox are counted one after the other.
    */
   private async assertMailRoom(mailbox: Mailbox, recipient: string, t: Transaction): Promise<void> {
     const { windowSeconds, perRecipient, perMailbox } = this.config.mailLimits;
     // SQLite's transactions already run one at a time (BEGIN IMMEDIATE): only MariaDB needs the row lock.
-    if (this.db.dialect === 'mysql') await this.db.models.Mailbox.findByPk(mailbox.id, { attributes: ['id'], transaction: t, lock: t.LOCK.UPDATE });
+    if (this.db.dialect === 'mysql') await this.db.claim(this.db.models.Mailbox, mailbox.id, t);
     const now = this.clock.now().getTime();
     const since = new Date(now - windowSeconds * 1000);
     const limits = [

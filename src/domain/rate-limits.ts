@@ -3,7 +3,7 @@ import sqlite3 from 'sqlite3';
 import { RateLimiterMemory, RateLimiterMySQL, RateLimiterRes, RateLimiterSQLite, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../config';
 import { sqliteStorage } from '../db/connection';
-import type { Database } from '../db';
+import { retryingConflicts, type Database } from '../db';
 
 /**
  * What is counted, and per what. Keys are canonical, so that one account or one client has one
@@ -52,8 +52,9 @@ function keyOf(key: string): string {
 }
 
 /**
- * rate-limiter-flexible on the app's own database: on MariaDB/MySQL through Sequelize's pool, on
- * SQLite through a handle of its own on the same file (the library needs a raw sqlite3 handle).
+ * rate-limiter-flexible on the app's own database: on MariaDB/MySQL through Sequelize's pool (each
+ * count a transaction of its own, run again when it loses a conflict on a Galera cluster), on SQLite
+ * through a handle of its own on the same file (the library needs a raw sqlite3 handle).
  */
 export function createRateLimits(db: Database, { databaseUrl, rateLimits: config }: Config): RateLimits {
   const file = db.dialect === 'sqlite' ? sqliteStorage(databaseUrl) : '';
@@ -98,7 +99,7 @@ export function createRateLimits(db: Database, { databaseUrl, rateLimits: config
 
   async function takeOne(name: LimitName, key: string): Promise<Verdict> {
     try {
-      await inTurn(() => limiters[name].consume(keyOf(key)));
+      await inTurn(() => retryingConflicts(() => limiters[name].consume(keyOf(key))));
       return { allowed: true, retryAfterSeconds: 0 };
     } catch (refusal) {
       // The library rejects with a RateLimiterRes when over the limit, with an Error when it failed.
@@ -116,10 +117,10 @@ export function createRateLimits(db: Database, { databaseUrl, rateLimits: config
         : { allowed: false, retryAfterSeconds: Math.max(...refused.map((v) => v.retryAfterSeconds)) };
     },
     async giveBack(name, key) {
-      await inTurn(() => limiters[name].reward(keyOf(key), 1));
+      await inTurn(() => retryingConflicts(() => limiters[name].reward(keyOf(key), 1)));
     },
     async clear(name, key) {
-      await inTurn(() => limiters[name].delete(keyOf(key)));
+      await inTurn(() => retryingConflicts(() => limiters[name].delete(keyOf(key))));
     },
     sweep,
     async close() {

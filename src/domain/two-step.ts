@@ -213,7 +213,11 @@ export class TwoStep {
   async removePasskey(signedIn: SignedIn, id: number, origin: Origin = {}): Promise<boolean> {
     const principal = principalOf(signedIn);
     return this.db.transaction(async (t) => {
-      const factors = await this.db.models.SecondFactor.findAll({ where: ownedBy(principal), transaction: t, lock: t.LOCK.UPDATE });
+      // The account's row, not the factors' rows: two removals of two passkeys would lock different rows.
+      const { Mailbox, Collaborator } = this.db.models;
+      if (principal.type === 'owner') await this.db.claim(Mailbox, principal.id, t);
+      else await this.db.claim(Collaborator, principal.id, t);
+      const factors = await this.db.models.SecondFactor.findAll({ where: ownedBy(principal), transaction: t });
       const passkey = factors.find((f) => f.id === id && f.kind === 'passkey');
       if (!passkey) return false;
       if (factors.length === 1) throw new ValidationFailed({ passkey: 'last_factor' });

@@ -1,6 +1,6 @@
 import { Op, col, fn, where as condition, type Transaction, type WhereOptions } from 'sequelize';
 import { v4 as uuidv4 } from 'uuid';
-import type { Database } from '../db';
+import { retryingConflicts, type Database } from '../db';
 import type { OutboxMessage } from '../models';
 import type { Clock } from '../lib/clock';
 import type { Sealer } from '../lib/secrets';
@@ -217,11 +217,12 @@ export class Outbox {
     if (candidates.length === 0) return [];
     const ids = candidates.map((c) => c.id);
     const leaseUntil = new Date(now.getTime() + leaseMs);
-    // One conditional update for the batch: rows another worker claimed meanwhile no longer match `due`.
-    await OutboxMessage.update(
+    // One conditional update for the batch: rows another worker claimed meanwhile no longer match `due`
+    // (one that lost a conflict on a Galera cluster runs again, and then finds them claimed).
+    await retryingConflicts(() => OutboxMessage.update(
       { leaseOwner: this.workerId, leaseUntil, attempts: this.db.sequelize.literal('attempts + 1') as unknown as number },
       { where: { id: ids, ...due } },
-    );
+    ));
     return OutboxMessage.findAll({ where: { id: ids, leaseOwner: this.workerId, leaseUntil }, order: [['id', 'ASC']] });
   }
 
@@ -271,10 +272,10 @@ export class Outbox {
   private async deliverOne(message: OutboxMessage, deliver: Deliver, onFailure?: FailureListener): Promise<boolean> {
     const mine = { id: message.id, leaseOwner: this.workerId };
     let secret: string | undefined;
+    let messageId: string | null;
     try {
       secret = message.secret ? this.sealer.open(message.secret) : undefined;
-      await this.markSent(message.id, await deliver(message, secret));
-      return true;
+      messageId = await deliver(message, secret);
     } catch (error) {
       const command = message.kind === 'doveadm';
       const { backoffMs, maxBackoffMs } = command ? this.commandOptions : this.options;
@@ -284,7 +285,7 @@ export class Outbox {
       const delay = Math.min(backoffMs * 2 ** Math.min(message.attempts - 1, 30), maxBackoffMs);
       const retryAt = new Date(this.clock.now().getTime() + delay);
       const reason = describe(error, secret);
-      await this.db.models.OutboxMessage.update(
+      await retryingConflicts(() => this.db.models.OutboxMessage.update(
         {
           status: failed ? 'failed' : 'retrying',
           nextAttemptAt: retryAt,
@@ -295,7 +296,7 @@ export class Outbox {
           ...(failed ? { secret: null } : {}),
         },
         { where: mine },
-      );
+      ));
       const endpoint = command ? commandEndpoint(message) : undefined;
       onFailure?.({
         outboxId: message.id,
@@ -311,6 +312,9 @@ export class Outbox {
       });
       return false;
     }
+    // Sent: a failed mark must not count as a failed delivery, or the email would go out again.
+    await this.markSent(message.id, messageId);
+    return true;
   }
 
   /**
@@ -333,9 +337,12 @@ export class Outbox {
       // Each row its own Message-ID, in the same statement.
       const messageIds = sequelize.literal(`CASE id ${marks.map((m) => `WHEN ${Number(m.id)} THEN ${m.messageId === null ? 'NULL' : sequelize.escape(m.messageId)}`).join(' ')} END`);
       try {
-        await models.OutboxMessage.update(
-          { status: 'sent', sentAt: this.clock.now(), messageId: messageIds as unknown as string, secret: null, leaseOwner: null, leaseUntil: null, lastError: null },
-          { where: { id: marks.map((m) => m.id), leaseOwner: this.workerId } },
+        // A lost conflict runs again (on a Galera cluster, the list triggers of migration 008 touch one row per mailbox).
+        await retryingConflicts(() =>
+          models.OutboxMessage.update(
+            { status: 'sent', sentAt: this.clock.now(), messageId: messageIds as unknown as string, secret: null, leaseOwner: null, leaseUntil: null, lastError: null },
+            { where: { id: marks.map((m) => m.id), leaseOwner: this.workerId } },
+          ),
         );
         marks.forEach((m) => m.written());
       } catch (error) {

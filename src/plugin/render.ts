@@ -80,7 +80,7 @@ export function pages(layout: Layout, head: (req: Request, res: Response) => str
   }
 
   function fragment(res: Response, html: string, status = 200): void {
-    res.vary('HX-Request').vary('HX-Request-Type').status(status).type('html').send(html);
+    send(res.vary('HX-Request').vary('HX-Request-Type'), html, status);
   }
 
   async function place(req: Request, res: Response, page: LayoutPage): Promise<string> {
@@ -100,7 +100,17 @@ export function pages(layout: Layout, head: (req: Request, res: Response) => str
       // One root for our part of the page: htmx settings, the alert region, the one-time notice.
       const body = await view(res, 'plugin/_page', { content });
       const html = await place(req, res, { title, body, head: head(req, res), locale: String(res.locals.locale ?? 'it') });
-      res.status(status).type('html').send(html);
+      send(res, html, status);
     },
   };
+}
+
+/**
+ * Sends a page without the ETag Express would compute (a SHA-1 of the whole body): our pages are
+ * `no-store` and depend on who asks, so no cache may keep them to revalidate.
+ */
+function send(res: Response, html: string, status: number): void {
+  const body = Buffer.from(html);
+  res.status(status).type('html').set('Content-Length', String(body.length));
+  res.end(res.req.method === 'HEAD' ? undefined : body);
 }

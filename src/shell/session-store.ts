@@ -1,7 +1,7 @@
 import session from 'express-session';
 import type { Request } from 'express';
 import { Op, QueryTypes } from 'sequelize';
-import type { Database } from '../db';
+import { retryingConflicts, type Database } from '../db';
 import { principalKey, sessionKey } from '../domain/sessions';
 
 type Callback = (err?: unknown) => void;
@@ -69,8 +69,9 @@ export class DatabaseSessionStore extends session.Store {
       userAgent: data.userAgent ?? null,
     };
     const { Session } = this.db.models;
+    // One person's requests through two nodes of a Galera cluster write one row: a lost conflict is written again.
     const saved = marked[STORED]
-      ? Session.update(fields, { where: { sid: key, expires: { [Op.gt]: new Date() } } })
+      ? retryingConflicts(() => Session.update(fields, { where: { sid: key, expires: { [Op.gt]: new Date() } } }))
       : Session.create({ sid: key, ...fields }).then(() => {
           marked[STORED] = true;
         });
@@ -84,14 +85,14 @@ export class DatabaseSessionStore extends session.Store {
     // Bounded: forgetting every session only costs one early touch each.
     if (this.touchedAt.size >= 10_000) this.touchedAt.clear();
     this.touchedAt.set(sid, now);
-    this.db.models.Session.update({ expires: this.expiry(data) }, { where: { sid: sessionKey(sid), expires: { [Op.gt]: new Date() } } }).then(
+    retryingConflicts(() => this.db.models.Session.update({ expires: this.expiry(data) }, { where: { sid: sessionKey(sid), expires: { [Op.gt]: new Date() } } })).then(
       () => callback(),
       callback,
     );
   }
 
   override destroy(sid: string, callback: Callback = () => undefined): void {
-    this.db.models.Session.destroy({ where: { sid: sessionKey(sid) } }).then(() => callback(), callback);
+    retryingConflicts(() => this.db.models.Session.destroy({ where: { sid: sessionKey(sid) } })).then(() => callback(), callback);
   }
 
   /** Deletes the rows whose expiry has passed (also done every 15 minutes on its own). */

@@ -1,0 +1,43 @@
+/** Plain-fetch clients of the app's HTTP processes, for the suites that run several of them. */
+
+/** Runs `work` over the items with at most `limit` at once. */
+export async function inParallel<T, R>(items: T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await work(items[index] as T, index);
+      }
+    }),
+  );
+  return results;
+}
+
+/** A cookie jar and the last CSRF token seen, over plain fetch: one person, any app process. */
+export class Client {
+  private cookies = new Map<string, string>();
+  csrf = '';
+
+  async request(origin: string, path: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<{ status: number; location: string | null; text: string }> {
+    const response = await fetch(origin + path, {
+      method: init.method ?? 'GET',
+      redirect: 'manual',
+      headers: {
+        cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+        ...(init.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+      },
+      body: init.form ? new URLSearchParams({ _csrf: this.csrf, ...init.form }).toString() : undefined,
+    });
+    for (const cookie of response.headers.getSetCookie()) {
+      const [pair] = cookie.split(';');
+      const [key, ...value] = (pair as string).split('=');
+      this.cookies.set(key as string, value.join('='));
+    }
+    const text = await response.text();
+    const token = /name="_csrf" value="([^"]+)"/.exec(text);
+    if (token) this.csrf = token[1] as string;
+    return { status: response.status, location: response.headers.get('location'), text };
+  }
+}
