@@ -11,7 +11,7 @@ import { Outbox } from '../src/mail/outbox';
 import { PAGE_SIZE as ROWS_PER_PAGE } from '../src/domain/directory';
 import { Sealer } from '../src/lib/secrets';
 import { systemClock } from '../src/lib/clock';
-import { Child, ROOT, cpuMsOf, memoryOf, withPeakRss } from './lib/processes';
+import { Child, ROOT, cpuMsOf, memoryOf, untilIdle, withPeakRss } from './lib/processes';
 import { poolThreads, threadCpuMsOf, threadCpuSince } from './lib/threads';
 import { waitForHttp } from '../test/support/processes';
 import { Session, inParallel } from './lib/http';
@@ -239,7 +239,7 @@ async function benchDatabase(kind: 'sqlite' | 'mariadb', sink: CountingSink, bcr
     const seeded: Seeded = await seed(db, config, { sizes: SIZES, others: OTHERS, links, hash });
     log(`${kind}: seeded ${seeded.collaborators} collaborators in ${round(seeded.seconds)} s`);
 
-    app = Child.start('app', 'src/server.ts', env);
+    app = Child.startApp(env);
     await waitForHttp(`${base}/healthz`);
     extra.idleRssMb = round(memoryOf(app.pid)?.rss ?? NaN);
     const owners = new Map<number, { cookie: string; csrf: string }>();
@@ -304,7 +304,7 @@ async function benchDatabase(kind: 'sqlite' | 'mariadb', sink: CountingSink, bcr
     const searchWord = await measure(`search ?q=${SEARCH}, ${largestSize}`, appPid, get(cached.search(SEARCH), big.cookie));
     const searchPrefix = await measure(`search ?q=${SEARCH_PREFIX}, ${largestSize}`, appPid, get(cached.search(SEARCH_PREFIX), big.cookie));
 
-    uncachedApp = Child.start('app, every row rendered', 'src/server.ts', { ...env, PORT: String(uncachedPort), BASE_URL: `http://127.0.0.1:${uncachedPort}`, WORKER: 'off', LIST_CACHE_ENTRIES: '0' });
+    uncachedApp = Child.startApp({ ...env, PORT: String(uncachedPort), BASE_URL: `http://127.0.0.1:${uncachedPort}`, WORKER: 'off', LIST_CACHE_ENTRIES: '0' }, 'app, every row rendered');
     const uncachedBase = `http://127.0.0.1:${uncachedPort}`;
     await waitForHttp(`${uncachedBase}/healthz`);
     const uncachedPid = uncachedApp.pid;
@@ -404,7 +404,10 @@ async function benchDatabase(kind: 'sqlite' | 'mariadb', sink: CountingSink, bcr
     extra.setPasswordPairs = pairs;
     extra.pageProbeDuringSetPassword = latencyStats(probeTimes);
 
-    // 5. mail: queued in one transaction, drained by the app's worker to the sink
+    // 5. mail: queued in one transaction, drained by the app's worker to the sink, once the app has
+    // hashed the passwords the stopped load left queued (they would compete with the worker)
+    await untilIdle(appPid);
+    extra.setPasswordMailBacklog = (extra.setPasswordMailBacklog as number) + (await clearQueue(db));
     const outbox = new Outbox(db, systemClock, new Sealer(SECRET));
     await eventLoop(app);
     const before = sink.count;
@@ -490,9 +493,9 @@ async function benchDatabase(kind: 'sqlite' | 'mariadb', sink: CountingSink, bcr
       { name: `set-password ÷ bcrypt alone, median of ${SET_ROUNDS}`, value: `${round(setRatio * 100)}%`, target: '≥ 95%', met: setRatio >= 0.95 },
       { name: 'event loop p99 during set-password', value: `${setLoopP99} ms`, target: '< 20 ms', met: setLoopP99 < 20 },
       { name: 'page p99 during set-password (probe)', value: `${probeStats.p99} ms`, target: '(report)', met: null },
-      { name: 'mail drained', value: `${round(mail.emailsPerSecond)} emails/s`, target: '≥ 200/s', met: mail.emailsPerSecond >= 200 },
+      { name: 'mail drained', value: `${round(mail.emailsPerSecond)} emails/s`, target: '≥ 500/s', met: mail.emailsPerSecond >= 500 },
       { name: 'app RSS when started, idle', value: `${extra.idleRssMb} MB`, target: '(report)', met: null },
-      { name: 'app peak RSS (VmHWM)', value: `${round(appPeakRssMb ?? NaN)} MB`, target: '< 200 MB', met: appPeakRssMb !== null && appPeakRssMb < 200 },
+      { name: 'app peak RSS (VmHWM)', value: `${round(appPeakRssMb ?? NaN)} MB`, target: '< 150 MB', met: appPeakRssMb !== null && appPeakRssMb < 150 },
     ];
     return { database: kind, seeded: { collaborators: seeded.collaborators, seconds: seeded.seconds }, pageBytes, loads, extra, comparisons, appPeakRssMb };
   } finally {

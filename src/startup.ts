@@ -1,6 +1,7 @@
 import http, { type RequestListener } from 'node:http';
 import { openDatabase, type Database } from './db';
 import { sqliteStorage } from './db/connection';
+import { sourceMapped } from './lib/stack';
 import type { LogSink } from './lib/logger';
 
 /** A start-up step that failed, in one line that says what failed and with what. */
@@ -74,6 +75,9 @@ export function oneLine(error: unknown): string {
  */
 export function exitOnStartupFailure(program: string, error: unknown): never {
   console.error(`${program} did not start: ${oneLine(error)}`);
-  if (/^(debug|trace)$/.test(process.env.LOG_LEVEL ?? '')) console.error((error instanceof StartupError ? error.cause : error) ?? '');
+  if (/^(debug|trace)$/.test(process.env.LOG_LEVEL ?? '')) {
+    const cause = error instanceof StartupError ? error.cause : error;
+    console.error(cause instanceof Error && cause.stack ? sourceMapped(cause.stack) : (cause ?? ''));
+  }
   process.exit(1);
 }

@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 
-/** A child Node process running a TypeScript entry through tsx, with its stdout kept line by line. */
+/** A child Node process, with its stdout kept line by line. */
 export class Child {
   readonly lines: string[] = [];
   private readonly waiters: Array<(line: string) => boolean> = [];
@@ -31,8 +31,32 @@ export class Child {
     });
   }
 
+  /** A TypeScript entry (`bench/baseline.ts`), run through tsx. */
   static start(name: string, entry: string, env: Record<string, string>, nodeArgs: string[] = []): Child {
-    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
+    return Child.spawn(name, [...nodeArgs, '--import', 'tsx', entry], env);
+  }
+
+  /**
+   * The app as production runs it: the commands of package.json's `start` script, without npm (so
+   * that `pid` is the app's own): each step but the last to its end (the build), then the last,
+   * with the variables its command sets (`NAME=value node …`).
+   */
+  static startApp(env: Record<string, string>, name = 'app'): Child {
+    const { scripts } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+    const steps = scripts.start.split('&&').map((step) => {
+      const words = step.trim().split(/\s+/);
+      const assignments = words.slice(0, words.findIndex((word) => !/^[A-Z_]+=/.test(word)));
+      const [program, ...args] = words.slice(assignments.length);
+      if (program !== 'node') throw new Error(`npm start: expected node commands, got "${step.trim()}"`);
+      return { args, env: Object.fromEntries(assignments.map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)])) };
+    });
+    const last = steps.pop() as { args: string[]; env: Record<string, string> };
+    for (const step of steps) execFileSync(process.execPath, step.args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...step.env } });
+    return Child.spawn(name, last.args, { ...env, ...last.env });
+  }
+
+  private static spawn(name: string, args: string[], env: Record<string, string>): Child {
+    const child = spawn(process.execPath, args, {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -110,6 +134,22 @@ export function cpuMsOf(pid: number): number | null {
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
   } catch {
     return null;
+  }
+}
+
+/**
+ * Resolves once a process has been idle (under 5% of one core) for `windowMs`: the work it accepted
+ * before (hashes of requests a stopped load left queued, say) is done. Rejects after `ms`.
+ */
+export async function untilIdle(pid: number, windowMs = 500, ms = 120_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  let before = cpuMsOf(pid);
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    const now = cpuMsOf(pid);
+    if (before === null || now === null || now - before < windowMs * 0.05) return;
+    if (Date.now() > deadline) throw new Error(`process ${pid} still busy after ${ms} ms`);
+    before = now;
   }
 }
 

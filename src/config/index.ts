@@ -3,8 +3,19 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import net from 'node:net';
 
-/** The project's root folder: views, public files and migrations are found from here. */
-export const ROOT = path.resolve(__dirname, '..', '..');
+/** The folder holding package.json, above `dir`; throws when there is none. */
+function packageRoot(dir: string): string {
+  if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+  const parent = path.dirname(dir);
+  if (parent === dir) throw new Error(`no package.json above ${__dirname}`);
+  return packageRoot(parent);
+}
+
+/**
+ * The project's root folder, the one holding package.json, whether this runs from src/ (tsx) or
+ * from its compiled copy in dist/src/: views, public files and the data folder are found from here.
+ */
+export const ROOT = packageRoot(__dirname);
 
 /**
  * How a mail program secures a connection (RFC 8314): `ssl`, TLS from the first byte (993, 995,

@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { Umzug, SequelizeStorage } from 'umzug';
 import type { QueryInterface, Sequelize } from 'sequelize';
-import { ROOT } from '../config';
 
 export interface MigrationContext {
   queryInterface: QueryInterface;
@@ -14,14 +13,22 @@ interface MigrationModule {
   down: MigrationStep;
 }
 
+/**
+ * The migrations beside this code: migrations/*.ts next to src/ (tsx), or dist/migrations/*.js next
+ * to dist/src/ (compiled by scripts/build.mjs). Each keeps the name of its .ts file, so a database
+ * migrated by either runs nothing twice.
+ */
+const MIGRATIONS = path.resolve(__dirname, '..', '..', 'migrations');
+const EXTENSION = path.extname(__filename);
+
 export function migrator(sequelize: Sequelize): Umzug<MigrationContext> {
   return new Umzug<MigrationContext>({
     migrations: {
-      glob: ['migrations/*.ts', { cwd: ROOT }],
-      // Loaded with require: the migrations are CommonJS TypeScript, like the rest of the app.
+      glob: [`*${EXTENSION}`, { cwd: MIGRATIONS }],
+      // Loaded with require: the migrations are CommonJS, like the rest of the app.
       resolve: ({ name, path: file, context }) => {
         const migration = require(file as string) as MigrationModule;
-        return { name, up: () => migration.up({ context }), down: () => migration.down({ context }) };
+        return { name: `${path.basename(name, EXTENSION)}.ts`, up: () => migration.up({ context }), down: () => migration.down({ context }) };
       },
     },
     context: { queryInterface: sequelize.getQueryInterface(), sequelize },

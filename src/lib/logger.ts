@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { sourceMapped } from './stack';
 
 /**
  * An error as logged: what and where, never its data. Database errors carry the SQL and its
@@ -7,7 +8,7 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 function errorSummary(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
   const { code, status } = error as { code?: unknown; status?: unknown };
-  return { type: error.constructor.name, message: error.message, code, status, stack: error.stack };
+  return { type: error.constructor.name, message: error.message, code, status, stack: error.stack && sourceMapped(error.stack) };
 }
 
 /**

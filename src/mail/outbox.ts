@@ -63,7 +63,7 @@ export interface WorkerOptions {
   backoffMs: number;
   maxBackoffMs: number;
   batchSize: number;
-  /** Messages sent at the same time (match the SMTP pool's connections). */
+  /** Messages sent at the same time (the SMTP pool of transport.ts opens as many connections). */
   concurrency: number;
 }
 
@@ -72,8 +72,8 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
   maxAttempts: 8,
   backoffMs: 30_000,
   maxBackoffMs: 3_600_000,
-  batchSize: 20,
-  concurrency: 5,
+  batchSize: 100,
+  concurrency: 10,
 };
 
 /**
@@ -113,6 +113,9 @@ export function commandEndpoint(message: Pick<OutboxMessage, 'payload'>): string
 export class Outbox {
   readonly workerId = uuidv4();
   private readonly commandListeners = new Set<() => void>();
+  /** Delivered messages whose mark waits for the write under way (see markSent). */
+  private unmarked: Array<{ id: number; messageId: string | null; written: () => void; failed: (error: unknown) => void }> = [];
+  private marking: Promise<void> | null = null;
 
   constructor(
     private readonly db: Database,
@@ -309,15 +312,44 @@ export class Outbox {
       });
       return false;
     }
-    // Sent: a lost conflict on this write (on a Galera cluster, the list triggers of migration 008
-    // touch one row per mailbox) must not count as a failed delivery, or the email would go out again.
-    await retryingConflicts(() =>
-      this.db.models.OutboxMessage.update(
-        { status: 'sent', sentAt: this.clock.now(), messageId, secret: null, leaseOwner: null, leaseUntil: null, lastError: null },
-        { where: mine },
-      ),
-    );
+    // Sent: a failed mark must not count as a failed delivery, or the email would go out again.
+    await this.markSent(message.id, messageId);
     return true;
+  }
+
+  /**
+   * Marks a delivered message sent (resolves once written). A mark is written at once, or, when a
+   * write is under way, with every mark that came meanwhile in the next one: one statement and one
+   * commit for them all, so no mark waits longer than alone, and SQLite (one writer at a time)
+   * does not queue a commit per email behind the deliveries.
+   */
+  private markSent(id: number, messageId: string | null): Promise<void> {
+    return new Promise((written, failed) => {
+      this.unmarked.push({ id, messageId, written, failed });
+      this.marking ??= this.writeMarks();
+    });
+  }
+
+  private async writeMarks(): Promise<void> {
+    const { sequelize, models } = this.db;
+    while (this.unmarked.length > 0) {
+      const marks = this.unmarked.splice(0);
+      // Each row its own Message-ID, in the same statement.
+      const messageIds = sequelize.literal(`CASE id ${marks.map((m) => `WHEN ${Number(m.id)} THEN ${m.messageId === null ? 'NULL' : sequelize.escape(m.messageId)}`).join(' ')} END`);
+      try {
+        // A lost conflict runs again (on a Galera cluster, the list triggers of migration 008 touch one row per mailbox).
+        await retryingConflicts(() =>
+          models.OutboxMessage.update(
+            { status: 'sent', sentAt: this.clock.now(), messageId: messageIds as unknown as string, secret: null, leaseOwner: null, leaseUntil: null, lastError: null },
+            { where: { id: marks.map((m) => m.id), leaseOwner: this.workerId } },
+          ),
+        );
+        marks.forEach((m) => m.written());
+      } catch (error) {
+        marks.forEach((m) => m.failed(error));
+      }
+    }
+    this.marking = null;
   }
 
   async emailsOf(collaboratorId: number, limit = 10): Promise<OutboxMessage[]> {

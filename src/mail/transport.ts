@@ -7,7 +7,7 @@ import { isLocale, DEFAULT_LOCALE } from '../i18n';
 import { buildEmail } from './messages';
 import { runMailServerCommand, type MailServerCommand } from './doveadm';
 import type { EmailPayload, EmailTemplate } from './message-types';
-import { commandEndpoint, type Deliver } from './outbox';
+import { DEFAULT_WORKER_OPTIONS, commandEndpoint, type Deliver } from './outbox';
 
 export interface SentMail {
   messageId: string;
@@ -30,7 +30,8 @@ export function smtpTransport(url: string, from: string, timeoutMs = 30_000): Ma
   const transporter = nodemailer.createTransport({
     url,
     pool: true,
-    maxConnections: 5,
+    // One connection per delivery the worker runs at once, each reused for the next emails.
+    maxConnections: DEFAULT_WORKER_OPTIONS.concurrency,
     connectionTimeout: Math.min(10_000, timeoutMs),
     greetingTimeout: Math.min(10_000, timeoutMs),
     socketTimeout: timeoutMs,

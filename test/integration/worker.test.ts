@@ -73,6 +73,39 @@ for (const { name, create } of DATABASES) {
       expect(await sent()).to.equal(total);
     });
 
+    it('should mark deliveries that end together sent in one statement, each with its own Message-ID', async function () {
+      const total = 30;
+      await h.db.transaction(async (t) => {
+        for (let i = 0; i < total; i++) {
+          await h.domain.outbox.enqueueEmail(
+            {
+              template: 'password_set',
+              to: `reader${i}@example.org`,
+              locale: 'it',
+              mailboxId: 1,
+              collaboratorId: 1,
+              payload: { firstName: 'Ada', lastName: `Rossi ${i}`, username: `ada${i}/studio@pec.example.it`, mailbox: 'studio@pec.example.it', accessLevel: 'read' },
+            },
+            t,
+          );
+        }
+      });
+      const marks: number[] = [];
+      h.db.models.OutboxMessage.addHook('beforeBulkUpdate', 'count-marks', (options) => {
+        const { attributes, where } = options as unknown as { attributes?: { status?: string }; where?: { id?: number[] } };
+        if (attributes?.status === 'sent') marks.push(where?.id?.length ?? 0);
+      });
+      try {
+        expect(await h.domain.outbox.runOnce(h.deliver)).to.equal(total);
+      } finally {
+        h.db.models.OutboxMessage.removeHook('beforeBulkUpdate', 'count-marks');
+      }
+      expect(marks.reduce((a, b) => a + b, 0), 'every delivery marked once').to.equal(total);
+      expect(marks.length, 'statements').to.be.below(total);
+      const rows = await h.db.models.OutboxMessage.findAll({ where: { kind: 'email' } });
+      expect(rows.map((r) => [r.status, r.messageId?.startsWith(`<outbox-${r.id}.`), r.leaseOwner])).to.deep.equal(rows.map(() => ['sent', true, null]));
+    });
+
     describe('failed deliveries in the log', function () {
       /** Queues an invitation (an email carrying a link) and returns the link's token. */
       async function queuedInvitation(): Promise<string> {
