@@ -39,9 +39,9 @@ export class Child {
   /**
    * The app as production runs it: the commands of package.json's `start` script, without npm (so
    * that `pid` is the app's own): each step but the last to its end (the build), then the last,
-   * with the variables its command sets (`NAME=value node …`).
+   * with the variables its command sets (`NAME=value node …`) and `nodeArgs` before its own.
    */
-  static startApp(env: Record<string, string>, name = 'app'): Child {
+  static startApp(env: Record<string, string>, name = 'app', nodeArgs: string[] = []): Child {
     const { scripts } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
     const steps = scripts.start.split('&&').map((step) => {
       const words = step.trim().split(/\s+/);
@@ -52,7 +52,7 @@ export class Child {
     });
     const last = steps.pop() as { args: string[]; env: Record<string, string> };
     for (const step of steps) execFileSync(process.execPath, step.args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...step.env } });
-    return Child.spawn(name, last.args, { ...env, ...last.env });
+    return Child.spawn(name, [...nodeArgs, ...last.args], { ...env, ...last.env });
   }
 
   private static spawn(name: string, args: string[], env: Record<string, string>): Child {

@@ -72,6 +72,9 @@ async function addCollaborators(db: Database, mailboxId: number, address: string
   const ids = await db.models.Collaborator.findAll({ attributes: ['id', 'firstName', 'lastName', 'username', 'referenceEmail'], where: { mailboxId }, transaction: t, raw: true });
   const words = ids.flatMap((c) => wordsOf(c.firstName, c.lastName, c.username, c.referenceEmail).map((word) => ({ mailbox_id: mailboxId, word, collaborator_id: c.id })));
   await insertChunks(db, 'collaborator_words', words, t);
+  // Sent a month ago: a mailbox's history, outside the sending limits' 24-hour window (as in real use,
+  // where the limits keep a day's emails to a hundred or so).
+  const sentAt = new Date(now.getTime() - 30 * 86_400_000);
   const emails = ids.map((c) => ({
     kind: 'email',
     mailbox_id: mailboxId,
@@ -83,14 +86,14 @@ async function addCollaborators(db: Database, mailboxId: number, address: string
     secret: null,
     status: 'sent',
     attempts: 1,
-    next_attempt_at: now,
+    next_attempt_at: sentAt,
     lease_owner: null,
     lease_until: null,
     last_error: null,
     message_id: `<seed-${c.id}@${DOMAIN}>`,
-    sent_at: now,
-    created_at: now,
-    updated_at: now,
+    sent_at: sentAt,
+    created_at: sentAt,
+    updated_at: sentAt,
   }));
   await insertChunks(db, 'outbox_messages', emails, t);
 }

@@ -200,7 +200,7 @@ export class Collaborations {
       { scope: 'mailbox' as const, limit: perMailbox, recipient: undefined },
     ];
     for (const { scope, limit, recipient: to } of limits) {
-      const { count, oldest } = await this.outbox.countEmails({ mailboxId: mailbox.id, templates: OWNER_EMAILS, since, recipient: to }, t);
+      const { count, oldest } = await this.outbox.countEmails({ mailboxId: mailbox.id, templates: OWNER_EMAILS, since, recipient: to, atMost: limit }, t);
       if (count < limit) continue;
       // Room again once the oldest counted email leaves the window.
       const retryAfter = Math.max(1, Math.ceil(((oldest?.getTime() ?? now) + windowSeconds * 1000 - now) / 1000));

@@ -68,7 +68,8 @@ export function translator(locale: Locale): Translate {
         if (typeof value !== 'string' && typeof value !== 'number') return undefined;
       }
       const count = values.count;
-      const parts = compile(typeof count === 'number' ? `${key}_${plurals.select(count)}` : key);
+      // A plural form the texts lack falls back to the key itself, as in i18next.
+      const parts = (typeof count === 'number' ? compile(`${key}_${plurals.select(count)}`) : null) ?? compile(key);
       if (!parts) return undefined;
       let text = parts[0] as string;
       for (let i = 1; i < parts.length; i += 2) {

@@ -28,6 +28,8 @@ export interface EmailCount {
   since: Date;
   /** Compared case-insensitively, as mail systems treat addresses in practice. */
   recipient?: string;
+  /** Counting stops there: a limit only asks whether it is reached. */
+  atMost: number;
 }
 
 /** Delivers one claimed message; throws to have it retried. Returns the Message-ID when there is one. */
@@ -183,9 +185,8 @@ export class Outbox {
     );
   }
 
-  /** How many emails match, and when the oldest of them was queued (null when none). */
-  async countEmails({ mailboxId, templates, since, recipient }: EmailCount, t: Transaction): Promise<{ count: number; oldest: Date | null }> {
-    const { OutboxMessage } = this.db.models;
+  /** How many emails match, up to `atMost`, and when the oldest of them was queued (null when none). */
+  async countEmails({ mailboxId, templates, since, recipient, atMost }: EmailCount, t: Transaction): Promise<{ count: number; oldest: Date | null }> {
     const where: WhereOptions<OutboxMessage> = {
       mailboxId,
       kind: 'email',
@@ -193,9 +194,9 @@ export class Outbox {
       createdAt: { [Op.gt]: since },
       ...(recipient === undefined ? {} : { [Op.and]: [condition(fn('LOWER', col('recipient')), recipient.toLowerCase())] }),
     };
-    const count = await OutboxMessage.count({ where, transaction: t });
-    const oldest = count > 0 ? await OutboxMessage.min<Date, OutboxMessage>('createdAt', { where, transaction: t }) : null;
-    return { count, oldest: oldest ? new Date(oldest) : null };
+    // The oldest first, and no further than the limit needs: the cost stays that of the limit's rows.
+    const rows = await this.db.models.OutboxMessage.findAll({ attributes: ['createdAt'], where, order: [['createdAt', 'ASC']], limit: atMost, raw: true, transaction: t });
+    return { count: rows.length, oldest: rows[0] ? new Date(rows[0].createdAt) : null };
   }
 
   /**
