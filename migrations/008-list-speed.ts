@@ -1,6 +1,6 @@
 import { DataTypes, QueryTypes } from 'sequelize';
 import type { MigrationContext } from '../src/db/migrate';
-import { wordsOf } from '../src/lib/search-words';
+import { collaboratorWords } from '../src/lib/search-words';
 
 type Step = (context: { context: MigrationContext }) => Promise<void>;
 
@@ -78,7 +78,7 @@ export const up: Step = async ({ context: { sequelize, queryInterface: q } }) =>
     );
     if (rows.length === 0) break;
     const words = rows.flatMap((c) =>
-      wordsOf(c.first_name, c.last_name, c.username, c.reference_email).map((word) => ({ mailbox_id: c.mailbox_id, word, collaborator_id: c.id })),
+      collaboratorWords({ firstName: c.first_name, lastName: c.last_name, username: c.username, referenceEmail: c.reference_email }).map((word) => ({ mailbox_id: c.mailbox_id, word, collaborator_id: c.id })),
     );
     if (words.length > 0) await q.bulkInsert('collaborator_words', words);
     after = rows[rows.length - 1]!.id;

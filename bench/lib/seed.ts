@@ -2,7 +2,7 @@ import type { Transaction } from 'sequelize';
 import type { Database } from '../../src/db';
 import { Links } from '../../src/domain/links';
 import { systemClock } from '../../src/lib/clock';
-import { wordsOf } from '../../src/lib/search-words';
+import { collaboratorWords } from '../../src/lib/search-words';
 import type { Config } from '../../src/config';
 
 export const DOMAIN = 'pec.bench.test';
@@ -70,7 +70,7 @@ async function addCollaborators(db: Database, mailboxId: number, address: string
   }
   await insertChunks(db, 'collaborators', people, t);
   const ids = await db.models.Collaborator.findAll({ attributes: ['id', 'firstName', 'lastName', 'username', 'referenceEmail'], where: { mailboxId }, transaction: t, raw: true });
-  const words = ids.flatMap((c) => wordsOf(c.firstName, c.lastName, c.username, c.referenceEmail).map((word) => ({ mailbox_id: mailboxId, word, collaborator_id: c.id })));
+  const words = ids.flatMap((c) => collaboratorWords(c).map((word) => ({ mailbox_id: mailboxId, word, collaborator_id: c.id })));
   await insertChunks(db, 'collaborator_words', words, t);
   // Sent a month ago: a mailbox's history, outside the sending limits' 24-hour window (as in real use,
   // where the limits keep a day's emails to a hundred or so).

@@ -8,7 +8,7 @@ import type { Outbox } from '../mail/outbox';
 import type { Clock } from '../lib/clock';
 import { canonicalName } from '../lib/names';
 import { isFitText } from '../lib/text';
-import { wordsOf } from '../lib/search-words';
+import { collaboratorWords } from '../lib/search-words';
 import type { Actor } from './actor';
 import type { Audit } from './audit';
 import type { Links } from './links';
@@ -100,7 +100,7 @@ export class Collaborations {
 
   /** The words the list's search finds this collaborator by (migrations/008-list-speed.ts). */
   private async indexForSearch(c: Collaborator, t: Transaction): Promise<void> {
-    const words = wordsOf(c.firstName, c.lastName, c.username, c.referenceEmail);
+    const words = collaboratorWords(c);
     await this.db.sequelize.getQueryInterface().bulkInsert('collaborator_words', words.map((word) => ({ mailbox_id: c.mailboxId, word, collaborator_id: c.id })), { transaction: t });
   }
 

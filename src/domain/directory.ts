@@ -137,35 +137,49 @@ export class Directory {
    */
   async list(mailbox: Mailbox, { query = '', ...position }: { query?: string } & PagePosition = {}, state?: ListState): Promise<CollaboratorPage> {
     const q = query.trim().slice(0, 100);
-    const words = queryWords(q);
-    const filter = ['c.mailbox_id = :mailbox'];
+    // Every username ends with the mailbox: typed whole, only the chosen part says whom.
+    const words = queryWords(q.split(`/${mailbox.address}`).join(' '));
     const replacements: Record<string, unknown> = { mailbox: mailbox.id };
-    words.forEach((word, i) => {
-      const { from, to } = prefixRange(word);
-      filter.push(`c.id IN (SELECT w.collaborator_id FROM collaborator_words w WHERE w.mailbox_id = :mailbox AND w.word >= :from${i} AND w.word < :to${i})`);
-      Object.assign(replacements, { [`from${i}`]: from, [`to${i}`]: to });
-    });
+    const matches = words.length > 0 ? this.matching(words, replacements) : null;
     // A query that normalises to no word (only punctuation) finds nobody rather than everybody.
-    const total = q && words.length === 0 ? 0 : words.length > 0 ? await this.count(filter, replacements) : (state ?? (await this.listState(mailbox))).collaborators;
+    const total = q && !matches ? 0 : matches ? await this.count(matches, replacements) : (state ?? (await this.listState(mailbox))).collaborators;
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
     const current = Math.min(Math.max(1, Math.floor(position.page ?? 1) || 1), pages);
     if (total === 0) return { rows: [], total, page: 1, pages, query: q };
 
+    const filter = ['c.mailbox_id = :mailbox'];
     const cursor = await this.cursor(mailbox, position);
     let order = NAME_ORDER;
     let offset = (current - 1) * PAGE_SIZE;
     if (cursor) {
-      const [op, sign] = cursor.direction === 'after' ? ['>', '>'] : ['<', '<'];
-      filter.push(`c.last_name ${op}= :cursorLast AND (c.last_name ${sign} :cursorLast OR c.first_name ${sign} :cursorFirst OR (c.first_name = :cursorFirst AND c.id ${sign} :cursorId))`);
+      const sign = cursor.direction === 'after' ? '>' : '<';
+      filter.push(`c.last_name ${sign}= :cursorLast AND (c.last_name ${sign} :cursorLast OR c.first_name ${sign} :cursorFirst OR (c.first_name = :cursorFirst AND c.id ${sign} :cursorId))`);
       Object.assign(replacements, { cursorLast: cursor.lastName, cursorFirst: cursor.firstName, cursorId: cursor.id });
       if (cursor.direction === 'before') order = REVERSE_NAME_ORDER;
       offset = 0;
     }
+    // A search starts from its matches (then sorts them): the name index would be read from "A" to
+    // wherever the matches are, and a surname's matches are all in one place of it.
+    const from = matches ? `(${matches}) m ${this.db.dialect === 'sqlite' ? 'CROSS JOIN' : 'STRAIGHT_JOIN'} collaborators c ON c.id = m.id` : 'collaborators c';
     const records = await this.db.sequelize.query<RowRecord>(
-      `SELECT ${ROW_COLUMNS} FROM (SELECT * FROM collaborators c WHERE ${filter.join(' AND ')} ORDER BY ${order} LIMIT ${PAGE_SIZE} OFFSET ${offset}) c ${LAST_EMAIL} ORDER BY ${NAME_ORDER}`,
+      `SELECT ${ROW_COLUMNS} FROM (SELECT c.* FROM ${from} WHERE ${filter.join(' AND ')} ORDER BY ${order} LIMIT ${PAGE_SIZE} OFFSET ${offset}) c ${LAST_EMAIL} ORDER BY ${NAME_ORDER}`,
       { replacements, type: QueryTypes.SELECT },
     );
     return { rows: records.map(rowOf), total, page: current, pages, query: q };
+  }
+
+  /**
+   * The ids (`id`) of the mailbox's collaborators having, for each typed word, a word starting with
+   * it: a range scan of the mailbox's words per typed word, grouped by collaborator.
+   */
+  private matching(words: string[], replacements: Record<string, unknown>): string {
+    const ranges = words.map((word, i) => {
+      const { from, to } = prefixRange(word);
+      Object.assign(replacements, { [`from${i}`]: from, [`to${i}`]: to });
+      return `(w.word >= :from${i} AND w.word < :to${i})`;
+    });
+    const each = ranges.length > 1 ? ` HAVING ${ranges.map((range) => `MAX(CASE WHEN ${range} THEN 1 ELSE 0 END)`).join(' + ')} = ${ranges.length}` : '';
+    return `SELECT w.collaborator_id AS id FROM collaborator_words w WHERE w.mailbox_id = :mailbox AND (${ranges.join(' OR ')}) GROUP BY w.collaborator_id${each}`;
   }
 
   /** One row of the list, as it is now (after an action on it). */
@@ -178,8 +192,8 @@ export class Directory {
     return rowOf(record);
   }
 
-  private async count(filter: string[], replacements: Record<string, unknown>): Promise<number> {
-    const [row] = await this.db.sequelize.query<{ n: number }>(`SELECT COUNT(*) AS n FROM collaborators c WHERE ${filter.join(' AND ')}`, { replacements, type: QueryTypes.SELECT });
+  private async count(matches: string, replacements: Record<string, unknown>): Promise<number> {
+    const [row] = await this.db.sequelize.query<{ n: number }>(`SELECT COUNT(*) AS n FROM (${matches}) m`, { replacements, type: QueryTypes.SELECT });
     return Number(row?.n ?? 0);
   }
 

@@ -29,7 +29,7 @@ function split(text: string): string[] {
 }
 
 /** The distinct words of these texts (names, username, reference email), each at most WORD_MAX long. */
-export function wordsOf(...texts: string[]): string[] {
+function wordsOf(...texts: string[]): string[] {
   const words = new Set<string>();
   for (const text of texts) {
     const parts = split(text);
@@ -37,6 +37,15 @@ export function wordsOf(...texts: string[]): string[] {
     if (parts.length > 1 && !/[@/.]/.test(text)) words.add(Array.from(parts.join('')).slice(0, WORD_MAX).join(''));
   }
   return [...words];
+}
+
+/**
+ * The words a collaborator is found by: names, reference email and the chosen part of the username
+ * (`chosen/mailbox`: the mailbox part, the same on every row of a mailbox, would find them all).
+ */
+export function collaboratorWords(c: { firstName: string; lastName: string; username: string; referenceEmail: string }): string[] {
+  const slash = c.username.indexOf('/');
+  return wordsOf(c.firstName, c.lastName, slash < 0 ? c.username : c.username.slice(0, slash), c.referenceEmail);
 }
 
 /** The typed words, each to be matched as a prefix: at most QUERY_WORDS_MAX, duplicates removed. */

@@ -1,16 +1,13 @@
 import { expect } from 'chai';
 import { Op, Sequelize } from 'sequelize';
-import { BASE_URL, GOOD_PASSWORD, OWNER_PASSWORD } from '../support/harness';
+import { GOOD_PASSWORD, OWNER_PASSWORD } from '../support/harness';
 import { GaleraCluster } from '../support/galera';
 import { SmtpSink, linkIn, type ReceivedMail } from '../support/smtp-sink';
 import { freePort } from '../support/faulty-smtp';
 import { AppProcess, waitForHttp } from '../support/processes';
 import { Client, inParallel } from '../support/web-client';
-import { loadConfig } from '../../src/config';
-import { openDatabase, type Database } from '../../src/db';
-import { createDomain } from '../../src/domain';
-import { systemClock } from '../../src/lib/clock';
-import { hashPassword } from '../../src/domain/passwords';
+import { mailboxWithActiveCollaborators } from '../support/seed';
+import type { Database } from '../../src/db';
 
 const MAILBOX = 'studio.galera@pec.example.it';
 const COLLABORATORS = 500;
@@ -55,26 +52,7 @@ describe('Galera: two app processes and two workers on three cluster nodes', fun
     await admin.query(`CREATE DATABASE ${DATABASE} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
     await admin.close();
 
-    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: node1.url(DATABASE), SESSION_SECRET, BCRYPT_COST: '4', BASE_URL });
-    db = await openDatabase(node1.url(DATABASE));
-    const domain = createDomain(db, config, systemClock);
-    const mailbox = await domain.accounts.createMailbox(MAILBOX, OWNER_PASSWORD);
-    await domain.rateLimits.close();
-    const passwordHash = await hashPassword(GOOD_PASSWORD, 4);
-    await db.models.Collaborator.bulkCreate(
-      Array.from({ length: COLLABORATORS }, (_, i) => ({
-        mailboxId: mailbox.id,
-        firstName: 'Collaboratore',
-        lastName: `Numero ${i}`,
-        username: `user${i}/${MAILBOX}`,
-        referenceEmail: `user${i}@example.org`,
-        accessLevel: 'mail_clients' as const,
-        manageSettings: false,
-        status: 'active' as const,
-        passwordHash,
-        deactivatedAt: null,
-      })),
-    );
+    db = await mailboxWithActiveCollaborators(node1.url(DATABASE), MAILBOX, COLLABORATORS);
 
     sink = await new SmtpSink().start();
     const env = {

@@ -1,16 +1,13 @@
 import { expect } from 'chai';
 import { Op } from 'sequelize';
 import { DATABASES, type TestDatabase } from '../support/databases';
-import { BASE_URL, GOOD_PASSWORD, OWNER_PASSWORD } from '../support/harness';
+import { GOOD_PASSWORD, OWNER_PASSWORD } from '../support/harness';
 import { SmtpSink, linkIn } from '../support/smtp-sink';
 import { freePort } from '../support/faulty-smtp';
 import { AppProcess, waitForHttp } from '../support/processes';
 import { Client, inParallel } from '../support/web-client';
-import { loadConfig } from '../../src/config';
-import { openDatabase, type Database } from '../../src/db';
-import { createDomain } from '../../src/domain';
-import { systemClock } from '../../src/lib/clock';
-import { hashPassword } from '../../src/domain/passwords';
+import { mailboxWithActiveCollaborators } from '../support/seed';
+import type { Database } from '../../src/db';
 
 const MAILBOX = 'studio.grande@pec.example.it';
 const COLLABORATORS = 500;
@@ -32,27 +29,7 @@ if (!mariadb) {
 
     before(async function () {
       database = await mariadb.create();
-      const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: database.url, SESSION_SECRET, BCRYPT_COST: '4', BASE_URL });
-      db = await openDatabase(database.url);
-      const domain = createDomain(db, config, systemClock);
-      const mailbox = await domain.accounts.createMailbox(MAILBOX, OWNER_PASSWORD);
-      await domain.rateLimits.close();
-      // One hash for everyone: seeding 500 accounts must not cost 500 bcrypt runs.
-      const passwordHash = await hashPassword(GOOD_PASSWORD, 4);
-      await db.models.Collaborator.bulkCreate(
-        Array.from({ length: COLLABORATORS }, (_, i) => ({
-          mailboxId: mailbox.id,
-          firstName: 'Collaboratore',
-          lastName: `Numero ${i}`,
-          username: `user${i}/${MAILBOX}`,
-          referenceEmail: `user${i}@example.org`,
-          accessLevel: 'mail_clients' as const,
-          manageSettings: false,
-          status: 'active' as const,
-          passwordHash,
-          deactivatedAt: null,
-        })),
-      );
+      db = await mailboxWithActiveCollaborators(database.url, MAILBOX, COLLABORATORS);
 
       sink = await new SmtpSink().start();
       const env = {

@@ -46,10 +46,10 @@ for (const { name, create } of DATABASES) {
       await database.drop();
     });
 
-    it('should drain a backlog of several batches at once, not one batch per tick', async function () {
-      const total = 120; // the harness claims 50 per pass
-      await h.db.transaction(async (t) => {
-        for (let i = 0; i < total; i++) {
+    /** `count` emails to different readers, queued in one transaction. */
+    const queueEmails = (count: number) =>
+      h.db.transaction(async (t) => {
+        for (let i = 0; i < count; i++) {
           await h.domain.outbox.enqueueEmail(
             {
               template: 'password_set',
@@ -63,6 +63,10 @@ for (const { name, create } of DATABASES) {
           );
         }
       });
+
+    it('should drain a backlog of several batches at once, not one batch per tick', async function () {
+      const total = 120; // the harness claims 50 per pass
+      await queueEmails(total);
       // The next tick is an hour away: only the passes that follow a productive pass can deliver the rest.
       const worker = startWorker(h.domain.outbox, h.deliver, createLogger('silent'), 3_600_000);
       worker.poke();
@@ -75,21 +79,7 @@ for (const { name, create } of DATABASES) {
 
     it('should mark deliveries that end together sent in one statement, each with its own Message-ID', async function () {
       const total = 30;
-      await h.db.transaction(async (t) => {
-        for (let i = 0; i < total; i++) {
-          await h.domain.outbox.enqueueEmail(
-            {
-              template: 'password_set',
-              to: `reader${i}@example.org`,
-              locale: 'it',
-              mailboxId: 1,
-              collaboratorId: 1,
-              payload: { firstName: 'Ada', lastName: `Rossi ${i}`, username: `ada${i}/studio@pec.example.it`, mailbox: 'studio@pec.example.it', accessLevel: 'read' },
-            },
-            t,
-          );
-        }
-      });
+      await queueEmails(total);
       const marks: number[] = [];
       h.db.models.OutboxMessage.addHook('beforeBulkUpdate', 'count-marks', (options) => {
         const { attributes, where } = options as unknown as { attributes?: { status?: string }; where?: { id?: number[] } };
