@@ -22,7 +22,7 @@ import { DOMAIN, OWNER_PASSWORD, SEARCH, SEARCH_PREFIX, seed, seedBulk, type See
 /*
  * npm run bench: the app against the stack's own ceiling, on one machine, in one run.
  * BENCH_QUICK=1 runs small sizes and short loads (checks the harness); BENCH_MYSQL_URL adds MariaDB;
- * BENCH_TOTAL grows the database to that many collaborators for the last page loads (1,000,000; quick: 0);
+ * BENCH_ONLY=sqlite|mariadb runs one database only; BENCH_TOTAL grows the database to that many collaborators for the last page loads (1,000,000; quick: 0);
  * BENCH_SECONDS, BCRYPT_COST and UV_THREADPOOL_SIZE override the defaults.
  */
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -541,7 +541,7 @@ function table(runs: TargetRun[], bcryptAlone: { hashesPerSecond: number }): str
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const targets: Array<'sqlite' | 'mariadb'> = ['sqlite', ...(process.env.BENCH_MYSQL_URL ? (['mariadb'] as const) : [])];
+  const targets = (['sqlite', ...(process.env.BENCH_MYSQL_URL ? (['mariadb'] as const) : [])] as const).filter((t) => !process.env.BENCH_ONLY || t === process.env.BENCH_ONLY);
   log(`${QUICK ? 'quick run' : 'full run'}: ${SECONDS} s per load, ${CONNECTIONS} connections, bcrypt cost ${COST}, UV_THREADPOOL_SIZE ${THREADPOOL}, on ${targets.join(' + ')}`);
   const bcryptAlone = await bcryptRate(SET_SECONDS);
   log(`bcrypt alone: ${round(bcryptAlone.hashesPerSecond)} hashes/s`);

@@ -52,6 +52,8 @@ export interface ListState {
   version: number;
   /** How many collaborators the mailbox has. */
   collaborators: number;
+  /** The mailbox's two-step rule, which the rows show: read in the same statement as `version`. */
+  twoStepRequired: boolean;
 }
 
 export interface CollaboratorDetails {
@@ -120,13 +122,13 @@ export class Directory {
     private readonly appPasswords: AppPasswords,
   ) {}
 
-  /** The list's version and count (migrations/008-list-speed.ts). */
+  /** The list's version and count (migrations/008-list-speed.ts), and the rule the rows show. */
   async listState(mailbox: Mailbox): Promise<ListState> {
-    const [state] = await this.db.sequelize.query<{ version: number | string; collaborators: number }>(
-      'SELECT version, collaborators FROM collaborator_lists WHERE mailbox_id = ?',
+    const [state] = await this.db.sequelize.query<{ version: number | string; collaborators: number; two_step_required: number | boolean }>(
+      'SELECT l.version, l.collaborators, m.two_step_required FROM collaborator_lists l JOIN mailboxes m ON m.id = l.mailbox_id WHERE l.mailbox_id = ?',
       { replacements: [mailbox.id], type: QueryTypes.SELECT },
     );
-    return { version: Number(state?.version ?? 0), collaborators: Number(state?.collaborators ?? 0) };
+    return { version: Number(state?.version ?? 0), collaborators: Number(state?.collaborators ?? 0), twoStepRequired: Boolean(Number(state?.two_step_required ?? 0)) };
   }
 
   /**
@@ -161,10 +163,14 @@ export class Directory {
     // A search starts from its matches (then sorts them): the name index would be read from "A" to
     // wherever the matches are, and a surname's matches are all in one place of it.
     const from = matches ? `(${matches}) m ${this.db.dialect === 'sqlite' ? 'CROSS JOIN' : 'STRAIGHT_JOIN'} collaborators c ON c.id = m.id` : 'collaborators c';
-    const records = await this.db.sequelize.query<RowRecord>(
-      `SELECT ${ROW_COLUMNS} FROM (SELECT c.* FROM ${from} WHERE ${filter.join(' AND ')} ORDER BY ${order} LIMIT ${PAGE_SIZE} OFFSET ${offset}) c ${LAST_EMAIL} ORDER BY ${NAME_ORDER}`,
-      { replacements, type: QueryTypes.SELECT },
-    );
+    const read = (where: string[], by: string, skip: number) =>
+      this.db.sequelize.query<RowRecord>(
+        `SELECT ${ROW_COLUMNS} FROM (SELECT c.* FROM ${from} WHERE ${where.join(' AND ')} ORDER BY ${by} LIMIT ${PAGE_SIZE} OFFSET ${skip}) c ${LAST_EMAIL} ORDER BY ${NAME_ORDER}`,
+        { replacements, type: QueryTypes.SELECT },
+      );
+    let records = await read(filter, order, offset);
+    // Nothing left past the row (the rows after it were removed meanwhile): the page by its number.
+    if (records.length === 0 && cursor) records = await read(filter.slice(0, 1), NAME_ORDER, (current - 1) * PAGE_SIZE);
     return { rows: records.map(rowOf), total, page: current, pages, query: q };
   }
 

@@ -25,12 +25,13 @@ type Wanted = Pick<Mailbox, 'address'> & Partial<Pick<Mailbox, 'locale' | 'displ
  * says at each owner request; the host's own records stay the host's.
  */
 export class MailboxRecords {
-  /** The records this process has read or written: an owner's every request needs no query. */
-  private readonly known = new Map<number, Mailbox>();
-
   constructor(private readonly db: Database) {}
 
-  /** The record of `mailbox`, created or brought up to date. Throws on an id or address no record can hold. */
+  /**
+   * The record of `mailbox`, created or brought up to date. Read at each call, never kept in memory:
+   * what the owner changes here (the two-step rule), any process may have changed. Throws on an id or
+   * address no record can hold.
+   */
   async record(mailbox: HostMailbox): Promise<Mailbox> {
     const { Mailbox: Model } = this.db.models;
     if (mailbox instanceof Model) return mailbox;
@@ -38,14 +39,7 @@ export class MailboxRecords {
     const address = canonicalName(mailbox.address);
     if (!address.includes('@')) throw new TypeError('a mailbox needs its address');
     const wanted: Wanted = { address, ...(isLocale(mailbox.locale) ? { locale: mailbox.locale } : {}), ...(mailbox.displayName !== undefined ? { displayName: mailbox.displayName } : {}) };
-    const upToDate = (record: Mailbox) => Object.entries(wanted).every(([key, value]) => record.get(key as keyof Mailbox) === value);
-    const cached = this.known.get(mailbox.id);
-    if (cached && upToDate(cached)) return cached;
-    const record = await this.write(mailbox.id, wanted, upToDate);
-    // Bounded: forgetting every record only costs one query each.
-    if (this.known.size >= 10_000) this.known.clear();
-    this.known.set(mailbox.id, record);
-    return record;
+    return this.write(mailbox.id, wanted, (record) => Object.entries(wanted).every(([key, value]) => record.get(key as keyof Mailbox) === value));
   }
 
   private async write(id: number, wanted: Wanted, upToDate: (record: Mailbox) => boolean): Promise<Mailbox> {

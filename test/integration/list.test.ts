@@ -95,6 +95,18 @@ for (const { name, create } of DATABASES) {
         expect(rowIds((await owner.get(previous)).text)).to.deep.equal(pages[1]);
       });
 
+      it('should show the page by its number when the rows after its cursor were removed meanwhile', async function () {
+        const people = Array.from({ length: 55 }, (_, i) => person('Anna', `Neri ${String(i).padStart(2, '0')}`, `anna${i}`));
+        const made = [];
+        for (const p of people) made.push(await h.domain.collaborations.create(mailbox, p, { actor: system }));
+        const first = (await owner.get('/settings/collaborations')).text;
+        const next = linkOf(first, 'next') as string;
+        for (const c of made.slice(50)) await h.domain.collaborations.remove(await h.domain.collaborations.deactivate(c, { actor: system }), { actor: system });
+        const page = (await owner.get(next)).text;
+        expect(rowIds(page), 'page 1 again: there is no page 2 any more').to.deep.equal(rowIds(first));
+        expect(page).not.to.match(/Non ci sono ancora collaboratori/);
+      });
+
       it("should ignore a cursor that is not a row of the owner's mailbox", async function () {
         const other = await mailboxOf(OTHER);
         const stranger = await h.domain.collaborations.create(other, person('Zeno', 'Zanetti', 'zeno'), { actor: system });

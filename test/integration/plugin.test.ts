@@ -8,6 +8,8 @@ import { collaborations, type CollaborationsOptions, type HostMailbox } from '..
 import { createDomain, type Domain } from '../../src/domain';
 import { createLogger } from '../../src/lib/logger';
 import { Sealer } from '../../src/lib/secrets';
+import { activate } from '../support/accounts';
+import type { Collaborator } from '../../src/models';
 
 const MAILBOXES: HostMailbox[] = [
   { id: 9101, address: 'studio.primo@pec.example.it' },
@@ -92,6 +94,22 @@ for (const { name, create } of DATABASES) {
         expect(details.status).to.equal(200);
         expect(seen).to.include('&lt;/title&gt;&lt;script&gt;');
         expect(details.text).to.not.include('<script>alert(1)');
+      });
+    });
+
+    describe("the owner's two-step rule", function () {
+      it('should show the rule as saved, from the next page on, with rendered lists reused', async function () {
+        const app = host({ twoStepPolicy: true });
+        const form = await ownerPage(app, 9101);
+        await request(app).post(PREFIX).set({ 'X-Host-User': '9101', Cookie: form.cookie }).type('form').send({ _csrf: form.token, ...newCollaborator() });
+        await activate(h, (await h.db.models.Collaborator.findOne()) as Collaborator);
+        const before = await ownerPage(app, 9101, PREFIX);
+        expect(before.page.text).not.to.match(/name="twoStepRequired" value="yes"\s+checked/);
+        const saved = await request(app).post(`${PREFIX}/two-step-policy`).set({ 'X-Host-User': '9101', Cookie: before.cookie }).type('form').send({ _csrf: before.token, twoStepRequired: 'yes' });
+        expect(saved.status).to.equal(303);
+        const after = (await request(app).get(PREFIX).set('X-Host-User', '9101')).text;
+        expect(after, 'the checkbox').to.match(/name="twoStepRequired" value="yes"\s+checked/);
+        expect(after, 'the row of a collaborator without two-step').to.include('Verifica in due passaggi da configurare');
       });
     });
 

@@ -8,6 +8,7 @@ import { ACCESS_LEVELS, type Collaborator } from '../../models';
 import { wantsFragment } from '../render';
 import { ListCache } from '../list-cache';
 import { clientIp } from '../client-ip';
+import { fitText } from '../../lib/text';
 import { collaboratorOf, ownerOf, redirectWithNotice, type Feature } from '../context';
 
 /** The confirmations the three-dot menu opens, each a resource of its own. */
@@ -20,15 +21,15 @@ const CONFIRMATIONS = {
 } as const satisfies Record<string, { event: AccountEvent; text: string }>;
 type ConfirmationName = keyof typeof CONFIRMATIONS;
 
-/** What a row of the list uses besides the row and its notice (views/plugin/collaborations/_row.ejs). */
-const ROW_LOCALS = ['t', 'date', 'urls', 'allows', 'owner'] as const;
+/** What a row of the list uses besides the row, its notice and the mailbox's two-step rule (views/plugin/collaborations/_row.ejs). */
+const ROW_LOCALS = ['t', 'date', 'urls', 'allows'] as const;
 
 const pick = (from: Record<string, unknown>, names: readonly string[]) => Object.fromEntries(names.map((name) => [name, from[name]]));
 
 /** `?page=3&after=120`: the page's number, and the row it follows or precedes (see Directory.list). */
 function positionOf(query: Request['query']): PagePosition {
   const id = (value: unknown) => (typeof value === 'string' && /^[1-9]\d{0,15}$/.test(value) ? Number(value) : undefined);
-  return { page: Number(query.page ?? 1) || 1, after: id(query.after), before: id(query.before) };
+  return { page: Math.max(1, Math.floor(Number(query.page ?? 1)) || 1), after: id(query.after), before: id(query.before) };
 }
 
 function actorOf(req: Request, res: Response): Actor {
@@ -57,7 +58,7 @@ export function collaboratorsRouter(feature: Feature): Router {
   const { pages, urls } = feature;
   const router = Router();
   const cache = new ListCache(feature.domain.config.listCacheEntries);
-  const rowTemplate = pages.partial('plugin/collaborations/_row', [...ROW_LOCALS, 'row', 'notice']);
+  const rowTemplate = pages.partial('plugin/collaborations/_row', [...ROW_LOCALS, 'row', 'notice', 'twoStepRequired']);
 
   router.use((_req, res, next) => {
     Object.assign(res.locals, { accessLevels: ACCESS_LEVELS, allows, twoStepPolicy: feature.twoStepPolicy });
@@ -73,7 +74,7 @@ export function collaboratorsRouter(feature: Feature): Router {
   async function respondWithRow(req: Request, res: Response, collaborator: Collaborator, notice: string) {
     if (wantsFragment(req)) {
       const row = await directory.row(collaborator);
-      return pages.render(req, res, { page: 'plugin/collaborations/_row', fragment: 'plugin/collaborations/_row' }, { row, notice });
+      return pages.render(req, res, { page: 'plugin/collaborations/_row', fragment: 'plugin/collaborations/_row' }, { row, notice, twoStepRequired: ownerOf(res).twoStepRequired });
     }
     redirectWithNotice(feature, res, urls.collaborators, notice);
   }
@@ -93,7 +94,8 @@ export function collaboratorsRouter(feature: Feature): Router {
     const cached = cache.get(key);
     if (cached !== undefined) return cached;
     const list = await directory.list(owner, { query, ...position }, state);
-    const locals: Record<string, unknown> = { ...pick(res.locals, ROW_LOCALS), notice: null };
+    // The rule as of `state.version`, not as the owner's record read earlier in the request had it.
+    const locals: Record<string, unknown> = { ...pick(res.locals, ROW_LOCALS), notice: null, twoStepRequired: state.twoStepRequired };
     const rowHtml = (row: ListRow) => rowTemplate({ ...locals, row });
     const html = await pages.view(res, 'plugin/collaborations/_list', { list, rowHtml });
     cache.set(key, html);
@@ -102,7 +104,7 @@ export function collaboratorsRouter(feature: Feature): Router {
 
   // GET /settings/collaborations
   router.get('/', async (req, res) => {
-    const query = String(req.query.q ?? '').trim().slice(0, 100);
+    const query = fitText(String(req.query.q ?? '')).trim().slice(0, 100);
     const html = await listHtml(res, query, positionOf(req.query));
     if (wantsFragment(req)) return pages.fragment(res, html);
     await pages.render(req, res, { page: 'plugin/collaborations/index' }, { listHtml: html, query });
