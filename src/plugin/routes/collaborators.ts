@@ -58,7 +58,6 @@ export function collaboratorsRouter(feature: Feature): Router {
   const { pages, urls } = feature;
   const router = Router();
   const cache = new ListCache(feature.domain.config.listCacheEntries);
-  const rowTemplate = pages.partial('plugin/collaborations/_row', [...ROW_LOCALS, 'row', 'notice', 'twoStepRequired']);
 
   router.use((_req, res, next) => {
     Object.assign(res.locals, { accessLevels: ACCESS_LEVELS, allows, twoStepPolicy: feature.twoStepPolicy });
@@ -96,6 +95,7 @@ export function collaboratorsRouter(feature: Feature): Router {
     const list = await directory.list(owner, { query, ...position }, state);
     // The rule as of `state.version`, not as the owner's record read earlier in the request had it.
     const locals: Record<string, unknown> = { ...pick(res.locals, ROW_LOCALS), notice: null, twoStepRequired: state.twoStepRequired };
+    const rowTemplate = pages.partial('plugin/collaborations/_row', [...ROW_LOCALS, 'row', 'notice', 'twoStepRequired']);
     const rowHtml = (row: ListRow) => rowTemplate({ ...locals, row });
     const html = await pages.view(res, 'plugin/collaborations/_list', { list, rowHtml });
     cache.set(key, html);
