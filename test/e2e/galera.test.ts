@@ -5,7 +5,7 @@ import { GaleraCluster } from '../support/galera';
 import { SmtpSink, linkIn, type ReceivedMail } from '../support/smtp-sink';
 import { freePort } from '../support/faulty-smtp';
 import { AppProcess, waitForHttp } from '../support/processes';
-import { Client, inParallel } from '../support/web-client';
+import { Client, ownerAcross, resetEach } from '../support/web-client';
 import { mailboxWithActiveCollaborators } from '../support/seed';
 import type { Database } from '../../src/db';
 
@@ -111,18 +111,12 @@ describe('Galera: two app processes and two workers on three cluster nodes', fun
   });
 
   it('should deliver exactly one email for each of 500 resets issued through two nodes, none lost, none twice', async function () {
-    const owner = new Client();
-    await owner.request(origins[0] as string, '/login');
-    const signIn = await owner.request(origins[0] as string, '/login', { method: 'POST', form: { username: MAILBOX, password: OWNER_PASSWORD } });
-    expect(signIn.status).to.equal(303);
     // Signed in through node 1, read at once through node 2: the session is there (wsrep_sync_wait).
-    expect((await owner.request(origins[1] as string, '/settings/collaborations')).status).to.equal(200);
+    const owner = await ownerAcross(origins, MAILBOX, OWNER_PASSWORD);
 
     const t0 = Date.now();
     const ids = (await db.models.Collaborator.findAll({ attributes: ['id'], order: [['id', 'ASC']] })).map((c) => c.id);
-    const statuses = await inParallel(ids, CONCURRENCY, (id, i) =>
-      owner.request(origins[i % 2] as string, `/settings/collaborations/${id}/password-reset`, { method: 'POST', form: {} }).then((r) => r.status),
-    );
+    const statuses = await resetEach(owner, origins, ids, CONCURRENCY);
     answered.push(...statuses);
     const resetSeconds = (Date.now() - t0) / 1000;
     expect(tally(statuses), `resets answered (errors: ${errorLines().slice(0, 3).join('\n')})`).to.deep.equal({ 303: COLLABORATORS });

@@ -5,7 +5,7 @@ import { GOOD_PASSWORD, OWNER_PASSWORD } from '../support/harness';
 import { SmtpSink, linkIn } from '../support/smtp-sink';
 import { freePort } from '../support/faulty-smtp';
 import { AppProcess, waitForHttp } from '../support/processes';
-import { Client, inParallel } from '../support/web-client';
+import { Client, inParallel, ownerAcross, resetEach } from '../support/web-client';
 import { mailboxWithActiveCollaborators } from '../support/seed';
 import type { Database } from '../../src/db';
 
@@ -75,18 +75,12 @@ if (!mariadb) {
     }
 
     it('should deliver every one of 500 resets issued across both app processes once, each link working once', async function () {
-      const owner = new Client();
-      await owner.request(origins[0] as string, '/login');
-      const signIn = await owner.request(origins[0] as string, '/login', { method: 'POST', form: { username: MAILBOX, password: OWNER_PASSWORD } });
-      expect(signIn.status).to.equal(303);
       // The session lives in the database: the same cookie and token serve both processes.
-      expect((await owner.request(origins[1] as string, '/settings/collaborations')).status).to.equal(200);
+      const owner = await ownerAcross(origins, MAILBOX, OWNER_PASSWORD);
 
       const t0 = Date.now();
       const ids = (await db.models.Collaborator.findAll({ attributes: ['id'], order: [['id', 'ASC']] })).map((c) => c.id);
-      const answers = await inParallel(ids, CONCURRENCY, (id, i) =>
-        owner.request(origins[i % 2] as string, `/settings/collaborations/${id}/password-reset`, { method: 'POST', form: {} }).then((r) => r.status),
-      );
+      const answers = await resetEach(owner, origins, ids, CONCURRENCY);
       const statuses = answers.reduce<Record<string, number>>((count, s) => ({ ...count, [s]: (count[s] ?? 0) + 1 }), {});
       expect(statuses, `resets answered (app output: ${processes.flatMap((p) => p.output.slice(-5)).join('\n')})`).to.deep.equal({ 303: COLLABORATORS });
       expect(await db.models.Collaborator.count({ where: { status: 'suspended' } })).to.equal(COLLABORATORS);

@@ -41,3 +41,24 @@ export class Client {
     return { status: response.status, location: response.headers.get('location'), text };
   }
 }
+
+/**
+ * The owner of `mailbox` signed in through the first app process, and found signed in through the
+ * second too (the session lives in the database): throws otherwise.
+ */
+export async function ownerAcross(origins: string[], mailbox: string, password: string): Promise<Client> {
+  const owner = new Client();
+  await owner.request(origins[0] as string, '/login');
+  const signIn = await owner.request(origins[0] as string, '/login', { method: 'POST', form: { username: mailbox, password } });
+  if (signIn.status !== 303) throw new Error(`the owner's sign-in answered ${signIn.status}`);
+  const list = await owner.request(origins[1] as string, '/settings/collaborations');
+  if (list.status !== 200) throw new Error(`the owner's list through the second process answered ${list.status}`);
+  return owner;
+}
+
+/** The owner's reset of each collaborator, `limit` at once, alternately through each origin: the answers' statuses. */
+export function resetEach(owner: Client, origins: string[], ids: number[], limit: number): Promise<number[]> {
+  return inParallel(ids, limit, (id, i) =>
+    owner.request(origins[i % origins.length] as string, `/settings/collaborations/${id}/password-reset`, { method: 'POST', form: {} }).then((r) => r.status),
+  );
+}
