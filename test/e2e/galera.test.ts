@@ -5,7 +5,7 @@ import { GaleraCluster } from '../support/galera';
 import { SmtpSink, linkIn, type ReceivedMail } from '../support/smtp-sink';
 import { freePort } from '../support/faulty-smtp';
 import { AppProcess, waitForHttp } from '../support/processes';
-import { Client, ownerAcross, resetEach } from '../support/web-client';
+import { Client, ownerAcross, resetEach, tally } from '../support/web-client';
 import { mailboxWithActiveCollaborators } from '../support/seed';
 import type { Database } from '../../src/db';
 
@@ -22,11 +22,6 @@ const RACERS = 16;
 const RACES = 8;
 const SESSION_SECRET = 'galera session secret, 32 characters or more';
 const DATABASE = 'pec';
-
-/** How many times `statuses` holds each status. */
-function tally(statuses: Array<number | string>): Record<string, number> {
-  return statuses.reduce<Record<string, number>>((count, s) => ({ ...count, [s]: (count[s] ?? 0) + 1 }), {});
-}
 
 describe('Galera: two app processes and two workers on three cluster nodes', function () {
   this.timeout(240_000);

@@ -5,7 +5,7 @@ import { GOOD_PASSWORD, OWNER_PASSWORD } from '../support/harness';
 import { SmtpSink, linkIn } from '../support/smtp-sink';
 import { freePort } from '../support/faulty-smtp';
 import { AppProcess, waitForHttp } from '../support/processes';
-import { Client, inParallel, ownerAcross, resetEach } from '../support/web-client';
+import { Client, inParallel, ownerAcross, resetEach, tally } from '../support/web-client';
 import { mailboxWithActiveCollaborators } from '../support/seed';
 import type { Database } from '../../src/db';
 
@@ -81,7 +81,7 @@ if (!mariadb) {
       const t0 = Date.now();
       const ids = (await db.models.Collaborator.findAll({ attributes: ['id'], order: [['id', 'ASC']] })).map((c) => c.id);
       const answers = await resetEach(owner, origins, ids, CONCURRENCY);
-      const statuses = answers.reduce<Record<string, number>>((count, s) => ({ ...count, [s]: (count[s] ?? 0) + 1 }), {});
+      const statuses = tally(answers);
       expect(statuses, `resets answered (app output: ${processes.flatMap((p) => p.output.slice(-5)).join('\n')})`).to.deep.equal({ 303: COLLABORATORS });
       expect(await db.models.Collaborator.count({ where: { status: 'suspended' } })).to.equal(COLLABORATORS);
 

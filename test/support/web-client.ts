@@ -62,3 +62,8 @@ export function resetEach(owner: Client, origins: string[], ids: number[], limit
     owner.request(origins[i % origins.length] as string, `/settings/collaborations/${id}/password-reset`, { method: 'POST', form: {} }).then((r) => r.status),
   );
 }
+
+/** How many times `statuses` holds each status. */
+export function tally(statuses: Array<number | string>): Record<string, number> {
+  return statuses.reduce<Record<string, number>>((count, s) => ({ ...count, [s]: (count[s] ?? 0) + 1 }), {});
+}
