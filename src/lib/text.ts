@@ -15,3 +15,17 @@ export function isFitText(text: string): boolean {
 export function fitText(text: string): string {
   return text.replace(UNFIT_ALL, '\uFFFD');
 }
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/**
+ * A username, address or host as HTML that a narrow screen may wrap after each "/", "@" or "." (and
+ * nowhere else: a word-break would cut `mario.rossi` into `mario.ro`/`ssi`). Escaped; `<wbr>` adds
+ * no character, so the text copies as typed.
+ */
+export function breakableHtml(value: string): string {
+  return value
+    .split(/(?<=[/@.])/)
+    .map((part) => part.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] as string))
+    .join('<wbr>');
+}

@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'express';
+import { breakableHtml } from '../../lib/text';
 import { DEFAULT_LOCALE, LOCALES, formatDate, isLocale, translator, type Locale } from '../../i18n';
 
 /** The signed-in person's language, else the one chosen in this session, else the browser's, else Italian. */
@@ -21,6 +22,7 @@ export const locale: RequestHandler = (req, res, next) => {
   res.locals.here = linkAddress ? '/password/new' : req.method === 'GET' ? req.originalUrl : req.path;
   res.locals.t = translator(lang);
   res.locals.date = (d: Date | string | null | undefined) => formatDate(lang, d);
+  res.locals.breakable = breakableHtml;
   res.vary('Accept-Language');
   next();
 };
