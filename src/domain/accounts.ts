@@ -1,6 +1,7 @@
 import { Op } from 'sequelize';
 import { z } from 'zod';
 import type { Database } from '../db';
+import { createList } from '../db/list-versions';
 import type { Config } from '../config';
 import type { Collaborator, Mailbox, Session } from '../models';
 import { NotFound, ValidationFailed } from './errors';
@@ -132,10 +133,11 @@ export class Accounts {
     assertPassword(password, undefined, { mailbox: parsed.data }, this.config.passwordMinLength);
     const existing = await this.db.models.Mailbox.count({ where: { address: parsed.data } });
     if (existing > 0) throw new ValidationFailed({ address: 'mailbox_exists' });
-    return this.db.models.Mailbox.create({
-      address: parsed.data,
-      displayName: displayName ?? null,
-      passwordHash: await hashPassword(password, this.config.bcryptCost),
+    const passwordHash = await hashPassword(password, this.config.bcryptCost);
+    return this.db.transaction(async (t) => {
+      const mailbox = await this.db.models.Mailbox.create({ address: parsed.data, displayName: displayName ?? null, passwordHash }, { transaction: t });
+      await createList(this.db.sequelize, mailbox.id, t);
+      return mailbox;
     });
   }
 }

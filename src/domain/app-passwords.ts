@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { UniqueConstraintError } from 'sequelize';
 import { z } from 'zod';
 import type { Database } from '../db';
+import { listChanged } from '../db/list-versions';
 import type { Config } from '../config';
 import { APP_PASSWORD_SCOPES, type AppPassword, type AppPasswordScope, type Collaborator, type MailProtocol } from '../models';
 import type { Clock } from '../lib/clock';
@@ -92,6 +93,7 @@ export class AppPasswords {
             { collaboratorId: current.id, name: data.name, prefix: password.slice(0, PREFIX_LENGTH), passwordHash, scope: data.scope, lastUsedAt: null, lastProtocol: null, lastIp: null, createdAt: now, updatedAt: now },
             { transaction: t },
           );
+          await listChanged(this.db.sequelize, { mailboxId: current.mailboxId }, t);
           await this.audit.record(actor, 'app_password.created', current, t, { name: data.name, scope: data.scope });
           await this.changes.email(current, await this.changes.mailboxOf(current, t), 'app_password_created', t, { appPassword: { name: data.name, createdAt: now } });
           return created;
@@ -116,6 +118,7 @@ export class AppPasswords {
       const found = await this.db.models.AppPassword.findOne({ where: { id: key, collaboratorId: current.id }, transaction: t });
       if (!found) throw new NotFound('app password');
       await found.destroy({ transaction: t });
+      await listChanged(this.db.sequelize, { mailboxId: current.mailboxId }, t);
       await this.audit.record(actor, 'app_password.revoked', current, t, { name: found.name });
       await this.changes.kickMailPrograms(current, current.accessLevel, t);
       return found;

@@ -1,5 +1,6 @@
 import type { Transaction } from 'sequelize';
 import type { Database } from '../db';
+import { listChanged } from '../db/list-versions';
 import type { Config } from '../config';
 import type { AccessLevel, Collaborator, LinkPurpose, Mailbox } from '../models';
 import type { EmailTemplate } from '../mail/message-types';
@@ -47,7 +48,9 @@ export class CollaboratorChanges {
       const status = transition(current.status, event) as Collaborator['status'];
       const mailbox = await this.mailboxOf(current, t);
       const fields = await effects(current, mailbox, t);
-      return current.update({ ...fields, status }, { transaction: t });
+      const changed = await current.update({ ...fields, status }, { transaction: t });
+      await listChanged(this.db.sequelize, { mailboxId: current.mailboxId }, t);
+      return changed;
     });
   }
 
@@ -121,6 +124,7 @@ export class CollaboratorChanges {
    */
   async revokeAppPasswords(c: Collaborator, t: Transaction): Promise<void> {
     await this.db.models.AppPassword.destroy({ where: { collaboratorId: c.id }, transaction: t });
+    await listChanged(this.db.sequelize, { mailboxId: c.mailboxId }, t);
   }
 
   /** Queues one email to the collaborator's reference address, in its language. */

@@ -1,6 +1,7 @@
 import { UniqueConstraintError, type Transaction } from 'sequelize';
 import { z } from 'zod';
 import type { Database } from '../db';
+import { listChanged } from '../db/list-versions';
 import type { Config } from '../config';
 import { ACCESS_LEVELS, type Collaborator, type Mailbox } from '../models';
 import type { EmailTemplate } from '../mail/message-types';
@@ -88,6 +89,7 @@ export class Collaborations {
           { transaction: t },
         );
         await this.indexForSearch(collaborator, t);
+        await listChanged(this.db.sequelize, { mailboxId: mailbox.id, added: 1 }, t);
         await this.audit.record(actor, 'collaborator.created', collaborator, t, { accessLevel: data.accessLevel });
         await this.changes.sendLink(collaborator, mailbox, 'invitation', actor, 'link.sent', t);
         return collaborator;
@@ -179,6 +181,7 @@ export class Collaborations {
       await this.audit.record(actor, 'collaborator.removed', current, t);
       await this.twoStep.removeAllOf({ type: 'collaborator', id: current.id }, t);
       await current.destroy({ transaction: t });
+      await listChanged(this.db.sequelize, { mailboxId: current.mailboxId, added: -1 }, t);
     });
   }
 

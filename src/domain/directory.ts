@@ -8,6 +8,7 @@ import type { Audit } from './audit';
 import type { Links } from './links';
 import type { AppPasswords } from './app-passwords';
 import { NotFound } from './errors';
+import { listState, type ListState } from '../db/list-versions';
 import type { TwoStep } from './two-step';
 
 export const PAGE_SIZE = 50;
@@ -44,16 +45,6 @@ export interface CollaboratorPage {
   page: number;
   pages: number;
   query: string;
-}
-
-/** What a list page depends on, read in one indexed lookup: see migrations/008-list-speed.ts. */
-export interface ListState {
-  /** Raised in the same transaction as any change of what the list shows. */
-  version: number;
-  /** How many collaborators the mailbox has. */
-  collaborators: number;
-  /** The mailbox's two-step rule, which the rows show: read in the same statement as `version`. */
-  twoStepRequired: boolean;
 }
 
 export interface CollaboratorDetails {
@@ -122,13 +113,9 @@ export class Directory {
     private readonly appPasswords: AppPasswords,
   ) {}
 
-  /** The list's version and count (migrations/008-list-speed.ts), and the rule the rows show. */
-  async listState(mailbox: Mailbox): Promise<ListState> {
-    const [state] = await this.db.sequelize.query<{ version: number | string; collaborators: number; two_step_required: number | boolean }>(
-      'SELECT l.version, l.collaborators, m.two_step_required FROM collaborator_lists l JOIN mailboxes m ON m.id = l.mailbox_id WHERE l.mailbox_id = ?',
-      { replacements: [mailbox.id], type: QueryTypes.SELECT },
-    );
-    return { version: Number(state?.version ?? 0), collaborators: Number(state?.collaborators ?? 0), twoStepRequired: Boolean(Number(state?.two_step_required ?? 0)) };
+  /** The list's version and count, and the rule the rows show (src/db/list-versions.ts). */
+  listState(mailbox: Mailbox): Promise<ListState> {
+    return listState(this.db.sequelize, mailbox.id);
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { Database } from '../db';
+import { listChanged } from '../db/list-versions';
 import type { Config } from '../config';
 import type { Collaborator, Link, Mailbox } from '../models';
 import { canonicalName } from '../lib/names';
@@ -44,6 +45,7 @@ export class SelfService {
       if (!(await this.links.consume(link, t))) throw new InvalidLink();
       const status = transition(current.status, event);
       await current.update({ status: status as Collaborator['status'], passwordHash, credentialVersion: current.credentialVersion + 1 }, { transaction: t });
+      await listChanged(this.db.sequelize, { mailboxId: current.mailboxId }, t);
       await this.links.revokeAll(current, t);
       // A kick flushes the auth cache too; otherwise a flush alone lets the new password in at once.
       if (event === 'redeem_self_reset') await this.changes.revokeAccess(current, t);

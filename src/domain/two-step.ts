@@ -3,6 +3,7 @@ import { Op, type Transaction } from 'sequelize';
 import { Secret, TOTP } from 'otpauth';
 import QRCode from 'qrcode';
 import type { Database } from '../db';
+import { listChanged } from '../db/list-versions';
 import type { Clock } from '../lib/clock';
 import type { Sealer } from '../lib/secrets';
 import type { EmailTemplate } from '../mail/message-types';
@@ -150,6 +151,7 @@ export class TwoStep {
       // One authenticator app per account: a new one replaces the old (moved to a new phone).
       if (fields.kind === 'totp') await this.db.models.SecondFactor.destroy({ where: { ...ownedBy(principal), kind: 'totp' }, transaction: t });
       await this.db.models.SecondFactor.create({ ...fields, ...ownedBy(principal), lastUsedAt: null }, { transaction: t });
+      await this.factorsChanged(principal, t);
       if (!first) {
         await this.email(signedIn, 'two_step_changed', t);
         await this.record(signedIn, 'two_step.factor_added', t, origin, { kind: fields.kind });
@@ -222,6 +224,7 @@ export class TwoStep {
       if (!passkey) return false;
       if (factors.length === 1) throw new ValidationFailed({ passkey: 'last_factor' });
       await passkey.destroy({ transaction: t });
+      await this.factorsChanged(principal, t);
       await this.email(signedIn, 'two_step_changed', t);
       await this.record(signedIn, 'two_step.factor_removed', t, origin, { kind: 'passkey' });
       return true;
@@ -245,6 +248,7 @@ export class TwoStep {
         else await this.changes.flushMailServerCache(c, c.accessLevel, t);
       }
       await this.audit.recordOwner(actor, 'two_step.policy_changed', current, t, { required });
+      await listChanged(this.db.sequelize, { mailboxId: current.id }, t);
       return current.update({ twoStepRequired: required }, { transaction: t });
     });
   }
@@ -253,6 +257,12 @@ export class TwoStep {
   async removeAllOf(principal: Principal, t: Transaction): Promise<void> {
     await this.db.models.SecondFactor.destroy({ where: ownedBy(principal), transaction: t });
     await this.db.models.RecoveryCode.destroy({ where: ownedBy(principal), transaction: t });
+    await this.factorsChanged(principal, t);
+  }
+
+  /** A collaborator's row in the owner's list says whether two-step verification is on. */
+  private async factorsChanged(principal: Principal, t: Transaction): Promise<void> {
+    if (principal.type === 'collaborator') await listChanged(this.db.sequelize, { collaboratorIds: [principal.id] }, t);
   }
 
   private totp(secret: Secret, label: string): TOTP {

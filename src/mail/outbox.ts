@@ -1,6 +1,7 @@
 import { Op, col, fn, where as condition, type Transaction, type WhereOptions } from 'sequelize';
 import { v4 as uuidv4 } from 'uuid';
 import { retryingConflicts, type Database } from '../db';
+import { listChanged } from '../db/list-versions';
 import type { OutboxMessage } from '../models';
 import type { Clock } from '../lib/clock';
 import type { Sealer } from '../lib/secrets';
@@ -112,6 +113,9 @@ export function commandEndpoint(message: Pick<OutboxMessage, 'payload'>): string
  * The transactional outbox: messages are rows written in the transaction of the state change that
  * causes them, then delivered by workers that claim rows with a lease.
  */
+/** A collaborator's row in the Collaborations list shows its last email and that email's state. */
+const shownInList = (message: Pick<OutboxMessage, 'kind' | 'collaboratorId' | 'mailboxId'>) => message.kind === 'email' && message.collaboratorId !== null && message.mailboxId !== null;
+
 export class Outbox {
   readonly workerId = uuidv4();
   private readonly commandListeners = new Set<() => void>();
@@ -173,16 +177,18 @@ export class Outbox {
     t.afterCommit(() => this.commandListeners.forEach((listener) => listener()));
   }
 
-  private enqueue(
+  private async enqueue(
     fields: Pick<OutboxMessage, 'kind' | 'template' | 'recipient' | 'locale' | 'mailboxId' | 'collaboratorId' | 'payload' | 'secret'>,
     t: Transaction,
   ): Promise<OutboxMessage> {
     const now = this.clock.now();
     // Queued at the domain's time: the sending limits count emails by it.
-    return this.db.models.OutboxMessage.create(
+    const message = await this.db.models.OutboxMessage.create(
       { ...fields, status: 'queued', nextAttemptAt: now, leaseOwner: null, leaseUntil: null, lastError: null, messageId: null, sentAt: null, createdAt: now },
       { transaction: t },
     );
+    if (shownInList(fields)) await listChanged(this.db.sequelize, { mailboxId: fields.mailboxId as number }, t);
+    return message;
   }
 
   /** How many emails match, up to `atMost`, and when the oldest of them was queued (null when none). */
@@ -286,8 +292,8 @@ export class Outbox {
       const delay = Math.min(backoffMs * 2 ** Math.min(message.attempts - 1, 30), maxBackoffMs);
       const retryAt = new Date(this.clock.now().getTime() + delay);
       const reason = describe(error, secret);
-      await retryingConflicts(() => this.db.models.OutboxMessage.update(
-        {
+      await this.db.transaction(async (t) => {
+        const fields = {
           status: failed ? 'failed' : 'retrying',
           nextAttemptAt: retryAt,
           lastError: reason,
@@ -295,9 +301,10 @@ export class Outbox {
           leaseUntil: null,
           // A message that will never go out keeps no link.
           ...(failed ? { secret: null } : {}),
-        },
-        { where: mine },
-      ));
+        } as const;
+        await this.db.models.OutboxMessage.update(fields, { where: mine, transaction: t });
+        if (shownInList(message)) await listChanged(this.db.sequelize, { mailboxId: message.mailboxId as number }, t);
+      });
       const endpoint = command ? commandEndpoint(message) : undefined;
       onFailure?.({
         outboxId: message.id,
@@ -338,13 +345,15 @@ export class Outbox {
       // Each row its own Message-ID, in the same statement.
       const messageIds = sequelize.literal(`CASE id ${marks.map((m) => `WHEN ${Number(m.id)} THEN ${m.messageId === null ? 'NULL' : sequelize.escape(m.messageId)}`).join(' ')} END`);
       try {
-        // A lost conflict runs again (on a Galera cluster, the list triggers of migration 008 touch one row per mailbox).
-        await retryingConflicts(() =>
-          models.OutboxMessage.update(
+        const ids = marks.map((m) => m.id);
+        // A lost conflict runs again (on a Galera cluster, the list versions are one row per mailbox).
+        await this.db.transaction(async (t) => {
+          await models.OutboxMessage.update(
             { status: 'sent', sentAt: this.clock.now(), messageId: messageIds as unknown as string, secret: null, leaseOwner: null, leaseUntil: null, lastError: null },
-            { where: { id: marks.map((m) => m.id), leaseOwner: this.workerId } },
-          ),
-        );
+            { where: { id: ids, leaseOwner: this.workerId }, transaction: t },
+          );
+          await listChanged(sequelize, { outboxIds: ids }, t);
+        });
         marks.forEach((m) => m.written());
       } catch (error) {
         marks.forEach((m) => m.failed(error));

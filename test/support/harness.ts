@@ -82,7 +82,9 @@ export async function startHarness(databaseUrl: string, env: Record<string, stri
       for (const model of [models.Link, models.OutboxMessage, models.AuditEvent, models.AccessEvent, models.Session, models.Collaborator, models.SecondFactor, models.RecoveryCode]) {
         await (model as typeof models.Link).destroy({ where: {} });
       }
-      await models.Mailbox.update({ twoStepRequired: false }, { where: {} });
+      await models.Mailbox.update({ twoStepRequired: false, locale: 'it' }, { where: {} });
+      // A new version, not version 0: a list the app rendered before the reset must not come back.
+      await db.sequelize.query('UPDATE collaborator_lists SET version = version + 1, collaborators = 0');
       await db.sequelize.query('DELETE FROM rate_limits');
     },
     async close() {

@@ -1,6 +1,7 @@
 import { BASE_URL, GOOD_PASSWORD, OWNER_PASSWORD, SESSION_SECRET } from './harness';
 import { loadConfig } from '../../src/config';
 import { openDatabase, type Database } from '../../src/db';
+import { listChanged } from '../../src/db/list-versions';
 import { createDomain } from '../../src/domain';
 import { systemClock } from '../../src/lib/clock';
 import { hashPassword } from '../../src/domain/passwords';
@@ -31,5 +32,6 @@ export async function mailboxWithActiveCollaborators(url: string, address: strin
       deactivatedAt: null,
     })),
   );
+  await listChanged(db.sequelize, { mailboxId: mailbox.id, added: count }, undefined);
   return db;
 }

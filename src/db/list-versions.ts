@@ -1,0 +1,71 @@
+import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+
+/**
+ * The Collaborations list's version and count, one row of `collaborator_lists` per mailbox
+ * (migrations/008-list-speed.ts). `version` is raised in the same transaction as every change of what
+ * a row of the list shows: the account itself, its last email's status, its second factors and app
+ * passwords, the mailbox's two-step rule. A list rendered for version N is then the list of version
+ * N in every process (src/plugin/list-cache.ts).
+ *
+ * Every writer calls listChanged. They were database triggers at first, but on a Galera cluster
+ * MariaDB 10.11 now and then failed to load a table's triggers while certification conflicts were
+ * being resolved ("Unknown trigger has an error in its body: 'Query was empty'"), and from then on
+ * refused every write to that table on that node until its table cache was flushed.
+ */
+export type ListChange =
+  /** Something a row of this mailbox shows; `added` collaborators: +1 for an addition, -1 for a removal. */
+  | { mailboxId: number; added?: number }
+  /** Something these collaborators' rows show (a second factor, an app password). */
+  | { collaboratorIds: readonly number[] }
+  /** The emails these outbox rows are (a collaborator's last email shows its delivery state). */
+  | { outboxIds: readonly number[] };
+
+const BUMP = 'UPDATE collaborator_lists SET version = version + 1';
+
+export async function listChanged(sequelize: Sequelize, change: ListChange, t: Transaction | undefined): Promise<void> {
+  if ('mailboxId' in change) {
+    await sequelize.query(`${BUMP}, collaborators = collaborators + ? WHERE mailbox_id = ?`, { replacements: [change.added ?? 0, change.mailboxId], transaction: t });
+  } else if ('collaboratorIds' in change) {
+    if (change.collaboratorIds.length === 0) return;
+    await sequelize.query(`${BUMP} WHERE mailbox_id IN (SELECT mailbox_id FROM collaborators WHERE id IN (?))`, { replacements: [change.collaboratorIds], transaction: t });
+  } else {
+    if (change.outboxIds.length === 0) return;
+    await sequelize.query(`${BUMP} WHERE mailbox_id IN (SELECT mailbox_id FROM outbox_messages WHERE id IN (?) AND kind = 'email' AND collaborator_id IS NOT NULL)`, {
+      replacements: [change.outboxIds],
+      transaction: t,
+    });
+  }
+}
+
+export interface ListState {
+  version: number;
+  collaborators: number;
+  twoStepRequired: boolean;
+}
+
+/**
+ * The mailbox's list version and count, and its two-step rule, in one statement. A mailbox made
+ * without Accounts.createMailbox (a host webmail's own records) gets its row at its first reading,
+ * counted then.
+ */
+export async function listState(sequelize: Sequelize, mailboxId: number): Promise<ListState> {
+  for (;;) {
+    const [state] = await sequelize.query<{ version: number | string; collaborators: number; two_step_required: number | boolean }>(
+      'SELECT l.version, l.collaborators, m.two_step_required FROM collaborator_lists l JOIN mailboxes m ON m.id = l.mailbox_id WHERE l.mailbox_id = ?',
+      { replacements: [mailboxId], type: QueryTypes.SELECT },
+    );
+    if (state) return { version: Number(state.version), collaborators: Number(state.collaborators), twoStepRequired: Boolean(Number(state.two_step_required)) };
+    const mailboxExists = await sequelize.query('SELECT 1 FROM mailboxes WHERE id = ?', { replacements: [mailboxId], type: QueryTypes.SELECT });
+    if (mailboxExists.length === 0) return { version: 0, collaborators: 0, twoStepRequired: false };
+    await createList(sequelize, mailboxId);
+  }
+}
+
+/** The list row of a new mailbox (or of one found without it), counting the collaborators it has. Idempotent. */
+export async function createList(sequelize: Sequelize, mailboxId: number, t?: Transaction): Promise<void> {
+  const ignore = sequelize.getDialect() === 'sqlite' ? 'OR IGNORE' : 'IGNORE';
+  await sequelize.query(`INSERT ${ignore} INTO collaborator_lists (mailbox_id, version, collaborators) SELECT ?, 0, COUNT(*) FROM collaborators WHERE mailbox_id = ?`, {
+    replacements: [mailboxId, mailboxId],
+    transaction: t,
+  });
+}
