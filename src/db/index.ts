@@ -26,7 +26,7 @@ export interface Database {
 
 /**
  * Attempts of a transaction that keeps losing conflicts, the first included. Owner actions of one
- * mailbox all write its rows (the sending limits' claim, the list's triggers): four at once through
+ * mailbox all write its rows (the sending limits' claim, the list's version): four at once through
  * two Galera nodes lose about one run in two (test/e2e/galera.test.ts, up to 10 attempts seen), so
  * ten attempts would still let about one in 500 fail.
  */

@@ -1,7 +1,7 @@
 /**
  * Rendered Collaborations list fragments, shared by every owner request of this process and never
  * stale. An entry is found only by everything it shows:
- * - the mailbox and the list's `version` (migrations/008-list-speed.ts): triggers raise it in the same
+ * - the mailbox and the list's `version` (src/db/list-versions.ts): every writer raises it in the same
  *   transaction as any change of what a row shows, and each request reads it from the database, so
  *   every process sees a change as soon as it is committed;
  * - the language, the search and the page asked for.

@@ -13,7 +13,7 @@ const MAILBOX = 'studio.galera@pec.example.it';
 const COLLABORATORS = 500;
 /**
  * Resets in flight at once. All of one mailbox's owner actions write its rows (the sending limits'
- * claim, the list's triggers), so through two nodes each run loses about one time in two at 4 at
+ * claim, the list's version), so through two nodes each run loses about one time in two at 4 at
  * once (up to 10 attempts seen) and about 7 in 10 at 8 (up to 19 of the 20 attempts seen).
  */
 const CONCURRENCY = 4;
