@@ -81,6 +81,12 @@ export class Accounts {
     else await signedIn.collaborator.update({ locale });
   }
 
+  /** Keeps `locale` on the account of `principal`: the language picked on the sign-in page, at sign-in. */
+  async setLocaleOf(principal: Principal, locale: Locale): Promise<void> {
+    if (principal.type === 'owner') await this.db.models.Mailbox.update({ locale }, { where: { id: principal.id } });
+    else await this.db.models.Collaborator.update({ locale }, { where: { id: principal.id } });
+  }
+
   /** The person's open web sessions, the most recently used first. */
   async sessionsOf(principal: Principal): Promise<Session[]> {
     return this.db.models.Session.findAll({

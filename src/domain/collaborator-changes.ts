@@ -148,6 +148,7 @@ export class CollaboratorChanges {
           lastName: c.lastName,
           username: c.username,
           mailbox: mailbox.address,
+          ...(mailbox.displayName ? { ownerName: mailbox.displayName } : {}),
           accessLevel: c.accessLevel,
           expiresAt: extra.expiresAt?.toISOString(),
           appPassword: extra.appPassword && { name: extra.appPassword.name, createdAt: extra.appPassword.createdAt.toISOString() },

@@ -66,7 +66,7 @@ export class Collaborations {
 
   // owner creates → pending; invitation link and email
   async create(mailbox: Mailbox, input: NewCollaborator, { actor }: { actor: Actor }): Promise<Collaborator> {
-    const data = this.validate(mailbox, input);
+    const data = await this.validate(mailbox, input);
     try {
       return await this.db.transaction(async (t) => {
         await this.assertMailRoom(mailbox, data.referenceEmail, t);
@@ -106,16 +106,24 @@ export class Collaborations {
     await this.db.sequelize.getQueryInterface().bulkInsert('collaborator_words', words.map((word) => ({ mailbox_id: c.mailboxId, word, collaborator_id: c.id })), { transaction: t });
   }
 
-  private validate(mailbox: Mailbox, input: NewCollaborator): z.output<typeof newCollaborator> {
+  /**
+   * The new collaborator's fields, or ValidationFailed with every field's first error at once (the
+   * form shows them together): format, the mailbox as reference email, a username already taken.
+   * The insert still catches a username taken in between (create).
+   */
+  private async validate(mailbox: Mailbox, input: NewCollaborator): Promise<z.output<typeof newCollaborator>> {
     const parsed = newCollaborator.safeParse(input);
     const errors: FieldErrors = {};
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) {
-        const field = String(issue.path[0]);
-        errors[field] ??= issue.code === 'invalid_type' ? 'required' : issue.message;
-      }
-    } else if (canonicalName(parsed.data.referenceEmail) === canonicalName(mailbox.address)) {
-      errors.referenceEmail = 'email_is_mailbox';
+    for (const issue of parsed.error?.issues ?? []) {
+      const field = String(issue.path[0]);
+      errors[field] ??= issue.code === 'invalid_type' ? 'required' : issue.message;
+    }
+    // Checked on their own field, whatever the others hold.
+    const email = newCollaborator.shape.referenceEmail.safeParse(input.referenceEmail);
+    if (email.success && canonicalName(email.data) === canonicalName(mailbox.address)) errors.referenceEmail = 'email_is_mailbox';
+    const username = newCollaborator.shape.username.safeParse(input.username);
+    if (username.success && (await this.db.models.Collaborator.count({ where: { username: `${username.data}/${mailbox.address}` } })) > 0) {
+      errors.username = 'username_taken';
     }
     if (!parsed.success || Object.keys(errors).length > 0) throw new ValidationFailed(errors);
     return parsed.data;

@@ -319,7 +319,14 @@ export class TwoStep {
         locale: mailbox.locale,
         mailboxId: mailbox.id,
         collaboratorId: null,
-        payload: { firstName: mailbox.displayName ?? mailbox.address, lastName: '', username: mailbox.address, mailbox: mailbox.address, audience: 'owner' },
+        payload: {
+          firstName: mailbox.displayName ?? mailbox.address,
+          lastName: '',
+          username: mailbox.address,
+          mailbox: mailbox.address,
+          ...(mailbox.displayName ? { ownerName: mailbox.displayName } : {}),
+          audience: 'owner',
+        },
       },
       t,
     );

@@ -118,30 +118,30 @@ export const en = {
     reset: {
       title: 'Reset the password of {{name}}?',
       points: [
-        'The current password stops working at once, in webmail and in mail programs.',
-        'The account is suspended until a new password is created.',
-        'An email with a single-use link to create it goes to {{email}}.',
+        'The current password will stop working at once, in webmail and in mail programs.',
+        'The account will stay suspended until a new password is created.',
+        'An email with a single-use link to create it will be sent to {{email}}.',
         'Mail programs (Outlook, Thunderbird, phones) will ask for the new password.',
       ],
       submit: 'Reset password',
     },
     resend: {
-      title: 'Send a new link to {{name}}?',
-      points: ['A new link goes to {{email}}.', 'Links sent before stop working.'],
-      submit: 'Send the email',
+      title: 'Resend the email to set the password to {{name}}?',
+      points: ['An email with a new link will be sent to {{email}}.', 'Links sent before will stop working.'],
+      submit: 'Resend email',
     },
     deactivate: {
       title: 'Deactivate {{name}}?',
       points: [
-        'The collaborator can no longer sign in, in webmail or in mail programs.',
-        'Open sessions and links stop working.',
-        'The username stays reserved until you remove the account.',
+        'The collaborator will no longer be able to sign in, in webmail or in mail programs.',
+        'Open sessions and links will stop working.',
+        'The username will stay reserved until you remove the account.',
       ],
       submit: 'Deactivate',
     },
     remove: {
       title: 'Remove {{name}}?',
-      points: ['The account is deleted and the username {{username}} becomes free.', 'The activity history is kept.'],
+      points: ['The account will be deleted and the username {{username}} will be free again.', 'The activity history will be kept.'],
       submit: 'Remove',
     },
     wrongEmail: {
@@ -181,7 +181,7 @@ export const en = {
   password: {
     required: 'Type a password.',
     mismatch: 'The two passwords are not the same.',
-    too_short: 'Use at least {{min}} characters. A few words in a row make a good password.',
+    too_short: 'Use at least {{min}} characters: a short sentence, for example, makes a good password and is easy to remember.',
     too_long: 'Use at most {{max}} bytes (about {{max}} letters without accents): longer passwords would be cut by the mail server.',
     common: 'This password is too common: it appears in lists of known passwords. Choose another.',
     context: 'Do not use your name, username or the mailbox address in the password.',
@@ -196,7 +196,7 @@ export const en = {
     accessChanged: 'The access of {{name}} was changed.',
     created: '{{name}} was added: an invitation email is on its way.',
     reset: 'The password of {{name}} was reset: an email with a link is on its way.',
-    resent: 'A new link was sent to {{name}}.',
+    resent: 'The email to set the password was resent to {{name}}: it is on its way.',
     deactivated: '{{name}} was deactivated.',
     removed: '{{name}} was removed.',
     passwordChanged: 'Your password was changed.',
@@ -355,7 +355,7 @@ export const en = {
     },
     turnOff: {
       heading: 'Turn off',
-      intro: 'Turning two-step verification off removes your app, passkeys and recovery codes.',
+      intro: 'Turning two-step verification off will remove your app, passkeys and recovery codes.',
       required: 'The mailbox owner requires two-step verification: it cannot be turned off.',
       code: 'Code from your app or a recovery code',
       codeHelp: 'Needed with your password, so that only you can turn it off.',
@@ -372,7 +372,7 @@ export const en = {
       codeHelp: 'It confirms that the app is set up correctly.',
       submit: 'Confirm and turn on',
       back: 'Back to two-step verification',
-      replacing: 'The app set up before stops working as soon as you confirm the new one.',
+      replacing: 'The app set up before will stop working as soon as you confirm the new one.',
       mailPrograms: 'Once two-step verification is on, your mail programs (Outlook, Thunderbird, phone) no longer accept your webmail password: create an app password for each of them on “My account”.',
     },
     codes: {
@@ -397,7 +397,7 @@ export const en = {
   },
   setPassword: {
     title: 'Create your password',
-    intro: 'Hello {{name}}. Create the password for {{username}}.',
+    intro: 'Create the password of the account {{username}} ({{name}}).',
     password: 'New password',
     confirmation: 'Repeat the password',
     help: 'At least {{min}} characters. Spaces and any characters are welcome; a short sentence is easy to remember.',
@@ -408,7 +408,8 @@ export const en = {
     signIn: 'Sign in',
     invalidTitle: 'This link cannot be used',
     invalidBody: 'The link is not valid: it may have been used already, replaced by a newer one, or expired.',
-    invalidHelp: 'Ask the owner of the mailbox to send you a new one from Settings → Collaborations.',
+    invalidHelp: 'If your account is already active, sign in or ask for a link to a new password. Otherwise ask the owner of the mailbox to resend you the email to set the password from Settings → Collaborations.',
+    invalidForgot: 'Forgot password',
   },
   mailSetup: {
     title: 'Mail programs',
@@ -501,7 +502,8 @@ export const en = {
   },
   forgot: {
     title: 'Forgot your password?',
-    intro: 'Type your collaborator username: if the account is active, we send a link to choose a new password to its reference email.',
+    intro: 'This page is for collaborators: type your username and, if the account is active, a link to choose a new password will be sent to its reference email.',
+    ownerNote: 'Are you the owner of the mailbox, signing in with its address? No email will come from here: the password of a PEC mailbox is recovered with your PEC provider (for example in its customer area).',
     username: 'Username',
     usernameHelp: 'In the form name/mailbox, e.g. mario.rossi/studio@pec.example.it.',
     submit: 'Send the link',

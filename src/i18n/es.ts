@@ -110,7 +110,7 @@ export const es = {
     label: 'Acciones para {{name}}',
     details: 'Detalles',
     reset: 'Restablecer contraseña',
-    resend: 'Reenviar el correo para establecer la contraseña',
+    resend: 'Reenviar correo para establecer la contraseña',
     deactivate: 'Desactivar',
     remove: 'Eliminar',
     wrongEmail: '¿Correo de referencia incorrecto?',
@@ -120,30 +120,30 @@ export const es = {
     reset: {
       title: '¿Restablecer la contraseña de {{name}}?',
       points: [
-        'La contraseña actual deja de funcionar de inmediato, tanto en el webmail como en los programas de correo.',
-        'La cuenta queda suspendida hasta que se cree una nueva contraseña.',
-        'Se envía a {{email}} un correo con un enlace de un solo uso para crearla.',
+        'La contraseña actual dejará de funcionar de inmediato, tanto en el webmail como en los programas de correo.',
+        'La cuenta quedará suspendida hasta que se cree una nueva contraseña.',
+        'Se enviará a {{email}} un correo con un enlace de un solo uso para crearla.',
         'Los programas de correo (Outlook, Thunderbird, el móvil) pedirán la nueva contraseña.',
       ],
       submit: 'Restablecer contraseña',
     },
     resend: {
-      title: '¿Enviar un nuevo enlace a {{name}}?',
-      points: ['Se envía un nuevo enlace a {{email}}.', 'Los enlaces enviados antes dejan de funcionar.'],
-      submit: 'Enviar el correo',
+      title: '¿Reenviar a {{name}} el correo para establecer la contraseña?',
+      points: ['Se enviará a {{email}} un correo con un nuevo enlace.', 'Los enlaces enviados antes dejarán de funcionar.'],
+      submit: 'Reenviar correo',
     },
     deactivate: {
       title: '¿Desactivar a {{name}}?',
       points: [
         'El colaborador ya no podrá iniciar sesión, ni en el webmail ni en los programas de correo.',
-        'Las sesiones abiertas y los enlaces dejan de funcionar.',
-        'El nombre de usuario sigue reservado hasta que elimines la cuenta.',
+        'Las sesiones abiertas y los enlaces dejarán de funcionar.',
+        'El nombre de usuario seguirá reservado hasta que elimines la cuenta.',
       ],
       submit: 'Desactivar',
     },
     remove: {
       title: '¿Eliminar a {{name}}?',
-      points: ['La cuenta se elimina y el nombre de usuario {{username}} queda libre.', 'El historial de actividad se conserva.'],
+      points: ['La cuenta se eliminará y el nombre de usuario {{username}} quedará libre.', 'El historial de actividad se conservará.'],
       submit: 'Eliminar',
     },
     wrongEmail: {
@@ -183,7 +183,7 @@ export const es = {
   password: {
     required: 'Escribe una contraseña.',
     mismatch: 'Las dos contraseñas no coinciden.',
-    too_short: 'Usa al menos {{min}} caracteres. Unas cuantas palabras seguidas forman una buena contraseña.',
+    too_short: 'Usa al menos {{min}} caracteres: una frase corta, por ejemplo, es una buena contraseña y se recuerda fácilmente.',
     too_long:
       'Usa como máximo {{max}} bytes (unas {{max}} letras sin tilde): el servidor de correo cortaría las contraseñas más largas.',
     common: 'Esta contraseña es demasiado común: aparece en listas de contraseñas conocidas. Elige otra.',
@@ -199,7 +199,7 @@ export const es = {
     accessChanged: 'Se ha cambiado el acceso de {{name}}.',
     created: 'Se ha creado la cuenta de {{name}}: el correo de invitación está en camino.',
     reset: 'Se ha restablecido la contraseña de {{name}}: el correo con el enlace está en camino.',
-    resent: 'Se ha enviado un nuevo enlace a {{name}}.',
+    resent: 'Se ha reenviado a {{name}} el correo para establecer la contraseña: está en camino.',
     deactivated: 'Se ha desactivado la cuenta de {{name}}.',
     removed: 'Se ha eliminado la cuenta de {{name}}.',
     passwordChanged: 'Se ha cambiado tu contraseña.',
@@ -358,7 +358,7 @@ export const es = {
     },
     turnOff: {
       heading: 'Desactivar',
-      intro: 'Al desactivar la verificación en dos pasos se eliminan la app, las llaves de acceso y los códigos de recuperación.',
+      intro: 'Al desactivar la verificación en dos pasos se eliminarán la app, las llaves de acceso y los códigos de recuperación.',
       required: 'El titular del buzón exige la verificación en dos pasos: no se puede desactivar.',
       code: 'Código de la app o código de recuperación',
       codeHelp: 'Se necesita junto con la contraseña, para que solo tú puedas desactivarla.',
@@ -375,7 +375,7 @@ export const es = {
       codeHelp: 'Confirma que la app está bien configurada.',
       submit: 'Confirmar y activar',
       back: 'Volver a la verificación en dos pasos',
-      replacing: 'La app configurada antes deja de funcionar en cuanto confirmes la nueva.',
+      replacing: 'La app configurada antes dejará de funcionar en cuanto confirmes la nueva.',
       mailPrograms: 'Con la verificación en dos pasos activada, tus programas de correo (Outlook, Thunderbird, teléfono) ya no aceptan tu contraseña del webmail: crea una contraseña de aplicación para cada uno en «Mi cuenta».',
     },
     codes: {
@@ -400,7 +400,7 @@ export const es = {
   },
   setPassword: {
     title: 'Crea tu contraseña',
-    intro: 'Hola, {{name}}. Crea la contraseña de la cuenta {{username}}.',
+    intro: 'Crea la contraseña de la cuenta {{username}} ({{name}}).',
     password: 'Nueva contraseña',
     confirmation: 'Repite la contraseña',
     help: 'Al menos {{min}} caracteres. Puedes usar espacios y cualquier carácter; una frase corta es fácil de recordar.',
@@ -411,7 +411,8 @@ export const es = {
     signIn: 'Iniciar sesión',
     invalidTitle: 'Este enlace no se puede usar',
     invalidBody: 'El enlace no es válido: puede que ya se haya usado, que se haya sustituido por otro más reciente o que haya caducado.',
-    invalidHelp: 'Pide al titular del buzón que te envíe uno nuevo desde Configuración → Colaboraciones.',
+    invalidHelp: 'Si tu cuenta ya está activa, inicia sesión o pide un enlace para una contraseña nueva. Si no, pide al titular del buzón que te reenvíe el correo para establecer la contraseña desde Configuración → Colaboraciones.',
+    invalidForgot: 'He olvidado la contraseña',
   },
   mailSetup: {
     title: 'Programas de correo',
@@ -504,7 +505,8 @@ export const es = {
   },
   forgot: {
     title: '¿Has olvidado tu contraseña?',
-    intro: 'Escribe tu nombre de usuario de colaborador: si la cuenta está activa, enviamos a su correo de referencia un enlace para elegir una contraseña nueva.',
+    intro: 'Esta página es para los colaboradores: escribe tu nombre de usuario y, si la cuenta está activa, se enviará a su correo de referencia un enlace para elegir una contraseña nueva.',
+    ownerNote: '¿Eres el titular del buzón y accedes con su dirección? Desde aquí no recibirás ningún correo: la contraseña de un buzón PEC se recupera con tu proveedor PEC (por ejemplo, en su área de clientes).',
     username: 'Nombre de usuario',
     usernameHelp: 'Con la forma nombre/buzón, por ejemplo mario.rossi/studio@pec.example.it.',
     submit: 'Enviar el enlace',

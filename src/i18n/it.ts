@@ -110,7 +110,7 @@ export const it = {
     label: 'Azioni per {{name}}',
     details: 'Dettagli',
     reset: 'Reimposta password',
-    resend: 'Invia di nuovo l’email per impostare la password',
+    resend: 'Rimanda email per impostare la password',
     deactivate: 'Disattiva',
     remove: 'Elimina',
     wrongEmail: 'Email di riferimento sbagliata?',
@@ -120,30 +120,30 @@ export const it = {
     reset: {
       title: 'Reimpostare la password di {{name}}?',
       points: [
-        'La password attuale smette subito di funzionare, sia in webmail sia nei programmi di posta.',
-        'L’account resta sospeso finché non viene creata una nuova password.',
-        'All’indirizzo {{email}} viene inviata un’email con un link monouso per crearla.',
+        'La password attuale smetterà subito di funzionare, sia in webmail sia nei programmi di posta.',
+        'L’account resterà sospeso finché non verrà creata una nuova password.',
+        'All’indirizzo {{email}} verrà inviata un’email con un link monouso per crearla.',
         'I programmi di posta (Outlook, Thunderbird, smartphone) chiederanno la nuova password.',
       ],
       submit: 'Reimposta password',
     },
     resend: {
-      title: 'Inviare un nuovo link a {{name}}?',
-      points: ['Un nuovo link viene inviato a {{email}}.', 'I link inviati in precedenza smettono di funzionare.'],
-      submit: 'Invia l’email',
+      title: 'Rimandare l’email per impostare la password a {{name}}?',
+      points: ['All’indirizzo {{email}} verrà inviata un’email con un nuovo link.', 'I link inviati in precedenza smetteranno di funzionare.'],
+      submit: 'Rimanda email',
     },
     deactivate: {
       title: 'Disattivare {{name}}?',
       points: [
         'Il collaboratore non potrà più accedere, né in webmail né nei programmi di posta.',
-        'Le sessioni aperte e i link smettono di funzionare.',
-        'Il nome utente resta riservato finché non elimini l’account.',
+        'Le sessioni aperte e i link smetteranno di funzionare.',
+        'Il nome utente resterà riservato finché non eliminerai l’account.',
       ],
       submit: 'Disattiva',
     },
     remove: {
       title: 'Eliminare {{name}}?',
-      points: ['L’account viene eliminato e il nome utente {{username}} torna disponibile.', 'Lo storico delle attività viene conservato.'],
+      points: ['L’account verrà eliminato e il nome utente {{username}} tornerà disponibile.', 'Lo storico delle attività verrà conservato.'],
       submit: 'Elimina',
     },
     wrongEmail: {
@@ -183,7 +183,7 @@ export const it = {
   password: {
     required: 'Inserisci una password.',
     mismatch: 'Le due password non coincidono.',
-    too_short: 'Usa almeno {{min}} caratteri. Alcune parole di seguito formano una buona password.',
+    too_short: 'Usa almeno {{min}} caratteri: una breve frase, per esempio, è una buona password e si ricorda facilmente.',
     too_long:
       'Usa al massimo {{max}} byte (circa {{max}} lettere non accentate): le password più lunghe verrebbero troncate dal server di posta.',
     common: 'Questa password è troppo comune: compare negli elenchi di password note. Scegline un’altra.',
@@ -199,7 +199,7 @@ export const it = {
     accessChanged: 'L’accesso di {{name}} è stato modificato.',
     created: 'L’account di {{name}} è stato creato: l’email di invito è in fase di invio.',
     reset: 'La password di {{name}} è stata reimpostata: l’email con il link è in fase di invio.',
-    resent: 'È stato inviato un nuovo link a {{name}}.',
+    resent: 'L’email per impostare la password è stata rimandata a {{name}}: è in fase di invio.',
     deactivated: 'L’account di {{name}} è stato disattivato.',
     removed: 'L’account di {{name}} è stato eliminato.',
     passwordChanged: 'La tua password è stata modificata.',
@@ -358,7 +358,7 @@ export const it = {
     },
     turnOff: {
       heading: 'Disattiva',
-      intro: "Disattivando la verifica in due passaggi vengono rimossi l’app, le passkey e i codici di recupero.",
+      intro: "Disattivando la verifica in due passaggi verranno rimossi l’app, le passkey e i codici di recupero.",
       required: 'Il titolare della casella richiede la verifica in due passaggi: non può essere disattivata.',
       code: "Codice dell’app o codice di recupero",
       codeHelp: 'Serve insieme alla password, perché solo tu possa disattivarla.',
@@ -375,7 +375,7 @@ export const it = {
       codeHelp: "Conferma che l’app è configurata correttamente.",
       submit: 'Conferma e attiva',
       back: 'Torna alla verifica in due passaggi',
-      replacing: 'L’app configurata prima smette di funzionare appena confermi quella nuova.',
+      replacing: 'L’app configurata prima smetterà di funzionare appena confermerai quella nuova.',
       mailPrograms: 'Con la verifica in due passaggi attiva, i programmi di posta (Outlook, Thunderbird, telefono) non accettano più la password della webmail: crea una password per le app per ciascuno di essi in «Il mio account».',
     },
     codes: {
@@ -400,7 +400,7 @@ export const it = {
   },
   setPassword: {
     title: 'Crea la tua password',
-    intro: 'Ciao {{name}}, crea la password per l’account {{username}}.',
+    intro: 'Crea la password dell’account {{username}} ({{name}}).',
     password: 'Nuova password',
     confirmation: 'Ripeti la password',
     help: 'Almeno {{min}} caratteri. Puoi usare spazi e qualsiasi carattere; una breve frase è facile da ricordare.',
@@ -411,7 +411,8 @@ export const it = {
     signIn: 'Accedi',
     invalidTitle: 'Questo link non può essere usato',
     invalidBody: 'Il link non è valido: potrebbe essere già stato usato, sostituito da uno più recente oppure scaduto.',
-    invalidHelp: 'Chiedi al titolare della casella di inviartene uno nuovo da Impostazioni → Collaborazioni.',
+    invalidHelp: 'Se il tuo account è già attivo, accedi o chiedi un link per una nuova password. Altrimenti chiedi al titolare della casella di rimandarti l’email per impostare la password da Impostazioni → Collaborazioni.',
+    invalidForgot: 'Password dimenticata',
   },
   mailSetup: {
     title: 'Programmi di posta',
@@ -504,7 +505,8 @@ export const it = {
   },
   forgot: {
     title: 'Hai dimenticato la password?',
-    intro: 'Scrivi il tuo nome utente da collaboratore: se l’account è attivo, inviamo alla sua email di riferimento un link per scegliere una nuova password.',
+    intro: 'Questa pagina è per i collaboratori: scrivi il tuo nome utente e, se l’account è attivo, alla sua email di riferimento verrà inviato un link per scegliere una nuova password.',
+    ownerNote: 'Sei il titolare della casella e accedi con il suo indirizzo? Da qui non riceverai nessuna email: la password della casella PEC si recupera presso il tuo gestore PEC (per esempio dalla sua area clienti).',
     username: 'Nome utente',
     usernameHelp: 'Nella forma nome/casella, ad esempio mario.rossi/studio@pec.example.it.',
     submit: 'Invia il link',

@@ -27,6 +27,12 @@ export interface EmailPayload {
   username: string;
   /** The PEC mailbox address the collaborator works in. */
   mailbox: string;
+  /**
+   * The owner's name as the mailbox shows it (its display name), named in the subject, the first line
+   * and the From; absent when the mailbox has none (and in rows queued before it existed): the
+   * mailbox address stands in.
+   */
+  ownerName?: string;
   /** A collaborator's access level; absent in an email to the owner. */
   accessLevel?: AccessLevel;
   /** `owner` for an email about the owner's own account (its footer differs). */
@@ -50,6 +56,8 @@ export interface EmailInput {
 }
 
 export interface BuiltEmail {
+  /** The display name of the From header (its address is the configured MAIL_FROM's), e.g. `Studio Rossi (via PEC Collaborazioni)`. */
+  fromName: string;
   subject: string;
   text: string;
   html: string;

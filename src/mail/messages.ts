@@ -4,20 +4,26 @@ import type { BuiltEmail, EmailInput } from './message-types';
 import { enTexts, type MailTexts } from './texts/en';
 import { esTexts } from './texts/es';
 import { itTexts } from './texts/it';
-import { fitText } from '../lib/text';
+import { breakableHtml, fitText } from '../lib/text';
 import { mailSetup, SECURITY_LABELS } from './mail-setup';
 
 const TEXTS: Record<Locale, MailTexts> = { it: itTexts, en: enTexts, es: esTexts };
 
 type Vars = Readonly<Record<string, string>>;
 
+/** A text with `{placeholders}` and the values that fill them: plain text fills them as they are, HTML escapes them and lets them wrap. */
+interface Line {
+  template: string;
+  vars: Vars;
+}
+
 /** The message as a list of parts, rendered once as plain text and once as HTML. */
 type Block =
-  | { kind: 'paragraph'; text: string }
+  | { kind: 'paragraph'; line: Line }
   | { kind: 'action'; label: string; url: string; fallback: string }
   | { kind: 'link'; text: string; url: string }
-  | { kind: 'section'; heading: string; intro: string; items: string[] }
-  | { kind: 'footer'; text: string };
+  | { kind: 'section'; heading: string; intro: string; items: Line[] }
+  | { kind: 'footer'; line: Line };
 
 function escapeHtml(value: string): string {
   return value
@@ -34,32 +40,45 @@ function collapseControls(value: string): string {
 }
 
 /**
- * Builds one email (subject, plain text, HTML) in the recipient's language. Pure.
+ * Builds one email (From name, subject, plain text, HTML) in the recipient's language. Pure.
  * Only invitation, owner_reset and self_reset show `input.link` (they throw without it or a valid
  * `payload.expiresAt`); notices ignore it.
  */
 export function buildEmail(input: EmailInput): BuiltEmail {
   const t = TEXTS[input.locale];
   const { payload } = input;
+  const ownerName = clean(payload.ownerName ?? '');
+  const mailboxVars = { owner: ownerName || clean(payload.mailbox), mailbox: clean(payload.mailbox) };
   const vars: Vars = {
     name: clean(`${payload.firstName} ${payload.lastName}`),
-    mailbox: clean(payload.mailbox),
+    ...mailboxVars,
+    // Who acted, as a sentence opens: the owner by name and mailbox, or (no name known) by the mailbox alone.
+    actor: fill(ownerName ? t.common.namedOwner : t.common.unnamedOwner, mailboxVars),
     username: clean(payload.username),
     ...(payload.accessLevel ? { accessLevel: t.accessLevels[payload.accessLevel] } : {}),
     timeZone: t.timeZoneName,
   };
   const owner = payload.audience === 'owner';
-  const subject = clean(fill(t[input.template].subject, vars));
+  const subject: Line = { template: t[input.template].subject, vars };
   const blocks: Block[] = [
-    { kind: 'paragraph', text: fill(t.common.greeting, vars) },
+    paragraph(t.common.greeting, vars),
     ...bodyBlocks(input, t, vars),
-    { kind: 'footer', text: fill(owner ? t.common.ownerFooter : t.common.footer, vars) },
+    { kind: 'footer', line: { template: owner ? t.common.ownerFooter : t.common.footer, vars } },
   ];
-  return { subject, text: renderText(blocks), html: renderHtml(input.locale, subject, blocks) };
+  return {
+    fromName: fill(t.common.fromName, vars),
+    subject: plain(subject),
+    text: renderText(blocks),
+    html: renderHtml(input.locale, subject, blocks),
+  };
+}
+
+function paragraph(template: string, vars: Vars): Block {
+  return { kind: 'paragraph', line: { template, vars } };
 }
 
 function bodyBlocks(input: EmailInput, t: MailTexts, vars: Vars): Block[] {
-  const p = (text: string): Block => ({ kind: 'paragraph', text: fill(text, vars) });
+  const p = (text: string): Block => paragraph(text, vars);
   const mailClients = input.payload.accessLevel === 'mail_clients';
   const notYou = (s: { notYou: string; ownerNotYou: string }) => p(input.payload.audience === 'owner' ? s.ownerNotYou : s.notYou);
   switch (input.template) {
@@ -107,8 +126,8 @@ function bodyBlocks(input: EmailInput, t: MailTexts, vars: Vars): Block[] {
       const s = t.app_password_created;
       const created = input.payload.appPassword;
       if (!created) throw new Error('The app_password_created email needs the app password');
-      const intro = fill(s.intro, { ...vars, appPasswordName: clean(created.name), createdAt: formatDate(created.createdAt, t.dateLocale) });
-      return [{ kind: 'paragraph', text: intro }, p(s.effect), signIn(input, t), p(s.notYou)];
+      const intro = paragraph(s.intro, { ...vars, appPasswordName: clean(created.name), createdAt: formatDate(created.createdAt, t.dateLocale) });
+      return [intro, p(s.effect), signIn(input, t), p(s.notYou)];
     }
   }
 }
@@ -118,7 +137,7 @@ function linkBlocks(input: EmailInput, t: MailTexts, vars: Vars, label: string):
   const expiresAt = formatDate(input.payload.expiresAt, t.dateLocale);
   return [
     { kind: 'action', label, url: checkUrl(input.link), fallback: t.common.linkFallback },
-    { kind: 'paragraph', text: fill(t.common.linkExpiry, { ...vars, expiresAt }) },
+    paragraph(t.common.linkExpiry, { ...vars, expiresAt }),
   ];
 }
 
@@ -131,7 +150,7 @@ function mailClientBlocks(input: EmailInput, t: MailTexts, vars: Vars): Block[] 
   if (input.payload.accessLevel !== 'mail_clients') return [];
   const m = t.mailClients;
   const setup = mailSetup(input.mailServer, { mailbox: input.payload.mailbox, login: input.payload.username });
-  const server = ({ host, port, security }: { host: string; port: number; security: keyof typeof SECURITY_LABELS }) =>
+  const server = ({ host, port, security }: { host: string; port: number; security: keyof typeof SECURITY_LABELS }): Vars =>
     ({ host: clean(host), port: String(port), security: SECURITY_LABELS[security] });
   return [
     {
@@ -139,24 +158,40 @@ function mailClientBlocks(input: EmailInput, t: MailTexts, vars: Vars): Block[] 
       heading: m.heading,
       intro: m.intro,
       items: [
-        fill(m.address, { ...vars, address: clean(setup.address) }),
-        fill(m.login, { ...vars, login: clean(setup.login) }),
-        m.password,
-        fill(m.imap, server(setup.imap)),
-        fill(m.pop3, server(setup.pop3)),
-        fill(m.smtp, server(setup.submission)),
+        { template: m.address, vars: { ...vars, address: clean(setup.address) } },
+        { template: m.login, vars: { ...vars, login: clean(setup.login) } },
+        { template: m.password, vars },
+        { template: m.imap, vars: server(setup.imap) },
+        { template: m.pop3, vars: server(setup.pop3) },
+        { template: m.smtp, vars: server(setup.submission) },
       ],
     },
   ];
 }
 
-/** Replaces `{name}` placeholders; an unknown one is a bug in the texts, so it throws. */
-function fill(template: string, vars: Vars): string {
-  return template.replace(/\{(\w+)\}/g, (_, key: string) => {
-    const value = vars[key];
-    if (value === undefined) throw new Error(`Unknown placeholder {${key}} in email text`);
-    return value;
-  });
+/**
+ * Replaces `{name}` placeholders; an unknown one is a bug in the texts, so it throws. `literal` and
+ * `value` encode the template's own text and the values (HTML: escaped, values breakable).
+ */
+function fill(template: string, vars: Vars, literal = (text: string) => text, value = (text: string) => text): string {
+  return template
+    .split(/(\{\w+\})/)
+    .map((part, i) => {
+      if (i % 2 === 0) return literal(part);
+      const filled = vars[part.slice(1, -1)];
+      if (filled === undefined) throw new Error(`Unknown placeholder ${part} in email text`);
+      return value(filled);
+    })
+    .join('');
+}
+
+function plain(line: Line): string {
+  return fill(line.template, line.vars);
+}
+
+/** A line as HTML: usernames and addresses may wrap after "/", "@" or "." on a narrow screen, and only there. */
+function html(line: Line): string {
+  return fill(line.template, line.vars, escapeHtml, breakableHtml);
 }
 
 /** One line of text from the data: controls collapsed, and nothing a header may not hold. */
@@ -182,15 +217,15 @@ function renderText(blocks: Block[]): string {
   const parts = blocks.map((block) => {
     switch (block.kind) {
       case 'paragraph':
-        return block.text;
+        return plain(block.line);
       case 'action':
         return `${block.label}:\n${block.url}`;
       case 'link':
         return `${block.text}\n${block.url}`;
       case 'section':
-        return [block.heading, block.intro, ...block.items.map((item) => `- ${item}`)].join('\n');
+        return [block.heading, block.intro, ...block.items.map((item) => `- ${plain(item)}`)].join('\n');
       case 'footer':
-        return `-- \n${block.text}`;
+        return `-- \n${plain(block.line)}`;
     }
   });
   return `${parts.join('\n\n')}\n`;
@@ -209,18 +244,19 @@ const STYLE = {
   footer: 'margin:24px 0 0;padding-top:16px;border-top:1px solid #e5e7eb;font-size:13px;color:#6b7280;',
 } as const;
 
-function renderHtml(locale: Locale, subject: string, blocks: Block[]): string {
+function renderHtml(locale: Locale, subject: Line, blocks: Block[]): string {
+  const title = escapeHtml(plain(subject));
   return [
     '<!DOCTYPE html>',
     `<html lang="${locale}">`,
     '<head>',
     '<meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${escapeHtml(subject)}</title>`,
+    `<title>${title}</title>`,
     '</head>',
     `<body style="${STYLE.body}">`,
-    `<div role="article" aria-label="${escapeHtml(subject)}" style="${STYLE.main}">`,
-    `<h1 style="${STYLE.h1}">${escapeHtml(subject)}</h1>`,
+    `<div role="article" aria-label="${title}" style="${STYLE.main}">`,
+    `<h1 style="${STYLE.h1}">${html(subject)}</h1>`,
     ...blocks.map(renderHtmlBlock),
     '</div>',
     '</body>',
@@ -232,7 +268,7 @@ function renderHtml(locale: Locale, subject: string, blocks: Block[]): string {
 function renderHtmlBlock(block: Block): string {
   switch (block.kind) {
     case 'paragraph':
-      return `<p style="${STYLE.p}">${escapeHtml(block.text)}</p>`;
+      return `<p style="${STYLE.p}">${html(block.line)}</p>`;
     case 'action': {
       const href = escapeHtml(block.url);
       return [
@@ -249,10 +285,10 @@ function renderHtmlBlock(block: Block): string {
         `<h2 style="${STYLE.h2}">${escapeHtml(block.heading)}</h2>`,
         `<p style="${STYLE.p}">${escapeHtml(block.intro)}</p>`,
         `<ul style="${STYLE.ul}">`,
-        ...block.items.map((item) => `<li>${escapeHtml(item)}</li>`),
+        ...block.items.map((item) => `<li>${html(item)}</li>`),
         '</ul>',
       ].join('\n');
     case 'footer':
-      return `<p style="${STYLE.footer}">${escapeHtml(block.text)}</p>`;
+      return `<p style="${STYLE.footer}">${html(block.line)}</p>`;
   }
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer, { type TransportOptions } from 'nodemailer';
+import addressparser from 'nodemailer/lib/addressparser';
 import type { Config } from '../config';
 import type { OutboxMessage } from '../models';
 import { isLocale, DEFAULT_LOCALE } from '../i18n';
@@ -11,6 +12,7 @@ import { DEFAULT_WORKER_OPTIONS, commandEndpoint, type Deliver } from './outbox'
 
 export interface SentMail {
   messageId: string;
+  /** The From header as sent, e.g. `"Studio Rossi (via PEC Collaborazioni)" <no-reply@example.it>`. */
   from: string;
   to: string;
   subject: string;
@@ -21,12 +23,23 @@ export interface SentMail {
 
 /** Where emails go: an SMTP server, or (development) JSON files that /dev/mail shows. */
 export interface MailTransport {
-  send(mail: Omit<SentMail, 'date' | 'from'>): Promise<void>;
+  /** `fromName`: the From display name of this email; the address is always the configured one. */
+  send(mail: Omit<SentMail, 'date' | 'from'> & { fromName: string }): Promise<void>;
   close(): void;
 }
 
+/**
+ * The address of MAIL_FROM (`Name <address>` or a bare address): each email puts its own display
+ * name in front of it, so the sender's domain (and so SPF and DKIM) never changes.
+ */
+export function senderAddress(mailFrom: string): string {
+  const [first] = addressparser(mailFrom, { flatten: true });
+  return first?.address || mailFrom.trim();
+}
+
 /** `timeoutMs` bounds every wait on the server; keep it well below the outbox lease. */
-export function smtpTransport(url: string, from: string, timeoutMs = 30_000): MailTransport {
+export function smtpTransport(url: string, mailFrom: string, timeoutMs = 30_000): MailTransport {
+  const address = senderAddress(mailFrom);
   const transporter = nodemailer.createTransport({
     url,
     pool: true,
@@ -38,16 +51,19 @@ export function smtpTransport(url: string, from: string, timeoutMs = 30_000): Ma
   } as TransportOptions);
   return {
     async send(mail) {
-      await transporter.sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, messageId: mail.messageId });
+      // nodemailer quotes the name and encodes it (RFC 2047) when it is not plain ASCII.
+      await transporter.sendMail({ from: { name: mail.fromName, address }, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, messageId: mail.messageId });
     },
     close: () => transporter.close(),
   };
 }
 
-export function fileTransport(folder: string, from: string): MailTransport {
+export function fileTransport(folder: string, mailFrom: string): MailTransport {
+  const address = senderAddress(mailFrom);
   return {
-    async send(mail) {
+    async send({ fromName, ...mail }) {
       await fs.mkdir(folder, { recursive: true });
+      const from = `"${fromName.replace(/["\\]/g, '\\$&')}" <${address}>`;
       const record: SentMail = { ...mail, from, date: new Date().toISOString() };
       const name = `${Date.now()}-${mail.messageId.replace(/[^a-zA-Z0-9.-]/g, '')}.json`;
       await fs.writeFile(path.join(folder, name), JSON.stringify(record, null, 2), { mode: 0o600 });

@@ -10,6 +10,7 @@ import { allowanceOf } from '../lib/ip';
 import { clientIp } from '../plugin';
 import type { DeviceCookies } from './device-cookies';
 import { rotateSession } from './middleware/session';
+import { isLocale } from '../i18n';
 
 /** The cookie's life when "Remember me on this device" was ticked, renewed at each use; without it the cookie ends with the browser. */
 export const REMEMBER_MS = 30 * 24 * 3600 * 1000;
@@ -63,15 +64,18 @@ export async function giveBack(rateLimits: RateLimits, counters: Array<[LimitNam
 
 /**
  * Ends a sign-in: a fresh session id holding the identity, the device cookie renewed, a longer life
- * when "remember me" was ticked, and the person sent to their start page.
+ * when "remember me" was ticked, the language picked before signing in kept on the account (as the
+ * language form does once signed in), and the person sent to their start page.
  */
 export async function finishSignIn(
   req: Request,
   res: Response,
-  { devices, clock }: { devices: DeviceCookies; clock: Clock },
+  { accounts, devices, clock }: Pick<SignInOptions, 'accounts' | 'devices' | 'clock'>,
   signIn: { identity: SessionIdentity; login: string; remember: boolean },
 ): Promise<void> {
   devices.issue(req, res, signIn.login);
+  // Only a language picked in this session: the browser's own (Accept-Language) never overrides the account's.
+  if (isLocale(req.session.locale)) await accounts.setLocaleOf(signIn.identity.principal, req.session.locale);
   const verifiedAt = clock.now().getTime();
   await rotateSession(req, { identity: signIn.identity, verifiedAt, locale: req.session.locale, ip: clientIp(req) ?? undefined, userAgent: req.get('User-Agent')?.slice(0, 300) });
   if (signIn.remember) req.session.cookie.maxAge = REMEMBER_MS;

@@ -105,7 +105,8 @@ for (const { name, create } of DATABASES) {
         expect(mails.map((m) => m.subject)).to.have.length(4);
         for (const mail of mails) {
           for (const raw of XSS_RAW) expect(mail.html, mail.subject).not.to.include(raw);
-          expect(mail.html, mail.subject).to.include('&lt;script&gt;alert(1)&lt;/script&gt;');
+          // Long values may wrap after "/": the escaped text is there once the break opportunities go.
+          expect(mail.html.replace(/<wbr>/g, ''), mail.subject).to.include('&lt;script&gt;alert(1)&lt;/script&gt;');
           expect(mail.text, mail.subject).to.include(XSS.firstName);
           expect(mail.subject).not.to.include('<');
         }

@@ -74,6 +74,42 @@ for (const { name, create } of DATABASES) {
       expect(htmlLang((await browser.get('/account')).text)).to.equal('en');
     });
 
+    it('should keep the language picked on the sign-in page once signed in, and store it on the account', async () => {
+      await mailbox.update({ locale: 'it' });
+      const owner = new Browser(h.app);
+      await owner.get('/login');
+      await owner.post('/settings/language', { locale: 'es', back: '/login' });
+      const signIn = await owner.post('/login', { username: MAILBOX, password: OWNER_PASSWORD });
+      expect(signIn.status).to.equal(303);
+      const page = await owner.get(signIn.headers.location as string, { 'Accept-Language': 'en' });
+      expect(htmlLang(page.text)).to.equal('es');
+      await mailbox.reload();
+      expect(mailbox.locale, 'kept for later sessions and emails').to.equal('es');
+      await mailbox.update({ locale: 'it' });
+    });
+
+    it("should leave the account's language alone when nothing was picked before signing in", async () => {
+      await mailbox.update({ locale: 'en' });
+      const owner = new Browser(h.app);
+      await owner.get('/login', { 'Accept-Language': 'es' });
+      await owner.post('/login', { username: MAILBOX, password: OWNER_PASSWORD });
+      await mailbox.reload();
+      expect(mailbox.locale).to.equal('en');
+      await mailbox.update({ locale: 'it' });
+    });
+
+    it("should keep a collaborator's pick at sign-in on the collaborator", async () => {
+      const input = { firstName: 'Luca', lastName: 'Neri', username: 'luca.neri', referenceEmail: 'luca@example.com', accessLevel: 'read', manageSettings: false } as const;
+      const c = await collaboratorIn(h, mailbox, 'active', input, COLLABORATOR_PASSWORD);
+      const browser = new Browser(h.app);
+      await browser.get('/login');
+      await browser.post('/settings/language', { locale: 'en', back: '/login' });
+      await browser.post('/login', { username: c.username, password: COLLABORATOR_PASSWORD });
+      await c.reload();
+      expect(c.locale).to.equal('en');
+      expect(htmlLang((await browser.get('/account')).text)).to.equal('en');
+    });
+
     it('should refuse an unknown language with 400 and change nothing', async () => {
       const browser = new Browser(h.app);
       await browser.get('/login');

@@ -34,7 +34,7 @@ async function lastEmailText(h: Harness): Promise<string> {
   const folder = path.join(h.config.dataDir, 'mail');
   const names = (await fs.readdir(folder)).sort();
   const texts = await Promise.all(names.map(async (name) => JSON.parse(await fs.readFile(path.join(folder, name), 'utf8')) as { subject: string; text: string }));
-  const active = texts.filter((mail) => /is active/.test(mail.subject));
+  const active = texts.filter((mail) => /^Account active/.test(mail.subject));
   return active[active.length - 1]!.text;
 }
 

@@ -66,6 +66,21 @@ for (const { name, create } of DATABASES) {
       expect(message?.secret, 'the link is dropped once delivered').to.equal(null);
     });
 
+    it("should send in the owner's name, encoded, from the configured address", async function () {
+      await h.db.models.Mailbox.update({ displayName: 'Studio Bàrbara Bianchi' }, { where: { address: MAILBOX } });
+      const owner = new Browser(h.app);
+      await owner.signIn(MAILBOX, OWNER_PASSWORD);
+      await owner.get('/settings/collaborations/new');
+      expect((await owner.post('/settings/collaborations', newCollaborator({ username: 'giulia', referenceEmail: 'giulia@example.com' }))).status).to.equal(303);
+      const before = sink.received.length;
+      expect(await h.drain()).to.equal(1);
+      const invitation = (await sink.waitFor(before + 1))[before]!;
+      expect(invitation.from).to.deep.equal({ name: 'Studio Bàrbara Bianchi (via PEC Collaborazioni)', address: 'no-reply@webmail.pec.test' });
+      const raw = invitation.headers.find((header) => header.key === 'from')?.value ?? '';
+      expect(raw, 'a non-ASCII name travels as an RFC 2047 encoded word').to.match(/=\?utf-8\?/i);
+      expect(invitation.subject).to.equal('Invito di Studio Bàrbara Bianchi: il tuo account collaboratore');
+    });
+
     it('should commit a reset while SMTP is down and deliver its email once SMTP is back', async function () {
       const c = await h.db.models.Collaborator.findOne({ where: { username: `mario.rossi/${MAILBOX}` } });
       await sink.stop();

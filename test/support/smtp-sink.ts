@@ -6,6 +6,8 @@ export interface ReceivedMail {
   messageId: string;
   /** RCPT TO of the SMTP envelope: who the message is actually delivered to. */
   envelopeTo: string[];
+  /** The From header, decoded. */
+  from: { name: string; address: string };
   to: string[];
   subject: string;
   text: string;
@@ -41,6 +43,7 @@ export class SmtpSink {
               this.received.push({
                 messageId: mail.messageId ?? '',
                 envelopeTo: session.envelope.rcptTo.map((r) => r.address),
+                from: { name: mail.from?.name ?? '', address: mail.from && 'address' in mail.from ? (mail.from.address ?? '') : '' },
                 to: (mail.to ?? []).map((a) => ('address' in a && a.address ? a.address : '')),
                 subject: mail.subject ?? '',
                 text: mail.text ?? '',

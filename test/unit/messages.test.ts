@@ -35,6 +35,11 @@ function input(template: EmailTemplate, overrides: Partial<EmailInput> = {}, pay
   };
 }
 
+/** The HTML without the line-break opportunities (`<wbr>`) that long values carry, to search it for text. */
+function unbroken(html: string): string {
+  return html.replace(/<wbr>/g, '');
+}
+
 /** Every key path of a nested object, e.g. `common.greeting`. */
 function keyPaths(value: object, prefix = ''): string[] {
   return Object.entries(value).flatMap(([key, child]) =>
@@ -97,7 +102,7 @@ describe('buildEmail', () => {
 
   it('should list the mail server settings, the mailbox as address and the username as login in password_set for mail_clients', () => {
     const email = buildEmail(input('password_set', { locale: 'en' }, { accessLevel: 'mail_clients' }));
-    for (const body of [email.text, email.html]) {
+    for (const body of [email.text, unbroken(email.html)]) {
       expect(body).to.contain('Email address: studio.rossi@pec.example.it');
       expect(body).to.contain('Username, for incoming and outgoing mail: mario.rossi/studio.rossi@pec.example.it');
       expect(body).to.contain('Incoming mail (IMAP): server imap.pec.example.it, port 993, SSL/TLS');
@@ -118,7 +123,7 @@ describe('buildEmail', () => {
 
   it('should leave mail server settings out of password_set without mail_clients', () => {
     const email = buildEmail(input('password_set', { locale: 'en' }, { accessLevel: 'send' }));
-    for (const body of [email.text, email.html]) {
+    for (const body of [email.text, unbroken(email.html)]) {
       expect(body).to.not.contain('imap.pec.example.it');
       expect(body).to.not.contain('smtp.pec.example.it');
       expect(body).to.not.contain('IMAP');
@@ -127,7 +132,7 @@ describe('buildEmail', () => {
 
   it('should say which app password was made and when, and what to do if it was not the collaborator, in app_password_created', () => {
     const email = buildEmail(input('app_password_created', { locale: 'en' }));
-    for (const body of [email.text, email.html]) {
+    for (const body of [email.text, unbroken(email.html)]) {
       expect(body).to.contain('An app password named “Outlook in ufficio” was created for your collaborator account mario.rossi/studio.rossi@pec.example.it on 8 March 2025');
       expect(body).to.contain('14:30 GMT+1 (Italian time)');
       expect(body).to.contain('If it was not you, revoke it at once');
@@ -138,7 +143,7 @@ describe('buildEmail', () => {
 
   it("should escape the app password's name and keep CR/LF out of it", () => {
     const email = buildEmail(input('app_password_created', {}, { appPassword: { name: '<b>Outlook</b>\r\nBcc: x@example.com', createdAt: '2025-03-08T13:30:00.000Z' } }));
-    expect(email.html).to.contain('&lt;b&gt;Outlook&lt;/b&gt; Bcc: x@example.com');
+    expect(unbroken(email.html)).to.contain('&lt;b&gt;Outlook&lt;/b&gt; Bcc: x@example.com');
     expect(email.text).to.contain('“<b>Outlook</b> Bcc: x@example.com”');
   });
 
@@ -169,7 +174,7 @@ describe('buildEmail', () => {
     const email = buildEmail(input('invitation', { locale: 'it' }));
     expect(email.text).to.contain('Gentile Mario Rossi,');
     expect(email.text).to.contain('account collaboratore');
-    expect(email.subject).to.contain('casella PEC');
+    expect(email.subject).to.match(/^Invito di /);
   });
 
   it('should name the access level in the recipient language', () => {
@@ -182,5 +187,59 @@ describe('buildEmail', () => {
     expect(english).to.include('invitation.subject');
     expect(keyPaths(itTexts).sort()).to.deep.equal(english);
     expect(keyPaths(esTexts).sort()).to.deep.equal(english);
+  });
+
+  describe('subjects and sender', () => {
+    const OWNER = 'Studio Rossi';
+    const FIRST_LINE = {
+      it: 'Studio Rossi, titolare della casella PEC studio.rossi@pec.example.it,',
+      en: 'Studio Rossi, owner of the PEC mailbox studio.rossi@pec.example.it,',
+      es: 'Studio Rossi, titular del buzón PEC studio.rossi@pec.example.it,',
+    };
+    const FROM = { it: 'Studio Rossi (via PEC Collaborazioni)', en: 'Studio Rossi (via PEC Collaborations)', es: 'Studio Rossi (vía Colaboraciones PEC)' };
+
+    for (const locale of LOCALES) {
+      const subjects = EMAIL_TEMPLATES.map((template) => buildEmail(input(template, { locale }, { ownerName: OWNER })).subject);
+
+      it(`should keep every subject short and name the owner in it, in ${locale}`, () => {
+        for (const subject of subjects) {
+          expect(subject, subject).to.contain(OWNER);
+          // About 60 characters with a name this long: a phone's inbox shows it whole.
+          expect(subject.length, subject).to.be.at.most(61);
+        }
+      });
+
+      it(`should tell every email apart from the first words of its subject, in ${locale}`, () => {
+        const openings = subjects.map((subject) => subject.slice(0, 30));
+        expect(new Set(openings).size, openings.join('\n')).to.equal(EMAIL_TEMPLATES.length);
+      });
+
+      it(`should name the mailbox in the subject when the owner has no name, in ${locale}`, () => {
+        for (const template of EMAIL_TEMPLATES) {
+          expect(buildEmail(input(template, { locale })).subject).to.contain('studio.rossi@pec.example.it');
+        }
+      });
+
+      it(`should name the owner and the mailbox in the first line of the invitation, the reset and the deactivation, in ${locale}`, () => {
+        for (const template of ['invitation', 'owner_reset', 'deactivated'] as const) {
+          const firstLine = buildEmail(input(template, { locale }, { ownerName: OWNER })).text.split('\n\n')[1];
+          expect(firstLine, template).to.contain(FIRST_LINE[locale]);
+        }
+      });
+
+      it(`should send in the owner's name, in ${locale}`, () => {
+        for (const template of EMAIL_TEMPLATES) {
+          expect(buildEmail(input(template, { locale }, { ownerName: OWNER })).fromName).to.equal(FROM[locale]);
+          expect(buildEmail(input(template, { locale })).fromName).to.equal(FROM[locale].replace(OWNER, 'studio.rossi@pec.example.it'));
+        }
+      });
+    }
+
+    it('should let a long username wrap in the HTML only after "/", "@" or "."', () => {
+      const username = `${'a'.repeat(40)}/studio.rossi@pec.example.it`;
+      const email = buildEmail(input('invitation', {}, { username }));
+      expect(email.html).to.contain(`${'a'.repeat(40)}/<wbr>studio.<wbr>rossi@<wbr>pec.<wbr>example.<wbr>it`);
+      expect(email.text).to.contain(username);
+    });
   });
 });

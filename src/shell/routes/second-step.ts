@@ -49,7 +49,7 @@ export async function attemptSecondStep(
   // One pending sign-in, one session: a second request that passed at the same moment gets nothing.
   if (!(await accounts.claimSession(req.sessionID))) return res.redirect(303, '/login');
   await giveBack(rateLimits, counters);
-  await finishSignIn(req, res, { devices, clock }, pending);
+  await finishSignIn(req, res, { accounts, devices, clock }, pending);
 }
 
 /** /login/two-step: after the password, a code from the authenticator app or a recovery code (passkeys: passkeys.ts). */

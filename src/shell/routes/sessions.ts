@@ -39,7 +39,7 @@ export function sessionsRouter({ accounts, rateLimits, accessHistory, twoStep, d
       return res.redirect(303, '/login/two-step');
     }
     await accessHistory.recordSignIn(login, identity, context);
-    await finishSignIn(req, res, { devices, clock }, { identity, login, remember });
+    await finishSignIn(req, res, { accounts, devices, clock }, { identity, login, remember });
   });
 
   // POST /logout: the row goes (a request still in flight cannot save it back), and the browser is
