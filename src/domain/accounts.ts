@@ -112,8 +112,8 @@ export class Accounts {
    * current one required, the policy with the mailbox address as context word, other sessions ended,
    * the session that made the change (`sid`) kept.
    */
-  async changeOwnerPassword(mailbox: Mailbox, input: PasswordChange, { sid, ip }: RequestContext = {}): Promise<Mailbox> {
-    const actor: Actor = { type: 'owner', id: mailbox.id, name: mailbox.address, ip };
+  async changeOwnerPassword(mailbox: Mailbox, input: PasswordChange, { sid, ip, userAgent }: RequestContext = {}): Promise<Mailbox> {
+    const actor: Actor = { type: 'owner', id: mailbox.id, name: mailbox.address, ip, userAgent };
     return changeOwnPassword(this.db, this.config.bcryptCost, {
       principal: { type: 'owner', id: mailbox.id },
       load: async () => {

@@ -10,6 +10,8 @@ export interface Actor {
   id: number | null;
   name: string;
   ip?: string | null;
+  /** The User-Agent header of the request, for the device the log names. */
+  userAgent?: string | null;
 }
 
 export const system: Actor = { type: 'system', id: null, name: 'system' };

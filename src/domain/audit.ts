@@ -97,6 +97,7 @@ export class Audit {
         actorName: actor.name,
         action,
         ip: ipAddress(actor.ip),
+        userAgent: actor.userAgent?.slice(0, 300) ?? null,
         detail: detail ? JSON.stringify(detail) : null,
         createdAt: this.clock.now(),
       },

@@ -103,7 +103,10 @@ export class CollaboratorChanges {
     await this.outbox.enqueueMailServerCommand(command, c.username, doveadmUrls, { mailboxId: c.mailboxId, collaboratorId: c.id }, t);
   }
 
-  /** Issues a link (revoking the earlier ones unless `keepEarlier`), emails it and records it. */
+  /**
+   * Issues a link (revoking the earlier ones unless `keepEarlier`), emails it and records `action`,
+   * whose detail holds the link's purpose and expiry besides `detail`.
+   */
   async sendLink(
     c: Collaborator,
     mailbox: Mailbox,
@@ -111,11 +114,11 @@ export class CollaboratorChanges {
     actor: Actor,
     action: AuditAction,
     t: Transaction,
-    { keepEarlier = false }: { keepEarlier?: boolean } = {},
+    { keepEarlier = false, detail = {} }: { keepEarlier?: boolean; detail?: Record<string, unknown> } = {},
   ): Promise<void> {
     const { link, token } = keepEarlier ? await this.links.issueAnother(c, purpose, t) : await this.links.issue(c, purpose, t);
     await this.email(c, mailbox, LINK_EMAIL[purpose], t, { link: `${this.config.linksUrl}/${token}`, expiresAt: link.expiresAt });
-    await this.audit.record(actor, action, c, t, { purpose, expiresAt: link.expiresAt.toISOString() });
+    await this.audit.record(actor, action, c, t, { ...detail, purpose, expiresAt: link.expiresAt.toISOString() });
   }
 
   /**

@@ -90,8 +90,9 @@ export class Collaborations {
         );
         await this.indexForSearch(collaborator, t);
         await listChanged(this.db.sequelize, { mailboxId: mailbox.id, added: 1 }, t);
-        await this.audit.record(actor, 'collaborator.created', collaborator, t, { accessLevel: data.accessLevel });
-        await this.changes.sendLink(collaborator, mailbox, 'invitation', actor, 'link.sent', t);
+        // One record for the addition, the invitation it sends included: a second one would read as
+        // a second action of the owner's in the activity log.
+        await this.changes.sendLink(collaborator, mailbox, 'invitation', actor, 'collaborator.created', t, { detail: { accessLevel: data.accessLevel } });
         return collaborator;
       });
     } catch (error) {

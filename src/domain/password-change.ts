@@ -15,6 +15,7 @@ export interface PasswordChange {
 export interface RequestContext {
   sid?: string;
   ip?: string | null;
+  userAgent?: string | null;
 }
 
 /** What a password change writes: the new hash, and the credential version sessions are checked against. */

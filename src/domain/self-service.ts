@@ -31,13 +31,13 @@ export class SelfService {
    * consumed by one conditional update in the same transaction as the password write, so of
    * simultaneous submissions exactly one wins; the others get InvalidLink.
    */
-  async setPasswordWithLink(link: Link, password: string, confirmation: string, { ip }: { ip?: string | null } = {}): Promise<Collaborator> {
+  async setPasswordWithLink(link: Link, password: string, confirmation: string, { ip, userAgent }: RequestContext = {}): Promise<Collaborator> {
     const collaborator = await this.findForLink(link);
     const mailbox = await this.mailboxOf(collaborator);
     this.assertPassword(password, confirmation, collaborator, mailbox);
     const passwordHash = await hashPassword(password, this.config.bcryptCost);
     const event: AccountEvent = link.purpose === 'self_reset' ? 'redeem_self_reset' : 'redeem';
-    const actor: Actor = { type: 'collaborator', id: collaborator.id, name: collaborator.username, ip };
+    const actor: Actor = { type: 'collaborator', id: collaborator.id, name: collaborator.username, ip, userAgent };
     return this.db.transaction(async (t) => {
       // The account row first, then its links: the order every owner transition locks them in, so a
       // redemption racing a resend or a deactivation waits for it instead of deadlocking with it.
@@ -61,9 +61,9 @@ export class SelfService {
    * mail programs must sign in again; the session that made the change (`sid`) stays signed in under
    * the returned credential version. A wrong current password is recorded and changes nothing.
    */
-  async changeOwnPassword(collaborator: Collaborator, input: PasswordChange, { sid, ip }: RequestContext = {}): Promise<Collaborator> {
+  async changeOwnPassword(collaborator: Collaborator, input: PasswordChange, { sid, ip, userAgent }: RequestContext = {}): Promise<Collaborator> {
     transition(collaborator.status, 'change_password');
-    const actor: Actor = { type: 'collaborator', id: collaborator.id, name: collaborator.username, ip };
+    const actor: Actor = { type: 'collaborator', id: collaborator.id, name: collaborator.username, ip, userAgent };
     return changeOwnPassword(this.db, this.config.bcryptCost, {
       principal: { type: 'collaborator', id: collaborator.id },
       load: async () => {
@@ -97,12 +97,12 @@ export class SelfService {
    * requests can therefore never leave the user without a link: whenever one is not sent, that many
    * live links are already in the user's inbox.
    */
-  async requestSelfReset(username: string, { ip }: RequestContext = {}): Promise<void> {
+  async requestSelfReset(username: string, { ip, userAgent }: RequestContext = {}): Promise<void> {
     const login = canonicalName(username);
     if (!login.includes('/')) return;
     const found = await this.db.models.Collaborator.findOne({ where: { username: login }, attributes: { exclude: ['passwordHash'] } });
     if (!found || !allows(found.status, 'request_self_reset')) return;
-    const actor: Actor = { type: 'anonymous', id: null, name: found.username, ip };
+    const actor: Actor = { type: 'anonymous', id: null, name: found.username, ip, userAgent };
     try {
       await this.changes.change(found, 'request_self_reset', async (c, mailbox, t) => {
         // Counted under the account's row lock: simultaneous requests cannot pass the cap together.

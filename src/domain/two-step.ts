@@ -54,6 +54,7 @@ export type SecondStepMethod = 'totp' | 'recovery_code' | 'passkey';
 /** Where a request came from, for the record. */
 export interface Origin {
   ip?: string | null;
+  userAgent?: string | null;
   /** The web session making the change: kept when the others are ended. */
   sid?: string;
 }
@@ -334,12 +335,12 @@ export class TwoStep {
 
   private async record(signedIn: SignedIn, action: AuditAction, t: Transaction, origin: Origin, detail?: Record<string, unknown>): Promise<void> {
     if (signedIn.type === 'owner') {
-      const actor: Actor = { type: 'owner', id: signedIn.mailbox.id, name: signedIn.mailbox.address, ip: origin.ip };
+      const actor: Actor = { type: 'owner', id: signedIn.mailbox.id, name: signedIn.mailbox.address, ip: origin.ip, userAgent: origin.userAgent };
       await this.audit.recordOwner(actor, action, signedIn.mailbox, t, detail);
       return;
     }
     const c = signedIn.collaborator;
-    const actor: Actor = { type: 'collaborator', id: c.id, name: c.username, ip: origin.ip };
+    const actor: Actor = { type: 'collaborator', id: c.id, name: c.username, ip: origin.ip, userAgent: origin.userAgent };
     await this.audit.record(actor, action, c, t, detail);
   }
 }

@@ -25,3 +25,19 @@ export function formatDateTime(locale: string, date: Date | string | null | unde
   }
   return format.format(new Date(date));
 }
+
+const spreadsheetFormats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * A moment as a spreadsheet in any language reads it as a date and time: `2026-11-30 09:15:00`, in
+ * `timeZone` (Europe/Rome by default; 'UTC' too). No 'T', no 'Z', no offset: Excel takes none of them.
+ */
+export function spreadsheetDateTime(date: Date, timeZone = 'Europe/Rome'): string {
+  let format = spreadsheetFormats.get(timeZone);
+  if (!format) {
+    // Swedish writes dates and times in the ISO 8601 order with a space between them.
+    format = new Intl.DateTimeFormat('sv-SE', { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZone });
+    spreadsheetFormats.set(timeZone, format);
+  }
+  return format.format(date);
+}

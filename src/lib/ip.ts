@@ -53,3 +53,30 @@ export function allowanceOf(ip: string | null): string {
   const prefix = groupsOf(address).slice(0, 4).map((g) => g.toString(16)).join(':');
   return `${prefix}::/64`;
 }
+
+/**
+ * Whether the address is of this machine or of a private network, a place no database can name:
+ * loopback, RFC 1918 (10/8, 172.16/12, 192.168/16), link-local (169.254/16, fe80::/10) and IPv6
+ * unique local addresses (fc00::/7).
+ */
+export function isLocalNetwork(ip: string | null): boolean {
+  const address = ipAddress(ip);
+  if (!address) return false;
+  if (isLoopback(address)) return true;
+  if (net.isIPv4(address)) {
+    const [a = 0, b = 0] = address.split('.').map(Number);
+    return a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254);
+  }
+  const first = groupsOf(address)[0] as number;
+  return (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80;
+}
+
+/**
+ * An address short enough to read in a sentence: an IPv4 address whole, an IPv6 address by its
+ * network (the first four groups, a subscriber's /64) followed by "…". Null for no valid address.
+ */
+export function shortAddress(ip: string | null): string | null {
+  const address = ipAddress(ip);
+  if (!address || net.isIPv4(address)) return address;
+  return `${groupsOf(address).slice(0, 4).map((g) => g.toString(16)).join(':')}:…`;
+}

@@ -13,6 +13,8 @@ export class AuditEvent extends Model<InferAttributes<AuditEvent>, InferCreation
   declare actorName: string;
   declare action: string;
   declare ip: string | null;
+  /** The User-Agent of the request (null for events recorded before migration 009, or without one). */
+  declare userAgent: string | null;
   declare detail: string | null;
   declare createdAt: Date;
 }
@@ -30,6 +32,7 @@ export function defineAuditEvent(sequelize: Sequelize) {
       actorName: { type: DataTypes.STRING(300), allowNull: false },
       action: { type: DataTypes.STRING(40), allowNull: false },
       ip: { type: DataTypes.STRING(64) },
+      userAgent: { type: DataTypes.STRING(300) },
       detail: { type: DataTypes.TEXT },
       createdAt: { type: DataTypes.DATE(3), allowNull: false },
     },

@@ -10,3 +10,8 @@ import { ipAddress } from '../lib/ip';
 export function clientIp(req: Request): string | null {
   return ipAddress(req.ip) ?? ipAddress(req.socket?.remoteAddress);
 }
+
+/** Where a request comes from, for the activity log: its address (clientIp) and its User-Agent header (the first 300 characters), each null when absent. */
+export function requestOrigin(req: Request): { ip: string | null; userAgent: string | null } {
+  return { ip: clientIp(req), userAgent: req.get('User-Agent')?.slice(0, 300) ?? null };
+}

@@ -6,13 +6,14 @@ import type { Database } from '../db';
 import { createDomain, type Domain } from '../domain';
 import { systemClock, type Clock } from '../lib/clock';
 import type { HostMailbox } from '../domain/mailboxes';
-import type { Mailbox } from '../models';
+import type { AuditEvent, Mailbox } from '../models';
 import { breakableHtml } from '../lib/text';
 import { DEFAULT_LOCALE, LOCALES, formatDate, isLocale, translator, type Locale } from '../i18n';
 import { createLogger, type LogSink } from '../lib/logger';
 import { outboxDeliverer, transportFor } from '../mail/transport';
 import { startWorker, type RunningWorker } from '../mail/worker';
 import { afterResponse } from './after-response';
+import { describeDevice, describeEvent, describePlace, type ActivityEntry } from './activity-text';
 import { SealedCookies } from './cookies';
 import { takeNotice, type Feature, type FeatureUrls } from './context';
 import { csrf, hostCsrf } from './middleware/csrf';
@@ -33,7 +34,7 @@ export { loadConfig } from '../config';
 export { openDatabase } from '../db';
 export { pages as pageRenderer, type Pages, type Views } from './render';
 export { csrf as csrfProtection } from './middleware/csrf';
-export { clientIp } from './client-ip';
+export { clientIp, requestOrigin } from './client-ip';
 
 /** The 404 page for whatever nothing answered, then every error as its page (for a host's own routes). */
 export function errorPages(logger: LogSink, pages: Pages, home = '/'): [RequestHandler, ErrorRequestHandler] {
@@ -115,9 +116,19 @@ export interface Collaborations extends Router {
   settled(): Promise<void>;
 }
 
-/** `t`, `date()`, `breakable()` (src/lib/text.ts) and the language of our views. */
+/**
+ * `t`, `date()`, `breakable()` (src/lib/text.ts), `describeActivity(events, names)` (each event with
+ * its sentence for the owner), `deviceWords(userAgent, program)` and `placeWords(ip)` (a device and a
+ * client address in words: src/plugin/activity-text.ts) and the language of our views.
+ */
 function languageLocals(locale: Locale) {
-  return { locale, locales: LOCALES, t: translator(locale), date: (d: Date | string | null | undefined) => formatDate(locale, d), breakable: breakableHtml };
+  const t = translator(locale);
+  const date = (d: Date | string | null | undefined) => formatDate(locale, d);
+  const describeActivity = (events: AuditEvent[], names: Map<number, string>): Array<[AuditEvent, ActivityEntry]> =>
+    events.map((event) => [event, describeEvent(event, { t, date, names, reader: 'owner' })]);
+  const deviceWords = (userAgent: string | null, program: boolean) => describeDevice(userAgent, t, { program });
+  const placeWords = (ip: string | null) => describePlace(ip, t);
+  return { locale, locales: LOCALES, t, date, breakable: breakableHtml, describeActivity, deviceWords, placeWords };
 }
 
 const trimSlash = (value: string) => value.replace(/\/+$/, '');

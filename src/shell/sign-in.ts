@@ -7,7 +7,7 @@ import { principalKey } from '../domain/sessions';
 import { TooManyAttempts } from '../domain/errors';
 import type { Clock } from '../lib/clock';
 import { allowanceOf } from '../lib/ip';
-import { clientIp } from '../plugin';
+import { clientIp, requestOrigin } from '../plugin';
 import type { DeviceCookies } from './device-cookies';
 import { rotateSession } from './middleware/session';
 import { isLocale } from '../i18n';
@@ -54,7 +54,7 @@ export function signInCounters(req: Request, devices: DeviceCookies, login: stri
 
 /** Where a change to the sign-in comes from, for the record, and the session that made it (kept when others end). */
 export function originOf(req: Request): Origin {
-  return { ip: clientIp(req), sid: req.sessionID };
+  return { ...requestOrigin(req), sid: req.sessionID };
 }
 
 /** Gives back the attempts of a sign-in that succeeded: a stranger's failures on the account keep counting. */

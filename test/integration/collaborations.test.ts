@@ -350,14 +350,15 @@ for (const { name, create } of DATABASES) {
           email('invitation', created, 'sent', 1, created),
         ]);
 
-        const ip = '127.0.0.1';
+        // One event for the addition, its invitation included; sentences, with the place in words.
+        const until = (from: Date, hours: number) => t('activity.detail.linkUntil', { date: date(new Date(from.getTime() + hours * 3600_000)) });
+        const place = t('activity.place.local');
         expect(tableRows(html, t('details.activity'))).to.deep.equal([
-          [date(resent), MAILBOX, t('audit.link.resent'), ip],
-          [date(reset), MAILBOX, t('audit.link.sent'), ip],
-          [date(reset), MAILBOX, t('audit.password.reset'), ip],
-          [date(activated), c.username, t('audit.password.set'), ip],
-          [date(created), MAILBOX, t('audit.link.sent'), ip],
-          [date(created), MAILBOX, t('audit.collaborator.created'), ip],
+          [date(resent), `Hai inviato di nuovo a Mario Rossi il link per impostare la password ${until(resent, 72)}`, place],
+          [date(reset), `Hai inviato a Mario Rossi il link per la nuova password ${until(reset, 72)}`, place],
+          [date(reset), 'Hai reimpostato la password di Mario Rossi', place],
+          [date(activated), 'Mario Rossi ha impostato la password', place],
+          [date(created), `Hai aggiunto Mario Rossi Accesso: Programmi di posta · ${until(created, 7 * 24)}`, place],
         ]);
       });
 

@@ -123,7 +123,8 @@ for (const { name, create } of DATABASES) {
         expect(res.headers['content-type']).to.equal('text/csv; charset=utf-8');
         expect(res.headers['content-disposition']).to.match(/^attachment/);
         expect(res.headers['x-content-type-options']).to.equal('nosniff');
-        expect(res.body as string).to.include(`"${c.username}","<script>alert(1)</script> ""><img src=x onerror=alert(2)>"`);
+        expect(res.body as string).to.include(`"Il titolare ha aggiunto <script>alert(1)</script> ""><img src=x onerror=alert(2)>";"Accesso: Programmi di posta`);
+        expect(res.body as string).to.include(`;"${c.username}";`);
       });
     });
 

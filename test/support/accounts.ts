@@ -8,9 +8,9 @@ import type { NewCollaborator } from '../../src/domain/collaborators';
 import { system } from '../../src/domain/actor';
 import type { Collaborator, Link, Mailbox, Status } from '../../src/models';
 
-/** Adds a collaborator through the owner's browser (the page must have been loaded for its token). */
-export async function addCollaborator(h: Harness, owner: Browser, mailbox: string, overrides: Record<string, string> = {}): Promise<Collaborator> {
-  const res = await owner.post('/settings/collaborations', newCollaborator(overrides));
+/** Adds a collaborator through the owner's browser (the page must have been loaded for its token), with `headers` on the request. */
+export async function addCollaborator(h: Harness, owner: Browser, mailbox: string, overrides: Record<string, string> = {}, headers: Record<string, string> = {}): Promise<Collaborator> {
+  const res = await owner.post('/settings/collaborations', newCollaborator(overrides), headers);
   expect(res.status, res.text).to.equal(303);
   const username = `${overrides.username ?? 'mario.rossi'}/${mailbox}`;
   return (await h.db.models.Collaborator.findOne({ where: { username } })) as Collaborator;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { canonicalName } from '../../src/lib/names';
-import { allowanceOf, ipAddress, isLoopback } from '../../src/lib/ip';
+import { allowanceOf, ipAddress, isLocalNetwork, isLoopback, shortAddress } from '../../src/lib/ip';
 import { loadConfig } from '../../src/config';
 import { SESSION_SECRET } from '../support/harness';
 
@@ -60,6 +60,22 @@ describe('client addresses', function () {
     expect(isLoopback('127.0.0.53')).to.equal(true);
     expect(isLoopback('::2')).to.equal(false);
     expect(isLoopback('192.0.2.1')).to.equal(false);
+  });
+
+  it('should tell a local network (loopback, RFC 1918, link-local, IPv6 unique local) from the Internet', function () {
+    for (const local of ['127.0.0.1', '::1', '10.1.2.3', '172.16.0.1', '172.31.255.254', '192.168.1.20', '169.254.1.1', '::ffff:10.0.0.1', 'fd12:3456::1', 'fe80::1%eth0']) {
+      expect(isLocalNetwork(local), local).to.equal(true);
+    }
+    for (const internet of ['203.0.113.7', '172.32.0.1', '172.15.255.255', '192.169.0.1', '2001:db8::1', 'fec0::1', null, 'junk']) {
+      expect(isLocalNetwork(internet), String(internet)).to.equal(false);
+    }
+  });
+
+  it('should shorten an IPv6 address to its /64 and keep an IPv4 address whole', function () {
+    expect(shortAddress('203.0.113.7')).to.equal('203.0.113.7');
+    expect(shortAddress('2001:DB8:85a3:08d3:1319:8a2e:0370:7348')).to.equal('2001:db8:85a3:8d3:…');
+    expect(shortAddress('2001:db8::1')).to.equal('2001:db8:0:0:…');
+    expect(shortAddress(null)).to.equal(null);
   });
 });
 

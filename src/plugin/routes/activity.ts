@@ -1,6 +1,10 @@
 import { Router, type Request } from 'express';
 import { AUDIT_ACTIONS, isAuditAction, type AuditFilter } from '../../domain/audit';
-import { csvLine, UTF8_BOM } from '../csv';
+import type { AuditEvent } from '../../models';
+import type { Locale, Translate } from '../../i18n';
+import { spreadsheetDateTime } from '../../i18n/dates';
+import { CSV_SEPARATORS, csvLines, UTF8_BOM } from '../csv';
+import { describeEvent, type ActivityEntry } from '../activity-text';
 import { ownerOf, type Feature } from '../context';
 
 /** The filter as the form sends it: `collaborator` (an id or `owner`), `action`; anything else is ignored. */
@@ -22,6 +26,19 @@ function queryOf(filter: AuditFilter, page?: number): string {
   return query ? `?${query}` : '';
 }
 
+/** The export's columns, headed in the reader's language (activity.csv.*). */
+const CSV_COLUMNS = ['local', 'utc', 'event', 'details', 'username', 'device', 'ip'] as const;
+
+/**
+ * One event as a record of the export: times a spreadsheet reads as dates (Italian time, and UTC for
+ * the hour the clocks go back), the sentence for whoever the file is handed to, the details in words,
+ * and the full address: the export is the record, the pages shorten it.
+ */
+function csvRecord(event: AuditEvent, entry: ActivityEntry): string[] {
+  const { sentence, details, subject, device } = entry;
+  return [spreadsheetDateTime(event.createdAt), spreadsheetDateTime(event.createdAt, 'UTC'), sentence, details, subject, device, event.ip ?? ''];
+}
+
 /**
  * Settings → Activity: the mailbox's log of actions on collaborators, filtered, paged, exported.
  * Answers `/activity` and `/activity.csv` under where it is mounted, behind the owner guard.
@@ -41,26 +58,13 @@ export function activityRouter({ domain: { audit }, pages }: Feature): Router {
   // GET /settings/activity.csv
   router.get('/activity.csv', async (req, res) => {
     const mailbox = ownerOf(res);
-    const { t, date } = res.locals;
+    const { t, date, locale } = res.locals as { t: Translate; date: (d: Date | string | null | undefined) => string; locale: Locale };
+    const separator = CSV_SEPARATORS[locale];
     res.attachment(`activity-${new Date().toISOString().slice(0, 10)}.csv`).type('text/csv; charset=utf-8');
-    res.write(UTF8_BOM + csvLine(['utc', 'europe_rome', 'actor', 'actor_type', 'action', 'action_code', 'collaborator', 'collaborator_name', 'ip', 'detail']));
+    res.write(UTF8_BOM + csvLines([CSV_COLUMNS.map((column) => t(`activity.csv.${column}`))], separator));
     for await (const batch of audit.all(mailbox.id, filterOf(req))) {
       const names = await audit.namesOf(mailbox.id, batch.map((e) => e.collaboratorId));
-      const lines = batch.map((e) =>
-        csvLine([
-          e.createdAt.toISOString(),
-          date(e.createdAt),
-          e.actorName,
-          e.actorType,
-          t(`audit.${e.action}`),
-          e.action,
-          e.subject,
-          e.collaboratorId ? names.get(e.collaboratorId) : '',
-          e.ip,
-          e.detail,
-        ]),
-      );
-      res.write(lines.join(''));
+      res.write(csvLines(batch.map((e) => csvRecord(e, describeEvent(e, { t, date, names, reader: 'anyone' }))), separator));
     }
     res.end();
   });

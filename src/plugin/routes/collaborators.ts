@@ -7,7 +7,7 @@ import { allows, type AccountEvent } from '../../domain/state-machine';
 import { ACCESS_LEVELS, type Collaborator } from '../../models';
 import { wantsFragment } from '../render';
 import { ListCache } from '../list-cache';
-import { clientIp } from '../client-ip';
+import { requestOrigin } from '../client-ip';
 import { fitText } from '../../lib/text';
 import { collaboratorOf, ownerOf, redirectWithNotice, type Feature } from '../context';
 
@@ -34,7 +34,7 @@ function positionOf(query: Request['query']): PagePosition {
 
 function actorOf(req: Request, res: Response): Actor {
   const owner = ownerOf(res);
-  return { type: 'owner', id: owner.id, name: owner.address, ip: clientIp(req) };
+  return { type: 'owner', id: owner.id, name: owner.address, ...requestOrigin(req) };
 }
 
 function formInput(body: Record<string, unknown>): NewCollaborator {

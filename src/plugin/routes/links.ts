@@ -4,7 +4,7 @@ import type { Link } from '../../models';
 import { canonicalName } from '../../lib/names';
 import { mailSetup, SECURITY_LABELS } from '../../mail/mail-setup';
 import { allowanceOf } from '../../lib/ip';
-import { clientIp } from '../client-ip';
+import { clientIp, requestOrigin } from '../client-ip';
 import type { Feature } from '../context';
 
 /** The opened link, sealed in the browser between the emailed address and the form. */
@@ -59,7 +59,8 @@ export function linksRouter(feature: Feature): Router {
     // for everyone instead would mean faking a transaction for unknown names and still leak
     // through database timing. The prices: a crash in between drops the request (the user asks
     // again), and the work still loads the server a moment later, like any other visitor does.
-    afterResponse(res, () => selfService.requestSelfReset(username, { ip }));
+    const { userAgent } = requestOrigin(req);
+    afterResponse(res, () => selfService.requestSelfReset(username, { ip, userAgent }));
     await pages.render(req, res, { page: 'plugin/password/forgot-sent' }, { minutes: Math.round(config.linkTtl.self_reset / 60) });
   });
 
@@ -75,7 +76,7 @@ export function linksRouter(feature: Feature): Router {
     const link = await openedLink(req);
     if (!link) return invalid(req, res);
     try {
-      const collaborator = await selfService.setPasswordWithLink(link, String(req.body?.password ?? ''), String(req.body?.passwordConfirmation ?? ''), { ip: clientIp(req) });
+      const collaborator = await selfService.setPasswordWithLink(link, String(req.body?.password ?? ''), String(req.body?.passwordConfirmation ?? ''), requestOrigin(req));
       cookies.clear(res, LINK, urls.password);
       const mailbox = await selfService.mailboxOf(collaborator);
       await pages.render(req, res, { page: 'plugin/password/done' }, { collaborator, mailSetup: mailSetup(config.mailServer, { mailbox: mailbox.address, login: collaborator.username }), securityLabels: SECURITY_LABELS });

@@ -9,8 +9,8 @@ import type { AppPasswords } from '../../domain/app-passwords';
 import type { Actor } from '../../domain/actor';
 import { ValidationFailed } from '../../domain/errors';
 import { APP_PASSWORD_SCOPES, type Collaborator, type Session } from '../../models';
-import { clientIp } from '../../plugin';
-import { deviceOf } from '../user-agent';
+import { requestOrigin } from '../../plugin';
+import { deviceOf } from '../../lib/user-agent';
 import { redirectWithNotice, render } from '../render';
 
 export interface SessionRow {
@@ -62,7 +62,7 @@ export function accountRouter(accounts: Accounts, appPasswords: AppPasswords, tw
   }
 
   function actorOf(c: Collaborator, req: Request): Actor {
-    return { type: 'collaborator', id: c.id, name: c.username, ip: clientIp(req) };
+    return { type: 'collaborator', id: c.id, name: c.username, ...requestOrigin(req) };
   }
 
   // GET /account

@@ -6,7 +6,7 @@ import type { RateLimits } from '../../domain/rate-limits';
 import { principalKey } from '../../domain/sessions';
 import { TooManyAttempts, ValidationFailed, WrongPassword } from '../../domain/errors';
 import { requireSignIn } from '../middleware/auth';
-import { clientIp } from '../../plugin';
+import { requestOrigin } from '../../plugin';
 import { redirectWithNotice, render } from '../render';
 import { rotateSession } from '../middleware/session';
 
@@ -29,7 +29,7 @@ export function ownPasswordRouter({ accounts, selfService, rateLimits, minLength
 
   /** The new credential version, after the change; the session that asked stays signed in. */
   function change(req: Request, input: PasswordChange): Promise<number> {
-    const context = { sid: req.sessionID, ip: clientIp(req) };
+    const context = { sid: req.sessionID, ...requestOrigin(req) };
     const signedIn = req.signedIn;
     if (signedIn?.type === 'collaborator') return selfService.changeOwnPassword(signedIn.collaborator, input, context).then((c) => c.credentialVersion);
     if (signedIn?.type === 'owner') return accounts.changeOwnerPassword(signedIn.mailbox, input, context).then((m) => m.credentialVersion);

@@ -3,7 +3,7 @@ import type { PasskeyChallenge, Passkeys } from '../../domain/passkeys';
 import { NotFound, ValidationFailed } from '../../domain/errors';
 import { requireSignIn } from '../middleware/auth';
 import { redirectWithNotice, render } from '../render';
-import { deviceOf } from '../user-agent';
+import { deviceOf } from '../../lib/user-agent';
 import { attemptSecondStep, pendingAccount } from './second-step';
 import { originOf, type SignInOptions } from '../sign-in';
 import { showTwoStepSettings, signedInOf } from './two-step';

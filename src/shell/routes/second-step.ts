@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import type { Accounts, SignedIn } from '../../domain/accounts';
 import { principalOf, type TwoStep } from '../../domain/two-step';
 import { TooManyAttempts } from '../../domain/errors';
-import { clientIp } from '../../plugin';
+import { clientIp, requestOrigin } from '../../plugin';
 import type { PendingSignIn } from '../types';
 import { render } from '../render';
 import { finishSignIn, giveBack, signInCounters, type SignInOptions } from '../sign-in';
@@ -69,7 +69,7 @@ export function secondStepRouter(options: SignInOptions): Router {
     attemptSecondStep(options, req, res, async (_pending, signedIn) => {
       const code = String(req.body?.code ?? '').slice(0, 64);
       if (!code.trim()) return 'missing';
-      return (await twoStep.verifyCode(signedIn, code, { ip: clientIp(req) })) ? null : 'wrong';
+      return (await twoStep.verifyCode(signedIn, code, requestOrigin(req))) ? null : 'wrong';
     }),
   );
 

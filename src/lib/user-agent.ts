@@ -1,5 +1,8 @@
 /** Browser and system names as people know them, in the order that tells them apart. */
 const BROWSERS: Array<[RegExp, string]> = [
+  // Mail programs first: Thunderbird's and Outlook's own web views also say Gecko or Chrome.
+  [/Thunderbird/i, 'Thunderbird'],
+  [/Outlook|Microsoft Office/i, 'Outlook'],
   [/Edg(A|iOS)?\//, 'Edge'],
   [/OPR\/|Opera/, 'Opera'],
   [/Firefox\/|FxiOS\//, 'Firefox'],
