@@ -7,7 +7,7 @@ import { createDomain, type Domain } from '../domain';
 import { systemClock, type Clock } from '../lib/clock';
 import type { HostMailbox } from '../domain/mailboxes';
 import type { Mailbox } from '../models';
-import { breakableHtml } from '../lib/text';
+import { breakableHtml, breakableWithin } from '../lib/text';
 import { DEFAULT_LOCALE, LOCALES, formatDate, isLocale, translator, type Locale } from '../i18n';
 import { createLogger, type LogSink } from '../lib/logger';
 import { outboxDeliverer, transportFor } from '../mail/transport';
@@ -115,9 +115,9 @@ export interface Collaborations extends Router {
   settled(): Promise<void>;
 }
 
-/** `t`, `date()`, `breakable()` (src/lib/text.ts) and the language of our views. */
+/** `t`, `date()`, `breakable()` and `breakableWithin()` (src/lib/text.ts) and the language of our views. */
 function languageLocals(locale: Locale) {
-  return { locale, locales: LOCALES, t: translator(locale), date: (d: Date | string | null | undefined) => formatDate(locale, d), breakable: breakableHtml };
+  return { locale, locales: LOCALES, t: translator(locale), date: (d: Date | string | null | undefined) => formatDate(locale, d), breakable: breakableHtml, breakableWithin };
 }
 
 const trimSlash = (value: string) => value.replace(/\/+$/, '');
