@@ -17,6 +17,7 @@ export function fitText(text: string): string {
 }
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] as string);
 
 /**
  * A username, address or host as HTML that a narrow screen may wrap after each "/", "@" or "." (and
@@ -26,6 +27,17 @@ const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '
 export function breakableHtml(value: string): string {
   return value
     .split(/(?<=[/@.])/)
-    .map((part) => part.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] as string))
+    .map(escapeHtml)
     .join('<wbr>');
+}
+
+/**
+ * A sentence (plain text, e.g. a translation naming a username) as escaped HTML in which each
+ * occurrence of `values` wraps as breakableHtml lets it. Longest value first, so that a username
+ * is not left whole when its mailbox is among the values. The `<wbr>` go after "/", "@" or ".",
+ * which no character reference holds: the markup stays well formed whatever the text.
+ */
+export function breakableWithin(text: string, values: readonly string[]): string {
+  const longestFirst = values.filter((value) => value !== '').sort((a, b) => b.length - a.length);
+  return longestFirst.reduce((html, value) => html.split(escapeHtml(value)).join(breakableHtml(value)), escapeHtml(text));
 }

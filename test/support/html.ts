@@ -6,9 +6,10 @@
 /** What EJS's `<%= %>` escapes, back to the characters. */
 const ENTITIES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&#34;': '"', '&#39;': "'" };
 
-/** The text of some markup as it reads: tags dropped, entities decoded, white space collapsed. */
+/** The text of some markup as it reads: tags dropped (`<wbr>`, a break point, adds nothing), entities decoded, white space collapsed. */
 export function textOf(html: string): string {
   return html
+    .replace(/<wbr>/g, '')
     .replace(/<[^>]*>/g, ' ')
     .replace(/&amp;|&lt;|&gt;|&#34;|&#39;/g, (entity) => ENTITIES[entity] ?? entity)
     .replace(/\s+/g, ' ')

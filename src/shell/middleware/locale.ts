@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { breakableHtml } from '../../lib/text';
+import { breakableHtml, breakableWithin } from '../../lib/text';
 import { DEFAULT_LOCALE, LOCALES, formatDate, isLocale, translator, type Locale } from '../../i18n';
 
 /** The signed-in person's language, else the one chosen in this session, else the browser's, else Italian. */
@@ -23,6 +23,7 @@ export const locale: RequestHandler = (req, res, next) => {
   res.locals.t = translator(lang);
   res.locals.date = (d: Date | string | null | undefined) => formatDate(lang, d);
   res.locals.breakable = breakableHtml;
+  res.locals.breakableWithin = breakableWithin;
   res.vary('Accept-Language');
   next();
 };
