@@ -96,15 +96,37 @@
     if (dialog && !dialog.open) openDialog(dialog);
   });
 
+  // A removal takes its row away: note now which row's menu gets the focus afterwards.
+  document.addEventListener('htmx:before:request', function (e) {
+    var form = e.target && e.target.closest ? e.target.closest('dialog form[hx-delete]') : null;
+    var row = form && document.querySelector(form.getAttribute('hx-target'));
+    if (row) form.dataset.focusAfter = (row.nextElementSibling || row.previousElementSibling || {}).id || '';
+  });
+
   // Once a dialog's form was answered and the row swapped, the dialog closes and focus goes to
-  // the row's (new) menu button; a removed row leaves focus on the page.
+  // the row's (new) menu button; after a removal to the next row's (or the list's heading).
   document.addEventListener('htmx:finally:request', function (e) {
     var form = e.target && e.target.closest ? e.target.closest('dialog form') : null;
     if (!form) return;
     var dialog = form.closest('dialog');
     var row = document.querySelector(form.getAttribute('hx-target'));
-    returnFocusTo = row && row.querySelector('.menu-button');
+    var next = form.dataset.focusAfter && document.getElementById(form.dataset.focusAfter);
+    returnFocusTo = row ? row.querySelector('.menu-button') : next ? next.querySelector('.menu-button') : document.getElementById('collaborations-heading');
     if (dialog.open) dialog.close();
+  });
+
+  // A row whose email is on its way asks for itself again (hx-trigger="every …"), but not while
+  // the owner is using it or a dialog is open: the new row would take the focus away.
+  document.addEventListener('htmx:before:request', function (e) {
+    var row = e.target;
+    if (!row || !row.matches || !row.matches('tr[data-polling]')) return;
+    if (row.contains(document.activeElement) || document.querySelector('dialog[open]')) e.preventDefault();
+  });
+
+  // The resend button of a row opens the same dialog as its menu; focus comes back to the row.
+  document.addEventListener('click', function (e) {
+    var opener = e.target.closest ? e.target.closest('a.row-resend') : null;
+    if (opener) returnFocusTo = opener;
   });
 
   document.addEventListener('click', function (e) {

@@ -5,6 +5,8 @@ import type { Clock } from '../lib/clock';
 import type { SessionIdentity } from './accounts';
 import { canonicalName } from '../lib/names';
 import { ipAddress } from '../lib/ip';
+import { dayKey } from '../i18n/dates';
+import { listChanged } from '../db/list-versions';
 
 /** Whose attempt a row records. */
 type Whom = Pick<AccessEvent, 'mailboxId' | 'collaboratorId' | 'principalType' | 'username'>;
@@ -63,15 +65,29 @@ export class AccessHistory {
     await this.insert(await this.accountNamed(canonicalName(username)), channel, success, ip, clientName);
   }
 
-  /** One row: whose attempt, through which channel, its outcome, the client's address and program. */
+  /**
+   * One row: whose attempt, through which channel, its outcome, the client's address and program. A
+   * collaborator's success is the "last access" of its row in the Collaborations list, which shows the
+   * day: the list's version is raised with the first success of each day (Italian time), not with each
+   * one, since mail programs sign in again every few minutes and the version row is one per mailbox.
+   */
   private async insert(whom: Whom, channel: AccessChannel, success: boolean, ip: string | null | undefined, agent: string | null | undefined): Promise<void> {
-    await this.db.models.AccessEvent.create({
+    const now = this.clock.now();
+    const outcome: AccessOutcome = success ? 'success' : 'failure';
+    const row = {
       ...whom,
       channel,
-      outcome: (success ? 'success' : 'failure') satisfies AccessOutcome,
+      outcome,
       ip: ipAddress(ip),
       userAgent: agent?.slice(0, 300) ?? null,
-      createdAt: this.clock.now(),
+      createdAt: now,
+    };
+    const collaboratorId = success ? whom.collaboratorId : null;
+    if (collaboratorId === null) return void (await this.db.models.AccessEvent.create(row));
+    await this.db.sequelize.transaction(async (t) => {
+      const previous: Date | string | null = await this.db.models.AccessEvent.max('createdAt', { where: { collaboratorId, outcome: 'success' }, transaction: t });
+      await this.db.models.AccessEvent.create(row, { transaction: t });
+      if (!previous || dayKey(new Date(previous)) !== dayKey(now)) await listChanged(this.db.sequelize, { collaboratorIds: [collaboratorId] }, t);
     });
   }
 
@@ -90,9 +106,23 @@ export class AccessHistory {
     return { rows, total, page: current, pages };
   }
 
-  /** Drops the sign-ins recorded before `cutoff`; returns how many. */
+  /**
+   * Drops the sign-ins recorded before `cutoff`; returns how many. A collaborator whose successes
+   * were all that old reads "never" in the list from then on: the lists of those with dropped
+   * successes are changed too.
+   */
   async prune(cutoff: Date): Promise<number> {
-    return this.db.models.AccessEvent.destroy({ where: { createdAt: { [Op.lt]: cutoff } } });
+    return this.db.sequelize.transaction(async (t) => {
+      const old = { createdAt: { [Op.lt]: cutoff } };
+      const dropped = await this.db.models.AccessEvent.findAll({
+        attributes: ['collaboratorId'],
+        where: { ...old, outcome: 'success', collaboratorId: { [Op.ne]: null } },
+        group: ['collaboratorId'],
+        transaction: t,
+      });
+      await listChanged(this.db.sequelize, { collaboratorIds: dropped.map((event) => event.collaboratorId as number) }, t);
+      return this.db.models.AccessEvent.destroy({ where: old, transaction: t });
+    });
   }
 
   private async accountOf({ principal }: SessionIdentity): Promise<Whom> {

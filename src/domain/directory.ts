@@ -13,6 +13,22 @@ import type { TwoStep } from './two-step';
 
 export const PAGE_SIZE = 50;
 
+/** The orders the list offers; `name` (last, first) is the default and the only one paged by keyset. */
+export const LIST_SORTS = ['name', 'username', 'status', 'lastAccess'] as const;
+export type ListSort = (typeof LIST_SORTS)[number];
+export type SortDirection = 'asc' | 'desc';
+/** The statuses in the order the status sort follows: the account's life, first to last. */
+export const LIST_STATUSES = ['pending', 'active', 'suspended', 'deactivated'] as const satisfies readonly Status[];
+
+/** What the owner asked the list for: search words, a status, an order. */
+export interface ListQuery {
+  query?: string;
+  /** Only the collaborators in this status; null or absent: all. */
+  status?: Status | null;
+  sort?: ListSort;
+  direction?: SortDirection;
+}
+
 /** One row of the list: the account as the owner sees it, with the facts beside it. */
 export interface ListRow {
   id: number;
@@ -25,6 +41,13 @@ export interface ListRow {
   status: Status;
   /** The last email sent to the reference address, if any. */
   lastEmail: { status: DeliveryStatus; template: string; at: Date } | null;
+  /**
+   * The link a pending or suspended account waits on (its latest one neither used nor revoked), and
+   * whether it had expired at the domain clock's now; null for the other statuses.
+   */
+  link: { expiresAt: Date; expired: boolean } | null;
+  /** The collaborator's latest successful sign-in, to the web or from a mail program. */
+  lastAccess: Date | null;
   twoStep: boolean;
   /** How many app passwords it has. */
   appPasswords: number;
@@ -45,6 +68,13 @@ export interface CollaboratorPage {
   page: number;
   pages: number;
   query: string;
+  status: Status | null;
+  sort: ListSort;
+  direction: SortDirection;
+  /** Whether its pages are read next to a row (`after`/`before`): the name order only. */
+  keyset: boolean;
+  /** The next moment a row of this page changes by the clock alone (a shown link expiring); null: never. */
+  changesAt: Date | null;
 }
 
 export interface CollaboratorDetails {
@@ -74,18 +104,41 @@ interface RowRecord {
   email_at: Date | string | null;
   two_step: number;
   app_passwords: number;
+  link_expires_at: Date | string | null;
+  last_access: Date | string | null;
 }
 
-/** The facts of each row, by correlated lookups on indexed columns: 50 rows, 150 index probes. */
+/** The latest successful sign-in of `c`: one probe of access_collaborator_outcome_time. */
+const LAST_ACCESS = "(SELECT MAX(s.created_at) FROM access_events s WHERE s.collaborator_id = c.id AND s.outcome = 'success')";
+/** The facts of each row, by correlated lookups on indexed columns: 50 rows, 250 index probes. */
 const ROW_COLUMNS = `c.id, c.first_name, c.last_name, c.username, c.reference_email, c.access_level, c.manage_settings, c.status,
   e.status AS email_status, e.template AS email_template, COALESCE(e.sent_at, e.created_at) AS email_at,
   EXISTS (SELECT 1 FROM second_factors f WHERE f.principal_type = 'collaborator' AND f.principal_id = c.id) AS two_step,
-  (SELECT COUNT(*) FROM app_passwords a WHERE a.collaborator_id = c.id) AS app_passwords`;
+  (SELECT COUNT(*) FROM app_passwords a WHERE a.collaborator_id = c.id) AS app_passwords,
+  CASE WHEN c.status IN ('pending', 'suspended') THEN (SELECT l.expires_at FROM links l WHERE l.collaborator_id = c.id AND l.used_at IS NULL AND l.revoked_at IS NULL ORDER BY l.id DESC LIMIT 1) END AS link_expires_at,
+  ${LAST_ACCESS} AS last_access`;
 const LAST_EMAIL = "LEFT JOIN outbox_messages e ON e.id = (SELECT MAX(o.id) FROM outbox_messages o WHERE o.collaborator_id = c.id AND o.kind = 'email')";
 const NAME_ORDER = 'c.last_name, c.first_name, c.id';
-const REVERSE_NAME_ORDER = 'c.last_name DESC, c.first_name DESC, c.id DESC';
+const STATUS_RANK = `CASE c.status ${LIST_STATUSES.map((status, i) => `WHEN '${status}' THEN ${i}`).join(' ')} END`;
 
-function rowOf(r: RowRecord): ListRow {
+/** A total order of the rows (ties by name, then id), forwards or backwards. */
+function orderOf(sort: ListSort, direction: SortDirection): string {
+  const dir = direction === 'desc' ? 'DESC' : 'ASC';
+  switch (sort) {
+    case 'name':
+      return `c.last_name ${dir}, c.first_name ${dir}, c.id ${dir}`;
+    case 'username':
+      return `c.username ${dir}, c.id ${dir}`;
+    case 'status':
+      return `${STATUS_RANK} ${dir}, ${NAME_ORDER}`;
+    case 'lastAccess':
+      // Never signed in: last, whichever the direction.
+      return `CASE WHEN ${LAST_ACCESS} IS NULL THEN 1 ELSE 0 END, ${LAST_ACCESS} ${dir}, ${NAME_ORDER}`;
+  }
+}
+
+function rowOf(r: RowRecord, now: Date): ListRow {
+  const linkExpiresAt = r.link_expires_at ? new Date(r.link_expires_at) : null;
   return {
     id: Number(r.id),
     firstName: r.first_name,
@@ -98,7 +151,15 @@ function rowOf(r: RowRecord): ListRow {
     lastEmail: r.email_status && r.email_template && r.email_at ? { status: r.email_status, template: r.email_template, at: new Date(r.email_at) } : null,
     twoStep: Boolean(Number(r.two_step)),
     appPasswords: Number(r.app_passwords),
+    link: linkExpiresAt ? { expiresAt: linkExpiresAt, expired: linkExpiresAt.getTime() <= now.getTime() } : null,
+    lastAccess: r.last_access ? new Date(r.last_access) : null,
   };
+}
+
+/** The first moment after which one of these rows reads differently by the clock alone: a live link expiring. */
+function nextChange(rows: ListRow[]): Date | null {
+  const moments = rows.flatMap((row) => (row.link && !row.link.expired ? [row.link.expiresAt.getTime()] : []));
+  return moments.length > 0 ? new Date(Math.min(...moments)) : null;
 }
 
 /** The owner's read side: the list, one collaborator, its details. Changes nothing. */
@@ -119,46 +180,65 @@ export class Directory {
   }
 
   /**
-   * One page of the mailbox's collaborators (PAGE_SIZE a page), by last then first name, id. `query`
-   * keeps the rows having, for each typed word, a word starting with it (src/lib/search-words.ts).
-   * A page given by `after`/`before` (a row of this mailbox) is read from there on the name index
-   * (keyset): as cheap deep in the list as on page 1; `page` then only numbers it.
+   * One page of the mailbox's collaborators (PAGE_SIZE a page), by last then first name, id, or by
+   * `sort` (ties by name) in `direction`. `query` keeps the rows having, for each typed word, a word
+   * starting with it (src/lib/search-words.ts); `status` the rows in that status. In the name order
+   * (A to Z), a page given by `after`/`before` (a row of this mailbox) is read from there on the name
+   * index (keyset): as cheap deep in the list as on page 1; `page` then only numbers it. The other
+   * orders are read by page number (OFFSET): they are asked for now and then, not paged deep.
    */
-  async list(mailbox: Mailbox, { query = '', ...position }: { query?: string } & PagePosition = {}, state?: ListState): Promise<CollaboratorPage> {
+  async list(mailbox: Mailbox, { query = '', status = null, sort = 'name', direction = 'asc', ...position }: ListQuery & PagePosition = {}, state?: ListState): Promise<CollaboratorPage> {
     const q = query.trim().slice(0, 100);
+    const keyset = sort === 'name' && direction === 'asc';
+    const shape = { query: q, status, sort, direction, keyset, changesAt: null };
     // Every username ends with the mailbox: typed whole, only the chosen part says whom.
     const words = queryWords(q.split(`/${mailbox.address}`).join(' '));
-    const replacements: Record<string, unknown> = { mailbox: mailbox.id };
+    const replacements: Record<string, unknown> = { mailbox: mailbox.id, status };
     const matches = words.length > 0 ? this.matching(words, replacements) : null;
+    const filter = ['c.mailbox_id = :mailbox', ...(status ? ['c.status = :status'] : [])];
     // A query that normalises to no word (only punctuation) finds nobody rather than everybody.
-    const total = q && !matches ? 0 : matches ? await this.count(matches, replacements) : (state ?? (await this.listState(mailbox))).collaborators;
+    const total =
+      q && !matches ? 0 : matches || status ? await this.count(matches, filter, replacements) : (state ?? (await this.listState(mailbox))).collaborators;
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
     const current = Math.min(Math.max(1, Math.floor(position.page ?? 1) || 1), pages);
-    if (total === 0) return { rows: [], total, page: 1, pages, query: q };
+    if (total === 0) return { rows: [], total, page: 1, pages, ...shape };
 
-    const filter = ['c.mailbox_id = :mailbox'];
-    const cursor = await this.cursor(mailbox, position);
-    let order = NAME_ORDER;
+    const forwards = orderOf(sort, direction);
+    const cursor = keyset ? await this.cursor(mailbox, position) : null;
+    let where = filter;
+    let order = forwards;
     let offset = (current - 1) * PAGE_SIZE;
     if (cursor) {
       const sign = cursor.direction === 'after' ? '>' : '<';
-      filter.push(`c.last_name ${sign}= :cursorLast AND (c.last_name ${sign} :cursorLast OR c.first_name ${sign} :cursorFirst OR (c.first_name = :cursorFirst AND c.id ${sign} :cursorId))`);
+      where = [...filter, `c.last_name ${sign}= :cursorLast AND (c.last_name ${sign} :cursorLast OR c.first_name ${sign} :cursorFirst OR (c.first_name = :cursorFirst AND c.id ${sign} :cursorId))`];
       Object.assign(replacements, { cursorLast: cursor.lastName, cursorFirst: cursor.firstName, cursorId: cursor.id });
-      if (cursor.direction === 'before') order = REVERSE_NAME_ORDER;
+      if (cursor.direction === 'before') order = orderOf('name', 'desc');
       offset = 0;
     }
     // A search starts from its matches (then sorts them): the name index would be read from "A" to
     // wherever the matches are, and a surname's matches are all in one place of it.
     const from = matches ? `(${matches}) m ${this.db.dialect === 'sqlite' ? 'CROSS JOIN' : 'STRAIGHT_JOIN'} collaborators c ON c.id = m.id` : 'collaborators c';
-    const read = (where: string[], by: string, skip: number) =>
+    const read = (conditions: string[], by: string, skip: number) =>
       this.db.sequelize.query<RowRecord>(
-        `SELECT ${ROW_COLUMNS} FROM (SELECT c.* FROM ${from} WHERE ${where.join(' AND ')} ORDER BY ${by} LIMIT ${PAGE_SIZE} OFFSET ${skip}) c ${LAST_EMAIL} ORDER BY ${NAME_ORDER}`,
+        `SELECT ${ROW_COLUMNS} FROM (SELECT c.* FROM ${from} WHERE ${conditions.join(' AND ')} ORDER BY ${by} LIMIT ${PAGE_SIZE} OFFSET ${skip}) c ${LAST_EMAIL} ORDER BY ${forwards}`,
         { replacements, type: QueryTypes.SELECT },
       );
-    let records = await read(filter, order, offset);
+    let records = await read(where, order, offset);
     // Nothing left past the row (the rows after it were removed meanwhile): the page by its number.
-    if (records.length === 0 && cursor) records = await read(filter.slice(0, 1), NAME_ORDER, (current - 1) * PAGE_SIZE);
-    return { rows: records.map(rowOf), total, page: current, pages, query: q };
+    if (records.length === 0 && cursor) records = await read(filter, forwards, (current - 1) * PAGE_SIZE);
+    const now = this.clock.now();
+    const rows = records.map((record) => rowOf(record, now));
+    return { rows, total, page: current, pages, ...shape, changesAt: nextChange(rows) };
+  }
+
+  /** The page (PAGE_SIZE a page) of the name order (A to Z, no search nor filter) that shows `collaborator`. */
+  async pageOf(collaborator: Collaborator): Promise<number> {
+    const [row] = await this.db.sequelize.query<{ n: number | string }>(
+      `SELECT COUNT(*) AS n FROM collaborators c WHERE c.mailbox_id = :mailbox
+        AND (c.last_name < :last OR (c.last_name = :last AND (c.first_name < :first OR (c.first_name = :first AND c.id < :id))))`,
+      { replacements: { mailbox: collaborator.mailboxId, last: collaborator.lastName, first: collaborator.firstName, id: collaborator.id }, type: QueryTypes.SELECT },
+    );
+    return Math.floor(Number(row?.n ?? 0) / PAGE_SIZE) + 1;
   }
 
   /**
@@ -182,11 +262,15 @@ export class Directory {
       type: QueryTypes.SELECT,
     });
     if (!record) throw new NotFound('collaborator');
-    return rowOf(record);
+    return rowOf(record, this.clock.now());
   }
 
-  private async count(matches: string, replacements: Record<string, unknown>): Promise<number> {
-    const [row] = await this.db.sequelize.query<{ n: number }>(`SELECT COUNT(*) AS n FROM (${matches}) m`, { replacements, type: QueryTypes.SELECT });
+  /** How many rows the list has with these matches (a search) and conditions on `c`. */
+  private async count(matches: string | null, filter: string[], replacements: Record<string, unknown>): Promise<number> {
+    const sql = matches
+      ? `SELECT COUNT(*) AS n FROM (${matches}) m JOIN collaborators c ON c.id = m.id WHERE ${filter.join(' AND ')}`
+      : `SELECT COUNT(*) AS n FROM collaborators c WHERE ${filter.join(' AND ')}`;
+    const [row] = await this.db.sequelize.query<{ n: number }>(sql, { replacements, type: QueryTypes.SELECT });
     return Number(row?.n ?? 0);
   }
 

@@ -41,3 +41,23 @@ export function spreadsheetDateTime(date: Date, timeZone = 'Europe/Rome'): strin
   }
   return format.format(date);
 }
+
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The day of a moment in Italian time, in `locale` ("28 nov 2026"): for lists, where the hour is noise. */
+export function formatDay(locale: string, date: Date | string | null | undefined): string {
+  if (!date) return '';
+  let format = dayFormats.get(locale);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'Europe/Rome' });
+    dayFormats.set(locale, format);
+  }
+  return format.format(new Date(date));
+}
+
+const dayKeyFormat = new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: 'Europe/Rome' });
+
+/** The Italian calendar day of a moment as `YYYY-MM-DD`: two moments read the same in formatDay when these are equal. */
+export function dayKey(date: Date): string {
+  return dayKeyFormat.format(date);
+}

@@ -4,31 +4,34 @@
  * - the mailbox and the list's `version` (src/db/list-versions.ts): every writer raises it in the same
  *   transaction as any change of what a row shows, and each request reads it from the database, so
  *   every process sees a change as soon as it is committed;
- * - the language, the search and the page asked for.
- * It holds nothing of a session (the CSRF token is in the page around it, not in the fragment). No row
- * shows anything that changes with the clock alone; a row that one day does (a link "expired" without
- * any write) must add to the key the next moment its text changes.
+ * - the language, and the search, status, order and page asked for;
+ * - the clock: a row of a pending or suspended account reads "link expired" once its link expires,
+ *   with no write at all, so an entry is kept only until the first moment one of its rows changes so
+ *   (`until`), and found only before it.
+ * It holds nothing of a session (the CSRF token is in the page around it, not in the fragment).
  *
  * At most `capacity` entries, the least recently used dropped first; 0 keeps none.
  */
 export class ListCache {
-  private readonly entries = new Map<string, string>();
+  private readonly entries = new Map<string, { html: string; until: number }>();
 
   constructor(private readonly capacity: number) {}
 
-  get(key: string): string | undefined {
-    const html = this.entries.get(key);
-    if (html !== undefined) {
-      this.entries.delete(key);
-      this.entries.set(key, html);
-    }
-    return html;
+  /** The entry for `key` as it reads at `now`, if any. */
+  get(key: string, now: Date): string | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    this.entries.delete(key);
+    if (now.getTime() >= entry.until) return undefined;
+    this.entries.set(key, entry);
+    return entry.html;
   }
 
-  set(key: string, html: string): void {
+  /** Keeps `html` for `key` until `until` (exclusive); null: until its version changes. */
+  set(key: string, html: string, until: Date | null = null): void {
     if (this.capacity === 0) return;
     this.entries.delete(key);
-    this.entries.set(key, html);
+    this.entries.set(key, { html, until: until?.getTime() ?? Infinity });
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
   }
 }

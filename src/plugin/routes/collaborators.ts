@@ -1,10 +1,10 @@
 import { Router, type Request, type Response } from 'express';
 import type { NewCollaborator } from '../../domain/collaborators';
-import type { ListRow, PagePosition } from '../../domain/directory';
+import { LIST_SORTS, LIST_STATUSES, type ListQuery, type ListRow, type ListSort, type PagePosition } from '../../domain/directory';
 import type { Actor } from '../../domain/actor';
 import { ValidationFailed } from '../../domain/errors';
 import { allows, type AccountEvent } from '../../domain/state-machine';
-import { ACCESS_LEVELS, type Collaborator } from '../../models';
+import { ACCESS_LEVELS, type Collaborator, type Status } from '../../models';
 import { wantsFragment } from '../render';
 import { ListCache } from '../list-cache';
 import { requestOrigin } from '../client-ip';
@@ -21,8 +21,8 @@ const CONFIRMATIONS = {
 } as const satisfies Record<string, { event: AccountEvent; text: string }>;
 type ConfirmationName = keyof typeof CONFIRMATIONS;
 
-/** What a row of the list uses besides the row, its notice and the mailbox's two-step rule (views/plugin/collaborations/_row.ejs). */
-const ROW_LOCALS = ['t', 'date', 'urls', 'allows'] as const;
+/** What a row of the list uses besides the row and the mailbox's two-step rule (views/plugin/collaborations/_row.ejs). */
+const ROW_LOCALS = ['t', 'date', 'day', 'breakable', 'urls', 'allows'] as const;
 
 const pick = (from: Record<string, unknown>, names: readonly string[]) => Object.fromEntries(names.map((name) => [name, from[name]]));
 
@@ -30,6 +30,17 @@ const pick = (from: Record<string, unknown>, names: readonly string[]) => Object
 function positionOf(query: Request['query']): PagePosition {
   const id = (value: unknown) => (typeof value === 'string' && /^[1-9]\d{0,15}$/.test(value) ? Number(value) : undefined);
   return { page: Math.max(1, Math.floor(Number(query.page ?? 1)) || 1), after: id(query.after), before: id(query.before) };
+}
+
+/** `?q=rossi&status=pending&sort=lastAccess&dir=desc`: what the list is asked for; anything else is the default. */
+function listQueryOf(query: Record<string, unknown>): Required<ListQuery> {
+  const one = <T extends string>(value: unknown, allowed: readonly T[]): T | undefined => (allowed as readonly unknown[]).includes(value) ? (value as T) : undefined;
+  return {
+    query: fitText(typeof query.q === 'string' ? query.q : '').trim().slice(0, 100),
+    status: one<Status>(query.status, LIST_STATUSES) ?? null,
+    sort: one<ListSort>(query.sort, LIST_SORTS) ?? 'name',
+    direction: one(query.dir, ['asc', 'desc'] as const) ?? 'asc',
+  };
 }
 
 function actorOf(req: Request, res: Response): Actor {
@@ -69,13 +80,15 @@ export function collaboratorsRouter(feature: Feature): Router {
     next();
   });
 
-  /** After an action: htmx gets the updated row in place, a plain form the list again. */
+  /**
+   * After an action: htmx gets the updated row in place and the notice in the list's announcement
+   * region (its own full-width place, read out by screen readers); a plain form the list again.
+   */
   async function respondWithRow(req: Request, res: Response, collaborator: Collaborator, notice: string) {
-    if (wantsFragment(req)) {
-      const row = await directory.row(collaborator);
-      return pages.render(req, res, { page: 'plugin/collaborations/_row', fragment: 'plugin/collaborations/_row' }, { row, notice, twoStepRequired: ownerOf(res).twoStepRequired });
-    }
-    redirectWithNotice(feature, res, urls.collaborators, notice);
+    if (!wantsFragment(req)) return redirectWithNotice(feature, res, urls.collaborators, notice);
+    const row = await directory.row(collaborator);
+    const rowHtml = await pages.view(res, 'plugin/collaborations/_row', { row, twoStepRequired: ownerOf(res).twoStepRequired });
+    pages.fragment(res, await pages.view(res, 'plugin/collaborations/_updates', { rowHtml, notice, listHtml: null }));
   }
 
   function notice(res: Response, key: string, collaborator: Collaborator): string {
@@ -83,31 +96,33 @@ export function collaboratorsRouter(feature: Feature): Router {
   }
 
   /**
-   * The list fragment: rendered rows come from the cache while the list's version is the same (see
-   * list-cache.ts), else from one read and one compiled row template called per row.
+   * The list fragment: rendered rows come from the cache while the list's version is the same and no
+   * shown link has expired since (see list-cache.ts), else from one read and one compiled row
+   * template called per row.
    */
-  async function listHtml(res: Response, query: string, position: PagePosition): Promise<string> {
+  async function listHtml(res: Response, asked: Required<ListQuery>, position: PagePosition): Promise<string> {
     const owner = ownerOf(res);
     const state = await directory.listState(owner);
-    const key = [owner.id, state.version, res.locals.locale, query, position.page, position.after, position.before].join('\n');
-    const cached = cache.get(key);
+    const now = feature.domain.clock.now();
+    const key = [owner.id, state.version, res.locals.locale, asked.query, asked.status, asked.sort, asked.direction, position.page, position.after, position.before].join('\n');
+    const cached = cache.get(key, now);
     if (cached !== undefined) return cached;
-    const list = await directory.list(owner, { query, ...position }, state);
+    const list = await directory.list(owner, { ...asked, ...position }, state);
     // The rule as of `state.version`, not as the owner's record read earlier in the request had it.
-    const locals: Record<string, unknown> = { ...pick(res.locals, ROW_LOCALS), notice: null, twoStepRequired: state.twoStepRequired };
-    const rowTemplate = pages.partial('plugin/collaborations/_row', [...ROW_LOCALS, 'row', 'notice', 'twoStepRequired']);
+    const locals: Record<string, unknown> = { ...pick(res.locals, ROW_LOCALS), twoStepRequired: state.twoStepRequired };
+    const rowTemplate = pages.partial('plugin/collaborations/_row', [...ROW_LOCALS, 'row', 'twoStepRequired']);
     const rowHtml = (row: ListRow) => rowTemplate({ ...locals, row });
-    const html = await pages.view(res, 'plugin/collaborations/_list', { list, rowHtml });
-    cache.set(key, html);
+    const html = await pages.view(res, 'plugin/collaborations/_list', { list, rowHtml, mailboxAddress: owner.address });
+    cache.set(key, html, list.changesAt);
     return html;
   }
 
-  // GET /settings/collaborations
+  // GET /settings/collaborations(?q=&status=&sort=&dir=&page=&after=&before=)
   router.get('/', async (req, res) => {
-    const query = fitText(String(req.query.q ?? '')).trim().slice(0, 100);
-    const html = await listHtml(res, query, positionOf(req.query));
+    const asked = listQueryOf(req.query);
+    const html = await listHtml(res, asked, positionOf(req.query));
     if (wantsFragment(req)) return pages.fragment(res, html);
-    await pages.render(req, res, { page: 'plugin/collaborations/index' }, { listHtml: html, query });
+    await pages.render(req, res, { page: 'plugin/collaborations/index' }, { listHtml: html, asked, statuses: LIST_STATUSES, sorts: LIST_SORTS });
   });
 
   // POST /settings/collaborations/two-step-policy: whether collaborators must use two-step verification
@@ -132,7 +147,9 @@ export function collaboratorsRouter(feature: Feature): Router {
     const input = formInput(req.body ?? {});
     try {
       const collaborator = await collaborations.create(ownerOf(res), input, { actor: actorOf(req, res) });
-      redirectWithNotice(feature, res, urls.collaborators, notice(res, 'created', collaborator));
+      // The page of the list that shows the new row, scrolled to it and marked (`:target`).
+      const page = await directory.pageOf(collaborator);
+      redirectWithNotice(feature, res, `${urls.collaborators}${page > 1 ? `?page=${page}` : ''}#collaborator-${collaborator.id}`, notice(res, 'created', collaborator));
     } catch (error) {
       if (!(error instanceof ValidationFailed)) throw error;
       const values = { ...input, manageSettings: input.manageSettings === 'on' || input.manageSettings === 'true' };
@@ -145,6 +162,13 @@ export function collaboratorsRouter(feature: Feature): Router {
     const collaborator = collaboratorOf(res);
     const details = await directory.details(collaborator);
     await pages.render(req, res, { page: 'plugin/collaborations/show' }, { collaborator, ...details });
+  });
+
+  // GET /settings/collaborations/:id/row: the row alone, which asks again while its last email is on its way
+  router.get('/:id/row', async (req, res) => {
+    if (!wantsFragment(req)) return res.redirect(303, `${urls.collaborators}/${collaboratorOf(res).id}`);
+    const row = await directory.row(collaboratorOf(res));
+    pages.fragment(res, await pages.view(res, 'plugin/collaborations/_row', { row, twoStepRequired: ownerOf(res).twoStepRequired }));
   });
 
   // GET /settings/collaborations/:id/<confirmation>: the dialog (htmx) or its page (no JavaScript)
@@ -196,9 +220,22 @@ export function collaboratorsRouter(feature: Feature): Router {
   router.delete('/:id', async (req, res) => {
     const collaborator = collaboratorOf(res);
     await collaborations.remove(collaborator, { actor: actorOf(req, res) });
-    if (wantsFragment(req)) return void res.status(200).send('');
-    redirectWithNotice(feature, res, urls.collaborators, notice(res, 'removed', collaborator));
+    if (!wantsFragment(req)) return redirectWithNotice(feature, res, urls.collaborators, notice(res, 'removed', collaborator));
+    // The list the owner was looking at, again: its count and rows without the removed one.
+    const shown = listShown(req);
+    const html = shown ? await listHtml(res, listQueryOf(shown), positionOf(shown)) : null;
+    pages.fragment(res, await pages.view(res, 'plugin/collaborations/_updates', { rowHtml: null, notice: notice(res, 'removed', collaborator), listHtml: html }));
   });
+
+  /** The query of the list page an htmx request came from (HX-Current-URL), or null when it came from another page. */
+  function listShown(req: Request): Record<string, string> | null {
+    try {
+      const url = new URL(req.get('HX-Current-URL') ?? '');
+      return url.pathname === urls.collaborators ? Object.fromEntries(url.searchParams) : null;
+    } catch {
+      return null;
+    }
+  }
 
   return router;
 }

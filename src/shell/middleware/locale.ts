@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import { breakableHtml, breakableWithin } from '../../lib/text';
+import { formatDay } from '../../i18n/dates';
 import { DEFAULT_LOCALE, LOCALES, formatDate, isLocale, translator, type Locale } from '../../i18n';
 
 /** The signed-in person's language, else the one chosen in this session, else the browser's, else Italian. */
@@ -11,7 +12,7 @@ export function localeOf(req: Parameters<RequestHandler>[0]): Locale {
   return isLocale(accepted) ? accepted : DEFAULT_LOCALE;
 }
 
-/** Gives every view `t`, `locale` and `date()`. Runs after the signed-in person is known. */
+/** Gives every view `t`, `locale`, `date()` and `day()`. Runs after the signed-in person is known. */
 export const locale: RequestHandler = (req, res, next) => {
   const lang = localeOf(req);
   res.locals.locale = lang;
@@ -22,6 +23,7 @@ export const locale: RequestHandler = (req, res, next) => {
   res.locals.here = linkAddress ? '/password/new' : req.method === 'GET' ? req.originalUrl : req.path;
   res.locals.t = translator(lang);
   res.locals.date = (d: Date | string | null | undefined) => formatDate(lang, d);
+  res.locals.day = (d: Date | string | null | undefined) => formatDay(lang, d);
   res.locals.breakable = breakableHtml;
   res.locals.breakableWithin = breakableWithin;
   res.vary('Accept-Language');
