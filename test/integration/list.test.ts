@@ -1,16 +1,23 @@
 import { expect } from 'chai';
 import { DATABASES } from '../support/databases';
-import { harnessWithOwner, type Browser, type Harness } from '../support/harness';
+import { Browser, GOOD_PASSWORD, harnessWithOwner, type Harness } from '../support/harness';
 import { collaboratorIn, reload } from '../support/accounts';
 import { system } from '../../src/domain/actor';
 import type { NewCollaborator } from '../../src/domain/collaborators';
-import type { Mailbox } from '../../src/models';
+import type { Collaborator, Mailbox, Status } from '../../src/models';
+import { PAGE_SIZE } from '../../src/domain/directory';
+import { retentionCutoff } from '../../src/domain/maintenance';
 
 const MAILBOX = 'studio.rossi@pec.example.it';
 const OTHER = 'altro.studio@pec.example.it';
 
 /** The ids of the rows a list page shows, in order. */
 const rowIds = (html: string) => [...html.matchAll(/<tr id="collaborator-(\d+)"/g)].map((m) => Number(m[1]));
+/** The statuses of the rows a list page shows, in order. */
+const rowStatuses = (html: string) => [...html.matchAll(/<tr id="collaborator-\d+" class="status-(\w+)"/g)].map((m) => m[1]);
+/** The markup of one row. */
+const rowHtml = (html: string, id: number) => html.slice(html.indexOf(`<tr id="collaborator-${id}"`), html.indexOf('</tr>', html.indexOf(`<tr id="collaborator-${id}"`)));
+const DAY = 24 * 3600 * 1000;
 const linkOf = (html: string, rel: 'next' | 'prev') => /<a rel="(?:next|prev)" href="([^"]+)"/g.exec(html.slice(html.indexOf(`rel="${rel}"`) - 3))?.[1]?.replace(/&amp;/g, '&');
 
 const person = (firstName: string, lastName: string, username: string, referenceEmail = `${username}@example.org`): NewCollaborator => ({
@@ -117,6 +124,180 @@ for (const { name, create } of DATABASES) {
       });
     });
 
+    /** Every row of the list asked for by `query`, following its "next" links; each page's `next` link. */
+    async function allPages(query: string): Promise<{ ids: number[]; links: string[] }> {
+      const ids: number[] = [];
+      const links: string[] = [];
+      let html = (await owner.get(`/settings/collaborations?${query}`)).text;
+      ids.push(...rowIds(html));
+      for (let next = linkOf(html, 'next'); next; next = linkOf(html, 'next')) {
+        links.push(next);
+        html = (await owner.get(next)).text;
+        ids.push(...rowIds(html));
+      }
+      return { ids, links };
+    }
+
+    describe('GET /settings/collaborations?status=&sort=&dir=', function () {
+      it('should keep the rows in one status, with the search, counted, and page through them keeping both', async function () {
+        const active: Collaborator[] = [];
+        for (let i = 0; i < PAGE_SIZE + 3; i++) active.push(await collaboratorIn(h, mailbox, 'active', person('Anna', `Neri ${String(i).padStart(2, '0')}`, `anna${i}`)));
+        await collaboratorIn(h, mailbox, 'pending', person('Bruno', 'Neri', 'bruno'));
+        await collaboratorIn(h, mailbox, 'active', person('Mario', 'Rossi', 'mario.rossi'));
+        const first = (await owner.get('/settings/collaborations?q=neri&status=active')).text;
+        expect(first).to.match(/Collaboratori: 53</);
+        expect(new Set(rowStatuses(first))).to.deep.equal(new Set(['active']));
+        const { ids, links } = await allPages('q=neri&status=active');
+        expect(ids).to.deep.equal(active.map((c) => c.id));
+        expect(links[0]).to.match(/q=neri/).and.to.match(/status=active/).and.to.match(/after=\d+/);
+
+        const pending = (await owner.get('/settings/collaborations?status=pending')).text;
+        expect(pending).to.match(/Collaboratori: 1</);
+        expect(rowStatuses(pending)).to.deep.equal(['pending']);
+        const none = (await owner.get('/settings/collaborations?status=deactivated')).text;
+        expect(rowIds(none)).to.deep.equal([]);
+        expect(none).to.include('Nessun collaboratore nello stato «Disattivato».');
+      });
+
+      it('should sort by name, username, status and last access, both ways, each collaborator once across the pages', async function () {
+        const statuses: Status[] = ['active', 'pending', 'suspended', 'deactivated'];
+        const made: Collaborator[] = [];
+        for (let i = 0; i < PAGE_SIZE + 6; i++) {
+          // Usernames in the opposite order of the names; statuses in turn.
+          made.push(await collaboratorIn(h, mailbox, statuses[i % 4] as Status, person('Anna', `Neri ${String(i).padStart(2, '0')}`, `user${String(99 - i).padStart(2, '0')}`)));
+        }
+        // Some sign in, on different days; the others never did.
+        const signedIn = [made[8], made[4], made[12], made[0]] as Collaborator[];
+        for (const c of signedIn) {
+          h.clock.advance(DAY);
+          await h.domain.accessHistory.recordMailSignIn(c.username, true, { channel: 'imap', ip: '192.0.2.1', clientName: null });
+        }
+        await h.domain.accessHistory.recordMailSignIn(made[16]!.username, false, { channel: 'imap', ip: '192.0.2.1', clientName: null });
+        const ids = (list: Collaborator[]) => list.map((c) => c.id);
+        const byName = [...made];
+        const rank = (c: Collaborator) => ['pending', 'active', 'suspended', 'deactivated'].indexOf(statuses[made.indexOf(c) % 4] as string);
+        const byStatus = [...made].sort((a, b) => rank(a) - rank(b) || made.indexOf(a) - made.indexOf(b));
+        const byStatusDesc = [...made].sort((a, b) => rank(b) - rank(a) || made.indexOf(a) - made.indexOf(b));
+        const never = made.filter((c) => !signedIn.includes(c));
+        const expected: Array<[string, number[]]> = [
+          ['sort=name&dir=desc', ids([...byName].reverse())],
+          ['sort=username', ids([...made].reverse())],
+          ['sort=username&dir=desc', ids(made)],
+          ['sort=status', ids(byStatus)],
+          ['sort=status&dir=desc', ids(byStatusDesc)],
+          ['sort=lastAccess&dir=desc', ids([...[...signedIn].reverse(), ...never])],
+          ['sort=lastAccess', ids([...signedIn, ...never])],
+        ];
+        for (const [query, order] of expected) {
+          const { ids: shown, links } = await allPages(query);
+          expect(shown, query).to.deep.equal(order);
+          // Pages by number: the name order alone is read next to a row.
+          expect(links, query).to.have.length(1);
+          expect(links[0], query).not.to.match(/after=/);
+          for (const part of query.split('&').filter((p) => p !== 'sort=name')) expect(links[0], query).to.include(part);
+        }
+      });
+
+      it('should take an unknown status, order or direction for the default', async function () {
+        await collaboratorIn(h, mailbox, 'active', person('Anna', 'Bianchi', 'anna'));
+        await collaboratorIn(h, mailbox, 'pending', person('Zeno', 'Verdi', 'zeno'));
+        const plain = rowIds((await owner.get('/settings/collaborations')).text);
+        expect(rowIds((await owner.get('/settings/collaborations?status=gone&sort=password&dir=up')).text)).to.deep.equal(plain);
+      });
+    });
+
+    describe('what a row says of its status', function () {
+      it('should say what a pending or suspended account waits for', async function () {
+        const pending = await collaboratorIn(h, mailbox, 'pending', person('Anna', 'Bianchi', 'anna'));
+        const suspended = await collaboratorIn(h, mailbox, 'suspended', person('Mario', 'Rossi', 'mario'));
+        const html = (await owner.get('/settings/collaborations')).text;
+        expect(rowHtml(html, pending.id)).to.include('in attesa del primo accesso').and.to.include('Link valido fino al');
+        expect(rowHtml(html, suspended.id)).to.include('in attesa della nuova password');
+        expect(rowHtml(html, pending.id), 'no resend button while the link works').not.to.include('row-resend');
+      });
+
+      it('should show a link as expired from the moment it expires, with the resend button, whatever was rendered before', async function () {
+        const c = await collaboratorIn(h, mailbox, 'pending', person('Anna', 'Bianchi', 'anna'));
+        const list = async () => (await owner.get('/settings/collaborations')).text;
+        const { version } = await h.domain.directory.listState(mailbox);
+        h.clock.advance(7 * DAY - 1000);
+        const before = await list();
+        expect(before).to.equal(await list());
+        expect(rowHtml(before, c.id)).not.to.match(/Link scaduto|row-resend/);
+        h.clock.advance(1000);
+        const after = rowHtml(await list(), c.id);
+        expect((await h.domain.directory.listState(mailbox)).version, 'nothing was written').to.equal(version);
+        expect(after).to.include('Link scaduto il').and.to.include('row-resend');
+        await owner.post(`/settings/collaborations/${c.id}/password-link`);
+        expect(rowHtml(await list(), c.id)).not.to.match(/Link scaduto|row-resend/);
+      });
+
+      it('should ask for the row again while its email is on its way, and stop once it is delivered', async function () {
+        const c = await collaboratorIn(h, mailbox, 'pending', person('Anna', 'Bianchi', 'anna'));
+        const fragment = { 'HX-Request': 'true', 'HX-Request-Type': 'partial' };
+        const queued = (await owner.get(`/settings/collaborations/${c.id}/row`, fragment)).text;
+        expect(queued).to.match(new RegExp(`^<tr id="collaborator-${c.id}"[^>]* hx-get="/settings/collaborations/${c.id}/row" hx-trigger="every \\d+s"`));
+        await h.drain();
+        const sent = (await owner.get(`/settings/collaborations/${c.id}/row`, fragment)).text;
+        expect(sent).to.include('delivery-sent').and.not.to.include('hx-trigger');
+        expect((await owner.get(`/settings/collaborations/${c.id}/row`)).status, 'not a page of its own').to.equal(303);
+      });
+    });
+
+    describe('last access', function () {
+      it('should show the day of the latest web or mail-program sign-in, raising the version once a day', async function () {
+        const c = await collaboratorIn(h, mailbox, 'active', person('Anna', 'Bianchi', 'anna'));
+        const lastAccess = async () => /class="last-access">([^<]*(?:<time[^>]*>[^<]*<\/time>)?)/.exec(rowHtml((await owner.get('/settings/collaborations')).text, c.id))?.[1];
+        expect(await lastAccess()).to.equal('Mai');
+        await h.domain.accessHistory.recordMailSignIn(c.username, false, { channel: 'imap', ip: '192.0.2.1', clientName: null });
+        expect(await lastAccess(), 'a failure is no access').to.equal('Mai');
+        h.clock.set(new Date('2026-04-10T08:00:00Z'));
+        await h.domain.accessHistory.recordMailSignIn(c.username, true, { channel: 'imap', ip: '192.0.2.1', clientName: null });
+        expect(await lastAccess()).to.match(/10 apr 2026/);
+        const { version } = await h.domain.directory.listState(mailbox);
+        h.clock.advance(3600 * 1000);
+        await new Browser(h.app).signIn(c.username, GOOD_PASSWORD);
+        expect((await h.domain.directory.listState(mailbox)).version, 'the same day: the row reads the same').to.equal(version);
+        // 22:30 UTC is 00:30 the next day in Rome (summer time).
+        h.clock.set(new Date('2026-04-10T22:30:00Z'));
+        await new Browser(h.app).signIn(c.username, GOOD_PASSWORD);
+        expect(await lastAccess()).to.match(/11 apr 2026/);
+        // Once the history of those days is pruned, never again.
+        h.clock.set(new Date('2026-11-01T08:00:00Z'));
+        await h.domain.accessHistory.prune(retentionCutoff(h.clock.now()));
+        expect(await lastAccess()).to.equal('Mai');
+      });
+    });
+
+    describe('after adding and removing', function () {
+      it('should send the owner to the page of the list that shows the new collaborator, at its row', async function () {
+        for (let i = 0; i < PAGE_SIZE + 5; i++) await h.domain.collaborations.create(mailbox, person('Anna', `Neri ${String(i).padStart(2, '0')}`, `anna${i}`), { actor: system });
+        await owner.get('/settings/collaborations/new');
+        const res = await owner.post('/settings/collaborations', { firstName: 'Zeno', lastName: 'Zucchi', username: 'zeno', referenceEmail: 'zeno@example.org', accessLevel: 'read' });
+        const zeno = (await h.db.models.Collaborator.findOne({ where: { username: `zeno/${MAILBOX}` } })) as Collaborator;
+        expect(res.status).to.equal(303);
+        expect(res.headers.location).to.equal(`/settings/collaborations?page=2#collaborator-${zeno.id}`);
+        expect(rowIds((await owner.get('/settings/collaborations?page=2')).text)).to.include(zeno.id);
+        const first = await owner.post('/settings/collaborations', { firstName: 'Aldo', lastName: 'Abate', username: 'aldo', referenceEmail: 'aldo@example.org', accessLevel: 'read' });
+        expect(first.headers.location).to.match(/^\/settings\/collaborations#collaborator-\d+$/);
+      });
+
+      it('should answer an htmx removal with the notice and the list the owner was looking at, counted again', async function () {
+        const gone = await collaboratorIn(h, mailbox, 'deactivated', person('Mario', 'Rossi', 'mario'));
+        const kept = await collaboratorIn(h, mailbox, 'deactivated', person('Anna', 'Neri', 'anna'));
+        await collaboratorIn(h, mailbox, 'active', person('Zeno', 'Verdi', 'zeno'));
+        await owner.get('/settings/collaborations');
+        const res = await owner.agent
+          .delete(`/settings/collaborations/${gone.id}`)
+          .set({ 'HX-Request': 'true', 'HX-Request-Type': 'partial', 'X-CSRF-Token': owner.csrf, 'HX-Current-URL': 'http://webmail.pec.test/settings/collaborations?status=deactivated' });
+        expect(res.status).to.equal(200);
+        expect(res.text).to.match(/<hx-partial hx-target="#list-announcement"[^>]*><p class="notice">L’account di Mario Rossi è stato eliminato.<\/p><\/hx-partial>/);
+        const list = /<hx-partial hx-target="#collaborator-list" hx-swap="outerHTML">([\s\S]*)<\/hx-partial>/.exec(res.text)?.[1] ?? '';
+        expect(list).to.match(/Collaboratori: 1</);
+        expect(rowIds(list)).to.deep.equal([kept.id]);
+      });
+    });
+
     describe('rendered lists reused between requests', function () {
       /** The list as the owner sees it now, and the same page read again. */
       const list = async () => (await owner.get('/settings/collaborations')).text;
@@ -151,6 +332,20 @@ for (const { name, create } of DATABASES) {
         expect(await list()).to.match(/Collaboratori: 2</);
         await h.domain.collaborations.remove(await h.domain.collaborations.deactivate(c, { actor: system }), { actor: system });
         expect(await list()).to.match(/Collaboratori: 1</);
+      });
+
+      it('should keep a rendered list for one search, status, order and page only', async function () {
+        const anna = await collaboratorIn(h, mailbox, 'active', person('Anna', 'Bianchi', 'anna'));
+        const zeno = await collaboratorIn(h, mailbox, 'pending', person('Zeno', 'Verdi', 'zeno'));
+        const ids = async (query: string) => rowIds((await owner.get(`/settings/collaborations?${query}`)).text);
+        for (let round = 0; round < 2; round++) {
+          expect(await ids(''), 'all').to.deep.equal([anna.id, zeno.id]);
+          expect(await ids('status=pending'), 'pending').to.deep.equal([zeno.id]);
+          expect(await ids('status=active'), 'active').to.deep.equal([anna.id]);
+          expect(await ids('dir=desc'), 'Z to A').to.deep.equal([zeno.id, anna.id]);
+          expect(await ids('sort=status&dir=desc'), 'by status').to.deep.equal([anna.id, zeno.id]);
+          expect(await ids('sort=status'), 'by status, pending first').to.deep.equal([zeno.id, anna.id]);
+        }
       });
 
       it('should keep a rendered list for one language only', async function () {
