@@ -169,6 +169,24 @@ describe('The Collaborations list in a real browser (Chromium)', function () {
       expect(await page.locator('#collaborator-list').textContent()).to.match(/Ultimo accesso/);
     });
 
+    it('should filter and sort in place with JavaScript, the address following', async function () {
+      const anna = await collaboratorIn(h, mailbox, 'active', person('Anna', 'Bianchi', 'anna'));
+      const zeno = await collaboratorIn(h, mailbox, 'suspended', person('Zeno', 'Verdi', 'zeno'));
+      const page = await ownerList();
+      await page.evaluate('window.stillHere = true');
+      await page.click('.list-options summary');
+      await page.selectOption('#status', 'suspended');
+      await page.waitForURL(/status=suspended/);
+      await row(page, anna.id).waitFor({ state: 'detached' });
+      expect(await row(page, zeno.id).count()).to.equal(1);
+      await page.selectOption('#status', { index: 0 });
+      await page.selectOption('#dir', 'desc');
+      await page.waitForFunction(`document.querySelector('#collaborator-list tbody tr')?.id === 'collaborator-${zeno.id}' && document.querySelectorAll('#collaborator-list tbody tr').length === 2`);
+      await page.waitForFunction(`location.search.includes('dir=desc')`);
+      expect(await page.evaluate('window.stillHere'), 'the same page, not reloaded').to.equal(true);
+      await expectAccessible(page, 'sorted with JavaScript', 'it');
+    });
+
     for (const javaScript of [true, false]) {
       it(`should show the new collaborator after adding, ${javaScript ? 'with' : 'without'} JavaScript`, async function () {
         for (let i = 0; i < 60; i++) await h.domain.collaborations.create(mailbox, person('Anna', `Neri ${String(i).padStart(2, '0')}`, `anna${i}`), { actor: system });
