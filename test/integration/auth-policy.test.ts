@@ -207,7 +207,7 @@ for (const { name, create } of DATABASES) {
         const page = await owner.get('/settings/access-history');
         expect(page.status).to.equal(200);
         const row = /<tr class="access-success">(?:(?!<\/tr>)[\s\S])*192\.0\.2\.61(?:(?!<\/tr>)[\s\S])*<\/tr>/.exec(page.text)?.[0] ?? '';
-        expect(row).to.include('IMAP').and.include('Thunderbird 115.3.1').and.include(USERNAME);
+        expect(row).to.include('IMAP').and.include('Thunderbird').and.include(USERNAME);
       });
     });
   });
