@@ -43,13 +43,29 @@ export type NewCollaborator = z.input<typeof newCollaborator>;
 const accessChange = newCollaborator.pick({ accessLevel: true, manageSettings: true });
 export type AccessInput = z.input<typeof accessChange>;
 
+const nameChange = newCollaborator.pick({ firstName: true, lastName: true });
+export type NameInput = z.input<typeof nameChange>;
+
+const emailChange = newCollaborator.pick({ referenceEmail: true });
+export type EmailInput = z.input<typeof emailChange>;
+
+/** The first error of each field, as a message key. */
+function fieldErrors(error: z.ZodError): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const issue of error.issues) {
+    const field = String(issue.path[0]);
+    errors[field] ??= issue.code === 'invalid_type' ? 'required' : issue.message;
+  }
+  return errors;
+}
+
 /** The emails an owner's actions send, with the owner's own words (names) in the greeting: what MAIL_LIMIT_* counts. */
 const OWNER_EMAILS: readonly EmailTemplate[] = ['invitation', 'owner_reset', 'deactivated'];
 
 /**
  * The owner's transitions of the collaborator accounts of a mailbox (create, reset, resend,
- * deactivate, change access, remove), each in one transaction with its link, email, session
- * revocations and activity record. The list and details are the Directory's; the collaborator's
+ * deactivate, reactivate, rename, recreate for a corrected reference email, change access, remove),
+ * each in one transaction with its link, email, session revocations and activity record. The list and details are the Directory's; the collaborator's
  * own password flows are SelfService's.
  */
 export class Collaborations {
@@ -101,8 +117,8 @@ export class Collaborations {
     }
   }
 
-  /** The words the list's search finds this collaborator by (migrations/008-list-speed.ts). */
-  private async indexForSearch(c: Collaborator, t: Transaction): Promise<void> {
+  /** The words the list's search finds this collaborator by (migrations/008-list-speed.ts); `c` as it is from now on. */
+  private async indexForSearch(c: Pick<Collaborator, 'id' | 'mailboxId' | 'firstName' | 'lastName' | 'username' | 'referenceEmail'>, t: Transaction): Promise<void> {
     const words = collaboratorWords(c);
     await this.db.sequelize.getQueryInterface().bulkInsert('collaborator_words', words.map((word) => ({ mailbox_id: c.mailboxId, word, collaborator_id: c.id })), { transaction: t });
   }
@@ -114,11 +130,7 @@ export class Collaborations {
    */
   private async validate(mailbox: Mailbox, input: NewCollaborator): Promise<z.output<typeof newCollaborator>> {
     const parsed = newCollaborator.safeParse(input);
-    const errors: FieldErrors = {};
-    for (const issue of parsed.error?.issues ?? []) {
-      const field = String(issue.path[0]);
-      errors[field] ??= issue.code === 'invalid_type' ? 'required' : issue.message;
-    }
+    const errors: FieldErrors = parsed.success ? {} : fieldErrors(parsed.error);
     // Checked on their own field, whatever the others hold.
     const email = newCollaborator.shape.referenceEmail.safeParse(input.referenceEmail);
     if (email.success && canonicalName(email.data) === canonicalName(mailbox.address)) errors.referenceEmail = 'email_is_mailbox';
@@ -179,6 +191,91 @@ export class Collaborations {
       await this.audit.record(actor, 'access.changed', c, t, { from: c.accessLevel, to: accessLevel, manageSettings });
       return { accessLevel, manageSettings };
     });
+  }
+
+  // active / pending / suspended → same, with the names corrected (in the list, its search and every later email)
+  async rename(collaborator: Collaborator, input: NameInput, { actor }: { actor: Actor }): Promise<Collaborator> {
+    const parsed = nameChange.safeParse(input);
+    if (!parsed.success) throw new ValidationFailed(fieldErrors(parsed.error));
+    const { firstName, lastName } = parsed.data;
+    return this.changes.change(collaborator, 'rename', async (c, _mailbox, t) => {
+      await this.db.sequelize.query('DELETE FROM collaborator_words WHERE collaborator_id = ?', { replacements: [c.id], transaction: t });
+      await this.indexForSearch({ id: c.id, mailboxId: c.mailboxId, username: c.username, referenceEmail: c.referenceEmail, firstName, lastName }, t);
+      await this.audit.record(actor, 'collaborator.renamed', c, t, { from: { firstName: c.firstName, lastName: c.lastName }, to: { firstName, lastName } });
+      return { firstName, lastName };
+    });
+  }
+
+  // deactivated → pending: a new invitation to the same reference email undoes a deactivation
+  async reactivate(collaborator: Collaborator, { actor }: { actor: Actor }): Promise<Collaborator> {
+    return this.changes.change(collaborator, 'reactivate', async (c, mailbox, t) => {
+      await this.assertMailRoom(mailbox, c.referenceEmail, t);
+      await this.audit.record(actor, 'collaborator.reactivated', c, t);
+      await this.changes.sendLink(c, mailbox, 'invitation', actor, 'link.sent', t);
+      return { deactivatedAt: null };
+    });
+  }
+
+  /**
+   * active / pending / suspended → a new pending account for a corrected reference email, in ONE
+   * transaction: the reference email of an account is never edited (PEC), so a new row (new id) takes
+   * the same username, names, language and permissions, and the old row goes, with everything it
+   * gave (sessions, app passwords, mail programs, second factors; its links and search words by
+   * ON DELETE CASCADE). Every committed state has exactly one account with the username. Nothing more
+   * goes to the old address: no deactivation notice, and its unsent emails are cancelled. The
+   * invitation goes to the corrected address. Refused: a bad address, the mailbox's own, or the
+   * same as before (ValidationFailed); a deactivated account (TransitionRefused).
+   */
+  async recreate(collaborator: Collaborator, input: EmailInput, { actor }: { actor: Actor }): Promise<Collaborator> {
+    transition(collaborator.status, 'recreate');
+    const mailbox = await this.changes.mailboxOf(collaborator);
+    const referenceEmail = this.correctedEmail(mailbox, collaborator, input);
+    return this.db.transaction(async (t) => {
+      const old = await this.changes.reload(collaborator, t);
+      transition(old.status, 'recreate');
+      await this.assertMailRoom(mailbox, referenceEmail, t);
+      await this.changes.revokeAccess(old, t);
+      await this.twoStep.removeAllOf({ type: 'collaborator', id: old.id }, t);
+      await this.outbox.cancelEmails(old.id, t);
+      // The username is unique: the old row goes first, in the same transaction, so no reader ever sees neither.
+      await old.destroy({ transaction: t });
+      const fresh = await this.db.models.Collaborator.create(
+        {
+          mailboxId: old.mailboxId,
+          firstName: old.firstName,
+          lastName: old.lastName,
+          username: old.username,
+          referenceEmail,
+          accessLevel: old.accessLevel,
+          manageSettings: old.manageSettings,
+          status: 'pending',
+          passwordHash: null,
+          locale: old.locale,
+          deactivatedAt: null,
+          createdAt: this.clock.now(),
+        },
+        { transaction: t },
+      );
+      await this.indexForSearch(fresh, t);
+      // One row out (-1), one in (+1): the count stays, the version moves.
+      await listChanged(this.db.sequelize, { mailboxId: old.mailboxId, added: 0 }, t);
+      // The same record on both ids, so that either account's history tells where the other went.
+      const detail = { from: old.id, to: fresh.id };
+      await this.audit.record(actor, 'collaborator.recreated', old, t, detail);
+      await this.audit.record(actor, 'collaborator.recreated', fresh, t, detail);
+      await this.changes.sendLink(fresh, mailbox, 'invitation', actor, 'link.sent', t);
+      return fresh;
+    });
+  }
+
+  /** The corrected reference email: valid, not the mailbox, not the one it corrects (ValidationFailed). */
+  private correctedEmail(mailbox: Mailbox, collaborator: Collaborator, input: EmailInput): string {
+    const parsed = emailChange.safeParse(input);
+    if (!parsed.success) throw new ValidationFailed(fieldErrors(parsed.error));
+    const email = canonicalName(parsed.data.referenceEmail);
+    if (email === canonicalName(mailbox.address)) throw new ValidationFailed({ referenceEmail: 'email_is_mailbox' });
+    if (email === canonicalName(collaborator.referenceEmail)) throw new ValidationFailed({ referenceEmail: 'email_unchanged' });
+    return parsed.data.referenceEmail;
   }
 
   // deactivated → gone; the username is free again, the activity stays

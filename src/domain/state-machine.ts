@@ -11,7 +11,10 @@ export type AccountEvent =
   | 'deactivate'
   | 'remove'
   | 'change_password'
-  | 'change_access';
+  | 'change_access'
+  | 'recreate'
+  | 'reactivate'
+  | 'rename';
 
 /**
  * The whole state machine of DESIGN §1: for each event, the states it may start from and the state
@@ -27,6 +30,12 @@ const TRANSITIONS: Record<AccountEvent, Partial<Record<Status, Status | 'removed
   remove: { deactivated: 'removed' },
   change_password: { active: 'active' },
   change_access: { active: 'active', pending: 'pending', suspended: 'suspended' },
+  // A corrected reference email: the account, by its username, is pending again, as a new row
+  // (an account's reference email is never edited in place); the old row is removed with it.
+  recreate: { active: 'pending', pending: 'pending', suspended: 'pending' },
+  // A new invitation to the same reference email: undoes a deactivation.
+  reactivate: { deactivated: 'pending' },
+  rename: { active: 'active', pending: 'pending', suspended: 'suspended' },
 };
 
 export function transition(from: Status, event: AccountEvent): Status | 'removed' {

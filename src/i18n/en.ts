@@ -157,6 +157,9 @@ export const en = {
     deactivate: 'Deactivate',
     remove: 'Remove',
     wrongEmail: 'Wrong reference email?',
+    correctInvitation: 'Correct the email and resend the invitation',
+    rename: 'Edit name',
+    reactivate: 'Reactivate',
   },
   confirm: {
     cancel: 'Cancel',
@@ -189,18 +192,43 @@ export const en = {
       points: ['The account will be deleted and the username {{username}} will be free again.', 'The activity history will be kept.', 'The removal cannot be undone.'],
       submit: 'Remove',
     },
-    wrongEmail: {
+    reactivate: {
+      title: 'Reactivate {{name}}?',
+      points: [
+        'A new invitation to set a password is sent to {{email}}.',
+        'The account stays pending until the password is set; the username ({{username}}) and permissions stay as they were.',
+      ],
+      submit: 'Reactivate and send the invitation',
+    },
+  },
+  recreate: {
+    account: {
       title: 'Wrong reference email for {{name}}?',
       points: [
-        'The reference email cannot be changed: this account ({{email}}) will be deactivated.',
-        'Then the form to add a collaborator opens with the same names and permissions: type the right address and a username.',
+        'An account’s reference email is never edited: a new account takes its place, with the same username ({{username}}), name and permissions.',
+        'The current account is closed at the same moment: open sessions, app passwords and mail programs are disconnected, and the collaborator sets a new password through the invitation link.',
+        'The invitation goes to the new address only: nothing more is sent to {{email}}.',
       ],
-      submit: 'Deactivate and recreate',
+      submit: 'Create the new account and send the invitation',
     },
+    pending: {
+      title: 'Correct the invitation’s email for {{name}}?',
+      points: [
+        'The invitation sent to {{email}} stops working, and nothing more is sent to that address.',
+        'A new invitation goes to the correct address; the username ({{username}}), name and permissions stay the same.',
+      ],
+      submit: 'Correct and send the invitation',
+    },
+    field: 'Correct reference email',
+    help: 'The collaborator’s personal address, where the link to set a password arrives.',
+  },
+  rename: {
+    title: 'Edit the name of {{name}}',
+    help: 'The new name shows in the list and in the next emails. The username and reference email do not change.',
+    submit: 'Save',
   },
   form: {
     newTitle: 'Add collaborator',
-    recreateIntro: 'The account of {{name}} was deactivated. Type the right reference email and a username.',
     firstName: 'First name',
     lastName: 'Last name',
     username: 'Username',
@@ -221,6 +249,7 @@ export const en = {
     username_taken: 'This username is already in use in this mailbox (also by deactivated accounts).',
     email_format: 'This is not a valid email address.',
     email_is_mailbox: 'The reference email must be a personal address, not this mailbox.',
+    email_unchanged: 'This is the same address as before: type the correct reference email.',
     mailbox_exists: 'This mailbox already exists.',
   },
   password: {
@@ -237,6 +266,10 @@ export const en = {
     wrong_current: 'The current password is not correct.',
   },
   notice: {
+    renamed: 'The name is now {{name}}.',
+    reactivated: '{{name}} was reactivated: the invitation email is being sent.',
+    recreated: 'The new account of {{name}} was created with the correct reference email: the invitation is being sent.',
+    invitationCorrected: 'The reference email of {{name}} was corrected: the new invitation is being sent.',
     appPasswordRevoked: 'The app password “{{name}}” has been revoked: mail programs that used it are signed out.',
     accessChanged: 'The access of {{name}} was changed.',
     created: '{{name}} was added: an invitation email is on its way.',
@@ -250,6 +283,7 @@ export const en = {
     twoStepOptional: 'Two-step verification is now optional for collaborators.',
   },
   details: {
+    actions: 'Actions',
     appPasswords: 'App passwords',
     appPasswordsCount_one: '{{count}} app password for mail programs. The passwords themselves are known only to the collaborator.',
     appPasswordsCount_other: '{{count}} app passwords for mail programs. The passwords themselves are known only to the collaborator.',
@@ -309,6 +343,9 @@ export const en = {
     'password.changed': 'changed the password',
     'collaborator.deactivated': 'deactivated the account',
     'collaborator.removed': 'removed the account',
+    'collaborator.recreated': 'recreated the account to correct the reference email',
+    'collaborator.reactivated': 'reactivated the account',
+    'collaborator.renamed': 'edited the name',
     'access.changed': 'changed the access level',
     'password.change_failed': 'typed a wrong current password',
     'two_step.enabled': 'turned two-step verification on',

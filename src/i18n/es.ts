@@ -159,6 +159,9 @@ export const es = {
     deactivate: 'Desactivar',
     remove: 'Eliminar',
     wrongEmail: '¿Correo de referencia incorrecto?',
+    correctInvitation: 'Corregir el correo y reenviar la invitación',
+    rename: 'Editar nombre y apellidos',
+    reactivate: 'Reactivar',
   },
   confirm: {
     cancel: 'Cancelar',
@@ -191,18 +194,43 @@ export const es = {
       points: ['La cuenta se eliminará y el nombre de usuario {{username}} quedará libre.', 'El historial de actividad se conservará.', 'La eliminación será definitiva: no se podrá deshacer.'],
       submit: 'Eliminar',
     },
-    wrongEmail: {
+    reactivate: {
+      title: '¿Reactivar a {{name}}?',
+      points: [
+        'Se envía a {{email}} una nueva invitación para crear la contraseña.',
+        'La cuenta queda pendiente hasta que se crea la contraseña; el nombre de usuario ({{username}}) y los permisos siguen siendo los de antes.',
+      ],
+      submit: 'Reactivar y enviar la invitación',
+    },
+  },
+  recreate: {
+    account: {
       title: '¿Correo de referencia incorrecto para {{name}}?',
       points: [
-        'El correo de referencia no se puede cambiar: esta cuenta ({{email}}) se desactivará.',
-        'Después se abrirá el formulario para añadir un colaborador con el mismo nombre, apellidos y permisos: escribe la dirección correcta y un nombre de usuario.',
+        'El correo de referencia de una cuenta no se modifica: en su lugar se crea una cuenta nueva, con el mismo nombre de usuario ({{username}}), el mismo nombre y los mismos permisos.',
+        'La cuenta actual se cierra en el mismo momento: las sesiones abiertas, las contraseñas de aplicación y los programas de correo se desconectan, y el colaborador crea una contraseña nueva con el enlace de la invitación.',
+        'La invitación se envía solo a la nueva dirección: a {{email}} no se envía nada más.',
       ],
-      submit: 'Desactivar y volver a crear',
+      submit: 'Crear la cuenta nueva y enviar la invitación',
     },
+    pending: {
+      title: '¿Corregir el correo de la invitación de {{name}}?',
+      points: [
+        'La invitación enviada a {{email}} deja de funcionar y a esa dirección no se envía nada más.',
+        'Se envía una nueva invitación a la dirección correcta; el nombre de usuario ({{username}}), el nombre y los permisos siguen iguales.',
+      ],
+      submit: 'Corregir y enviar la invitación',
+    },
+    field: 'Correo de referencia correcto',
+    help: 'La dirección personal del colaborador, a la que llega el enlace para crear la contraseña.',
+  },
+  rename: {
+    title: 'Editar el nombre de {{name}}',
+    help: 'El nuevo nombre aparece en la lista y en los próximos correos. El nombre de usuario y el correo de referencia no cambian.',
+    submit: 'Guardar',
   },
   form: {
     newTitle: 'Añadir colaborador',
-    recreateIntro: 'La cuenta de {{name}} se ha desactivado. Escribe el correo de referencia correcto y un nombre de usuario.',
     firstName: 'Nombre',
     lastName: 'Apellidos',
     username: 'Nombre de usuario',
@@ -223,6 +251,7 @@ export const es = {
     username_taken: 'Este nombre de usuario ya está en uso en este buzón (también por cuentas desactivadas).',
     email_format: 'La dirección de correo no es válida.',
     email_is_mailbox: 'El correo de referencia debe ser una dirección personal, no este buzón.',
+    email_unchanged: 'Es la misma dirección que antes: escribe el correo de referencia correcto.',
     mailbox_exists: 'Este buzón ya existe.',
   },
   password: {
@@ -240,6 +269,10 @@ export const es = {
     wrong_current: 'La contraseña actual no es correcta.',
   },
   notice: {
+    renamed: 'El nombre ahora es {{name}}.',
+    reactivated: 'Se ha reactivado la cuenta de {{name}}: el correo de invitación se está enviando.',
+    recreated: 'Se ha creado la cuenta nueva de {{name}} con el correo de referencia correcto: la invitación se está enviando.',
+    invitationCorrected: 'Se ha corregido el correo de referencia de {{name}}: la nueva invitación se está enviando.',
     appPasswordRevoked: 'Se ha revocado la contraseña de aplicación «{{name}}»: los programas de correo que la usaban se han desconectado.',
     accessChanged: 'Se ha cambiado el acceso de {{name}}.',
     created: 'Se ha creado la cuenta de {{name}}: el correo de invitación está en camino.',
@@ -253,6 +286,7 @@ export const es = {
     twoStepOptional: 'Ahora la verificación en dos pasos es opcional para los colaboradores.',
   },
   details: {
+    actions: 'Acciones',
     appPasswords: 'Contraseñas de aplicación',
     appPasswordsCount_one: '{{count}} contraseña de aplicación para programas de correo. Las contraseñas solo las conoce el colaborador.',
     appPasswordsCount_other: '{{count}} contraseñas de aplicación para programas de correo. Las contraseñas solo las conoce el colaborador.',
@@ -312,6 +346,9 @@ export const es = {
     'password.changed': 'cambió la contraseña',
     'collaborator.deactivated': 'desactivó la cuenta',
     'collaborator.removed': 'eliminó la cuenta',
+    'collaborator.recreated': 'volvió a crear la cuenta para corregir el correo de referencia',
+    'collaborator.reactivated': 'reactivó la cuenta',
+    'collaborator.renamed': 'editó el nombre',
     'access.changed': 'cambió el nivel de acceso',
     'password.change_failed': 'escribió una contraseña actual incorrecta',
     'two_step.enabled': 'activó la verificación en dos pasos',

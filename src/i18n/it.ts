@@ -159,6 +159,9 @@ export const it = {
     deactivate: 'Disattiva',
     remove: 'Elimina',
     wrongEmail: 'Email di riferimento sbagliata?',
+    correctInvitation: 'Correggi l’email e invia di nuovo l’invito',
+    rename: 'Modifica nome e cognome',
+    reactivate: 'Riattiva',
   },
   confirm: {
     cancel: 'Annulla',
@@ -191,18 +194,43 @@ export const it = {
       points: ['L’account verrà eliminato e il nome utente {{username}} tornerà disponibile.', 'Lo storico delle attività verrà conservato.', 'L’eliminazione sarà definitiva: non potrà essere annullata.'],
       submit: 'Elimina',
     },
-    wrongEmail: {
+    reactivate: {
+      title: 'Riattivare {{name}}?',
+      points: [
+        'All’indirizzo {{email}} viene inviato un nuovo invito per creare la password.',
+        'L’account resta in attesa finché la password non viene creata; nome utente ({{username}}) e permessi restano quelli di prima.',
+      ],
+      submit: 'Riattiva e invia l’invito',
+    },
+  },
+  recreate: {
+    account: {
       title: 'Email di riferimento sbagliata per {{name}}?',
       points: [
-        'L’email di riferimento non può essere modificata: questo account ({{email}}) verrà disattivato.',
-        'Si aprirà poi il modulo per aggiungere un collaboratore con gli stessi nome, cognome e permessi: inserisci l’indirizzo corretto e un nome utente.',
+        'L’email di riferimento di un account non si modifica: al suo posto viene creato un nuovo account, con lo stesso nome utente ({{username}}), lo stesso nome e gli stessi permessi.',
+        'L’account attuale viene chiuso nello stesso momento: sessioni aperte, password per le app e programmi di posta vengono scollegati, e il collaboratore crea una nuova password con il link dell’invito.',
+        'L’invito va solo al nuovo indirizzo: a {{email}} non viene inviato più nulla.',
       ],
-      submit: 'Disattiva e ricrea',
+      submit: 'Crea il nuovo account e invia l’invito',
     },
+    pending: {
+      title: 'Correggere l’email dell’invito per {{name}}?',
+      points: [
+        'L’invito inviato a {{email}} smette di funzionare e a quell’indirizzo non viene inviato più nulla.',
+        'Un nuovo invito va all’indirizzo corretto; nome utente ({{username}}), nome e permessi restano gli stessi.',
+      ],
+      submit: 'Correggi e invia l’invito',
+    },
+    field: 'Email di riferimento corretta',
+    help: 'L’indirizzo personale del collaboratore, a cui arriva il link per creare la password.',
+  },
+  rename: {
+    title: 'Modifica nome e cognome di {{name}}',
+    help: 'Il nuovo nome compare nell’elenco e nelle prossime email. Nome utente ed email di riferimento non cambiano.',
+    submit: 'Salva',
   },
   form: {
     newTitle: 'Aggiungi collaboratore',
-    recreateIntro: 'L’account di {{name}} è stato disattivato. Inserisci l’email di riferimento corretta e un nome utente.',
     firstName: 'Nome',
     lastName: 'Cognome',
     username: 'Nome utente',
@@ -223,6 +251,7 @@ export const it = {
     username_taken: 'Questo nome utente è già in uso in questa casella (anche da account disattivati).',
     email_format: 'L’indirizzo email non è valido.',
     email_is_mailbox: 'L’email di riferimento deve essere un indirizzo personale, non questa casella.',
+    email_unchanged: 'È lo stesso indirizzo di prima: inserisci l’email di riferimento corretta.',
     mailbox_exists: 'Questa casella esiste già.',
   },
   password: {
@@ -240,6 +269,10 @@ export const it = {
     wrong_current: 'La password attuale non è corretta.',
   },
   notice: {
+    renamed: 'Il nome è stato modificato in {{name}}.',
+    reactivated: 'L’account di {{name}} è stato riattivato: l’email di invito è in fase di invio.',
+    recreated: 'Il nuovo account di {{name}} è stato creato con l’email di riferimento corretta: l’invito è in fase di invio.',
+    invitationCorrected: 'L’email di riferimento di {{name}} è stata corretta: il nuovo invito è in fase di invio.',
     appPasswordRevoked: 'La password per le app “{{name}}” è stata revocata: i programmi di posta che la usavano sono stati disconnessi.',
     accessChanged: 'L’accesso di {{name}} è stato modificato.',
     created: 'L’account di {{name}} è stato creato: l’email di invito è in fase di invio.',
@@ -253,6 +286,7 @@ export const it = {
     twoStepOptional: 'Ora la verifica in due passaggi è facoltativa per i collaboratori.',
   },
   details: {
+    actions: 'Azioni',
     appPasswords: 'Password per le app',
     appPasswordsCount_one: '{{count}} password per le app dei programmi di posta. Le password le conosce solo il collaboratore.',
     appPasswordsCount_other: '{{count}} password per le app dei programmi di posta. Le password le conosce solo il collaboratore.',
@@ -312,6 +346,9 @@ export const it = {
     'password.changed': 'ha modificato la password',
     'collaborator.deactivated': 'ha disattivato l’account',
     'collaborator.removed': 'ha eliminato l’account',
+    'collaborator.recreated': 'ha ricreato l’account per correggere l’email di riferimento',
+    'collaborator.reactivated': 'ha riattivato l’account',
+    'collaborator.renamed': 'ha modificato nome e cognome',
     'access.changed': 'ha modificato il livello di accesso',
     'password.change_failed': 'ha inserito una password attuale errata',
     'two_step.enabled': 'ha attivato la verifica in due passaggi',

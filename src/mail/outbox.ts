@@ -191,6 +191,18 @@ export class Outbox {
     return message;
   }
 
+  /**
+   * The emails to a collaborator not sent yet are given up (failed, their links dropped), in the
+   * caller's transaction: for an account recreated because its reference email was wrong, nothing
+   * more goes to that address. One a worker is sending at this moment still goes out.
+   */
+  async cancelEmails(collaboratorId: number, t: Transaction): Promise<void> {
+    await this.db.models.OutboxMessage.update(
+      { status: 'failed', secret: null, lastError: 'cancelled: the reference email was corrected' },
+      { where: { collaboratorId, kind: 'email', status: { [Op.in]: ['queued', 'retrying'] } }, transaction: t },
+    );
+  }
+
   /** How many emails match, up to `atMost`, and when the oldest of them was queued (null when none). */
   async countEmails({ mailboxId, templates, since, recipient, atMost }: EmailCount, t: Transaction): Promise<{ count: number; oldest: Date | null }> {
     const where: WhereOptions<OutboxMessage> = {

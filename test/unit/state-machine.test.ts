@@ -14,6 +14,9 @@ const EXPECTED: Record<AccountEvent, Partial<Record<Status, Status | 'removed'>>
   remove: { deactivated: 'removed' },
   change_password: { active: 'active' },
   change_access: { active: 'active', pending: 'pending', suspended: 'suspended' },
+  recreate: { active: 'pending', pending: 'pending', suspended: 'pending' },
+  reactivate: { deactivated: 'pending' },
+  rename: { active: 'active', pending: 'pending', suspended: 'suspended' },
 };
 
 describe('transition', function () {

@@ -16,7 +16,7 @@ const CONFIRMATIONS = {
   'password-reset': { event: 'reset', text: 'reset' },
   'password-link': { event: 'resend', text: 'resend' },
   deactivation: { event: 'deactivate', text: 'deactivate' },
-  recreation: { event: 'deactivate', text: 'wrongEmail' },
+  reactivation: { event: 'reactivate', text: 'reactivate' },
   removal: { event: 'remove', text: 'remove' },
 } as const satisfies Record<string, { event: AccountEvent; text: string }>;
 type ConfirmationName = keyof typeof CONFIRMATIONS;
@@ -48,8 +48,10 @@ function actorOf(req: Request, res: Response): Actor {
   return { type: 'owner', id: owner.id, name: owner.address, ...requestOrigin(req) };
 }
 
+const textOf = (body: Record<string, unknown>) => (key: string) => (typeof body[key] === 'string' ? (body[key] as string) : '');
+
 function formInput(body: Record<string, unknown>): NewCollaborator {
-  const text = (key: string) => (typeof body[key] === 'string' ? (body[key] as string) : '');
+  const text = textOf(body);
   return {
     firstName: text('firstName'),
     lastName: text('lastName'),
@@ -85,10 +87,26 @@ export function collaboratorsRouter(feature: Feature): Router {
    * region (its own full-width place, read out by screen readers); a plain form the list again.
    */
   async function respondWithRow(req: Request, res: Response, collaborator: Collaborator, notice: string) {
-    if (!wantsFragment(req)) return redirectWithNotice(feature, res, urls.collaborators, notice);
+    if (!wantsFragment(req)) return redirectWithNotice(feature, res, backTo(req, collaborator), notice);
     const row = await directory.row(collaborator);
     const rowHtml = await pages.view(res, 'plugin/collaborations/_row', { row, twoStepRequired: ownerOf(res).twoStepRequired });
     pages.fragment(res, await pages.view(res, 'plugin/collaborations/_updates', { rowHtml, notice, listHtml: null }));
+  }
+
+  /**
+   * Where an action started: its details page (`?from=details` on the form's page, then a `back`
+   * field in the form), else the list. An id that is gone (removed) always goes back to the list.
+   */
+  function backTo(req: Request, collaborator: Collaborator | null): string {
+    const fromDetails = req.query.from === 'details' || req.body?.back === 'details';
+    return fromDetails && collaborator ? `${urls.collaborators}/${collaborator.id}` : urls.collaborators;
+  }
+
+  /** The form of a change with input (`recreate`, `name`): a dialog for htmx, a page without JavaScript. */
+  async function renderChangeForm(req: Request, res: Response, form: 'recreate' | 'name', values: Record<string, string>, errors: Record<string, string>, status = 200) {
+    const collaborator = collaboratorOf(res);
+    const locals = { collaborator, values, errors, back: backTo(req, collaborator), inDialog: wantsFragment(req) };
+    await pages.render(req, res, { page: `plugin/collaborations/${form}`, fragment: `plugin/collaborations/_${form}` }, locals, status);
   }
 
   function notice(res: Response, key: string, collaborator: Collaborator): string {
@@ -133,13 +151,9 @@ export function collaboratorsRouter(feature: Feature): Router {
     redirectWithNotice(feature, res, urls.collaborators, res.locals.t(required ? 'notice.twoStepRequired' : 'notice.twoStepOptional'));
   });
 
-  // GET /settings/collaborations/new(?from=<id of a deactivated account to recreate>)
+  // GET /settings/collaborations/new
   router.get('/new', async (req, res) => {
-    const from = req.query.from ? await directory.find(ownerOf(res), String(req.query.from)) : null;
-    const values = from
-      ? { firstName: from.firstName, lastName: from.lastName, accessLevel: from.accessLevel, manageSettings: from.manageSettings }
-      : { accessLevel: 'read' };
-    await pages.render(req, res, { page: 'plugin/collaborations/new', fragment: 'plugin/collaborations/_form' }, { values, errors: {}, from });
+    await pages.render(req, res, { page: 'plugin/collaborations/new', fragment: 'plugin/collaborations/_form' }, { values: { accessLevel: 'read' }, errors: {} });
   });
 
   // POST /settings/collaborations
@@ -153,7 +167,7 @@ export function collaboratorsRouter(feature: Feature): Router {
     } catch (error) {
       if (!(error instanceof ValidationFailed)) throw error;
       const values = { ...input, manageSettings: input.manageSettings === 'on' || input.manageSettings === 'true' };
-      await pages.render(req, res, { page: 'plugin/collaborations/new', fragment: 'plugin/collaborations/_form' }, { values, errors: error.errors, from: null }, 422);
+      await pages.render(req, res, { page: 'plugin/collaborations/new', fragment: 'plugin/collaborations/_form' }, { values, errors: error.errors }, 422);
     }
   });
 
@@ -171,6 +185,17 @@ export function collaboratorsRouter(feature: Feature): Router {
     pages.fragment(res, await pages.view(res, 'plugin/collaborations/_row', { row, twoStepRequired: ownerOf(res).twoStepRequired }));
   });
 
+  // GET /settings/collaborations/:id/recreation: the corrected reference email's form
+  router.get('/:id/recreation', async (req, res) => {
+    await renderChangeForm(req, res, 'recreate', { referenceEmail: '' }, {});
+  });
+
+  // GET /settings/collaborations/:id/name
+  router.get('/:id/name', async (req, res) => {
+    const { firstName, lastName } = collaboratorOf(res);
+    await renderChangeForm(req, res, 'name', { firstName, lastName }, {});
+  });
+
   // GET /settings/collaborations/:id/<confirmation>: the dialog (htmx) or its page (no JavaScript)
   router.get('/:id/:confirmation', async (req, res, next) => {
     const name = req.params.confirmation as ConfirmationName;
@@ -178,7 +203,7 @@ export function collaboratorsRouter(feature: Feature): Router {
     if (!confirmation) return next();
     // In the dialog the form updates the row in place; on its own page it posts and comes back.
     const inDialog = wantsFragment(req);
-    await pages.render(req, res, { page: 'plugin/collaborations/confirm', fragment: 'plugin/collaborations/_confirm' }, { collaborator: collaboratorOf(res), name, inDialog, ...confirmation });
+    await pages.render(req, res, { page: 'plugin/collaborations/confirm', fragment: 'plugin/collaborations/_confirm' }, { collaborator: collaboratorOf(res), name, inDialog, back: backTo(req, collaboratorOf(res)), ...confirmation });
   });
 
   // POST /settings/collaborations/:id/password-reset
@@ -199,6 +224,25 @@ export function collaboratorsRouter(feature: Feature): Router {
     await respondWithRow(req, res, collaborator, notice(res, 'deactivated', collaborator));
   });
 
+  // POST /settings/collaborations/:id/reactivation
+  router.post('/:id/reactivation', async (req, res) => {
+    const collaborator = await collaborations.reactivate(collaboratorOf(res), { actor: actorOf(req, res) });
+    await respondWithRow(req, res, collaborator, notice(res, 'reactivated', collaborator));
+  });
+
+  // POST /settings/collaborations/:id/name
+  router.post('/:id/name', async (req, res) => {
+    const text = textOf(req.body ?? {});
+    const values = { firstName: text('firstName'), lastName: text('lastName') };
+    try {
+      const collaborator = await collaborations.rename(collaboratorOf(res), values, { actor: actorOf(req, res) });
+      redirectWithNotice(feature, res, backTo(req, collaborator), notice(res, 'renamed', collaborator));
+    } catch (error) {
+      if (!(error instanceof ValidationFailed)) throw error;
+      await renderChangeForm(req, res, 'name', values, error.errors, 422);
+    }
+  });
+
   // POST /settings/collaborations/:id/access
   router.post('/:id/access', async (req, res) => {
     const body = req.body ?? {};
@@ -210,10 +254,17 @@ export function collaboratorsRouter(feature: Feature): Router {
     redirectWithNotice(feature, res, `${urls.collaborators}/${collaborator.id}`, notice(res, 'accessChanged', collaborator));
   });
 
-  // POST /settings/collaborations/:id/recreation: deactivate, then the add form prefilled
+  // POST /settings/collaborations/:id/recreation: a new account for the corrected reference email, the old one gone
   router.post('/:id/recreation', async (req, res) => {
-    const collaborator = await collaborations.deactivate(collaboratorOf(res), { actor: actorOf(req, res) });
-    redirectWithNotice(feature, res, `${urls.collaborators}/new?from=${collaborator.id}`, notice(res, 'deactivated', collaborator));
+    const old = collaboratorOf(res);
+    const values = { referenceEmail: textOf(req.body ?? {})('referenceEmail') };
+    try {
+      const collaborator = await collaborations.recreate(old, values, { actor: actorOf(req, res) });
+      redirectWithNotice(feature, res, backTo(req, collaborator), notice(res, old.status === 'pending' ? 'invitationCorrected' : 'recreated', collaborator));
+    } catch (error) {
+      if (!(error instanceof ValidationFailed)) throw error;
+      await renderChangeForm(req, res, 'recreate', values, error.errors, 422);
+    }
   });
 
   // DELETE /settings/collaborations/:id (htmx), or POST with _method=DELETE (plain form)
