@@ -159,9 +159,7 @@ describe('In a real browser (Chromium)', function () {
     const tag = `${mode}${javaScript ? '' : '-nojs'}`;
     const owner: Mailbox = await h.mailbox(`owner.${tag}@pec.example.it`);
     const anna = { firstName: 'Anna', lastName: 'Neri', username: `anna.${tag}`, email: `anna.${tag}@example.com` };
-    const bruno = { firstName: 'Bruno', lastName: 'Gallo', username: `bruno.${tag}`, email: `bruno.${tag}@exampel.com` };
     const annaFull = `${anna.username}/${owner.address}`;
-    const brunoFull = `${bruno.username}/${owner.address}`;
     const { context, page } = await newPage({ javaScript });
     try {
       await signIn(page, mode, owner.address, OWNER_PASSWORD);
@@ -198,21 +196,6 @@ describe('In a real browser (Chromium)', function () {
       if (javaScript) expect(await getsFocus(row(page, annaFull).locator('.menu-button'))).to.equal(true);
       await snap(page, `${tag}-deactivated`);
 
-      // Wrong reference email: deactivate and recreate, prefilled.
-      await addCollaborator(page, mode, bruno);
-      await choose(page, mode, brunoFull, 'recreation');
-      await confirm(page, mode, 'wrong-email');
-      await page.waitForURL((u) => u.pathname.endsWith('/new'));
-      expect(await page.inputValue('#firstName')).to.equal(bruno.firstName);
-      expect(await page.inputValue('#lastName')).to.equal(bruno.lastName);
-      await snap(page, `${tag}-recreate-form`);
-      await fill(page, mode, page.locator('#username'), `bruno2.${tag}`);
-      await fill(page, mode, page.locator('#referenceEmail'), `bruno.${tag}@example.com`);
-      await activate(page, mode, page.locator('#collaborator-form [type=submit]'));
-      await expectStatus(page, `bruno2.${tag}/${owner.address}`, 'pending');
-      expect(await page.locator('.notice').textContent()).to.contain('Bruno Gallo');
-      await expectStatus(page, brunoFull, 'deactivated');
-      await snap(page, `${tag}-recreated`);
     } finally {
       await context.close();
     }
@@ -238,7 +221,7 @@ describe('In a real browser (Chromium)', function () {
   });
 
   describe('the owner', () => {
-    it('should add, reset, resend, deactivate and recreate by mouse', async () => {
+    it('should add, reset, resend and deactivate by mouse', async () => {
       await ownerJourney('mouse', true);
     });
 
