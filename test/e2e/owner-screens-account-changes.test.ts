@@ -199,12 +199,13 @@ describe('The owner corrects an account: wrong email, reactivation, names, detai
       await chooseLanguage(page, language);
       const where = (name: string) => `${name} (${language}, ${width} px)`;
       for (const url of [`${bruno.id}/recreation`, `${bruno.id}/name`, `${paolo.id}/reactivation`, `${bruno.id}`, `${paolo.id}`]) {
-        await page.goto(`${base}/settings/collaborations/${url}`);
+        expect((await page.goto(`${base}/settings/collaborations/${url}`))?.status(), where(url)).to.equal(200);
+        expect(await page.locator('#recreate-form, #name-form, #confirm-dialog form, .detail-actions').count(), where(url)).to.equal(1);
         await expectAccessible(page, where(url), language);
         await snap(page, `axe-${language}-${url.replace('/', '-')}`);
       }
       await page.goto(`${base}/settings/collaborations`);
-      await choose(page, bruno.username, 'recreation', true);
+      await (await choose(page, bruno.username, 'recreation', true)).locator('#recreate-form').waitFor();
       await expectAccessible(page, where('recreate dialog'), language);
     });
   });
