@@ -210,8 +210,8 @@ export class Collaborations {
   async reactivate(collaborator: Collaborator, { actor }: { actor: Actor }): Promise<Collaborator> {
     return this.changes.change(collaborator, 'reactivate', async (c, mailbox, t) => {
       await this.assertMailRoom(mailbox, c.referenceEmail, t);
-      await this.audit.record(actor, 'collaborator.reactivated', c, t);
-      await this.changes.sendLink(c, mailbox, 'invitation', actor, 'link.sent', t);
+      // One record, the invitation it sends included (as an addition's).
+      await this.changes.sendLink(c, mailbox, 'invitation', actor, 'collaborator.reactivated', t);
       return { deactivatedAt: null };
     });
   }
@@ -259,11 +259,11 @@ export class Collaborations {
       await this.indexForSearch(fresh, t);
       // One row out (-1), one in (+1): the count stays, the version moves.
       await listChanged(this.db.sequelize, { mailboxId: old.mailboxId, added: 0 }, t);
-      // The same record on both ids, so that either account's history tells where the other went.
+      // The same action on both ids, so that either account's history tells where the other went;
+      // the new one's record includes the invitation it sends (as an addition's).
       const detail = { from: old.id, to: fresh.id };
       await this.audit.record(actor, 'collaborator.recreated', old, t, detail);
-      await this.audit.record(actor, 'collaborator.recreated', fresh, t, detail);
-      await this.changes.sendLink(fresh, mailbox, 'invitation', actor, 'link.sent', t);
+      await this.changes.sendLink(fresh, mailbox, 'invitation', actor, 'collaborator.recreated', t, { detail });
       return fresh;
     });
   }

@@ -44,6 +44,9 @@ const KINDS: Record<AuditAction, string> = {
   'password.change_failed': 'passwordChangeFailed',
   'collaborator.deactivated': 'deactivated',
   'collaborator.removed': 'removed',
+  'collaborator.recreated': 'recreated',
+  'collaborator.reactivated': 'reactivated',
+  'collaborator.renamed': 'renamed',
   'access.changed': 'accessChanged',
   'two_step.enabled': 'twoStepEnabled',
   'two_step.disabled': 'twoStepDisabled',
@@ -72,6 +75,8 @@ function kindOf(event: AuditEvent, detail: Record<string, unknown>): string {
   // Recorded before an addition's one record said it (the invitation of an older addition).
   if (event.action === 'link.sent' && detail.purpose === 'invitation') return 'invitationSent';
   if (event.action === 'two_step.policy_changed' && detail.required === true) return 'policyRequired';
+  // Recorded on both ids: the account closed, and the one that took its place.
+  if (event.action === 'collaborator.recreated' && detail.from === event.collaboratorId) return 'replaced';
   return KINDS[event.action as AuditAction] ?? 'other';
 }
 
@@ -85,6 +90,8 @@ function detailsOf(detail: Record<string, unknown>, { t, date }: DescribeOptions
   const level = (value: unknown) => t(`access.${text(value)}`);
   if (typeof detail.from === 'string' && typeof detail.to === 'string') parts.push(t('activity.detail.accessChange', { from: level(detail.from), to: level(detail.to) }));
   else if (typeof detail.accessLevel === 'string') parts.push(t('activity.detail.access', { level: level(detail.accessLevel) }));
+  const before = detail.from as { firstName?: unknown; lastName?: unknown } | undefined;
+  if (typeof before?.firstName === 'string' && typeof before.lastName === 'string') parts.push(t('activity.detail.renamed', { name: `${before.firstName} ${before.lastName}` }));
   if (typeof detail.manageSettings === 'boolean') parts.push(t(detail.manageSettings ? 'details.manageSettingsYes' : 'details.manageSettingsNo'));
   if (typeof detail.expiresAt === 'string') parts.push(t('activity.detail.linkUntil', { date: date(detail.expiresAt) }));
   if (detail.kind === 'totp' || detail.kind === 'passkey') parts.push(t(`activity.detail.factor.${detail.kind}`));
