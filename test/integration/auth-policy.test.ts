@@ -7,6 +7,7 @@ import request from 'supertest';
 import { DATABASES } from '../support/databases';
 import { Browser, GOOD_PASSWORD, harnessPerSuite, type Harness } from '../support/harness';
 import { collaboratorIn } from '../support/accounts';
+import { textOf } from '../support/html';
 import { translator } from '../../src/i18n';
 import { clientName } from '../../src/domain/auth-policy';
 import type { Collaborator } from '../../src/models';
@@ -207,7 +208,7 @@ for (const { name, create } of DATABASES) {
         const page = await owner.get('/settings/access-history');
         expect(page.status).to.equal(200);
         const row = /<tr class="access-success">(?:(?!<\/tr>)[\s\S])*192\.0\.2\.61(?:(?!<\/tr>)[\s\S])*<\/tr>/.exec(page.text)?.[0] ?? '';
-        expect(row).to.include('IMAP').and.include('Thunderbird').and.include(USERNAME);
+        expect(textOf(row)).to.include('IMAP').and.include('Thunderbird').and.include(USERNAME);
       });
     });
   });
