@@ -148,7 +148,7 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   app.use(ownPasswordRouter({ accounts, selfService: domain.selfService, rateLimits: domain.rateLimits, minLength: config.passwordMinLength }));
   app.use(mailProfileRouter(config.mailServer, config.baseUrl));
   app.use(accountRouter(accounts, domain.appPasswords, domain.twoStep, config.mailServer));
-  if (devMailFolder) app.use(devMailRouter(devMailFolder));
+  if (devMailFolder) app.use(devMailRouter(devMailFolder, config.baseUrl));
 
   // The feature's parts; a visitor is sent to sign in first, anyone else not the owner gets 404.
   app.use(['/settings/collaborations', '/settings/activity', '/settings/activity.csv', '/settings/access-history'], requireSignIn);

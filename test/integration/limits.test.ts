@@ -370,7 +370,14 @@ for (const { name, create } of DATABASES) {
         return res.status;
       }
 
-      it('should answer 404 to a client that is not on this machine, and to a request a proxy relays', async function () {
+      /** Status of GET /dev/mail from 127.0.0.1 with this Host header (fetch sends the URL's own). */
+      function hostFrom(port: number, host: string): Promise<number> {
+        return new Promise((resolve, reject) => {
+          http.get({ host: '127.0.0.1', port, path: '/dev/mail', headers: { Host: host } }, (res) => resolve(res.resume().statusCode ?? 0)).on('error', reject);
+        });
+      }
+
+      it('should answer 404 to a client that is not on this machine, to a request a proxy relays, and to another site by name', async function () {
         const server = http.createServer(h.app);
         await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
         try {
@@ -380,6 +387,9 @@ for (const { name, create } of DATABASES) {
           expect(await fetchFrom(port, '127.0.0.1', { 'X-Forwarded-For': '127.0.0.1' }), 'relayed').to.equal(404);
           expect(await fetchFrom(port, '127.0.0.1', { Forwarded: 'for=127.0.0.1' }), 'relayed').to.equal(404);
           expect(await fetchFrom(port, '127.0.0.1', { 'X-Real-IP': '8.8.8.8' }), 'relayed by a proxy that says X-Real-IP').to.equal(404);
+          expect(await hostFrom(port, `localhost:${port}`), 'this machine, by name').to.equal(200);
+          // A page of rebind.attacker.example, whose name now points at 127.0.0.1 (DNS rebinding).
+          expect(await hostFrom(port, `rebind.attacker.example:${port}`), 'another site').to.equal(404);
         } finally {
           server.closeAllConnections();
           await new Promise((resolve) => server.close(resolve));

@@ -22,17 +22,23 @@ export function healthRouter(db: Database): Router {
  * The development outbox shows live links: only a browser on this machine may see it. The socket's
  * peer decides, never X-Forwarded-For (anyone can write it, and TRUST_PROXY may believe it); and a
  * request relayed by a proxy on this machine, which carries a forwarding header, is refused too,
- * since its real client may be anywhere. Anyone else gets the 404 of a missing page.
+ * since its real client may be anywhere. The Host must be this machine's or BASE_URL's name: a page
+ * of any site whose name an attacker points at 127.0.0.1 (DNS rebinding) would otherwise read it
+ * from the developer's own browser. Anyone else gets the 404 of a missing page.
  */
-const thisMachineOnly: RequestHandler = (req, _res, next) => {
-  const relayed = ['X-Forwarded-For', 'Forwarded', 'X-Real-IP'].some((header) => req.get(header) !== undefined);
-  next(isLoopback(req.socket.remoteAddress ?? null) && !relayed ? undefined : 'router');
-};
+function thisMachineOnly(baseUrl: string): RequestHandler {
+  const ownNames = new Set(['localhost', '127.0.0.1', '[::1]', new URL(baseUrl).hostname.toLowerCase()]);
+  return (req, _res, next) => {
+    const relayed = ['X-Forwarded-For', 'Forwarded', 'X-Real-IP'].some((header) => req.get(header) !== undefined);
+    const host = (req.get('Host') ?? '').toLowerCase().replace(/:\d+$/, '');
+    next(isLoopback(req.socket.remoteAddress ?? null) && !relayed && ownNames.has(host) ? undefined : 'router');
+  };
+}
 
 /** Development only: the emails the file outbox holds. */
-export function devMailRouter(folder: string): Router {
+export function devMailRouter(folder: string, baseUrl: string): Router {
   const router = Router();
-  router.use('/dev/mail', thisMachineOnly);
+  router.use('/dev/mail', thisMachineOnly(baseUrl));
   // GET /dev/mail
   router.get('/dev/mail', async (req, res) => {
     render(req, res, { page: 'dev/mail' }, { messages: await readFileOutbox(folder) });
