@@ -1,13 +1,10 @@
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { expect } from 'chai';
 import type { Locator, Page } from 'playwright-core';
 import { chooseLanguage, expectAccessible } from '../support/axe';
 import { activate, fill, getsFocus, isFocused, tabTo, type Mode } from '../support/keyboard';
 import { chromiumPerSuite, screenshots } from '../support/chromium';
-import { DATABASES, type TestDatabase } from '../support/databases';
-import { GOOD_PASSWORD, OWNER_PASSWORD, startHarness, type Harness } from '../support/harness';
+import { GOOD_PASSWORD, OWNER_PASSWORD, servedPerSuite, type Harness } from '../support/harness';
 import { SmtpSink, linkIn } from '../support/smtp-sink';
 import { DEMO, seedDemo } from '../../src/seed';
 import { collaboratorIn, latestLinkToken } from '../support/accounts';
@@ -18,35 +15,27 @@ const WIDTHS = [360, 1280] as const;
 const LANGUAGES = ['it', 'en', 'es'] as const;
 // The WCAG 2.2 A and AA rules; only violations are collected (passes would cost time and go unread).
 
-
-// A real browser is slow to start and the suite is long: SQLite only, see the issue.
-const sqlite = DATABASES.find((d) => d.name === 'SQLite') as (typeof DATABASES)[number];
-
 describe('In a real browser (Chromium)', function () {
   this.timeout(120_000);
   const chromium = chromiumPerSuite();
-  let database: TestDatabase;
   let h: Harness;
   let sink: SmtpSink;
-  let server: Server;
   let base = '';
 
   before(async () => {
     sink = await new SmtpSink().start();
-    database = await sqlite.create();
-    h = await startHarness(database.url, { SMTP_URL: sink.url });
+  });
+  servedPerSuite(() => ({ SMTP_URL: sink.url }), (harness, url) => {
+    h = harness;
+    base = url;
+  });
+  before(async () => {
     await seedDemo(h.domain);
     await h.drain();
-    server = h.app.listen(0, '127.0.0.1');
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
 
   after(async () => {
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    await h?.close();
     await sink?.stop();
-    await database?.drop();
   });
 
   const newPage = (options: { javaScript?: boolean; width?: number } = {}) => chromium.newPage(options);
@@ -66,10 +55,6 @@ describe('In a real browser (Chromium)', function () {
   function localLink(url: string): string {
     return base + new URL(url).pathname;
   }
-
-
-
-
 
   async function signIn(page: Page, mode: Mode, username: string, password: string): Promise<void> {
     await page.goto(`${base}/login`);
@@ -329,7 +314,6 @@ describe('In a real browser (Chromium)', function () {
       await expectAccessible(page, `${name} (${language}, ${page.viewportSize()?.width} px)`, language);
       await snap(page, `axe-${language}-${name}`);
     }
-
 
     async function signedIn(username: string, password: string, language: Language, width: number): Promise<Page> {
       const { page } = await newPage({ width });

@@ -1,12 +1,9 @@
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { chooseLanguage, expectAccessible } from '../support/axe';
 import { chromiumPerSuite, screenshots } from '../support/chromium';
-import { DATABASES, type TestDatabase } from '../support/databases';
-import { GOOD_PASSWORD, OWNER_PASSWORD, startHarness, type Harness } from '../support/harness';
+import { GOOD_PASSWORD, OWNER_PASSWORD, servedPerSuite, type Harness } from '../support/harness';
 import type { Actor } from '../../src/domain/actor';
 
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts', 'owner-screens-activity');
@@ -16,9 +13,6 @@ const LANGUAGES = ['it', 'en', 'es'] as const;
 const MAILBOX = 'studio.legale.associato.bianchi.rossi.verdi.b@pec.example.it';
 const CHOSEN = 'giovanni.battista.della.rovere-montefelt';
 const CHROME_ON_WINDOWS = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
-
-// A real browser is slow to start: SQLite only, as in browser.test.ts.
-const sqlite = DATABASES.find((d) => d.name === 'SQLite') as (typeof DATABASES)[number];
 
 /**
  * The pieces of each long value (`.username`) between two break points (<wbr>) that the page split
@@ -35,16 +29,16 @@ describe('Settings → Activity and Access history on a phone and a wide screen 
   this.timeout(120_000);
   const chromium = chromiumPerSuite();
   const snap = screenshots(ARTIFACTS);
-  let database: TestDatabase;
   let h: Harness;
-  let server: Server;
   let base = '';
 
+  servedPerSuite(() => ({}), (harness, url) => {
+    h = harness;
+    base = url;
+  });
   before(async () => {
     expect(MAILBOX).to.have.length(60);
     expect(CHOSEN).to.have.length(40);
-    database = await sqlite.create();
-    h = await startHarness(database.url);
     const mailbox = await h.mailbox(MAILBOX);
     const owner: Actor = { type: 'owner', id: mailbox.id, name: mailbox.address, ip: '192.168.1.20', userAgent: CHROME_ON_WINDOWS };
     const input = { firstName: 'Giovanni Battista', lastName: 'Della Rovere Montefeltro', username: CHOSEN, referenceEmail: 'giovanni.battista.della.rovere@example.com', accessLevel: 'mail_clients' as const, manageSettings: false };
@@ -55,15 +49,9 @@ describe('Settings → Activity and Access history on a phone and a wide screen 
     await h.domain.collaborations.changeAccess(active, { accessLevel: 'send', manageSettings: 'on' }, { actor: owner });
     await h.domain.accessHistory.recordMailSignIn(active.username, true, { channel: 'imap', ip: '203.0.113.7', clientName: 'Thunderbird 128.3.1' });
     await h.domain.accessHistory.recordMailSignIn(`${CHOSEN.replace('felt', 'fel')}/${MAILBOX}`, false, { channel: 'submission', ip: '2001:db8:85a3:8d3:1319:8a2e:370:7348', clientName: null });
-    server = h.app.listen(0, '127.0.0.1');
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
 
   after(async () => {
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    await h?.close();
-    await database?.drop();
   });
 
   async function signedInOwner(width: number): Promise<Page> {

@@ -1,13 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { expectAccessible } from '../support/axe';
 import { chromiumPerSuite, screenshots } from '../support/chromium';
-import { DATABASES, type TestDatabase } from '../support/databases';
-import { GOOD_PASSWORD, OWNER_PASSWORD, WIDE_LIMITS, startHarness, type Harness } from '../support/harness';
+import { GOOD_PASSWORD, OWNER_PASSWORD, WIDE_LIMITS, servedPerSuite, type Harness } from '../support/harness';
 import { collaboratorIn, latestLinkToken } from '../support/accounts';
 import type { Collaborator, Mailbox, Status } from '../../src/models';
 
@@ -71,16 +68,11 @@ const NOT_SHOWN_WHOLE = `(values) => {
   return problems;
 }`;
 
-// A real browser is slow to start: SQLite only, as in browser.test.ts.
-const sqlite = DATABASES.find((d) => d.name === 'SQLite') as (typeof DATABASES)[number];
-
 describe('Long usernames and addresses at 360 and 1280 px (Chromium)', function () {
   this.timeout(120_000);
   const chromium = chromiumPerSuite();
   const snap = screenshots(ARTIFACTS);
-  let database: TestDatabase;
   let h: Harness;
-  let server: Server;
   let base = '';
   let mailbox: Mailbox;
   const people: Record<string, Collaborator> = {};
@@ -91,25 +83,21 @@ describe('Long usernames and addresses at 360 and 1280 px (Chromium)', function 
     return collaboratorIn(h, mailbox, status, input);
   }
 
+  servedPerSuite(() => WIDE_LIMITS, (harness, url) => {
+    h = harness;
+    base = url;
+  });
   before(async function () {
     fs.rmSync(ARTIFACTS, { recursive: true, force: true });
-    database = await sqlite.create();
-    h = await startHarness(database.url, WIDE_LIMITS);
     mailbox = await h.mailbox(MAILBOX);
     for (const [word, status] of [['attivo', 'active'], ['invito', 'pending'], ['spento', 'deactivated'], ['nuovo1', 'pending'], ['nuovo2', 'pending']] as const) {
       people[word] = await person(word, status);
       expect(chosenName(word)).to.have.length(40);
       expect(referenceEmail(word)).to.have.length(60);
     }
-    server = h.app.listen(0, '127.0.0.1');
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
 
   after(async function () {
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    await h?.close();
-    await database?.drop();
   });
 
   const who = (word: string) => people[word] as Collaborator;

@@ -1,14 +1,11 @@
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { expect } from 'chai';
 import { Op } from 'sequelize';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { chooseLanguage, expectAccessible } from '../support/axe';
 import { activate, fill, tabTo, type Mode } from '../support/keyboard';
 import { chromiumPerSuite, screenshots } from '../support/chromium';
-import { DATABASES, type TestDatabase } from '../support/databases';
-import { GOOD_PASSWORD, OWNER_PASSWORD, WIDE_LIMITS, startHarness, type Harness } from '../support/harness';
+import { GOOD_PASSWORD, OWNER_PASSWORD, WIDE_LIMITS, servedPerSuite, type Harness } from '../support/harness';
 import { collaboratorIn } from '../support/accounts';
 import { AuthenticatorApp } from '../support/authenticator';
 import type { Collaborator, Mailbox } from '../../src/models';
@@ -21,39 +18,27 @@ const DAY_S = 24 * 3600;
 /** One TOTP step: each code is accepted once, so the next sign-in waits for the next one. */
 const STEP_MS = 30_000;
 
-
 // As browser.test.ts: a real browser is slow to start, so SQLite only.
-const sqlite = DATABASES.find((d) => d.name === 'SQLite') as (typeof DATABASES)[number];
 
 describe('Two-step verification in a real browser (Chromium)', function () {
   this.timeout(120_000);
   const chromium = chromiumPerSuite();
-  let database: TestDatabase;
   let h: Harness;
-  let server: Server;
   let base = '';
 
+  servedPerSuite(() => WIDE_LIMITS, (harness, url) => {
+    h = harness;
+    base = url;
+  });
   before(async () => {
-    database = await sqlite.create();
-    h = await startHarness(database.url, WIDE_LIMITS);
-    server = h.app.listen(0, '127.0.0.1');
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
 
   after(async () => {
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    await h?.close();
-    await database?.drop();
   });
 
   const newPage = (options: { javaScript?: boolean; width?: number } = {}) => chromium.newPage(options);
 
   const snap = screenshots(ARTIFACTS);
-
-
-
-
 
   /** Activates a link or submit button and waits for the page it leads to. */
   async function go(page: Page, mode: Mode, locator: Locator, to: string): Promise<void> {
@@ -300,7 +285,6 @@ describe('Two-step verification in a real browser (Chromium)', function () {
       await expectAccessible(page, `${name} (${language}, ${page.viewportSize()?.width} px)`, language);
       await snap(page, `axe-${language}-${name}`);
     }
-
 
     LANGUAGES.forEach((language, l) => {
       const width = l % 2 ? 1280 : 360;

@@ -1,4 +1,7 @@
 import fs from 'node:fs';
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
@@ -12,7 +15,7 @@ import { outboxDeliverer, fileTransport, smtpTransport, type MailTransport } fro
 import type { Deliver } from '../../src/mail/outbox';
 import type { Mailbox } from '../../src/models';
 import { TestClock } from './clock';
-import type { TestDatabase } from './databases';
+import { DATABASES, type TestDatabase } from './databases';
 
 export const BASE_URL = 'http://webmail.pec.test';
 export const OWNER_PASSWORD = 'owner password for the tests';
@@ -163,6 +166,30 @@ export function harnessPerSuite(
     use(h, database);
   });
   after(async function () {
+    await h?.close();
+    await database?.drop();
+  });
+}
+
+/**
+ * For a browser suite: a harness on SQLite (a real browser is slow to start: one database is enough)
+ * whose app listens on a port of 127.0.0.1 from the suite's start to its end; `use` gets the harness
+ * and the app's base URL. `env` is read when the suite starts, so it may name what an earlier
+ * `before` started (an SMTP sink).
+ */
+export function servedPerSuite(env: () => Record<string, string>, use: (h: Harness, base: string) => void): void {
+  let database: TestDatabase | undefined;
+  let h: Harness | undefined;
+  let server: Server | undefined;
+  before(async function () {
+    database = await (DATABASES.find((d) => d.name === 'SQLite') as (typeof DATABASES)[number]).create();
+    h = await startHarness(database.url, env());
+    server = h.app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    use(h, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  });
+  after(async function () {
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     await h?.close();
     await database?.drop();
   });
