@@ -82,6 +82,13 @@ async function main(): Promise<void> {
     await page.waitForSelector('dialog[open]');
     await shot(page, 'reset-dialog');
     await page.keyboard.press('Escape');
+    await page.click('#collaborator-list tbody tr:first-child .menu-button');
+    await page.click('#collaborator-list tbody tr:first-child [role=menuitem][href$="/recreation"]');
+    await page.waitForSelector('dialog[open]');
+    await shot(page, 'recreate-dialog');
+    await page.keyboard.press('Escape');
+    await page.goto(`${base}/settings/activity`);
+    await shot(page, 'activity');
     await page.goto(`${base}/settings/collaborations/new`);
     await page.click('#collaborator-form button[type=submit]');
     await page.waitForSelector('.field-error');
@@ -108,6 +115,8 @@ async function main(): Promise<void> {
     const phonePage = await phone.newPage();
     await signIn(phonePage, base, DEMO.mailbox, DEMO.password);
     await shot(phonePage, 'collaborations-phone');
+    await phonePage.click('#collaborator-list tbody tr:first-child td:first-child a');
+    await shot(phonePage, 'details-phone');
   } finally {
     await browser.close();
     server.kill('SIGTERM');

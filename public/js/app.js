@@ -36,6 +36,8 @@
       list.hidden = false;
       button.setAttribute('aria-expanded', 'true');
       items[(focusIndex + items.length) % items.length].focus();
+      // The whole menu on screen, not only the item with focus (a row at the bottom of a phone's screen).
+      list.scrollIntoView({ block: 'nearest' });
     }
     function close(returnFocus) {
       list.hidden = true;
@@ -115,12 +117,23 @@
     if (dialog.open) dialog.close();
   });
 
-  // A row whose email is on its way asks for itself again (hx-trigger="every …"), but not while
-  // the owner is using it or a dialog is open: the new row would take the focus away.
+  // A row whose email is on its way asks for itself again (hx-trigger="every …"), but not while its
+  // menu or a dialog is open (the new row would close them). Focus in the row (on its ⋮ after an
+  // action) moves to the same control of the new row.
+  var refocus = null;
+  var controlsOf = function (row) { return Array.prototype.slice.call(row.querySelectorAll('a[href], summary, button')); };
   document.addEventListener('htmx:before:request', function (e) {
     var row = e.target;
     if (!row || !row.matches || !row.matches('tr[data-polling]')) return;
-    if (row.contains(document.activeElement) || document.querySelector('dialog[open]')) e.preventDefault();
+    if (row.querySelector('[role=menu]:not([hidden]), details[open]') || document.querySelector('dialog[open]')) return e.preventDefault();
+    var at = controlsOf(row).indexOf(document.activeElement);
+    refocus = at >= 0 ? { id: row.id, at: at } : null;
+  });
+  document.addEventListener('htmx:after:swap', function () {
+    var row = refocus && document.getElementById(refocus.id);
+    var control = row && controlsOf(row)[refocus.at];
+    refocus = null;
+    if (control) control.focus();
   });
 
   // The resend button of a row opens the same dialog as its menu; focus comes back to the row.

@@ -1,12 +1,9 @@
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { expect } from 'chai';
 import type { Locator, Page } from 'playwright-core';
 import { chooseLanguage, expectAccessible } from '../support/axe';
 import { chromiumPerSuite, screenshots } from '../support/chromium';
-import { DATABASES, type TestDatabase } from '../support/databases';
-import { OWNER_PASSWORD, startHarness, type Harness } from '../support/harness';
+import { OWNER_PASSWORD, servedPerSuite, type Harness } from '../support/harness';
 import { SmtpSink } from '../support/smtp-sink';
 import { collaboratorIn } from '../support/accounts';
 import { translator } from '../../src/i18n';
@@ -17,33 +14,30 @@ const LANGUAGES = ['it', 'en', 'es'] as const;
 const WIDTHS = [360, 1280] as const;
 const t = translator('it');
 
-const sqlite = DATABASES.find((d) => d.name === 'SQLite') as (typeof DATABASES)[number];
+/** The list, at a row (`#collaborator-<id>`): where an action made from the list comes back to. */
+const atTheList = (url: URL) => url.pathname === '/settings/collaborations' && /^#collaborator-\d+$/.test(url.hash);
 
 describe('The owner corrects an account: wrong email, reactivation, names, details (Chromium)', function () {
   this.timeout(120_000);
   const chromium = chromiumPerSuite();
   const snap = screenshots(ARTIFACTS);
-  let database: TestDatabase;
   let h: Harness;
   let sink: SmtpSink;
-  let server: Server;
   let base = '';
   let mailboxes = 0;
 
   before(async () => {
     sink = await new SmtpSink().start();
-    database = await sqlite.create();
-    h = await startHarness(database.url, { SMTP_URL: sink.url });
-    server = h.app.listen(0, '127.0.0.1');
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  servedPerSuite(() => ({ SMTP_URL: sink.url }), (harness, url) => {
+    h = harness;
+    base = url;
+  });
+  before(async () => {
   });
 
   after(async () => {
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    await h?.close();
     await sink?.stop();
-    await database?.drop();
   });
 
   /** A mailbox of its own for each test, with Bruno Gallo in `status`, added with a mistyped reference email. */
@@ -107,7 +101,7 @@ describe('The owner corrects an account: wrong email, reactivation, names, detai
       expect(await h.db.models.Collaborator.findByPk(bruno.id)).not.to.equal(null);
 
       await page.fill('#referenceEmail', right);
-      await Promise.all([page.waitForURL(`${base}/settings/collaborations`), page.click('#recreate-form [type=submit]')]);
+      await Promise.all([page.waitForURL(atTheList), page.click('#recreate-form [type=submit]')]);
       const r = row(page, bruno.username);
       await r.locator('.badge-pending').waitFor();
       expect(await r.getAttribute('id')).not.to.equal(`collaborator-${bruno.id}`);
@@ -128,7 +122,7 @@ describe('The owner corrects an account: wrong email, reactivation, names, detai
       const dialog = await choose(page, bruno.username, 'recreation', javaScript);
       expect(await dialog.locator('[type=submit]').textContent()).to.equal(t('recreate.pending.submit'));
       await page.fill('#referenceEmail', `bruno.${mailboxes}@example.com`);
-      await Promise.all([page.waitForURL(`${base}/settings/collaborations`), page.click('#recreate-form [type=submit]')]);
+      await Promise.all([page.waitForURL(atTheList), page.click('#recreate-form [type=submit]')]);
       expect(await page.locator('.notice').textContent()).to.equal(t('notice.invitationCorrected', { name: 'Bruno Gallo' }));
     });
 
@@ -157,7 +151,7 @@ describe('The owner corrects an account: wrong email, reactivation, names, detai
       await page.locator('#lastName-error').waitFor();
       await audit(page, `name form with its error ${how}`);
       await page.fill('#lastName', 'Galli');
-      await Promise.all([page.waitForURL(`${base}/settings/collaborations`), page.click('#name-form [type=submit]')]);
+      await Promise.all([page.waitForURL(atTheList), page.click('#name-form [type=submit]')]);
       expect(await row(page, bruno.username).locator('td').first().textContent()).to.contain('Bruno Galli');
     });
 

@@ -1,17 +1,15 @@
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { expect } from 'chai';
 import type { Locator, Page } from 'playwright-core';
 import { chooseLanguage, expectAccessible } from '../support/axe';
 import { chromiumPerSuite, screenshots } from '../support/chromium';
 import { getsFocus } from '../support/keyboard';
-import { DATABASES, type TestDatabase } from '../support/databases';
-import { OWNER_PASSWORD, startHarness, type Harness } from '../support/harness';
+import { OWNER_PASSWORD, servedPerSuite, type Harness } from '../support/harness';
 import { collaboratorIn } from '../support/accounts';
 import { system } from '../../src/domain/actor';
 import type { NewCollaborator } from '../../src/domain/collaborators';
 import type { Mailbox } from '../../src/models';
+import { until } from '../support/wait';
 
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts', 'owner-screens-list');
 const MAILBOX = 'studio.rossi@pec.example.it';
@@ -33,35 +31,26 @@ const person = (firstName: string, lastName: string, username: string, reference
   manageSettings: '',
 });
 
-// A real browser is slow to start: SQLite only, as the other browser suites.
-const sqlite = DATABASES.find((d) => d.name === 'SQLite') as (typeof DATABASES)[number];
-
 describe('The Collaborations list in a real browser (Chromium)', function () {
   this.timeout(120_000);
   const chromium = chromiumPerSuite();
   const snap = screenshots(ARTIFACTS);
-  let database: TestDatabase;
   let h: Harness;
-  let server: Server;
   let base = '';
   let mailbox: Mailbox;
 
+  servedPerSuite(() => ({}), (harness, url) => {
+    h = harness;
+    base = url;
+  });
   before(async () => {
-    database = await sqlite.create();
-    h = await startHarness(database.url);
     mailbox = await h.mailbox(MAILBOX);
-    server = h.app.listen(0, '127.0.0.1');
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   beforeEach(async () => {
     await h.reset();
     mailbox = (await h.db.models.Mailbox.findOne({ where: { address: MAILBOX } })) as Mailbox;
   });
   after(async () => {
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    await h?.close();
-    await database?.drop();
   });
 
   /** The owner's list, signed in with a fresh context of that width (and height), in `language`. */
@@ -181,10 +170,19 @@ describe('The Collaborations list in a real browser (Chromium)', function () {
       expect(await row(page, zeno.id).count()).to.equal(1);
       await page.selectOption('#status', { index: 0 });
       await page.selectOption('#dir', 'desc');
-      await page.waitForFunction(`document.querySelector('#collaborator-list tbody tr')?.id === 'collaborator-${zeno.id}' && document.querySelectorAll('#collaborator-list tbody tr').length === 2`);
-      await page.waitForFunction(`location.search.includes('dir=desc')`);
+      await until('the list filtered in place', async () => Boolean(await page.evaluate(`document.querySelector('#collaborator-list tbody tr')?.id === 'collaborator-${zeno.id}' && document.querySelectorAll('#collaborator-list tbody tr').length === 2`)));
+      await until('the address to follow', async () => Boolean(await page.evaluate(`location.search.includes('dir=desc')`)));
       expect(await page.evaluate('window.stillHere'), 'the same page, not reloaded').to.equal(true);
       await expectAccessible(page, 'sorted with JavaScript', 'it');
+    });
+
+    it('should put the focus on the first field in error when the add form comes back', async function () {
+      const page = await ownerList({ width: 360, height: 740 });
+      await page.goto(`${base}/settings/collaborations/new`);
+      await page.fill('#firstName', 'Zeno');
+      await Promise.all([page.waitForURL(`${base}/settings/collaborations`), page.click('#collaborator-form [type=submit]')]);
+      await page.locator('#lastName-error').waitFor();
+      expect(await page.evaluate('document.activeElement && document.activeElement.id')).to.equal('lastName');
     });
 
     for (const javaScript of [true, false]) {
@@ -200,7 +198,7 @@ describe('The Collaborations list in a real browser (Chromium)', function () {
         const zeno = await h.db.models.Collaborator.findOne({ where: { username: `zeno.zucchi/${MAILBOX}` } });
         const added = row(page, zeno!.id);
         await added.waitFor();
-        await page.waitForFunction(`(() => { const r = document.getElementById('collaborator-${zeno!.id}').getBoundingClientRect(); return r.top >= 0 && r.top < window.innerHeight; })()`);
+        await until('the new row on screen', async () => Boolean(await page.evaluate(`(() => { const r = document.getElementById('collaborator-${zeno!.id}').getBoundingClientRect(); return r.top >= 0 && r.top < window.innerHeight; })()`)));
         expect(await page.locator('[role=status]', { hasText: 'Zeno Zucchi' }).count(), 'the notice').to.be.at.least(1);
         await snap(page, `added-${javaScript ? 'js' : 'no-js'}`);
       });
@@ -237,7 +235,7 @@ describe('The Collaborations list in a real browser (Chromium)', function () {
 
   describe('statuses', function () {
     const expired = { it: /Link scaduto il/, en: /Link expired on/, es: /Enlace caducado el/ };
-    const waits = { it: /in attesa del primo accesso/i, en: /waiting for the first sign-in/i, es: /pendiente del primer acceso/i };
+    const waits = { it: /invito non ancora accettato/i, en: /invitation not accepted yet/i, es: /invitación aún no aceptada/i };
     LANGUAGES.forEach((language, l) => {
       const width = WIDTHS[l % 2] as number;
       it(`should show an expired invitation as expired with the resend button in the row (${language}, ${width} px)`, async function () {
@@ -257,7 +255,7 @@ describe('The Collaborations list in a real browser (Chromium)', function () {
         await dialog.waitFor();
         await dialog.locator('[type=submit]').click();
         await dialog.waitFor({ state: 'detached' });
-        await page.waitForFunction(`!/scaduto|expired|caducado/i.test(document.getElementById('collaborator-${c.id}').textContent)`);
+        await until('the row no longer expired', async () => Boolean(await page.evaluate(`!/scaduto|expired|caducado/i.test(document.getElementById('collaborator-${c.id}').textContent)`)));
         expect(await page.locator('[role=status]', { hasText: 'Mario Rossi' }).count(), 'the notice, in its own place').to.be.at.least(1);
         expect(await r.locator('[role=status]').count(), 'no notice squeezed into the row').to.equal(0);
       });
@@ -273,6 +271,22 @@ describe('The Collaborations list in a real browser (Chromium)', function () {
       expect(await page.evaluate('window.stillHere'), 'the same page, not reloaded').to.equal(true);
       // Delivered: the row stops asking.
       expect(await row(page, c.id).getAttribute('hx-trigger')).to.equal(null);
+    });
+
+    it('should update the row to sent after an action in its dialog, with focus kept on its menu button', async function () {
+      const c = await h.domain.collaborations.create(mailbox, person('Mario', 'Rossi', 'mario.rossi'), { actor: system });
+      await h.drain();
+      const page = await ownerList({ width: 360 });
+      await row(page, c.id).locator('.menu-button').click();
+      await row(page, c.id).locator('a[href$="/password-link"]').click();
+      const dialog = page.locator('dialog[open]');
+      await dialog.locator('[type=submit]').click();
+      await dialog.waitFor({ state: 'detached' });
+      await row(page, c.id).locator('.delivery-queued').waitFor();
+      expect(await page.evaluate(`document.activeElement === document.querySelector('#collaborator-${c.id} .menu-button')`), 'focus back on ⋮').to.equal(true);
+      await h.drain();
+      await row(page, c.id).locator('.delivery-sent').waitFor({ timeout: 15_000 });
+      expect(await page.evaluate(`document.activeElement === document.querySelector('#collaborator-${c.id} .menu-button')`), 'still on the new row’s ⋮').to.equal(true);
     });
   });
 });

@@ -83,10 +83,9 @@ for (const { name, create } of DATABASES) {
 
           const res = await owner.post(`/settings/collaborations/${old.id}/recreation`, { referenceEmail: RIGHT });
           expect(res.status, res.text).to.equal(303);
-          expect(res.headers.location).to.equal('/settings/collaborations');
-
           expect(await reload(h, old), 'the old row').to.equal(null);
           const fresh = (await h.db.models.Collaborator.findOne({ where: { username: old.username } })) as Collaborator;
+          expect(res.headers.location, 'the list, at the new row').to.equal(`/settings/collaborations#collaborator-${fresh.id}`);
           expect(fresh.id).not.to.equal(old.id);
           expect(fresh.referenceEmail).to.equal(RIGHT);
           expect([fresh.status, fresh.passwordHash, fresh.firstName, fresh.lastName, fresh.accessLevel, fresh.manageSettings, fresh.locale]).to.deep.equal([
@@ -260,7 +259,7 @@ for (const { name, create } of DATABASES) {
         expect((await owner.get(`/settings/collaborations/${c.id}/name`)).text).to.include('value="Rosi"');
         const res = await owner.post(`/settings/collaborations/${c.id}/name`, { firstName: ' Marió ', lastName: 'Rossini' });
         expect(res.status).to.equal(303);
-        expect(res.headers.location).to.equal('/settings/collaborations');
+        expect(res.headers.location, 'the list, at the row').to.equal(`/settings/collaborations#collaborator-${c.id}`);
         const after = await reload(h, c);
         expect([after.firstName, after.lastName, after.status]).to.deep.equal(['Marió', 'Rossini', 'pending']);
         expect((await list()).version).to.be.greaterThan(before.version);

@@ -204,7 +204,7 @@ for (const { name, create } of DATABASES) {
         const pending = await collaboratorIn(h, mailbox, 'pending', person('Anna', 'Bianchi', 'anna'));
         const suspended = await collaboratorIn(h, mailbox, 'suspended', person('Mario', 'Rossi', 'mario'));
         const html = (await owner.get('/settings/collaborations')).text;
-        expect(rowHtml(html, pending.id)).to.include('in attesa del primo accesso').and.to.include('Link valido fino al');
+        expect(rowHtml(html, pending.id)).to.include('invito non ancora accettato').and.to.include('Link valido fino al');
         expect(rowHtml(html, suspended.id)).to.include('in attesa della nuova password');
         expect(rowHtml(html, pending.id), 'no resend button while the link works').not.to.include('row-resend');
       });

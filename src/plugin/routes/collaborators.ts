@@ -87,7 +87,7 @@ export function collaboratorsRouter(feature: Feature): Router {
    * region (its own full-width place, read out by screen readers); a plain form the list again.
    */
   async function respondWithRow(req: Request, res: Response, collaborator: Collaborator, notice: string) {
-    if (!wantsFragment(req)) return redirectWithNotice(feature, res, backTo(req, collaborator), notice);
+    if (!wantsFragment(req)) return redirectWithNotice(feature, res, await backTo(req, collaborator), notice);
     const row = await directory.row(collaborator);
     const rowHtml = await pages.view(res, 'plugin/collaborations/_row', { row, twoStepRequired: ownerOf(res).twoStepRequired });
     pages.fragment(res, await pages.view(res, 'plugin/collaborations/_updates', { rowHtml, notice, listHtml: null }));
@@ -97,15 +97,25 @@ export function collaboratorsRouter(feature: Feature): Router {
    * Where an action started: its details page (`?from=details` on the form's page, then a `back`
    * field in the form), else the list. An id that is gone (removed) always goes back to the list.
    */
-  function backTo(req: Request, collaborator: Collaborator | null): string {
-    const fromDetails = req.query.from === 'details' || req.body?.back === 'details';
-    return fromDetails && collaborator ? `${urls.collaborators}/${collaborator.id}` : urls.collaborators;
+  /**
+   * Where a plain form goes back to: the details page it was opened from, or the list at the row, on
+   * the page of the name order that holds it (the owner keeps sight of whom the action was for).
+   */
+  async function backTo(req: Request, collaborator: Collaborator): Promise<string> {
+    return fromDetails(req) ? `${urls.collaborators}/${collaborator.id}` : listAt(collaborator);
+  }
+
+  const fromDetails = (req: Request) => req.query.from === 'details' || req.body?.back === 'details';
+
+  async function listAt(collaborator: Collaborator): Promise<string> {
+    const page = await directory.pageOf(collaborator);
+    return `${urls.collaborators}${page > 1 ? `?page=${page}` : ''}#collaborator-${collaborator.id}`;
   }
 
   /** The form of a change with input (`recreate`, `name`): a dialog for htmx, a page without JavaScript. */
   async function renderChangeForm(req: Request, res: Response, form: 'recreate' | 'name', values: Record<string, string>, errors: Record<string, string>, status = 200) {
     const collaborator = collaboratorOf(res);
-    const locals = { collaborator, values, errors, back: backTo(req, collaborator), inDialog: wantsFragment(req) };
+    const locals = { collaborator, values, errors, back: await backTo(req, collaborator), fromDetails: fromDetails(req), inDialog: wantsFragment(req) };
     await pages.render(req, res, { page: `plugin/collaborations/${form}`, fragment: `plugin/collaborations/_${form}` }, locals, status);
   }
 
@@ -162,8 +172,7 @@ export function collaboratorsRouter(feature: Feature): Router {
     try {
       const collaborator = await collaborations.create(ownerOf(res), input, { actor: actorOf(req, res) });
       // The page of the list that shows the new row, scrolled to it and marked (`:target`).
-      const page = await directory.pageOf(collaborator);
-      redirectWithNotice(feature, res, `${urls.collaborators}${page > 1 ? `?page=${page}` : ''}#collaborator-${collaborator.id}`, notice(res, 'created', collaborator));
+      redirectWithNotice(feature, res, await listAt(collaborator), notice(res, 'created', collaborator));
     } catch (error) {
       if (!(error instanceof ValidationFailed)) throw error;
       const values = { ...input, manageSettings: input.manageSettings === 'on' || input.manageSettings === 'true' };
@@ -203,7 +212,7 @@ export function collaboratorsRouter(feature: Feature): Router {
     if (!confirmation) return next();
     // In the dialog the form updates the row in place; on its own page it posts and comes back.
     const inDialog = wantsFragment(req);
-    await pages.render(req, res, { page: 'plugin/collaborations/confirm', fragment: 'plugin/collaborations/_confirm' }, { collaborator: collaboratorOf(res), name, inDialog, back: backTo(req, collaboratorOf(res)), ...confirmation });
+    await pages.render(req, res, { page: 'plugin/collaborations/confirm', fragment: 'plugin/collaborations/_confirm' }, { collaborator: collaboratorOf(res), name, inDialog, back: await backTo(req, collaboratorOf(res)), fromDetails: fromDetails(req), ...confirmation });
   });
 
   // POST /settings/collaborations/:id/password-reset
@@ -236,7 +245,7 @@ export function collaboratorsRouter(feature: Feature): Router {
     const values = { firstName: text('firstName'), lastName: text('lastName') };
     try {
       const collaborator = await collaborations.rename(collaboratorOf(res), values, { actor: actorOf(req, res) });
-      redirectWithNotice(feature, res, backTo(req, collaborator), notice(res, 'renamed', collaborator));
+      redirectWithNotice(feature, res, await backTo(req, collaborator), notice(res, 'renamed', collaborator));
     } catch (error) {
       if (!(error instanceof ValidationFailed)) throw error;
       await renderChangeForm(req, res, 'name', values, error.errors, 422);
@@ -260,7 +269,7 @@ export function collaboratorsRouter(feature: Feature): Router {
     const values = { referenceEmail: textOf(req.body ?? {})('referenceEmail') };
     try {
       const collaborator = await collaborations.recreate(old, values, { actor: actorOf(req, res) });
-      redirectWithNotice(feature, res, backTo(req, collaborator), notice(res, old.status === 'pending' ? 'invitationCorrected' : 'recreated', collaborator));
+      redirectWithNotice(feature, res, await backTo(req, collaborator), notice(res, old.status === 'pending' ? 'invitationCorrected' : 'recreated', collaborator));
     } catch (error) {
       if (!(error instanceof ValidationFailed)) throw error;
       await renderChangeForm(req, res, 'recreate', values, error.errors, 422);
