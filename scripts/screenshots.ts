@@ -8,7 +8,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Page } from 'playwright-core';
-import { DEMO } from '../src/seed';
+import { DEMO, seedDemo } from '../src/seed';
+import { loadConfig } from '../src/config';
+import { openDatabase } from '../src/db';
+import { createDomain } from '../src/domain';
+import { systemClock } from '../src/lib/clock';
 
 const ROOT = path.resolve(__dirname, '..');
 const OUT = path.join(ROOT, 'docs', 'screenshots');
@@ -60,11 +64,14 @@ async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pec-screens-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'development', PORT: String(port), BASE_URL: base, DATA_DIR: dataDir, DATABASE_URL: `sqlite:${path.join(dataDir, 'app.sqlite')}`, SMTP_URL: '', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const env = { NODE_ENV: 'development', PORT: String(port), BASE_URL: base, DATA_DIR: dataDir, DATABASE_URL: `sqlite:${path.join(dataDir, 'app.sqlite')}`, SMTP_URL: '', LOG_LEVEL: 'warn' };
+  // The demo seed, as `npm start` makes it on its own default database (it seeds no database it is given).
+  const db = await openDatabase(env.DATABASE_URL);
+  const domain = createDomain(db, loadConfig(env), systemClock);
+  await seedDemo(domain);
+  await domain.rateLimits.close();
+  await db.close();
+  const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
   try {
     await waitUntilUp(base);
