@@ -65,8 +65,8 @@ const OWNER_EMAILS: readonly EmailTemplate[] = ['invitation', 'owner_reset', 'de
 /**
  * The owner's transitions of the collaborator accounts of a mailbox (create, reset, resend,
  * deactivate, reactivate, rename, recreate for a corrected reference email, change access, remove),
- * each in one transaction with its link, email, session revocations and activity record. The list and details are the Directory's; the collaborator's
- * own password flows are SelfService's.
+ * each in one transaction with its link, email, session revocations and activity record. The list
+ * and details are the Directory's; the collaborator's own password flows are SelfService's.
  */
 export class Collaborations {
   constructor(

@@ -94,12 +94,9 @@ export function collaboratorsRouter(feature: Feature): Router {
   }
 
   /**
-   * Where an action started: its details page (`?from=details` on the form's page, then a `back`
-   * field in the form), else the list. An id that is gone (removed) always goes back to the list.
-   */
-  /**
-   * Where a plain form goes back to: the details page it was opened from, or the list at the row, on
-   * the page of the name order that holds it (the owner keeps sight of whom the action was for).
+   * Where a plain form goes back to: the details page it was opened from (`?from=details` on the
+   * form's page, then a `back` field in the form), or the list at the row, on the page of the name
+   * order that holds it (the owner keeps sight of whom the action was for).
    */
   async function backTo(req: Request, collaborator: Collaborator): Promise<string> {
     return fromDetails(req) ? `${urls.collaborators}/${collaborator.id}` : listAt(collaborator);
