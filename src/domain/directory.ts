@@ -198,7 +198,7 @@ export class Directory {
     const filter = ['c.mailbox_id = :mailbox', ...(status ? ['c.status = :status'] : [])];
     // A query that normalises to no word (only punctuation) finds nobody rather than everybody.
     const total =
-      q && !matches ? 0 : matches || status ? await this.count(matches, filter, replacements) : (state ?? (await this.listState(mailbox))).collaborators;
+      q && !matches ? 0 : matches || status ? await this.count(matches, filter, replacements, Boolean(status)) : (state ?? (await this.listState(mailbox))).collaborators;
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
     const current = Math.min(Math.max(1, Math.floor(position.page ?? 1) || 1), pages);
     if (total === 0) return { rows: [], total, page: 1, pages, ...shape };
@@ -215,9 +215,7 @@ export class Directory {
       if (cursor.direction === 'before') order = orderOf('name', 'desc');
       offset = 0;
     }
-    // A search starts from its matches (then sorts them): the name index would be read from "A" to
-    // wherever the matches are, and a surname's matches are all in one place of it.
-    const from = matches ? `(${matches}) m ${this.db.dialect === 'sqlite' ? 'CROSS JOIN' : 'STRAIGHT_JOIN'} collaborators c ON c.id = m.id` : 'collaborators c';
+    const from = matches ? this.fromMatches(matches) : 'collaborators c';
     const read = (conditions: string[], by: string, skip: number) =>
       this.db.sequelize.query<RowRecord>(
         `SELECT ${ROW_COLUMNS} FROM (SELECT c.* FROM ${from} WHERE ${conditions.join(' AND ')} ORDER BY ${by} LIMIT ${PAGE_SIZE} OFFSET ${skip}) c ${LAST_EMAIL} ORDER BY ${forwards}`,
@@ -265,11 +263,22 @@ export class Directory {
     return rowOf(record, this.clock.now());
   }
 
-  /** How many rows the list has with these matches (a search) and conditions on `c`. */
-  private async count(matches: string | null, filter: string[], replacements: Record<string, unknown>): Promise<number> {
-    const sql = matches
-      ? `SELECT COUNT(*) AS n FROM (${matches}) m JOIN collaborators c ON c.id = m.id WHERE ${filter.join(' AND ')}`
-      : `SELECT COUNT(*) AS n FROM collaborators c WHERE ${filter.join(' AND ')}`;
+  /**
+   * A search's rows: its matches first, then their collaborators (the planner left alone would read
+   * the mailbox's collaborators and probe the matches: the name index from "A" to wherever a surname's
+   * matches are, all in one place of the words index).
+   */
+  private fromMatches(matches: string): string {
+    return `(${matches}) m ${this.db.dialect === 'sqlite' ? 'CROSS JOIN' : 'STRAIGHT_JOIN'} collaborators c ON c.id = m.id`;
+  }
+
+  /** How many rows the list has with these matches (a search) and conditions on `c`; the matches alone unless `filtered` (a status). */
+  private async count(matches: string | null, filter: string[], replacements: Record<string, unknown>, filtered: boolean): Promise<number> {
+    const sql = !matches
+      ? `SELECT COUNT(*) AS n FROM collaborators c WHERE ${filter.join(' AND ')}`
+      : filtered
+        ? `SELECT COUNT(*) AS n FROM ${this.fromMatches(matches)} WHERE ${filter.join(' AND ')}`
+        : `SELECT COUNT(*) AS n FROM (${matches}) m`;
     const [row] = await this.db.sequelize.query<{ n: number }>(sql, { replacements, type: QueryTypes.SELECT });
     return Number(row?.n ?? 0);
   }
