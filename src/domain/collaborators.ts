@@ -86,7 +86,7 @@ export class Collaborations {
     try {
       return await this.db.transaction(async (t) => {
         await this.assertMailRoom(mailbox, data.referenceEmail, t);
-        const collaborator = await this.db.models.Collaborator.create(
+        const collaborator = await this.insertPending(
           {
             mailboxId: mailbox.id,
             firstName: data.firstName,
@@ -95,16 +95,10 @@ export class Collaborations {
             referenceEmail: data.referenceEmail,
             accessLevel: data.accessLevel,
             manageSettings: data.manageSettings,
-            status: 'pending',
-            passwordHash: null,
             locale: mailbox.locale,
-            deactivatedAt: null,
-            // The domain's clock, like every other time the pages show (Sequelize would take the system's).
-            createdAt: this.clock.now(),
           },
-          { transaction: t },
+          t,
         );
-        await this.indexForSearch(collaborator, t);
         await listChanged(this.db.sequelize, { mailboxId: mailbox.id, added: 1 }, t);
         // One record for the addition, the invitation it sends included: a second one would read as
         // a second action of the owner's in the activity log.
@@ -115,6 +109,17 @@ export class Collaborations {
       if (error instanceof UniqueConstraintError) throw new ValidationFailed({ username: 'username_taken' });
       throw error;
     }
+  }
+
+  /** A new pending account (no password yet), with its search words: an addition's and a recreation's row. */
+  private async insertPending(
+    fields: Pick<Collaborator, 'mailboxId' | 'firstName' | 'lastName' | 'username' | 'referenceEmail' | 'accessLevel' | 'manageSettings' | 'locale'>,
+    t: Transaction,
+  ): Promise<Collaborator> {
+    // The domain's clock, like every other time the pages show (Sequelize would take the system's).
+    const collaborator = await this.db.models.Collaborator.create({ ...fields, status: 'pending', passwordHash: null, deactivatedAt: null, createdAt: this.clock.now() }, { transaction: t });
+    await this.indexForSearch(collaborator, t);
+    return collaborator;
   }
 
   /** The words the list's search finds this collaborator by (migrations/008-list-speed.ts); `c` as it is from now on. */
@@ -239,24 +244,8 @@ export class Collaborations {
       await this.outbox.cancelEmails(old.id, t);
       // The username is unique: the old row goes first, in the same transaction, so no reader ever sees neither.
       await old.destroy({ transaction: t });
-      const fresh = await this.db.models.Collaborator.create(
-        {
-          mailboxId: old.mailboxId,
-          firstName: old.firstName,
-          lastName: old.lastName,
-          username: old.username,
-          referenceEmail,
-          accessLevel: old.accessLevel,
-          manageSettings: old.manageSettings,
-          status: 'pending',
-          passwordHash: null,
-          locale: old.locale,
-          deactivatedAt: null,
-          createdAt: this.clock.now(),
-        },
-        { transaction: t },
-      );
-      await this.indexForSearch(fresh, t);
+      const { mailboxId, firstName, lastName, username, accessLevel, manageSettings, locale } = old;
+      const fresh = await this.insertPending({ mailboxId, firstName, lastName, username, referenceEmail, accessLevel, manageSettings, locale }, t);
       // One row out (-1), one in (+1): the count stays, the version moves.
       await listChanged(this.db.sequelize, { mailboxId: old.mailboxId, added: 0 }, t);
       // The same action on both ids, so that either account's history tells where the other went;

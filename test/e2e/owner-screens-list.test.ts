@@ -5,9 +5,8 @@ import { chooseLanguage, expectAccessible } from '../support/axe';
 import { chromiumPerSuite, screenshots } from '../support/chromium';
 import { getsFocus } from '../support/keyboard';
 import { OWNER_PASSWORD, servedPerSuite, type Harness } from '../support/harness';
-import { collaboratorIn } from '../support/accounts';
+import { collaboratorIn, person } from '../support/accounts';
 import { system } from '../../src/domain/actor';
-import type { NewCollaborator } from '../../src/domain/collaborators';
 import type { Mailbox } from '../../src/models';
 import { until } from '../support/wait';
 
@@ -22,14 +21,6 @@ const DAY = 24 * 3600 * 1000;
 const LONG_NAME = 'maria.francesca.della.valle.bianchi.sbtt';
 const LONG_EMAIL = 'maria.francesca.della.valle@studio-legale-associat.exampl.it';
 
-const person = (firstName: string, lastName: string, username: string, referenceEmail = `${username}@example.org`): NewCollaborator => ({
-  firstName,
-  lastName,
-  username,
-  referenceEmail,
-  accessLevel: 'mail_clients',
-  manageSettings: '',
-});
 
 describe('The Collaborations list in a real browser (Chromium)', function () {
   this.timeout(120_000);

@@ -1,9 +1,8 @@
 import { expect } from 'chai';
 import { DATABASES } from '../support/databases';
 import { Browser, GOOD_PASSWORD, harnessWithOwner, type Harness } from '../support/harness';
-import { collaboratorIn, reload } from '../support/accounts';
+import { collaboratorIn, reload, person } from '../support/accounts';
 import { system } from '../../src/domain/actor';
-import type { NewCollaborator } from '../../src/domain/collaborators';
 import type { Collaborator, Mailbox, Status } from '../../src/models';
 import { PAGE_SIZE } from '../../src/domain/directory';
 import { retentionCutoff } from '../../src/domain/maintenance';
@@ -20,14 +19,6 @@ const rowHtml = (html: string, id: number) => html.slice(html.indexOf(`<tr id="c
 const DAY = 24 * 3600 * 1000;
 const linkOf = (html: string, rel: 'next' | 'prev') => /<a rel="(?:next|prev)" href="([^"]+)"/g.exec(html.slice(html.indexOf(`rel="${rel}"`) - 3))?.[1]?.replace(/&amp;/g, '&');
 
-const person = (firstName: string, lastName: string, username: string, referenceEmail = `${username}@example.org`): NewCollaborator => ({
-  firstName,
-  lastName,
-  username,
-  referenceEmail,
-  accessLevel: 'mail_clients',
-  manageSettings: '',
-});
 
 for (const { name, create } of DATABASES) {
   describe(`The Collaborations list at any size (${name})`, function () {

@@ -86,3 +86,13 @@ export async function activate(h: Harness, c: Collaborator, password = GOOD_PASS
   const { res } = await setPasswordByLink(h, await latestLinkToken(h, c), password);
   expect(res.status, res.text).to.equal(200);
 }
+
+/** The add form's fields for a collaborator with mail-program access, its address at example.org unless given. */
+export const person = (firstName: string, lastName: string, username: string, referenceEmail = `${username}@example.org`): NewCollaborator => ({
+  firstName,
+  lastName,
+  username,
+  referenceEmail,
+  accessLevel: 'mail_clients',
+  manageSettings: '',
+});
