@@ -63,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     case 'worker': {
-      const worker = startWorker(domain.outbox, outboxDeliverer(config, transportFor(config)), logger, undefined, domain.maintenance);
+      const worker = startWorker(domain.outbox, outboxDeliverer(config, transportFor(config)), logger, undefined, domain.scheduled);
       logger.info('outbox worker running');
       // The worker's own timer does not hold a process open (it also runs inside the web server):
       // without this, an idle worker on its own would exit as soon as its database sockets go idle.

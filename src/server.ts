@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const { app, close } = createApp({ domain, logger, devMailFolder });
   const server = await listen(app, config.port);
   // Only once the port is ours: a process that failed to start must not deliver mail either.
-  const worker = config.inProcessWorker ? startWorker(domain.outbox, outboxDeliverer(config, transport), logger, undefined, domain.maintenance) : null;
+  const worker = config.inProcessWorker ? startWorker(domain.outbox, outboxDeliverer(config, transport), logger, undefined, domain.scheduled) : null;
   logger.info({ url: config.baseUrl, port: config.port, database: db.dialect }, 'listening');
   console.log(`\nPEC collaborations running at ${config.baseUrl}`);
   if (seeded) {

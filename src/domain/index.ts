@@ -16,6 +16,7 @@ import { AccessHistory } from './access-history';
 import { AuthPolicy } from './auth-policy';
 import { AppPasswords } from './app-passwords';
 import { Maintenance } from './maintenance';
+import type { ScheduledJob } from '../mail/worker';
 import { MailboxRecords, MailDomains } from './mailboxes';
 import { TwoStep } from './two-step';
 import { Passkeys } from './passkeys';
@@ -42,6 +43,8 @@ export interface Domain {
   /** Dovecot's auth policy server: mail-program sign-ins through the web's limits and history. */
   authPolicy: AuthPolicy;
   maintenance: Maintenance;
+  /** What the worker runs on its own schedule (startWorker's `scheduled`): retention. */
+  scheduled: ScheduledJob[];
   /** Second factors (TOTP, passkeys) and recovery codes of owners and collaborators. */
   twoStep: TwoStep;
   /** WebAuthn registration and sign-in of passkeys, stored as second factors. */
@@ -72,5 +75,5 @@ export function createDomain(
   const rateLimits = createRateLimits(db, config);
   const accessHistory = new AccessHistory(db, clock);
   const maintenance = new Maintenance(clock, audit, accessHistory);
-  return { db, clock, config, links, outbox, audit, accounts, collaborations, directory, selfService, appPasswords, rateLimits, background: new BackgroundTasks(), accessHistory, authPolicy: new AuthPolicy(rateLimits, accessHistory, appPasswords), maintenance, twoStep, passkeys: new Passkeys(db, clock, twoStep, config), mailboxes: new MailboxRecords(db), mailDomains: new MailDomains(db, clock, config.mailServer.domains) };
+  return { db, clock, config, links, outbox, audit, accounts, collaborations, directory, selfService, appPasswords, rateLimits, background: new BackgroundTasks(), accessHistory, authPolicy: new AuthPolicy(rateLimits, accessHistory, appPasswords), maintenance, scheduled: [maintenance], twoStep, passkeys: new Passkeys(db, clock, twoStep, config), mailboxes: new MailboxRecords(db), mailDomains: new MailDomains(db, clock, config.mailServer.domains) };
 }

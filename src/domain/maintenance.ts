@@ -1,6 +1,7 @@
 import type { Audit } from './audit';
 import type { AccessHistory } from './access-history';
 import type { Clock } from '../lib/clock';
+import type { ScheduledJob } from '../mail/worker';
 
 /** The activity log and the access history are kept this long, then pruned. */
 export const RETENTION_MONTHS = 6;
@@ -25,7 +26,8 @@ export function retentionCutoff(now: Date): Date {
 }
 
 /** Housekeeping the worker runs between deliveries: retention of the logs. */
-export class Maintenance {
+export class Maintenance implements ScheduledJob {
+  readonly name = 'retention';
   private lastRun: number | null = null;
 
   constructor(

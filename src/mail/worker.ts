@@ -3,15 +3,19 @@ import type { OutboxMessage } from '../models';
 import type { Deliver, FailureListener, Outbox } from './outbox';
 
 /**
- * Work to run between deliveries (the domain's log retention, say): what it did, to be logged, or
- * null when it was not due. The worker knows nothing more of it.
+ * Work the worker runs on its own schedule, beside the deliveries (the domain's log retention, say):
+ * `runIfDue` decides whether anything is due and answers what it did, to be logged, or null when
+ * nothing was. It is called every polling interval (1 s by default) and never while its previous
+ * call is still running; with several workers, each job must make its own claims in the database.
  */
-export interface Housekeeping {
+export interface ScheduledJob {
+  /** Names the job in the log, e.g. `retention`. */
+  readonly name: string;
   runIfDue(): Promise<object | null>;
 }
 
 export interface RunningWorker {
-  /** Delivers what is due now (both lanes), without waiting for the next tick; resolves when those passes have ended. */
+  /** Delivers what is due now (both lanes) and runs the scheduled jobs, without waiting for the next tick; resolves when those passes have ended. */
   poke(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -105,15 +109,51 @@ function startCommandLane(outbox: Outbox, deliver: Deliver, logger: LogSink, int
 }
 
 /**
- * Polls the outbox in two lanes: mail-server commands (startCommandLane), and emails one pass at a
- * time, never overlapping, each followed by the hourly maintenance (log retention) when one is given.
- * A slow SMTP server delays no command.
+ * Runs each scheduled job every `intervalMs`, each on its own: a slow job delays neither the others
+ * nor a delivery, and a job still running when its next tick comes is not started twice.
  */
-export function startWorker(outbox: Outbox, deliver: Deliver, logger: LogSink, intervalMs = 1000, maintenance?: Housekeeping): RunningWorker {
+function startScheduledLane(jobs: readonly ScheduledJob[], logger: LogSink, intervalMs: number) {
+  const running = new Map<ScheduledJob, Promise<void>>();
+  let stopped = false;
+  const runOne = (job: ScheduledJob): Promise<void> => {
+    const current = running.get(job);
+    if (current) return current;
+    const run = job
+      .runIfDue()
+      .then((done) => {
+        if (done) logger.info({ job: job.name, ...done }, 'scheduled work done');
+      })
+      .catch((error: unknown) => logger.error({ err: error, job: job.name }, 'scheduled work failed'))
+      .finally(() => running.delete(job));
+    running.set(job, run);
+    return run;
+  };
+  const pass = async (): Promise<void> => {
+    if (!stopped) await Promise.all(jobs.map(runOne));
+  };
+  const timer = setInterval(() => void pass(), intervalMs);
+  timer.unref();
+  return {
+    pass,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await Promise.all(running.values());
+    },
+  };
+}
+
+/**
+ * Polls the outbox in two lanes, mail-server commands (startCommandLane) and emails one pass at a
+ * time, never overlapping, and runs the scheduled jobs (startScheduledLane) in a third. A slow SMTP
+ * server delays no command and no scheduled job.
+ */
+export function startWorker(outbox: Outbox, deliver: Deliver, logger: LogSink, intervalMs = 1000, scheduled: readonly ScheduledJob[] = []): RunningWorker {
   let running: Promise<void> | null = null;
   let stopped = false;
   const onFailure = logFailures(logger);
   const commands = startCommandLane(outbox, deliver, logger, intervalMs);
+  const jobs = startScheduledLane(scheduled, logger, intervalMs);
   const pass = (): Promise<void> => {
     if (stopped) return Promise.resolve();
     if (running) return running;
@@ -126,11 +166,6 @@ export function startWorker(outbox: Outbox, deliver: Deliver, logger: LogSink, i
         if (sent > 0) logger.info({ sent }, 'outbox delivered');
       })
       .catch((error: unknown) => logger.error({ err: error }, 'outbox pass failed'))
-      .then(() => maintenance?.runIfDue())
-      .then((pruned) => {
-        if (pruned) logger.info(pruned, 'old activity pruned');
-      })
-      .catch((error: unknown) => logger.error({ err: error }, 'maintenance failed'))
       .finally(() => {
         running = null;
         if (more) setImmediate(pass);
@@ -141,12 +176,12 @@ export function startWorker(outbox: Outbox, deliver: Deliver, logger: LogSink, i
   timer.unref();
   return {
     poke: async () => {
-      await Promise.all([commands.pass(), pass()]);
+      await Promise.all([commands.pass(), pass(), jobs.pass()]);
     },
     async stop() {
       stopped = true;
       clearInterval(timer);
-      await Promise.all([running, commands.stop()]);
+      await Promise.all([running, commands.stop(), jobs.stop()]);
     },
   };
 }

@@ -271,7 +271,7 @@ export function collaborations(options: CollaborationsOptions): Collaborations {
     urls,
     headHtml: head,
     domain,
-    startWorker: () => startWorker(domain.outbox, outboxDeliverer(config, transportFor(config)), logger, undefined, domain.maintenance),
+    startWorker: () => startWorker(domain.outbox, outboxDeliverer(config, transportFor(config)), logger, undefined, domain.scheduled),
     settled: () => domain.background.settled(),
   });
 }

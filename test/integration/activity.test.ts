@@ -310,7 +310,7 @@ for (const { name, create } of DATABASES) {
         expect(await h.db.models.AuditEvent.count()).to.equal(1);
         h.clock.advance(190 * DAY);
         const maintenance = new Maintenance(h.clock, new Audit(h.db, h.clock), new AccessHistory(h.db, h.clock));
-        const worker = startWorker(h.domain.outbox, h.deliver, createLogger('silent'), 3_600_000, maintenance);
+        const worker = startWorker(h.domain.outbox, h.deliver, createLogger('silent'), 3_600_000, [maintenance]);
         worker.poke();
         await worker.stop();
         expect(await h.db.models.AuditEvent.count()).to.equal(0);
