@@ -86,6 +86,11 @@ export interface Config {
    * are mounted at (`/password` in the standalone app; a host's own prefix when it mounts the feature).
    */
   linksUrl: string;
+  /**
+   * The owner's Collaborations pages as emails link to them (`<collaboratorsUrl>/<id>/extension`):
+   * BASE_URL and where the feature's owner part is mounted (`/settings/collaborations` standalone).
+   */
+  collaboratorsUrl: string;
   databaseUrl: string;
   dataDir: string;
   /**
@@ -111,6 +116,8 @@ export interface Config {
   outboxLeaseSeconds: number;
   /** How many rendered list pages each process keeps (src/plugin/list-cache.ts); 0: none. */
   listCacheEntries: number;
+  /** Days before a collaborator's end of access that its owner is reminded (ACCESS_REMINDER_DAYS, 1 to 60). */
+  accessReminderDays: number;
   mailServer: MailServerConfig;
   logLevel: string;
   /**
@@ -291,6 +298,7 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     baseUrl,
     linksUrl: `${baseUrl}/password`,
+    collaboratorsUrl: `${baseUrl}/settings/collaborations`,
     databaseUrl: env.DATABASE_URL || `sqlite:${path.join(dataDir, 'app.sqlite')}`,
     dataDir,
     demoData: nodeEnv === 'development' && !env.DATABASE_URL && !env.DATA_DIR,
@@ -323,6 +331,7 @@ export function loadConfig(env: Env = process.env): Config {
     inProcessWorker: env.WORKER !== 'off',
     outboxLeaseSeconds: int(env, 'OUTBOX_LEASE_SECONDS', 60),
     listCacheEntries: int(env, 'LIST_CACHE_ENTRIES', 100, { min: 0 }),
+    accessReminderDays: int(env, 'ACCESS_REMINDER_DAYS', 3, { min: 1, max: 60 }),
     mailServer,
     logLevel,
     trustProxy: trustProxy(env.TRUST_PROXY),

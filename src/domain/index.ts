@@ -20,6 +20,7 @@ import type { ScheduledJob } from '../mail/worker';
 import { MailboxRecords, MailDomains } from './mailboxes';
 import { TwoStep } from './two-step';
 import { Passkeys } from './passkeys';
+import { AccessEnds } from './access-end';
 
 export interface Domain {
   db: Database;
@@ -43,7 +44,9 @@ export interface Domain {
   /** Dovecot's auth policy server: mail-program sign-ins through the web's limits and history. */
   authPolicy: AuthPolicy;
   maintenance: Maintenance;
-  /** What the worker runs on its own schedule (startWorker's `scheduled`): retention. */
+  /** Access that ends at a date the owner set: the endings and the owner's reminders. */
+  accessEnds: AccessEnds;
+  /** What the worker runs on its own schedule (startWorker's `scheduled`): retention, access ends. */
   scheduled: ScheduledJob[];
   /** Second factors (TOTP, passkeys) and recovery codes of owners and collaborators. */
   twoStep: TwoStep;
@@ -65,7 +68,7 @@ export function createDomain(
   const sealer = new Sealer(config.sessionSecret);
   const outbox = new Outbox(db, clock, sealer, workerOptions);
   const audit = new Audit(db, clock);
-  const accounts = new Accounts(db, config, audit);
+  const accounts = new Accounts(db, clock, config, audit);
   const changes = new CollaboratorChanges(db, config, links, outbox, audit);
   const twoStep = new TwoStep(db, clock, sealer, deriveKey(config.sessionSecret, 'recovery-codes'), outbox, audit, changes);
   const collaborations = new Collaborations(db, clock, config, links, outbox, audit, changes, twoStep);
@@ -75,5 +78,6 @@ export function createDomain(
   const rateLimits = createRateLimits(db, config);
   const accessHistory = new AccessHistory(db, clock);
   const maintenance = new Maintenance(clock, audit, accessHistory);
-  return { db, clock, config, links, outbox, audit, accounts, collaborations, directory, selfService, appPasswords, rateLimits, background: new BackgroundTasks(), accessHistory, authPolicy: new AuthPolicy(rateLimits, accessHistory, appPasswords), maintenance, scheduled: [maintenance], twoStep, passkeys: new Passkeys(db, clock, twoStep, config), mailboxes: new MailboxRecords(db), mailDomains: new MailDomains(db, clock, config.mailServer.domains) };
+  const accessEnds = new AccessEnds(db, clock, config, outbox, collaborations);
+  return { db, clock, config, links, outbox, audit, accounts, collaborations, directory, selfService, appPasswords, rateLimits, background: new BackgroundTasks(), accessHistory, authPolicy: new AuthPolicy(rateLimits, accessHistory, appPasswords), maintenance, accessEnds, scheduled: [maintenance, accessEnds], twoStep, passkeys: new Passkeys(db, clock, twoStep, config), mailboxes: new MailboxRecords(db), mailDomains: new MailDomains(db, clock, config.mailServer.domains) };
 }

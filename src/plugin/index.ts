@@ -8,7 +8,7 @@ import { systemClock, type Clock } from '../lib/clock';
 import type { HostMailbox } from '../domain/mailboxes';
 import type { AuditEvent, Mailbox } from '../models';
 import { breakableHtml, breakableWithin } from '../lib/text';
-import { formatDay } from '../i18n/dates';
+import { formatDay, formatShortDateTime } from '../i18n/dates';
 import { DEFAULT_LOCALE, LOCALES, formatDate, isLocale, translator, type Locale } from '../i18n';
 import { createLogger, type LogSink } from '../lib/logger';
 import { outboxDeliverer, transportFor } from '../mail/transport';
@@ -118,7 +118,7 @@ export interface Collaborations extends Router {
 }
 
 /**
- * `t`, `date()`, `day()`, `breakable()` and `breakableWithin()` (src/lib/text.ts), `describeActivity(events, names)` (each event with
+ * `t`, `date()`, `day()`, `shortDate()` (figures: a list row's end of access), `breakable()` and `breakableWithin()` (src/lib/text.ts), `describeActivity(events, names)` (each event with
  * its sentence for the owner), `deviceWords(userAgent, program)` and `placeWords(ip)` (a device and a
  * client address in words: src/plugin/activity-text.ts) and the language of our views.
  */
@@ -126,11 +126,12 @@ function languageLocals(locale: Locale) {
   const t = translator(locale);
   const date = (d: Date | string | null | undefined) => formatDate(locale, d);
   const day = (d: Date | string | null | undefined) => formatDay(locale, d);
+  const shortDate = (d: Date | string | null | undefined) => formatShortDateTime(locale, d);
   const describeActivity = (events: AuditEvent[], names: Map<number, string>): Array<[AuditEvent, ActivityEntry]> =>
     events.map((event) => [event, describeEvent(event, { t, date, names, reader: 'owner' })]);
   const deviceWords = (userAgent: string | null, program: boolean) => describeDevice(userAgent, t, { program });
   const placeWords = (ip: string | null) => describePlace(ip, t);
-  return { locale, locales: LOCALES, t, date, day, breakable: breakableHtml, breakableWithin, describeActivity, deviceWords, placeWords };
+  return { locale, locales: LOCALES, t, date, day, shortDate, breakable: breakableHtml, breakableWithin, describeActivity, deviceWords, placeWords };
 }
 
 const trimSlash = (value: string) => value.replace(/\/+$/, '');
@@ -184,10 +185,10 @@ const deleteOverride: RequestHandler = (req, _res, next) => {
 export function collaborations(options: CollaborationsOptions): Collaborations {
   const urls = urlsOf(options);
   const { database, clock = systemClock } = options;
-  const config = { ...options.config, linksUrl: options.config.baseUrl + urls.password };
+  const config = { ...options.config, linksUrl: options.config.baseUrl + urls.password, collaboratorsUrl: options.config.baseUrl + urls.collaborators };
   const domain = options.domain ?? createDomain(database, config, clock);
-  if (domain.config.linksUrl !== config.linksUrl) {
-    throw new Error(`the domain's links point to ${domain.config.linksUrl}, the feature answers them at ${config.linksUrl}`);
+  for (const key of ['linksUrl', 'collaboratorsUrl'] as const) {
+    if (domain.config[key] !== config[key]) throw new Error(`the domain's links point to ${domain.config[key]}, the feature answers them at ${config[key]}`);
   }
   const logger = options.logger ?? createLogger(config.logLevel);
   const secure = config.baseUrl.startsWith('https://');
