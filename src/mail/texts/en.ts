@@ -111,7 +111,7 @@ export const enTexts = {
     contact: 'If you still need access, ask the owner of the PEC mailbox {mailbox}: they can reactivate the account.',
   },
   access_end_reminder: {
-    subject: 'A collaborator’s access is about to end: mailbox {mailbox}',
+    subject: 'End of access reminder: mailbox of {owner}',
     intro: 'The access of {collaborator} ({username}) to the PEC mailbox {mailbox} ends on {endsAt} ({timeZone}).',
     effect: 'At that moment the account is deactivated by itself: webmail and mail programs stop working for it.',
     action: 'Extend the access',

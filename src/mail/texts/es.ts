@@ -108,7 +108,7 @@ export const esTexts = {
     contact: 'Si todavía necesitas acceso, dirígete al titular del buzón PEC {mailbox}: puede reactivar la cuenta.',
   },
   access_end_reminder: {
-    subject: 'El acceso de un colaborador está a punto de terminar: buzón {mailbox}',
+    subject: 'Recordatorio de fin de acceso: buzón de {owner}',
     intro: 'El acceso de {collaborator} ({username}) al buzón PEC {mailbox} terminará el {endsAt} ({timeZone}).',
     effect: 'En ese momento la cuenta se desactivará sola: el webmail y los programas de correo dejarán de funcionar para ella.',
     action: 'Prorrogar el acceso',

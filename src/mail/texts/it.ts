@@ -108,7 +108,7 @@ export const itTexts = {
     contact: 'Se ti serve ancora l’accesso, rivolgiti al titolare della casella PEC {mailbox}: può riattivare l’account.',
   },
   access_end_reminder: {
-    subject: 'L’accesso di un collaboratore sta per terminare: casella {mailbox}',
+    subject: 'Promemoria fine accesso: casella di {owner}',
     intro: 'L’accesso di {collaborator} ({username}) alla casella PEC {mailbox} terminerà il {endsAt} ({timeZone}).',
     effect: 'A quel momento l’account verrà disattivato da solo: webmail e programmi di posta smetteranno di funzionare.',
     action: 'Proroga l’accesso',
