@@ -272,7 +272,7 @@ export class Collaborations {
   /**
    * active / pending / suspended → a new pending account for a corrected reference email, in ONE
    * transaction: the reference email of an account is never edited (PEC), so a new row (new id) takes
-   * the same username, names, language and permissions, and the old row goes, with everything it
+   * the same username, names, language, permissions and end of access, and the old row goes, with everything it
    * gave (sessions, app passwords, mail programs, second factors; its links and search words by
    * ON DELETE CASCADE). Every committed state has exactly one account with the username. Nothing more
    * goes to the old address: no deactivation notice, and its unsent emails are cancelled. The
