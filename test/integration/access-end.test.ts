@@ -1,7 +1,14 @@
+import http from 'node:http';
+import type net from 'node:net';
 import { expect } from 'chai';
 import { QueryTypes } from 'sequelize';
 import { DATABASES } from '../support/databases';
-import { Browser, GOOD_PASSWORD, harnessWithOwner, newCollaborator, signedInOwner, type Harness } from '../support/harness';
+import { Browser, GOOD_PASSWORD, harnessWithOwner, newCollaborator, signedInOwner, startHarness, type Harness } from '../support/harness';
+import { TestClock } from '../support/clock';
+import { until } from '../support/wait';
+import { createLogger } from '../../src/lib/logger';
+import { startWorker } from '../../src/mail/worker';
+import { system } from '../../src/domain/actor';
 import { collaboratorIn, person, reload } from '../support/accounts';
 import { openDatabase, type Database } from '../../src/db';
 import { createDomain, type Domain } from '../../src/domain';
@@ -287,6 +294,55 @@ for (const database of DATABASES) {
           expect((await reload(h, c)).accessEndsAt).to.equal(null);
         });
       });
+    });
+  });
+}
+
+/** A doveadm HTTP API that answers as Dovecot does and notes when each request came (real time). */
+async function doveadm(): Promise<{ url: string; kicks: number[]; close(): Promise<void> }> {
+  const kicks: number[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      const commands = JSON.parse(body) as Array<[string, unknown, string]>;
+      if (commands.some(([command]) => command === 'kick')) kicks.push(Date.now());
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(commands.map(([, , tag]) => ['doveadmResponse', [], tag])));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/doveadm/v1`,
+    kicks,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+for (const database of DATABASES) {
+  describe(`Access until a date, with the worker running (${database.name})`, function () {
+    this.timeout(30_000);
+
+    it('should kick mail programs within 5 s of the deadline', async function () {
+      const server = await doveadm();
+      const db = await database.create();
+      // A clock that runs with real time, two seconds before 18:00 Italian time.
+      const clock = new TestClock(new Date('2026-03-10T16:59:58.000Z'), true);
+      const h = await startHarness(db.url, { DOVEADM_URLS: server.url, DOVEADM_API_KEY: 'a doveadm key for the tests' }, { clock });
+      const worker = startWorker(h.domain.outbox, h.deliver, createLogger('silent'), 1000, h.domain.scheduled);
+      try {
+        const mailbox = await h.mailbox(MAILBOX);
+        const c = await collaboratorIn(h, mailbox, 'active', person('Mario', 'Rossi', 'mario.rossi'));
+        await h.domain.collaborations.setAccessEnd(c, { accessEndDate: '2026-03-10', accessEndTime: '18:00' }, { actor: system });
+        const deadline = Date.now() + (new Date('2026-03-10T17:00:00.000Z').getTime() - clock.now().getTime());
+        await until('the kick', () => server.kicks.length > 0, 10_000);
+        expect((server.kicks[0] as number) - deadline).to.be.within(0, 5000);
+        expect((await reload(h, c)).status).to.equal('deactivated');
+      } finally {
+        await worker.stop();
+        await h.close();
+        await db.drop();
+        await server.close();
+      }
     });
   });
 }
