@@ -87,10 +87,10 @@ export interface Config {
    */
   linksUrl: string;
   /**
-   * The owner's Collaborations pages as emails link to them (`<collaboratorsUrl>/<id>/extension`):
-   * BASE_URL and where the feature's owner part is mounted (`/settings/collaborations` standalone).
+   * Where the owner's Collaborations pages are, for the links of the owner's notices: BASE_URL and the
+   * path the feature's owner part is mounted at (`/settings/collaborations` in the standalone app).
    */
-  collaboratorsUrl: string;
+  ownerPagesUrl: string;
   databaseUrl: string;
   dataDir: string;
   /**
@@ -298,7 +298,7 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     baseUrl,
     linksUrl: `${baseUrl}/password`,
-    collaboratorsUrl: `${baseUrl}/settings/collaborations`,
+    ownerPagesUrl: `${baseUrl}/settings/collaborations`,
     databaseUrl: env.DATABASE_URL || `sqlite:${path.join(dataDir, 'app.sqlite')}`,
     dataDir,
     demoData: nodeEnv === 'development' && !env.DATABASE_URL && !env.DATA_DIR,

@@ -145,7 +145,7 @@ export class AccessEnds implements ScheduledJob {
       locale: mailbox.locale,
       mailboxId: mailbox.id,
       collaboratorId: null,
-      link: `${this.config.collaboratorsUrl}/${c.id}/extension`,
+      link: `${this.config.ownerPagesUrl}/${c.id}/extension`,
       payload: {
         // Greeted as the two-step notices greet the owner; the collaborator is named in the text.
         firstName: mailbox.displayName ?? mailbox.address,

@@ -1,4 +1,4 @@
-import type { AccessLevel } from '../models';
+import type { AccessLevel, OwnerNoticeEvent } from '../models';
 import type { Locale } from '../i18n';
 import type { MailProgramSettings } from '../config';
 
@@ -17,6 +17,8 @@ export const EMAIL_TEMPLATES = [
   'app_password_created',
   'access_ended',
   'access_end_reminder',
+  'owner_notice',
+  'owner_digest',
 ] as const;
 export type EmailTemplate = (typeof EMAIL_TEMPLATES)[number];
 
@@ -47,6 +49,23 @@ export interface EmailPayload {
   collaborator?: string;
   /** The app password created: its name and ISO creation time (app_password_created only). */
   appPassword?: { name: string; createdAt: string };
+  /** What happened to collaborators (owner_notice: one; owner_digest: the day's), oldest first. */
+  notices?: NoticeLine[];
+}
+
+/** One thing that happened to a collaborator, told to the owner (src/domain/owner-notices.ts). */
+export interface NoticeLine {
+  event: OwnerNoticeEvent;
+  /** The collaborator's first and last name. */
+  name: string;
+  /** Full username, `chosen/mailbox`. */
+  username: string;
+  /** ISO time it happened. */
+  at: string;
+  /** A fact in the collaborator's data (a server's refusal, a mail program and its network), or absent. */
+  detail?: string;
+  /** Where the owner can act: the collaborator's details page, or the list once the account is gone. */
+  url: string;
 }
 
 export interface EmailInput {

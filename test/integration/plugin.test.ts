@@ -29,8 +29,8 @@ for (const { name, create } of DATABASES) {
 
     harnessPerSuite(create, {}, (harness) => {
       h = harness;
-      // The feature's own domain: its links (and the owner reminder's) point under PREFIX.
-      domain = createDomain(h.db, { ...h.config, linksUrl: `${BASE_URL}${PREFIX}/password`, collaboratorsUrl: `${BASE_URL}${PREFIX}` }, h.clock);
+      // The feature's own domain: its links point under PREFIX.
+      domain = createDomain(h.db, { ...h.config, linksUrl: `${BASE_URL}${PREFIX}/password`, ownerPagesUrl: `${BASE_URL}${PREFIX}` }, h.clock);
     });
 
     after(async function () {

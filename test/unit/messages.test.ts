@@ -25,6 +25,7 @@ function input(template: EmailTemplate, overrides: Partial<EmailInput> = {}, pay
       appPassword: { name: 'Outlook in ufficio', createdAt: '2025-03-08T13:30:00.000Z' },
       accessEndsAt: '2025-03-08T17:00:00.000Z',
       collaborator: 'Mario Rossi',
+      notices: [{ event: 'invitation_accepted', name: 'Mario Rossi', username: 'mario.rossi/studio.rossi@pec.example.it', at: '2025-03-08T13:30:00.000Z', url: 'https://webmail.example.it/settings/collaborations/7' }],
       ...payload,
     },
     link: LINK,
