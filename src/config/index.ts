@@ -116,6 +116,8 @@ export interface Config {
   outboxLeaseSeconds: number;
   /** How many rendered list pages each process keeps (src/plugin/list-cache.ts); 0: none. */
   listCacheEntries: number;
+  /** Days before a collaborator's end of access that its owner is reminded (ACCESS_REMINDER_DAYS, 1 to 60). */
+  accessReminderDays: number;
   mailServer: MailServerConfig;
   logLevel: string;
   /**
@@ -329,6 +331,7 @@ export function loadConfig(env: Env = process.env): Config {
     inProcessWorker: env.WORKER !== 'off',
     outboxLeaseSeconds: int(env, 'OUTBOX_LEASE_SECONDS', 60),
     listCacheEntries: int(env, 'LIST_CACHE_ENTRIES', 100, { min: 0 }),
+    accessReminderDays: int(env, 'ACCESS_REMINDER_DAYS', 3, { min: 1, max: 60 }),
     mailServer,
     logLevel,
     trustProxy: trustProxy(env.TRUST_PROXY),

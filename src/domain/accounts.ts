@@ -12,6 +12,7 @@ import type { Audit } from './audit';
 import { claimSession, principalKey, revokeSessions, type Principal } from './sessions';
 import { canonicalName } from '../lib/names';
 import type { Locale } from '../i18n';
+import type { Clock } from '../lib/clock';
 
 /**
  * The signed-in person of one request, resolved from its session's SessionIdentity: the owner with
@@ -36,16 +37,26 @@ export interface SessionIdentity {
 export class Accounts {
   constructor(
     private readonly db: Database,
+    private readonly clock: Clock,
     private readonly config: Config,
     private readonly audit: Audit,
   ) {}
+
+  /**
+   * Whether the account lets anyone in now: active, and its end of access (if any) still ahead. Past
+   * the end it is refused at once, before the worker's AccessEnds has deactivated it.
+   */
+  private admits(collaborator: Collaborator | null): collaborator is Collaborator {
+    if (collaborator?.status !== 'active') return false;
+    return !collaborator.accessEndsAt || collaborator.accessEndsAt.getTime() > this.clock.now().getTime();
+  }
 
   /** The identity to keep in the session, or null; the same time is spent either way. */
   async signIn(username: string, password: string): Promise<SessionIdentity | null> {
     const login = canonicalName(username);
     if (login.includes('/')) {
       const collaborator = await this.db.models.Collaborator.findOne({ where: { username: login } });
-      const ok = await verifyPassword(String(password ?? ''), collaborator?.status === 'active' ? collaborator.passwordHash : null);
+      const ok = await verifyPassword(String(password ?? ''), this.admits(collaborator) ? collaborator.passwordHash : null);
       return ok && collaborator ? { principal: { type: 'collaborator', id: collaborator.id }, credentialVersion: collaborator.credentialVersion } : null;
     }
     const mailbox = await this.db.models.Mailbox.findOne({ where: { address: login } });
@@ -61,7 +72,7 @@ export class Accounts {
       return mailbox && mailbox.credentialVersion === credentialVersion ? { type: 'owner', mailbox } : null;
     }
     const collaborator = await this.db.models.Collaborator.findByPk(principal.id, { attributes: { exclude: ['passwordHash'] } });
-    if (!collaborator || collaborator.status !== 'active' || collaborator.credentialVersion !== credentialVersion) return null;
+    if (!this.admits(collaborator) || collaborator.credentialVersion !== credentialVersion) return null;
     const mailbox = await this.db.models.Mailbox.findByPk(collaborator.mailboxId);
     return mailbox ? { type: 'collaborator', collaborator, mailbox } : null;
   }

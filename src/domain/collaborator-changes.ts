@@ -136,7 +136,7 @@ export class CollaboratorChanges {
     mailbox: Mailbox,
     template: EmailTemplate,
     t: Transaction,
-    extra: { link?: string; expiresAt?: Date; appPassword?: { name: string; createdAt: Date } } = {},
+    extra: { link?: string; expiresAt?: Date; accessEndsAt?: Date; appPassword?: { name: string; createdAt: Date } } = {},
   ): Promise<void> {
     await this.outbox.enqueueEmail(
       {
@@ -154,6 +154,7 @@ export class CollaboratorChanges {
           ...(mailbox.displayName ? { ownerName: mailbox.displayName } : {}),
           accessLevel: c.accessLevel,
           expiresAt: extra.expiresAt?.toISOString(),
+          accessEndsAt: extra.accessEndsAt?.toISOString(),
           appPassword: extra.appPassword && { name: extra.appPassword.name, createdAt: extra.appPassword.createdAt.toISOString() },
         },
       },

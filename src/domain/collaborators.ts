@@ -17,6 +17,8 @@ import type { TwoStep } from './two-step';
 import type { CollaboratorChanges } from './collaborator-changes';
 import { TooManyEmails, ValidationFailed, type FieldErrors } from './errors';
 import { transition } from './state-machine';
+import { system } from './actor';
+import { accessEndOf, remindedEndFor, type AccessEndInput } from './access-end';
 
 /**
  * Control characters (CR/LF included) could forge mail headers; those and the other characters no
@@ -38,7 +40,8 @@ const newCollaborator = z.object({
   manageSettings: z.preprocess((v) => v === true || v === 'on' || v === 'true' || v === '1', z.boolean()),
 });
 
-export type NewCollaborator = z.input<typeof newCollaborator>;
+/** The add form's fields; `accessEndDate`/`accessEndTime` (Italian time, both or neither) end its access by itself. */
+export type NewCollaborator = z.input<typeof newCollaborator> & AccessEndInput;
 
 const accessChange = newCollaborator.pick({ accessLevel: true, manageSettings: true });
 export type AccessInput = z.input<typeof accessChange>;
@@ -82,7 +85,7 @@ export class Collaborations {
 
   // owner creates → pending; invitation link and email
   async create(mailbox: Mailbox, input: NewCollaborator, { actor }: { actor: Actor }): Promise<Collaborator> {
-    const data = await this.validate(mailbox, input);
+    const { accessEndsAt, ...data } = await this.validate(mailbox, input);
     try {
       return await this.db.transaction(async (t) => {
         await this.assertMailRoom(mailbox, data.referenceEmail, t);
@@ -96,13 +99,15 @@ export class Collaborations {
             accessLevel: data.accessLevel,
             manageSettings: data.manageSettings,
             locale: mailbox.locale,
+            accessEndsAt,
+            remindedEndAt: remindedEndFor(accessEndsAt, this.clock.now(), this.config.accessReminderDays),
           },
           t,
         );
         await listChanged(this.db.sequelize, { mailboxId: mailbox.id, added: 1 }, t);
         // One record for the addition, the invitation it sends included: a second one would read as
         // a second action of the owner's in the activity log.
-        await this.changes.sendLink(collaborator, mailbox, 'invitation', actor, 'collaborator.created', t, { detail: { accessLevel: data.accessLevel } });
+        await this.changes.sendLink(collaborator, mailbox, 'invitation', actor, 'collaborator.created', t, { detail: { accessLevel: data.accessLevel, ...(accessEndsAt ? { accessEndsAt: accessEndsAt.toISOString() } : {}) } });
         return collaborator;
       });
     } catch (error) {
@@ -113,7 +118,7 @@ export class Collaborations {
 
   /** A new pending account (no password yet), with its search words: an addition's and a recreation's row. */
   private async insertPending(
-    fields: Pick<Collaborator, 'mailboxId' | 'firstName' | 'lastName' | 'username' | 'referenceEmail' | 'accessLevel' | 'manageSettings' | 'locale'>,
+    fields: Pick<Collaborator, 'mailboxId' | 'firstName' | 'lastName' | 'username' | 'referenceEmail' | 'accessLevel' | 'manageSettings' | 'locale' | 'accessEndsAt' | 'remindedEndAt'>,
     t: Transaction,
   ): Promise<Collaborator> {
     // The domain's clock, like every other time the pages show (Sequelize would take the system's).
@@ -133,9 +138,11 @@ export class Collaborations {
    * form shows them together): format, the mailbox as reference email, a username already taken.
    * The insert still catches a username taken in between (create).
    */
-  private async validate(mailbox: Mailbox, input: NewCollaborator): Promise<z.output<typeof newCollaborator>> {
+  private async validate(mailbox: Mailbox, input: NewCollaborator): Promise<z.output<typeof newCollaborator> & { accessEndsAt: Date | null }> {
     const parsed = newCollaborator.safeParse(input);
     const errors: FieldErrors = parsed.success ? {} : fieldErrors(parsed.error);
+    const accessEnd = accessEndOf(input, this.clock.now());
+    if ('error' in accessEnd) errors.accessEnd = accessEnd.error;
     // Checked on their own field, whatever the others hold.
     const email = newCollaborator.shape.referenceEmail.safeParse(input.referenceEmail);
     if (email.success && canonicalName(email.data) === canonicalName(mailbox.address)) errors.referenceEmail = 'email_is_mailbox';
@@ -143,8 +150,8 @@ export class Collaborations {
     if (username.success && (await this.db.models.Collaborator.count({ where: { username: `${username.data}/${mailbox.address}` } })) > 0) {
       errors.username = 'username_taken';
     }
-    if (!parsed.success || Object.keys(errors).length > 0) throw new ValidationFailed(errors);
-    return parsed.data;
+    if (!parsed.success || 'error' in accessEnd || Object.keys(errors).length > 0) throw new ValidationFailed(errors);
+    return { ...parsed.data, accessEndsAt: accessEnd.endsAt };
   }
 
   // active → suspended: the password stops working everywhere at once
@@ -172,12 +179,53 @@ export class Collaborations {
   // active / pending / suspended → deactivated
   async deactivate(collaborator: Collaborator, { actor }: { actor: Actor }): Promise<Collaborator> {
     return this.changes.change(collaborator, 'deactivate', async (c, mailbox, t) => {
-      await this.links.revokeAll(c, t);
-      await this.changes.revokeAccess(c, t);
-      await this.twoStep.removeAllOf({ type: 'collaborator', id: c.id }, t);
       await this.audit.record(actor, 'collaborator.deactivated', c, t);
       await this.changes.email(c, mailbox, 'deactivated', t);
-      return { passwordHash: null, credentialVersion: c.credentialVersion + 1, deactivatedAt: this.clock.now() };
+      return this.closeAccess(c, t);
+    });
+  }
+
+  /**
+   * active / pending / suspended → deactivated, by itself, once the end of access the owner set has
+   * come (the worker's AccessEnds): as the owner's deactivation, recorded as the system's, with its
+   * own email to the collaborator naming the end. THE place where an access ends by itself: the
+   * owner's notice belongs here. TransitionRefused when already deactivated (another worker, or the
+   * owner, came first); NotFound once removed.
+   */
+  async endAccess(collaborator: Collaborator): Promise<Collaborator> {
+    return this.changes.change(collaborator, 'end_access', async (c, mailbox, t) => {
+      const endedAt = c.accessEndsAt ?? this.clock.now();
+      await this.audit.record(system, 'collaborator.access_ended', c, t, { accessEndsAt: endedAt.toISOString() });
+      await this.changes.email(c, mailbox, 'access_ended', t, { accessEndsAt: endedAt });
+      return this.closeAccess(c, t);
+    });
+  }
+
+  /**
+   * What a deactivation ends, in its transaction: links, web sessions, app passwords, mail programs
+   * (kicked through the outbox's mail-server lane), second factors, the password; and the end of
+   * access, so that a reactivated account does not end again at once.
+   */
+  private async closeAccess(c: Collaborator, t: Transaction): Promise<Partial<Collaborator>> {
+    await this.links.revokeAll(c, t);
+    await this.changes.revokeAccess(c, t);
+    await this.twoStep.removeAllOf({ type: 'collaborator', id: c.id }, t);
+    return { passwordHash: null, credentialVersion: c.credentialVersion + 1, deactivatedAt: this.clock.now(), accessEndsAt: null, remindedEndAt: null };
+  }
+
+  /**
+   * active / pending / suspended → same, with the end of access set (`accessEndDate`, `accessEndTime`:
+   * Italian time, read as italianTimeToInstant does), moved, or removed (both empty). Refused
+   * (ValidationFailed on `accessEnd`): a malformed date or time, or a moment not after now. An end
+   * within ACCESS_REMINDER_DAYS gets no reminder (remindedEndFor).
+   */
+  async setAccessEnd(collaborator: Collaborator, input: AccessEndInput, { actor }: { actor: Actor }): Promise<Collaborator> {
+    const parsed = accessEndOf(input, this.clock.now());
+    if ('error' in parsed) throw new ValidationFailed({ accessEnd: parsed.error });
+    const { endsAt } = parsed;
+    return this.changes.change(collaborator, 'set_access_end', async (c, _mailbox, t) => {
+      await this.audit.record(actor, 'access_end.changed', c, t, { accessEndsAt: endsAt?.toISOString() ?? null });
+      return { accessEndsAt: endsAt, remindedEndAt: remindedEndFor(endsAt, this.clock.now(), this.config.accessReminderDays) };
     });
   }
 
@@ -224,7 +272,7 @@ export class Collaborations {
   /**
    * active / pending / suspended → a new pending account for a corrected reference email, in ONE
    * transaction: the reference email of an account is never edited (PEC), so a new row (new id) takes
-   * the same username, names, language and permissions, and the old row goes, with everything it
+   * the same username, names, language, permissions and end of access, and the old row goes, with everything it
    * gave (sessions, app passwords, mail programs, second factors; its links and search words by
    * ON DELETE CASCADE). Every committed state has exactly one account with the username. Nothing more
    * goes to the old address: no deactivation notice, and its unsent emails are cancelled. The
@@ -244,8 +292,8 @@ export class Collaborations {
       await this.outbox.cancelEmails(old.id, t);
       // The username is unique: the old row goes first, in the same transaction, so no reader ever sees neither.
       await old.destroy({ transaction: t });
-      const { mailboxId, firstName, lastName, username, accessLevel, manageSettings, locale } = old;
-      const fresh = await this.insertPending({ mailboxId, firstName, lastName, username, referenceEmail, accessLevel, manageSettings, locale }, t);
+      const { mailboxId, firstName, lastName, username, accessLevel, manageSettings, locale, accessEndsAt, remindedEndAt } = old;
+      const fresh = await this.insertPending({ mailboxId, firstName, lastName, username, referenceEmail, accessLevel, manageSettings, locale, accessEndsAt, remindedEndAt }, t);
       // One row out (-1), one in (+1): the count stays, the version moves.
       await listChanged(this.db.sequelize, { mailboxId: old.mailboxId, added: 0 }, t);
       // The same action on both ids, so that either account's history tells where the other went;

@@ -51,6 +51,8 @@ export interface ListRow {
   twoStep: boolean;
   /** How many app passwords it has. */
   appPasswords: number;
+  /** When its access ends by itself; null: no end. */
+  accessEndsAt: Date | null;
 }
 
 /** Where a page starts: a page number (OFFSET), or next to a row the owner has seen (keyset). */
@@ -106,12 +108,13 @@ interface RowRecord {
   app_passwords: number;
   link_expires_at: Date | string | null;
   last_access: Date | string | null;
+  access_ends_at: Date | string | null;
 }
 
 /** The latest successful sign-in of `c`: one probe of access_collaborator_outcome_time. */
 const LAST_ACCESS = "(SELECT MAX(s.created_at) FROM access_events s WHERE s.collaborator_id = c.id AND s.outcome = 'success')";
 /** The facts of each row, by correlated lookups on indexed columns: 50 rows, 250 index probes. */
-const ROW_COLUMNS = `c.id, c.first_name, c.last_name, c.username, c.reference_email, c.access_level, c.manage_settings, c.status,
+const ROW_COLUMNS = `c.id, c.first_name, c.last_name, c.username, c.reference_email, c.access_level, c.manage_settings, c.status, c.access_ends_at,
   e.status AS email_status, e.template AS email_template, COALESCE(e.sent_at, e.created_at) AS email_at,
   EXISTS (SELECT 1 FROM second_factors f WHERE f.principal_type = 'collaborator' AND f.principal_id = c.id) AS two_step,
   (SELECT COUNT(*) FROM app_passwords a WHERE a.collaborator_id = c.id) AS app_passwords,
@@ -153,6 +156,7 @@ function rowOf(r: RowRecord, now: Date): ListRow {
     appPasswords: Number(r.app_passwords),
     link: linkExpiresAt ? { expiresAt: linkExpiresAt, expired: linkExpiresAt.getTime() <= now.getTime() } : null,
     lastAccess: r.last_access ? new Date(r.last_access) : null,
+    accessEndsAt: r.access_ends_at ? new Date(r.access_ends_at) : null,
   };
 }
 

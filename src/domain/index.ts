@@ -20,6 +20,7 @@ import type { ScheduledJob } from '../mail/worker';
 import { MailboxRecords, MailDomains } from './mailboxes';
 import { TwoStep } from './two-step';
 import { Passkeys } from './passkeys';
+import { AccessEnds } from './access-end';
 import { OwnerNotices } from './owner-notices';
 
 export interface Domain {
@@ -46,7 +47,9 @@ export interface Domain {
   maintenance: Maintenance;
   /** What the owner is told about collaborators: settings, notices at once or in a daily digest. */
   ownerNotices: OwnerNotices;
-  /** What the worker runs on its own schedule (startWorker's `scheduled`): retention, the owner's digests, expired invitations. */
+  /** Access that ends at a date the owner set: the endings and the owner's reminders. */
+  accessEnds: AccessEnds;
+  /** What the worker runs on its own schedule (startWorker's `scheduled`): retention, the owner's digests, expired invitations, access ends. */
   scheduled: ScheduledJob[];
   /** Second factors (TOTP, passkeys) and recovery codes of owners and collaborators. */
   twoStep: TwoStep;
@@ -70,7 +73,7 @@ export function createDomain(
   const ownerNotices = new OwnerNotices(db, clock, config, outbox);
   outbox.whenGivenUp((message, reason, t) => ownerNotices.emailFailed(message, reason, t));
   const audit = new Audit(db, clock);
-  const accounts = new Accounts(db, config, audit);
+  const accounts = new Accounts(db, clock, config, audit);
   const changes = new CollaboratorChanges(db, config, links, outbox, audit);
   const twoStep = new TwoStep(db, clock, sealer, deriveKey(config.sessionSecret, 'recovery-codes'), outbox, audit, changes);
   const collaborations = new Collaborations(db, clock, config, links, outbox, audit, changes, twoStep);
@@ -80,5 +83,6 @@ export function createDomain(
   const rateLimits = createRateLimits(db, config);
   const accessHistory = new AccessHistory(db, clock, ownerNotices);
   const maintenance = new Maintenance(clock, audit, accessHistory);
-  return { db, clock, config, links, outbox, audit, accounts, collaborations, directory, selfService, appPasswords, rateLimits, background: new BackgroundTasks(), accessHistory, authPolicy: new AuthPolicy(rateLimits, accessHistory, appPasswords), maintenance, ownerNotices, scheduled: [maintenance, ownerNotices.digests, ownerNotices.expiries], twoStep, passkeys: new Passkeys(db, clock, twoStep, config), mailboxes: new MailboxRecords(db), mailDomains: new MailDomains(db, clock, config.mailServer.domains) };
+  const accessEnds = new AccessEnds(db, clock, config, outbox, collaborations);
+  return { db, clock, config, links, outbox, audit, accounts, collaborations, directory, selfService, appPasswords, rateLimits, background: new BackgroundTasks(), accessHistory, authPolicy: new AuthPolicy(rateLimits, accessHistory, appPasswords), maintenance, ownerNotices, accessEnds, scheduled: [maintenance, ownerNotices.digests, ownerNotices.expiries, accessEnds], twoStep, passkeys: new Passkeys(db, clock, twoStep, config), mailboxes: new MailboxRecords(db), mailDomains: new MailDomains(db, clock, config.mailServer.domains) };
 }

@@ -14,7 +14,9 @@ export type AccountEvent =
   | 'change_access'
   | 'recreate'
   | 'reactivate'
-  | 'rename';
+  | 'rename'
+  | 'set_access_end'
+  | 'end_access';
 
 /**
  * The whole state machine of DESIGN §1: for each event, the states it may start from and the state
@@ -36,6 +38,12 @@ const TRANSITIONS: Record<AccountEvent, Partial<Record<Status, Status | 'removed
   // A new invitation to the same reference email: undoes a deactivation.
   reactivate: { deactivated: 'pending' },
   rename: { active: 'active', pending: 'pending', suspended: 'suspended' },
+  // The owner sets, moves or removes the end of access.
+  set_access_end: { active: 'active', pending: 'pending', suspended: 'suspended' },
+  // The end of access has come: deactivated, as by the owner, not suspended. Suspended means waiting
+  // for the collaborator's new password after an owner's reset, with a link out; an ended period waits
+  // for nothing from the collaborator, and the owner may reactivate or remove the account.
+  end_access: { active: 'deactivated', pending: 'deactivated', suspended: 'deactivated' },
 };
 
 export function transition(from: Status, event: AccountEvent): Status | 'removed' {

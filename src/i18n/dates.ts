@@ -61,3 +61,52 @@ const dayKeyFormat = new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: 
 export function dayKey(date: Date): string {
   return dayKeyFormat.format(date);
 }
+
+const ITALY = 'Europe/Rome';
+const wallClockFormat = new Intl.DateTimeFormat('en-US', { timeZone: ITALY, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+
+/** Italian time's offset from UTC at `instant`, in ms (+1 h in winter, +2 h in summer). */
+function italianOffsetMs(instant: number): number {
+  const parts = Object.fromEntries(wallClockFormat.formatToParts(new Date(instant)).map((p) => [p.type, Number(p.value)]));
+  const wall = Date.UTC(parts.year as number, (parts.month as number) - 1, parts.day, parts.hour, parts.minute, parts.second);
+  return wall - Math.floor(instant / 1000) * 1000;
+}
+
+/**
+ * The instant an Italian wall-clock date and time names, by RFC 5545 §3.3.5: a time the clocks skip
+ * (29 Mar 2026, 02:30) is read with the offset before the gap (02:30 CET, i.e. 03:30 CEST =
+ * 01:30Z); a time they show twice (25 Oct 2026, 02:30) is its first occurrence (CEST, 00:30Z).
+ * `date` is `YYYY-MM-DD`, `time` `HH:MM` (24 h); null when either is malformed or not a calendar day.
+ */
+export function italianTimeToInstant(date: string, time: string): Date | null {
+  const d = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  const t = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(time);
+  if (!d || !t) return null;
+  const [year, month, day] = [Number(d[1]), Number(d[2]), Number(d[3])];
+  const wall = Date.UTC(year, month - 1, day, Number(t[1]), Number(t[2]));
+  if (year < 1970 || new Date(wall).getUTCDate() !== day || new Date(wall).getUTCMonth() !== month - 1) return null;
+  // Offsets in force half a day either side: the one before a change and the one after it.
+  const before = italianOffsetMs(wall - 12 * 3600 * 1000);
+  const after = italianOffsetMs(wall + 12 * 3600 * 1000);
+  const valid = [before, after].map((offset) => wall - offset).filter((instant) => wall - italianOffsetMs(instant) === instant);
+  return new Date(valid.length > 0 ? Math.min(...valid) : wall - before);
+}
+
+/** An instant as the Italian wall-clock date (`YYYY-MM-DD`) and time (`HH:MM`) a form's date and time fields take. */
+export function instantToItalianTime(instant: Date): { date: string; time: string } {
+  const [date, time] = spreadsheetDateTime(instant, ITALY).split(' ') as [string, string];
+  return { date, time: time.slice(0, 5) };
+}
+
+const shortFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** A moment in Italian time, all in figures ("12/12/2026, 18:00"): for a list row on a phone. */
+export function formatShortDateTime(locale: string, date: Date | string | null | undefined): string {
+  if (!date) return '';
+  let format = shortFormats.get(locale);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, { day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: ITALY });
+    shortFormats.set(locale, format);
+  }
+  return format.format(new Date(date));
+}

@@ -15,6 +15,8 @@ export const EMAIL_TEMPLATES = [
   'recovery_code_used',
   'two_step_changed',
   'app_password_created',
+  'access_ended',
+  'access_end_reminder',
   'owner_notice',
   'owner_digest',
 ] as const;
@@ -41,6 +43,10 @@ export interface EmailPayload {
   audience?: 'owner';
   /** ISO date the link stops working (link emails only). */
   expiresAt?: string;
+  /** ISO instant a collaborator's access ends or ended (access_ended, access_end_reminder). */
+  accessEndsAt?: string;
+  /** The collaborator an email to the owner is about, by name (access_end_reminder). */
+  collaborator?: string;
   /** The app password created: its name and ISO creation time (app_password_created only). */
   appPassword?: { name: string; createdAt: string };
   /** What happened to collaborators (owner_notice: one; owner_digest: the day's), oldest first. */
@@ -66,7 +72,7 @@ export interface EmailInput {
   template: EmailTemplate;
   locale: Locale;
   payload: EmailPayload;
-  /** The single-use link (invitation, owner_reset, self_reset), absent for notices. */
+  /** The single-use link (invitation, owner_reset, self_reset), or the extension page (access_end_reminder); absent for notices. */
   link?: string;
   /** Where mail programs connect; from configuration. */
   mailServer: MailProgramSettings;

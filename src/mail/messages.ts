@@ -43,8 +43,8 @@ function collapseControls(value: string): string {
 
 /**
  * Builds one email (From name, subject, plain text, HTML) in the recipient's language. Pure.
- * Only invitation, owner_reset and self_reset show `input.link` (they throw without it or a valid
- * `payload.expiresAt`); notices ignore it.
+ * Only invitation, owner_reset, self_reset (they throw without it or a valid `payload.expiresAt`) and
+ * access_end_reminder (without it or `payload.accessEndsAt`) show `input.link`; notices ignore it.
  */
 export function buildEmail(input: EmailInput): BuiltEmail {
   const t = TEXTS[input.locale];
@@ -124,6 +124,16 @@ function bodyBlocks(input: EmailInput, t: MailTexts, vars: Vars): Block[] {
     case 'recovery_code_used': {
       const s = t.recovery_code_used;
       return [p(s.intro), p(s.advice), notYou(s)];
+    }
+    case 'access_ended': {
+      const s = t.access_ended;
+      return [paragraph(s.intro, { ...vars, endsAt: formatDate(input.payload.accessEndsAt, t.dateLocale) }), p(s.effect), p(s.contact)];
+    }
+    case 'access_end_reminder': {
+      const s = t.access_end_reminder;
+      if (input.link === undefined) throw new Error('The access_end_reminder email needs its link');
+      const about = { ...vars, collaborator: clean(input.payload.collaborator ?? ''), endsAt: formatDate(input.payload.accessEndsAt, t.dateLocale) };
+      return [paragraph(s.intro, about), p(s.effect), { kind: 'action', label: s.action, url: checkUrl(input.link), fallback: t.common.linkFallback }, p(s.nothing)];
     }
     case 'app_password_created': {
       const s = t.app_password_created;

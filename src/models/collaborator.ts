@@ -23,6 +23,10 @@ export class Collaborator extends Model<InferAttributes<Collaborator, Derived>, 
   declare credentialVersion: CreationOptional<number>;
   declare locale: CreationOptional<Locale>;
   declare deactivatedAt: Date | null;
+  /** When access ends by itself (UTC instant the owner set in Italian time); null: no end. Cleared once deactivated. */
+  declare accessEndsAt: CreationOptional<Date | null>;
+  /** The end the owner's reminder was sent for, or waived for (set inside the reminder window); null: none yet. */
+  declare remindedEndAt: CreationOptional<Date | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
 
@@ -48,6 +52,8 @@ export function defineCollaborator(sequelize: Sequelize) {
       credentialVersion: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 1 },
       locale: { type: DataTypes.STRING(5), allowNull: false, defaultValue: 'it' },
       deactivatedAt: { type: DataTypes.DATE(3) },
+      accessEndsAt: { type: DataTypes.DATE(3) },
+      remindedEndAt: { type: DataTypes.DATE(3) },
       createdAt: DataTypes.DATE(3),
       updatedAt: DataTypes.DATE(3),
     },

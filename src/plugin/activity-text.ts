@@ -57,6 +57,9 @@ const KINDS: Record<AuditAction, string> = {
   'two_step.policy_changed': 'policyOptional',
   'app_password.created': 'appPasswordCreated',
   'app_password.revoked': 'appPasswordRevoked',
+  'access_end.changed': 'accessEndSet',
+  // Recorded as the system's: the owner chose the date, nobody acted at that moment.
+  'collaborator.access_ended': 'accessEnded',
 };
 
 /** The detail the domain stored (JSON), or {} for none or for text that is not a JSON object. */
@@ -77,6 +80,7 @@ function kindOf(event: AuditEvent, detail: Record<string, unknown>): string {
   if (event.action === 'two_step.policy_changed' && detail.required === true) return 'policyRequired';
   // Recorded on both ids: the account closed, and the one that took its place.
   if (event.action === 'collaborator.recreated' && detail.from === event.collaboratorId) return 'replaced';
+  if (event.action === 'access_end.changed' && detail.accessEndsAt === null) return 'accessEndRemoved';
   return KINDS[event.action as AuditAction] ?? 'other';
 }
 
@@ -94,6 +98,7 @@ function detailsOf(detail: Record<string, unknown>, { t, date }: DescribeOptions
   if (typeof before?.firstName === 'string' && typeof before.lastName === 'string') parts.push(t('activity.detail.renamed', { name: `${before.firstName} ${before.lastName}` }));
   if (typeof detail.manageSettings === 'boolean') parts.push(t(detail.manageSettings ? 'details.manageSettingsYes' : 'details.manageSettingsNo'));
   if (typeof detail.expiresAt === 'string') parts.push(t('activity.detail.linkUntil', { date: date(detail.expiresAt) }));
+  if (typeof detail.accessEndsAt === 'string') parts.push(t('activity.detail.accessUntil', { date: date(detail.accessEndsAt) }));
   if (detail.kind === 'totp' || detail.kind === 'passkey') parts.push(t(`activity.detail.factor.${detail.kind}`));
   if (typeof detail.name === 'string') parts.push(`“${detail.name}”`);
   if (detail.scope === 'read_send' || detail.scope === 'read_only') parts.push(t(`appPasswords.scopes.${detail.scope}`));

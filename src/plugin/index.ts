@@ -8,7 +8,7 @@ import { systemClock, type Clock } from '../lib/clock';
 import type { HostMailbox } from '../domain/mailboxes';
 import type { AuditEvent, Mailbox } from '../models';
 import { breakableHtml, breakableWithin } from '../lib/text';
-import { formatDay } from '../i18n/dates';
+import { formatDay, formatShortDateTime } from '../i18n/dates';
 import { DEFAULT_LOCALE, LOCALES, formatDate, isLocale, translator, type Locale } from '../i18n';
 import { createLogger, type LogSink } from '../lib/logger';
 import { outboxDeliverer, transportFor } from '../mail/transport';
@@ -119,7 +119,7 @@ export interface Collaborations extends Router {
 }
 
 /**
- * `t`, `date()`, `day()`, `breakable()` and `breakableWithin()` (src/lib/text.ts), `describeActivity(events, names)` (each event with
+ * `t`, `date()`, `day()`, `shortDate()` (figures: a list row's end of access), `breakable()` and `breakableWithin()` (src/lib/text.ts), `describeActivity(events, names)` (each event with
  * its sentence for the owner), `deviceWords(userAgent, program)` and `placeWords(ip)` (a device and a
  * client address in words: src/plugin/activity-text.ts) and the language of our views.
  */
@@ -127,11 +127,12 @@ function languageLocals(locale: Locale) {
   const t = translator(locale);
   const date = (d: Date | string | null | undefined) => formatDate(locale, d);
   const day = (d: Date | string | null | undefined) => formatDay(locale, d);
+  const shortDate = (d: Date | string | null | undefined) => formatShortDateTime(locale, d);
   const describeActivity = (events: AuditEvent[], names: Map<number, string>): Array<[AuditEvent, ActivityEntry]> =>
     events.map((event) => [event, describeEvent(event, { t, date, names, reader: 'owner' })]);
   const deviceWords = (userAgent: string | null, program: boolean) => describeDevice(userAgent, t, { program });
   const placeWords = (ip: string | null) => describePlace(ip, t);
-  return { locale, locales: LOCALES, t, date, day, breakable: breakableHtml, breakableWithin, describeActivity, deviceWords, placeWords };
+  return { locale, locales: LOCALES, t, date, day, shortDate, breakable: breakableHtml, breakableWithin, describeActivity, deviceWords, placeWords };
 }
 
 const trimSlash = (value: string) => value.replace(/\/+$/, '');

@@ -8,7 +8,8 @@ import { LOCALES } from '../../src/i18n';
 
 const LINK = 'https://webmail.example.it/password/Zm9vYmFyLXRva2VuLXZhbHVlLTEyMzQ1Njc4OTA';
 const LINK_TEMPLATES: readonly EmailTemplate[] = ['invitation', 'owner_reset', 'self_reset'];
-const NOTICES = EMAIL_TEMPLATES.filter((template) => !LINK_TEMPLATES.includes(template));
+/** The owner's reminder links to the extension page (not a single-use link): test/integration/access-end.test.ts. */
+const NOTICES = EMAIL_TEMPLATES.filter((template) => !LINK_TEMPLATES.includes(template) && template !== 'access_end_reminder');
 
 function input(template: EmailTemplate, overrides: Partial<EmailInput> = {}, payload: Partial<EmailPayload> = {}): EmailInput {
   return {
@@ -22,6 +23,8 @@ function input(template: EmailTemplate, overrides: Partial<EmailInput> = {}, pay
       accessLevel: 'send',
       expiresAt: '2025-03-08T13:30:00.000Z',
       appPassword: { name: 'Outlook in ufficio', createdAt: '2025-03-08T13:30:00.000Z' },
+      accessEndsAt: '2025-03-08T17:00:00.000Z',
+      collaborator: 'Mario Rossi',
       notices: [{ event: 'invitation_accepted', name: 'Mario Rossi', username: 'mario.rossi/studio.rossi@pec.example.it', at: '2025-03-08T13:30:00.000Z', url: 'https://webmail.example.it/settings/collaborations/7' }],
       ...payload,
     },

@@ -17,6 +17,8 @@ const EXPECTED: Record<AccountEvent, Partial<Record<Status, Status | 'removed'>>
   recreate: { active: 'pending', pending: 'pending', suspended: 'pending' },
   reactivate: { deactivated: 'pending' },
   rename: { active: 'active', pending: 'pending', suspended: 'suspended' },
+  set_access_end: { active: 'active', pending: 'pending', suspended: 'suspended' },
+  end_access: { active: 'deactivated', pending: 'deactivated', suspended: 'deactivated' },
 };
 
 describe('transition', function () {

@@ -104,6 +104,19 @@ export const enTexts = {
     notYou: 'If it was not you, change your password right away and tell the mailbox owner.',
     ownerNotYou: 'If it was not you, change your password right away and create new recovery codes.',
   },
+  access_ended: {
+    subject: 'Access ended: mailbox of {owner}',
+    intro: 'Your access to the PEC mailbox {mailbox} with the collaborator account {username} ended on {endsAt} ({timeZone}), as the owner had set.',
+    effect: 'From now on your password and the links you received earlier no longer work, neither in webmail nor in mail programs.',
+    contact: 'If you still need access, ask the owner of the PEC mailbox {mailbox}: they can reactivate the account.',
+  },
+  access_end_reminder: {
+    subject: 'End of access reminder: mailbox of {owner}',
+    intro: 'The access of {collaborator} ({username}) to the PEC mailbox {mailbox} ends on {endsAt} ({timeZone}).',
+    effect: 'At that moment the account is deactivated by itself: webmail and mail programs stop working for it.',
+    action: 'Extend the access',
+    nothing: 'If that is as it should be, there is nothing to do.',
+  },
   app_password_created: {
     subject: 'New app password: mailbox of {owner}',
     intro: 'An app password named “{appPasswordName}” was created for your collaborator account {username} on {createdAt} ({timeZone}).',

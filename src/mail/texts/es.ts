@@ -101,6 +101,19 @@ export const esTexts = {
     notYou: 'Si no has sido tú, cambia la contraseña de inmediato y avisa al titular del buzón.',
     ownerNotYou: 'Si no has sido tú, cambia la contraseña de inmediato y genera nuevos códigos de recuperación.',
   },
+  access_ended: {
+    subject: 'Acceso terminado: buzón de {owner}',
+    intro: 'Tu acceso al buzón PEC {mailbox} con la cuenta de colaborador {username} terminó el {endsAt} ({timeZone}), como había establecido el titular.',
+    effect: 'A partir de ahora la contraseña y los enlaces recibidos antes ya no funcionan, ni en el webmail ni en los programas de correo.',
+    contact: 'Si todavía necesitas acceso, dirígete al titular del buzón PEC {mailbox}: puede reactivar la cuenta.',
+  },
+  access_end_reminder: {
+    subject: 'Recordatorio de fin de acceso: buzón de {owner}',
+    intro: 'El acceso de {collaborator} ({username}) al buzón PEC {mailbox} terminará el {endsAt} ({timeZone}).',
+    effect: 'En ese momento la cuenta se desactivará sola: el webmail y los programas de correo dejarán de funcionar para ella.',
+    action: 'Prorrogar el acceso',
+    nothing: 'Si está bien así, no tienes que hacer nada.',
+  },
   app_password_created: {
     subject: 'Nueva contraseña de aplicación: buzón de {owner}',
     intro: 'Se ha creado una contraseña de aplicación llamada «{appPasswordName}» para tu cuenta de colaborador {username} el {createdAt} ({timeZone}).',

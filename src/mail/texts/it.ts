@@ -101,6 +101,19 @@ export const itTexts = {
     notYou: 'Se non hai fatto tu questa operazione, cambia subito la password e avvisa il titolare della casella.',
     ownerNotYou: 'Se non hai fatto tu questa operazione, cambia subito la password e genera nuovi codici di recupero.',
   },
+  access_ended: {
+    subject: 'Accesso terminato: casella di {owner}',
+    intro: 'Il tuo accesso alla casella PEC {mailbox} con l’account collaboratore {username} è terminato il {endsAt} ({timeZone}), come stabilito dal titolare.',
+    effect: 'Da questo momento la password e i link ricevuti in precedenza non funzionano più, né in webmail né nei programmi di posta.',
+    contact: 'Se ti serve ancora l’accesso, rivolgiti al titolare della casella PEC {mailbox}: può riattivare l’account.',
+  },
+  access_end_reminder: {
+    subject: 'Promemoria fine accesso: casella di {owner}',
+    intro: 'L’accesso di {collaborator} ({username}) alla casella PEC {mailbox} terminerà il {endsAt} ({timeZone}).',
+    effect: 'A quel momento l’account verrà disattivato da solo: webmail e programmi di posta smetteranno di funzionare.',
+    action: 'Proroga l’accesso',
+    nothing: 'Se va bene così, non devi fare nulla.',
+  },
   app_password_created: {
     subject: 'Nuova password per le app: casella di {owner}',
     intro: 'È stata creata una password per le app di nome “{appPasswordName}” per il tuo account collaboratore {username} il {createdAt} ({timeZone}).',

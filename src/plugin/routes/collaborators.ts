@@ -9,6 +9,8 @@ import { wantsFragment } from '../render';
 import { ListCache } from '../list-cache';
 import { requestOrigin } from '../client-ip';
 import { fitText } from '../../lib/text';
+import { instantToItalianTime } from '../../i18n/dates';
+import type { AccessEndInput } from '../../domain/access-end';
 import { collaboratorOf, ownerOf, redirectWithNotice, type Feature } from '../context';
 
 /** The confirmations the three-dot menu opens, each a resource of its own. */
@@ -22,7 +24,7 @@ const CONFIRMATIONS = {
 type ConfirmationName = keyof typeof CONFIRMATIONS;
 
 /** What a row of the list uses besides the row and the mailbox's two-step rule (views/plugin/collaborations/_row.ejs). */
-const ROW_LOCALS = ['t', 'date', 'day', 'breakable', 'urls', 'allows'] as const;
+const ROW_LOCALS = ['t', 'date', 'day', 'shortDate', 'breakable', 'urls', 'allows'] as const;
 
 const pick = (from: Record<string, unknown>, names: readonly string[]) => Object.fromEntries(names.map((name) => [name, from[name]]));
 
@@ -59,7 +61,23 @@ function formInput(body: Record<string, unknown>): NewCollaborator {
     referenceEmail: text('referenceEmail'),
     accessLevel: text('accessLevel') as NewCollaborator['accessLevel'],
     manageSettings: text('manageSettings'),
+    ...accessEndInput(body),
   };
+}
+
+function accessEndInput(body: Record<string, unknown>): Required<AccessEndInput> {
+  const text = textOf(body);
+  return { accessEndDate: text('accessEndDate'), accessEndTime: text('accessEndTime') };
+}
+
+/** The extension page proposes the current end one week later (or a week from now when it has passed or none is set). */
+const EXTENSION_MS = 7 * 24 * 3600 * 1000;
+
+/** The date and time fields as a form shows an instant (Italian time); empty for none. */
+function accessEndFields(instant: Date | null): Required<AccessEndInput> {
+  if (!instant) return { accessEndDate: '', accessEndTime: '' };
+  const { date, time } = instantToItalianTime(instant);
+  return { accessEndDate: date, accessEndTime: time };
 }
 
 /**
@@ -177,11 +195,38 @@ export function collaboratorsRouter(feature: Feature): Router {
     }
   });
 
-  // GET /settings/collaborations/:id
-  router.get('/:id', async (req, res) => {
+  /** The details page; `accessEnd` holds its end-of-access form's values and errors (422 when refused). */
+  async function renderDetails(req: Request, res: Response, accessEnd = { values: accessEndFields(collaboratorOf(res).accessEndsAt), errors: {} as Record<string, string> }, status = 200) {
     const collaborator = collaboratorOf(res);
     const details = await directory.details(collaborator);
-    await pages.render(req, res, { page: 'plugin/collaborations/show' }, { collaborator, ...details });
+    await pages.render(req, res, { page: 'plugin/collaborations/show' }, { collaborator, ...details, accessEnd }, status);
+  }
+
+  // GET /settings/collaborations/:id
+  router.get('/:id', async (req, res) => {
+    await renderDetails(req, res);
+  });
+
+  // GET /settings/collaborations/:id/extension: the reminder email's link; proposes a new end, changes nothing
+  router.get('/:id/extension', async (req, res) => {
+    const collaborator = collaboratorOf(res);
+    const now = feature.domain.clock.now().getTime();
+    const from = Math.max(collaborator.accessEndsAt?.getTime() ?? now, now);
+    await pages.render(req, res, { page: 'plugin/collaborations/extension' }, { collaborator, values: accessEndFields(new Date(from + EXTENSION_MS)), errors: {} });
+  });
+
+  // POST /settings/collaborations/:id/access-end (`accessEndDate`, `accessEndTime`; both empty: no end)
+  router.post('/:id/access-end', async (req, res) => {
+    const values = accessEndInput(req.body ?? {});
+    try {
+      const collaborator = await collaborations.setAccessEnd(collaboratorOf(res), values, { actor: actorOf(req, res) });
+      const said = collaborator.accessEndsAt ? res.locals.t('notice.accessEndSet', { name: collaborator.fullName, date: res.locals.date(collaborator.accessEndsAt) }) : notice(res, 'accessEndRemoved', collaborator);
+      redirectWithNotice(feature, res, `${urls.collaborators}/${collaborator.id}`, said);
+    } catch (error) {
+      if (!(error instanceof ValidationFailed)) throw error;
+      if (req.body?.back !== 'extension') return renderDetails(req, res, { values, errors: error.errors }, 422);
+      await pages.render(req, res, { page: 'plugin/collaborations/extension' }, { collaborator: collaboratorOf(res), values, errors: error.errors }, 422);
+    }
   });
 
   // GET /settings/collaborations/:id/row: the row alone, which asks again while its last email is on its way
