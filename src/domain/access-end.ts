@@ -9,6 +9,7 @@ import type { ScheduledJob } from '../mail/worker';
 import { italianTimeToInstant } from '../i18n/dates';
 import type { Collaborations } from './collaborators';
 import { NotFound, TransitionRefused } from './errors';
+import { noticeAddressOf } from './owner-notices';
 
 /** The form's fields for the end of access: Italian date (`YYYY-MM-DD`) and time (`HH:MM`); both empty: no end. */
 export interface AccessEndInput {
@@ -42,14 +43,6 @@ export function accessEndOf(input: AccessEndInput, now: Date): { endsAt: Date | 
  */
 export function remindedEndFor(endsAt: Date | null, now: Date, days: number): Date | null {
   return endsAt && endsAt.getTime() - days * DAY_MS <= now.getTime() ? endsAt : null;
-}
-
-/**
- * Where the owner's reminder goes: the mailbox's own address. The one place to change when owners
- * get a notification address of their own.
- */
-export function reminderRecipient(mailbox: Mailbox): string {
-  return mailbox.address;
 }
 
 /**
@@ -132,16 +125,20 @@ export class AccessEnds implements ScheduledJob {
       const c = await this.db.models.Collaborator.findByPk(id, { transaction: t });
       const mailbox = c && (await this.db.models.Mailbox.findByPk(c.mailboxId, { transaction: t }));
       if (!c?.accessEndsAt || !mailbox) return false;
-      await this.outbox.enqueueEmail(this.reminderEmail(c, mailbox, c.accessEndsAt), t);
+      await this.outbox.enqueueEmail(this.reminderEmail(c, mailbox, c.accessEndsAt, await noticeAddressOf(this.db, mailbox, t)), t);
       return true;
     });
   }
 
-  /** The owner's reminder: the collaborator named, the end, and the link to the page that extends it. */
-  private reminderEmail(c: Collaborator, mailbox: Mailbox, endsAt: Date): EmailToQueue {
+  /**
+   * The owner's reminder, to the notification address (noticeAddressOf) whatever events the owner
+   * chose to be told of, and at once even with a daily digest (it asks for a decision before a
+   * moment): the collaborator named, the end, and the link to the page that extends it.
+   */
+  private reminderEmail(c: Collaborator, mailbox: Mailbox, endsAt: Date, to: string): EmailToQueue {
     return {
       template: 'access_end_reminder',
-      to: reminderRecipient(mailbox),
+      to,
       locale: mailbox.locale,
       mailboxId: mailbox.id,
       collaboratorId: null,

@@ -47,8 +47,7 @@ export class Accounts {
    * the end it is refused at once, before the worker's AccessEnds has deactivated it.
    */
   private admits(collaborator: Collaborator | null): collaborator is Collaborator {
-    if (collaborator?.status !== 'active') return false;
-    return !collaborator.accessEndsAt || collaborator.accessEndsAt.getTime() > this.clock.now().getTime();
+    return collaborator?.status === 'active' && !collaborator.accessEndedAt(this.clock.now());
   }
 
   /** The identity to keep in the session, or null; the same time is spent either way. */

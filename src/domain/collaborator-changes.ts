@@ -9,6 +9,7 @@ import type { MailServerCommand } from '../mail/doveadm';
 import type { Actor } from './actor';
 import type { Audit, AuditAction } from './audit';
 import type { Links } from './links';
+import type { OwnerNotices } from './owner-notices';
 import { NotFound } from './errors';
 import { transition, type AccountEvent } from './state-machine';
 import { revokeSessions } from './sessions';
@@ -31,6 +32,8 @@ export class CollaboratorChanges {
     private readonly links: Links,
     private readonly outbox: Outbox,
     private readonly audit: Audit,
+    /** What the owner is told of a change (OwnerNotices.notify), in the change's transaction. */
+    readonly notices: OwnerNotices,
   ) {}
 
   /**

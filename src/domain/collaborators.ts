@@ -188,8 +188,7 @@ export class Collaborations {
   /**
    * active / pending / suspended → deactivated, by itself, once the end of access the owner set has
    * come (the worker's AccessEnds): as the owner's deactivation, recorded as the system's, with its
-   * own email to the collaborator naming the end. THE place where an access ends by itself: the
-   * owner's notice belongs here. TransitionRefused when already deactivated (another worker, or the
+   * own email to the collaborator naming the end and the owner's `access_ended` notice. TransitionRefused when already deactivated (another worker, or the
    * owner, came first); NotFound once removed.
    */
   async endAccess(collaborator: Collaborator): Promise<Collaborator> {
@@ -197,6 +196,7 @@ export class Collaborations {
       const endedAt = c.accessEndsAt ?? this.clock.now();
       await this.audit.record(system, 'collaborator.access_ended', c, t, { accessEndsAt: endedAt.toISOString() });
       await this.changes.email(c, mailbox, 'access_ended', t, { accessEndsAt: endedAt });
+      await this.changes.notices.notify(mailbox, 'access_ended', { collaborator: c, at: endedAt }, t);
       return this.closeAccess(c, t);
     });
   }

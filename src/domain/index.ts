@@ -74,12 +74,12 @@ export function createDomain(
   outbox.whenGivenUp((message, reason, t) => ownerNotices.emailFailed(message, reason, t));
   const audit = new Audit(db, clock);
   const accounts = new Accounts(db, clock, config, audit);
-  const changes = new CollaboratorChanges(db, config, links, outbox, audit);
+  const changes = new CollaboratorChanges(db, config, links, outbox, audit, ownerNotices);
   const twoStep = new TwoStep(db, clock, sealer, deriveKey(config.sessionSecret, 'recovery-codes'), outbox, audit, changes);
   const collaborations = new Collaborations(db, clock, config, links, outbox, audit, changes, twoStep);
   const appPasswords = new AppPasswords(db, clock, config, audit, changes);
   const directory = new Directory(db, clock, links, outbox, audit, twoStep, appPasswords);
-  const selfService = new SelfService(db, config, links, audit, changes, ownerNotices, clock);
+  const selfService = new SelfService(db, config, links, audit, changes, clock);
   const rateLimits = createRateLimits(db, config);
   const accessHistory = new AccessHistory(db, clock, ownerNotices);
   const maintenance = new Maintenance(clock, audit, accessHistory);

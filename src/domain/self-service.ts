@@ -7,7 +7,6 @@ import type { Actor } from './actor';
 import type { Audit } from './audit';
 import type { Links } from './links';
 import type { CollaboratorChanges } from './collaborator-changes';
-import type { OwnerNotices } from './owner-notices';
 import type { Clock } from '../lib/clock';
 import { InvalidLink, NotFound, TransitionRefused } from './errors';
 import { allows, transition, type AccountEvent } from './state-machine';
@@ -26,7 +25,6 @@ export class SelfService {
     private readonly links: Links,
     private readonly audit: Audit,
     private readonly changes: CollaboratorChanges,
-    private readonly notices: OwnerNotices,
     private readonly clock: Clock,
   ) {}
 
@@ -46,7 +44,7 @@ export class SelfService {
       // The account row first, then its links: the order every owner transition locks them in, so a
       // redemption racing a resend or a deactivation waits for it instead of deadlocking with it.
       const current = await this.changes.reload(collaborator, t);
-      if (!(await this.links.consume(link, t))) throw new InvalidLink();
+      if (current.accessEndedAt(this.clock.now()) || !(await this.links.consume(link, t))) throw new InvalidLink();
       const from = current.status;
       const status = transition(from, event);
       await current.update({ status: status as Collaborator['status'], passwordHash, credentialVersion: current.credentialVersion + 1 }, { transaction: t });
@@ -59,7 +57,7 @@ export class SelfService {
       await this.changes.email(current, mailbox, 'password_set', t);
       // The owner is told of an invitation accepted and of a forgotten password replaced, not of its own reset's end.
       const told = event === 'redeem_self_reset' ? 'password_self_reset' : from === 'pending' ? 'invitation_accepted' : null;
-      if (told) await this.notices.notify(mailbox, told, { collaborator: current, at: this.clock.now() }, t);
+      if (told) await this.changes.notices.notify(mailbox, told, { collaborator: current, at: this.clock.now() }, t);
       return current;
     });
   }
@@ -109,7 +107,7 @@ export class SelfService {
     const login = canonicalName(username);
     if (!login.includes('/')) return;
     const found = await this.db.models.Collaborator.findOne({ where: { username: login }, attributes: { exclude: ['passwordHash'] } });
-    if (!found || !allows(found.status, 'request_self_reset')) return;
+    if (!found || !allows(found.status, 'request_self_reset') || found.accessEndedAt(this.clock.now())) return;
     const actor: Actor = { type: 'anonymous', id: null, name: found.username, ip, userAgent };
     try {
       await this.changes.change(found, 'request_self_reset', async (c, mailbox, t) => {
@@ -124,10 +122,10 @@ export class SelfService {
     }
   }
 
-  /** The account a link is for, without its hash; InvalidLink once the account is gone. */
+  /** The account a link is for, without its hash; InvalidLink once the account is gone or its access has ended. */
   async findForLink(link: Link): Promise<Collaborator> {
     const collaborator = await this.db.models.Collaborator.findByPk(link.collaboratorId, { attributes: { exclude: ['passwordHash'] } });
-    if (!collaborator) throw new InvalidLink();
+    if (!collaborator || collaborator.accessEndedAt(this.clock.now())) throw new InvalidLink();
     return collaborator;
   }
 

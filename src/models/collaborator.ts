@@ -33,6 +33,14 @@ export class Collaborator extends Model<InferAttributes<Collaborator, Derived>, 
   get fullName(): string {
     return `${this.firstName} ${this.lastName}`;
   }
+
+  /**
+   * Whether the end of access the owner set has come at `now`: from that instant the account lets
+   * nobody in and its links are dead, even before the worker's AccessEnds has deactivated it.
+   */
+  accessEndedAt(now: Date): boolean {
+    return this.accessEndsAt !== null && this.accessEndsAt !== undefined && this.accessEndsAt.getTime() <= now.getTime();
+  }
 }
 
 export function defineCollaborator(sequelize: Sequelize) {

@@ -9,7 +9,8 @@ import { until } from '../support/wait';
 import { createLogger } from '../../src/lib/logger';
 import { startWorker } from '../../src/mail/worker';
 import { system } from '../../src/domain/actor';
-import { collaboratorIn, person, reload } from '../support/accounts';
+import { collaboratorIn, latestLinkToken, person, reload } from '../support/accounts';
+import { translator } from '../../src/i18n';
 import { openDatabase, type Database } from '../../src/db';
 import { createDomain, type Domain } from '../../src/domain';
 import { buildEmail } from '../../src/mail/messages';
@@ -19,6 +20,7 @@ import type { Collaborator, Mailbox } from '../../src/models';
 const MAILBOX = 'studio.rossi@pec.example.it';
 const OTHER = 'studio.verdi@pec.example.it';
 const DAY = 24 * 3600 * 1000;
+const INVALID_TITLE = translator('it')('setPassword.invalidTitle');
 /** Given to the harness so that an ending queues a kick to one (unreachable) Dovecot. */
 const ENV = { DOVEADM_URLS: 'http://127.0.0.1:9/doveadm/v1', DOVEADM_API_KEY: 'a doveadm key for the tests' };
 
@@ -136,6 +138,46 @@ for (const database of DATABASES) {
         expect(activity.text).to.contain('L’accesso di Mario Rossi è terminato da sé alla data stabilita');
       });
 
+      it('should kill its links at the instant, before the worker has run', async function () {
+        // An end within the invitation's lifetime: the link would still be live without the end.
+        const c = await collaboratorIn(h, mailbox, 'pending', person('Anna', 'Neri', 'anna.neri'));
+        await setEnd(c, '2026-03-02', '18:00');
+        const token = await latestLinkToken(h, c, 'invitation');
+        h.clock.set(new Date('2026-03-02T17:00:00.000Z'));
+        const visitor = new Browser(h.app);
+        const opened = await visitor.get(`/password/${token}`);
+        const form = opened.status === 303 ? await visitor.get(opened.headers.location as string) : opened;
+        expect(form.status).to.equal(410);
+        expect(form.text).to.contain(INVALID_TITLE);
+        const posted = await visitor.post('/password/new', { password: GOOD_PASSWORD, passwordConfirmation: GOOD_PASSWORD });
+        expect(posted.text).to.contain(INVALID_TITLE);
+        const after = await reload(h, c);
+        expect([after.status, after.passwordHash]).to.deep.equal(['pending', null]);
+      });
+
+      it('should send no forgotten-password link from the instant on', async function () {
+        const c = await active();
+        await setEnd(c, '2026-03-10', '18:00');
+        h.clock.set(END);
+        await h.domain.selfService.requestSelfReset(c.username);
+        expect(await count({ collaboratorId: c.id, template: 'self_reset' })).to.equal(0);
+      });
+
+      it('should tell the owner at the notification address, in the digest when the owner chose one', async function () {
+        const c = await active();
+        await setEnd(c, '2026-03-10', '18:00');
+        await h.domain.ownerNotices.save(mailbox, { address: 'segreteria@example.org', events: ['access_ended'], delivery: 'digest', digestHour: '8' });
+        const told = await count({ template: 'owner_notice' });
+        h.clock.set(END);
+        await h.domain.accessEnds.runIfDue();
+        expect(await count({ template: 'owner_notice' }), 'kept for the digest').to.equal(told);
+        h.clock.set(new Date('2026-03-11T07:00:00.000Z'));
+        await h.domain.ownerNotices.sendDueDigests();
+        const [digest] = await h.db.models.OutboxMessage.findAll({ where: { template: 'owner_digest' } });
+        expect(digest?.recipient).to.equal('segreteria@example.org');
+        expect(JSON.parse(digest?.payload ?? '{}').notices.map((n: { event: string }) => n.event)).to.deep.equal(['access_ended']);
+      });
+
       it('should end an account whose end passed while no worker ran, at the first run', async function () {
         const c = await active();
         await setEnd(c, '2026-03-10', '18:00');
@@ -167,12 +209,14 @@ for (const database of DATABASES) {
           const c = await active();
           await setEnd(c, '2026-03-10', '18:00');
           await h.drain();
+          const told = await count({ template: 'owner_notice' });
           h.clock.set(END);
           const runs = await Promise.all([h.domain.accessEnds.runIfDue(), other?.domain.accessEnds.runIfDue()]);
           expect(runs.map((r) => r?.ended ?? 0).reduce((a, b) => a + b)).to.equal(1);
           expect(await count({ collaboratorId: c.id, action: 'collaborator.access_ended' }, 'AuditEvent')).to.equal(1);
           expect(await count({ collaboratorId: c.id, template: 'access_ended' })).to.equal(1);
           expect(await count({ collaboratorId: c.id, kind: 'doveadm', template: 'kick' })).to.equal(1);
+          expect(await count({ mailboxId: mailbox.id, template: 'owner_notice', recipient: MAILBOX }), 'the owner told once').to.equal(told + 1);
         });
 
         it('should send one reminder', async function () {
@@ -233,6 +277,15 @@ for (const database of DATABASES) {
         expect(await h.domain.accessEnds.runIfDue()).to.equal(null);
         const [reminder] = await reminders();
         expect(reminder?.recipient).to.equal(MAILBOX);
+      });
+
+      it('should go to the notification address the owner set, at once even with a digest', async function () {
+        const c = await active();
+        await setEnd(c, '2026-03-10', '18:00');
+        await h.domain.ownerNotices.save(mailbox, { address: 'segreteria@example.org', events: [], delivery: 'digest', digestHour: '8' });
+        h.clock.set(new Date(END.getTime() - 3 * DAY));
+        await h.domain.accessEnds.runIfDue();
+        expect((await reminders()).map((r) => r.recipient)).to.deep.equal(['segreteria@example.org']);
       });
 
       it('should be armed again by a change of the end', async function () {

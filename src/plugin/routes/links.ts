@@ -32,12 +32,19 @@ export function linksRouter(feature: Feature): Router {
     return token ? links.findLive(token) : null;
   }
 
+  const invalid = (req: Request, res: Response) => pages.render(req, res, { page: 'plugin/password/invalid' }, {}, 410);
+
+  /** The form for a live link; the invalid-link page when its account is gone or its access has ended. */
   async function showForm(req: Request, res: Response, link: Link, errors: Record<string, string>, status = 200) {
-    const collaborator = await selfService.findForLink(link);
+    let collaborator;
+    try {
+      collaborator = await selfService.findForLink(link);
+    } catch (error) {
+      if (error instanceof InvalidLink) return invalid(req, res);
+      throw error;
+    }
     await pages.render(req, res, { page: 'plugin/password/new' }, { collaborator, errors, minLength }, status);
   }
-
-  const invalid = (req: Request, res: Response) => pages.render(req, res, { page: 'plugin/password/invalid' }, {}, 410);
 
   // GET /password/forgot (before /password/:token, which would take "forgot" for a token)
   router.get('/forgot', async (req, res) => {
