@@ -79,12 +79,9 @@ const lastLine = (reply: string) => reply.trim().split(/\r?\n/).pop() ?? '';
 
 /** The SMTP steps, worded as they pass; throws nothing: a refusal is the last line. */
 export async function checkSmtp(smtpUrl: string, mailFrom: string, to: string, t: Translate, timeoutMs = 15_000): Promise<CheckLine[]> {
+  const replies = new ServerReplies();
   // The credentials go to login() alone, never into the connection's options.
   const { auth, ...options } = parseConnectionUrl(smtpUrl);
-  const credentials = auth && 'user' in auth ? { user: String(auth.user ?? ''), pass: String(auth.pass ?? '') } : null;
-  const secrets = credentials ? [credentials.pass, credentials.user, encodeURIComponent(credentials.pass), encodeURIComponent(credentials.user)] : [];
-  const clean = (text: string) => withoutSecrets(text, secrets).replace(/\s+/g, ' ').trim();
-  const replies = new ServerReplies();
   const connection = new SMTPConnection({
     ...options,
     logger: replies.logger,
@@ -95,7 +92,22 @@ export async function checkSmtp(smtpUrl: string, mailFrom: string, to: string, t
   });
   // An error after the one a step reported (the socket closing behind it) has nothing more to say.
   connection.on('error', () => undefined);
-  const host = options.host ?? 'localhost';
+  try {
+    return await smtpSteps(connection, replies, { host: options.host ?? 'localhost', implicit: options.secure === true, auth }, { mailFrom, to, t });
+  } finally {
+    connection.close();
+  }
+}
+
+async function smtpSteps(
+  connection: SMTPConnection,
+  replies: ServerReplies,
+  { host, implicit, auth }: { host: string; implicit: boolean; auth: ReturnType<typeof parseConnectionUrl>['auth'] },
+  { mailFrom, to, t }: { mailFrom: string; to: string; t: Translate },
+): Promise<CheckLine[]> {
+  const credentials = auth && 'user' in auth ? { user: String(auth.user ?? ''), pass: String(auth.pass ?? '') } : null;
+  const secrets = credentials ? [credentials.pass, credentials.user, encodeURIComponent(credentials.pass), encodeURIComponent(credentials.user)] : [];
+  const clean = (text: string) => withoutSecrets(text, secrets).replace(/\s+/g, ' ').trim();
   const port = connection.port;
   const lines: CheckLine[] = [];
   const pass = (key: string, values: Record<string, unknown>) => lines.push({ ok: true, text: t(`check.smtp.${key}`, values) as string });
@@ -118,7 +130,7 @@ export async function checkSmtp(smtpUrl: string, mailFrom: string, to: string, t
     return refuse('connection', failed);
   }
   pass('connection', { host, port, code: codeOf(replies.lines[0]) });
-  lines.push(tlsLine(connection, options.secure === true, host, t));
+  lines.push(tlsLine(connection, implicit, host, t));
 
   try {
     if (credentials) {
@@ -154,8 +166,6 @@ export async function checkSmtp(smtpUrl: string, mailFrom: string, to: string, t
     if (step !== 'sender') pass('sender', { reply: clean(mailReply) });
     if (step === 'message') pass('recipient', { reply: clean(rcptReply) });
     return refuse(step, failed);
-  } finally {
-    connection.quit();
   }
   return lines;
 }
