@@ -86,6 +86,11 @@ export interface Config {
    * are mounted at (`/password` in the standalone app; a host's own prefix when it mounts the feature).
    */
   linksUrl: string;
+  /**
+   * Where the owner's Collaborations pages are, for the links of the owner's notices: BASE_URL and the
+   * path the feature's owner part is mounted at (`/settings/collaborations` in the standalone app).
+   */
+  ownerPagesUrl: string;
   databaseUrl: string;
   dataDir: string;
   /**
@@ -300,6 +305,7 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     baseUrl,
     linksUrl: `${baseUrl}/password`,
+    ownerPagesUrl: `${baseUrl}/settings/collaborations`,
     databaseUrl: env.DATABASE_URL || `sqlite:${path.join(dataDir, 'app.sqlite')}`,
     dataDir,
     demoData: nodeEnv === 'development' && !env.DATABASE_URL && !env.DATA_DIR,

@@ -1,4 +1,4 @@
-import { Op } from 'sequelize';
+import { Op, type Transaction } from 'sequelize';
 import type { Database } from '../db';
 import type { AccessChannel, AccessEvent, AccessOutcome, MailProtocol } from '../models';
 import type { Clock } from '../lib/clock';
@@ -7,6 +7,7 @@ import { canonicalName } from '../lib/names';
 import { ipAddress } from '../lib/ip';
 import { dayKey } from '../i18n/dates';
 import { listChanged } from '../db/list-versions';
+import type { OwnerNotices } from './owner-notices';
 
 /** Whose attempt a row records. */
 type Whom = Pick<AccessEvent, 'mailboxId' | 'collaboratorId' | 'principalType' | 'username'>;
@@ -41,9 +42,11 @@ export interface AccessPage {
  * mailbox owner.
  */
 export class AccessHistory {
+  /** `notices`: told of each successful mail-program sign-in, to tell the owner of new devices. */
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
+    private readonly notices?: OwnerNotices,
   ) {}
 
   /**
@@ -62,7 +65,7 @@ export class AccessHistory {
    * found the account, so a success names it too.
    */
   async recordMailSignIn(username: string, success: boolean, { channel, ip, clientName }: MailSignInContext): Promise<void> {
-    await this.insert(await this.accountNamed(canonicalName(username)), channel, success, ip, clientName);
+    await this.insert(await this.accountNamed(canonicalName(username)), channel, success, ip, clientName, (collaboratorId, t) => this.notices?.mailSignIn(collaboratorId, { channel, clientName, ip }, t));
   }
 
   /**
@@ -71,7 +74,15 @@ export class AccessHistory {
    * day: the list's version is raised with the first success of each day (Italian time), not with each
    * one, since mail programs sign in again every few minutes and the version row is one per mailbox.
    */
-  private async insert(whom: Whom, channel: AccessChannel, success: boolean, ip: string | null | undefined, agent: string | null | undefined): Promise<void> {
+  private async insert(
+    whom: Whom,
+    channel: AccessChannel,
+    success: boolean,
+    ip: string | null | undefined,
+    agent: string | null | undefined,
+    /** Runs in the transaction of a collaborator's successful sign-in. */
+    succeeded?: (collaboratorId: number, t: Transaction) => Promise<void> | undefined,
+  ): Promise<void> {
     const now = this.clock.now();
     const outcome: AccessOutcome = success ? 'success' : 'failure';
     const row = {
@@ -88,6 +99,7 @@ export class AccessHistory {
       const previous: Date | string | null = await this.db.models.AccessEvent.max('createdAt', { where: { collaboratorId, outcome: 'success' }, transaction: t });
       await this.db.models.AccessEvent.create(row, { transaction: t });
       if (!previous || dayKey(new Date(previous)) !== dayKey(now)) await listChanged(this.db.sequelize, { collaboratorIds: [collaboratorId] }, t);
+      await succeeded?.(collaboratorId, t);
     });
   }
 

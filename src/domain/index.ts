@@ -20,6 +20,7 @@ import type { ScheduledJob } from '../mail/worker';
 import { MailboxRecords, MailDomains } from './mailboxes';
 import { TwoStep } from './two-step';
 import { Passkeys } from './passkeys';
+import { OwnerNotices } from './owner-notices';
 
 export interface Domain {
   db: Database;
@@ -43,7 +44,9 @@ export interface Domain {
   /** Dovecot's auth policy server: mail-program sign-ins through the web's limits and history. */
   authPolicy: AuthPolicy;
   maintenance: Maintenance;
-  /** What the worker runs on its own schedule (startWorker's `scheduled`): retention. */
+  /** What the owner is told about collaborators: settings, notices at once or in a daily digest. */
+  ownerNotices: OwnerNotices;
+  /** What the worker runs on its own schedule (startWorker's `scheduled`): retention, the owner's digests, expired invitations. */
   scheduled: ScheduledJob[];
   /** Second factors (TOTP, passkeys) and recovery codes of owners and collaborators. */
   twoStep: TwoStep;
@@ -64,6 +67,8 @@ export function createDomain(
   const links = new Links(db, clock, config.linkTtl);
   const sealer = new Sealer(config.sessionSecret);
   const outbox = new Outbox(db, clock, sealer, workerOptions);
+  const ownerNotices = new OwnerNotices(db, clock, config, outbox);
+  outbox.whenGivenUp((message, reason, t) => ownerNotices.emailFailed(message, reason, t));
   const audit = new Audit(db, clock);
   const accounts = new Accounts(db, config, audit);
   const changes = new CollaboratorChanges(db, config, links, outbox, audit);
@@ -71,9 +76,9 @@ export function createDomain(
   const collaborations = new Collaborations(db, clock, config, links, outbox, audit, changes, twoStep);
   const appPasswords = new AppPasswords(db, clock, config, audit, changes);
   const directory = new Directory(db, clock, links, outbox, audit, twoStep, appPasswords);
-  const selfService = new SelfService(db, config, links, audit, changes);
+  const selfService = new SelfService(db, config, links, audit, changes, ownerNotices, clock);
   const rateLimits = createRateLimits(db, config);
-  const accessHistory = new AccessHistory(db, clock);
+  const accessHistory = new AccessHistory(db, clock, ownerNotices);
   const maintenance = new Maintenance(clock, audit, accessHistory);
-  return { db, clock, config, links, outbox, audit, accounts, collaborations, directory, selfService, appPasswords, rateLimits, background: new BackgroundTasks(), accessHistory, authPolicy: new AuthPolicy(rateLimits, accessHistory, appPasswords), maintenance, scheduled: [maintenance], twoStep, passkeys: new Passkeys(db, clock, twoStep, config), mailboxes: new MailboxRecords(db), mailDomains: new MailDomains(db, clock, config.mailServer.domains) };
+  return { db, clock, config, links, outbox, audit, accounts, collaborations, directory, selfService, appPasswords, rateLimits, background: new BackgroundTasks(), accessHistory, authPolicy: new AuthPolicy(rateLimits, accessHistory, appPasswords), maintenance, ownerNotices, scheduled: [maintenance, ownerNotices.digests, ownerNotices.expiries], twoStep, passkeys: new Passkeys(db, clock, twoStep, config), mailboxes: new MailboxRecords(db), mailDomains: new MailDomains(db, clock, config.mailServer.domains) };
 }

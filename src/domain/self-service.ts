@@ -7,6 +7,8 @@ import type { Actor } from './actor';
 import type { Audit } from './audit';
 import type { Links } from './links';
 import type { CollaboratorChanges } from './collaborator-changes';
+import type { OwnerNotices } from './owner-notices';
+import type { Clock } from '../lib/clock';
 import { InvalidLink, NotFound, TransitionRefused } from './errors';
 import { allows, transition, type AccountEvent } from './state-machine';
 import { assertPassword, hashPassword } from './passwords';
@@ -24,6 +26,8 @@ export class SelfService {
     private readonly links: Links,
     private readonly audit: Audit,
     private readonly changes: CollaboratorChanges,
+    private readonly notices: OwnerNotices,
+    private readonly clock: Clock,
   ) {}
 
   /**
@@ -43,7 +47,8 @@ export class SelfService {
       // redemption racing a resend or a deactivation waits for it instead of deadlocking with it.
       const current = await this.changes.reload(collaborator, t);
       if (!(await this.links.consume(link, t))) throw new InvalidLink();
-      const status = transition(current.status, event);
+      const from = current.status;
+      const status = transition(from, event);
       await current.update({ status: status as Collaborator['status'], passwordHash, credentialVersion: current.credentialVersion + 1 }, { transaction: t });
       await listChanged(this.db.sequelize, { mailboxId: current.mailboxId }, t);
       await this.links.revokeAll(current, t);
@@ -52,6 +57,9 @@ export class SelfService {
       else await this.changes.flushMailServerCache(current, current.accessLevel, t);
       await this.audit.record(actor, 'password.set', current, t);
       await this.changes.email(current, mailbox, 'password_set', t);
+      // The owner is told of an invitation accepted and of a forgotten password replaced, not of its own reset's end.
+      const told = event === 'redeem_self_reset' ? 'password_self_reset' : from === 'pending' ? 'invitation_accepted' : null;
+      if (told) await this.notices.notify(mailbox, told, { collaborator: current, at: this.clock.now() }, t);
       return current;
     });
   }

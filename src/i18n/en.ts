@@ -655,6 +655,27 @@ export const en = {
     failed: 'the check failed',
     mail: { subject: 'Test message from PEC Collaborations', text: 'This message checks that emails from PEC Collaborations reach their recipients. No reply is needed.' },
   },
+  notifications: {
+    title: 'Notifications',
+    intro: 'Choose what you are told about your collaborators, at which address and when.',
+    address: 'Notification address',
+    addressHelp: 'Leave it empty to receive notifications in the mailbox itself ({{mailbox}}).',
+    events: 'Tell me when',
+    event: {
+      invitation_accepted: 'an invitation is accepted',
+      invitation_expired: 'an invitation expires unused',
+      email_failed: 'an email to a collaborator cannot be delivered',
+      password_self_reset: 'a collaborator resets their own password',
+      access_ended: 'a collaborator’s access ends (end date passed)',
+      new_mail_device: 'a mail program signs in from a new device',
+    },
+    when: 'When',
+    immediate: 'At once, one email per event',
+    digest: 'One daily summary',
+    digestHour: 'Summary time (Italian time)',
+    save: 'Save',
+    saved: 'Notification settings saved.',
+  },
   devMail: { title: 'Outbox (development)', empty: 'No email yet.', to: 'To', subject: 'Subject' },
 };
 

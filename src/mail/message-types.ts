@@ -1,4 +1,4 @@
-import type { AccessLevel } from '../models';
+import type { AccessLevel, OwnerNoticeEvent } from '../models';
 import type { Locale } from '../i18n';
 import type { MailProgramSettings } from '../config';
 
@@ -15,6 +15,8 @@ export const EMAIL_TEMPLATES = [
   'recovery_code_used',
   'two_step_changed',
   'app_password_created',
+  'owner_notice',
+  'owner_digest',
 ] as const;
 export type EmailTemplate = (typeof EMAIL_TEMPLATES)[number];
 
@@ -41,6 +43,23 @@ export interface EmailPayload {
   expiresAt?: string;
   /** The app password created: its name and ISO creation time (app_password_created only). */
   appPassword?: { name: string; createdAt: string };
+  /** What happened to collaborators (owner_notice: one; owner_digest: the day's), oldest first. */
+  notices?: NoticeLine[];
+}
+
+/** One thing that happened to a collaborator, told to the owner (src/domain/owner-notices.ts). */
+export interface NoticeLine {
+  event: OwnerNoticeEvent;
+  /** The collaborator's first and last name. */
+  name: string;
+  /** Full username, `chosen/mailbox`. */
+  username: string;
+  /** ISO time it happened. */
+  at: string;
+  /** A fact in the collaborator's data (a server's refusal, a mail program and its network), or absent. */
+  detail?: string;
+  /** Where the owner can act: the collaborator's details page, or the list once the account is gone. */
+  url: string;
 }
 
 export interface EmailInput {

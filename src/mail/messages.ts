@@ -1,6 +1,7 @@
 import type { Locale } from '../i18n';
 import { formatDateTime } from '../i18n/dates';
-import type { BuiltEmail, EmailInput } from './message-types';
+import { OWNER_NOTICE_EVENTS } from '../models/owner-notice';
+import type { BuiltEmail, EmailInput, NoticeLine } from './message-types';
 import { enTexts, type MailTexts } from './texts/en';
 import { esTexts } from './texts/es';
 import { itTexts } from './texts/it';
@@ -23,6 +24,7 @@ type Block =
   | { kind: 'action'; label: string; url: string; fallback: string }
   | { kind: 'link'; text: string; url: string }
   | { kind: 'section'; heading: string; intro: string; items: Line[] }
+  | { kind: 'entries'; heading: string; items: Array<{ line: Line; label: string; url: string }> }
   | { kind: 'footer'; line: Line };
 
 function escapeHtml(value: string): string {
@@ -59,7 +61,8 @@ export function buildEmail(input: EmailInput): BuiltEmail {
     timeZone: t.timeZoneName,
   };
   const owner = payload.audience === 'owner';
-  const subject: Line = { template: t[input.template].subject, vars };
+  const [first] = payload.notices ?? [];
+  const subject: Line = { template: t[input.template].subject, vars: first ? { ...vars, event: t.notices.events[first.event], collaborator: clean(first.name) } : vars };
   const blocks: Block[] = [
     paragraph(t.common.greeting, vars),
     ...bodyBlocks(input, t, vars),
@@ -129,7 +132,48 @@ function bodyBlocks(input: EmailInput, t: MailTexts, vars: Vars): Block[] {
       const intro = paragraph(s.intro, { ...vars, appPasswordName: clean(created.name), createdAt: formatDate(created.createdAt, t.dateLocale) });
       return [intro, p(s.effect), signIn(input, t), p(s.notYou)];
     }
+    case 'owner_notice': {
+      const [notice] = noticesOf(input);
+      return [
+        ...notice.map((line) => ({ kind: 'paragraph', line }) as const),
+        { kind: 'link', text: t.owner_notice.action, url: checkUrl(notice.url) },
+        p(t.notices.settings),
+      ];
+    }
+    case 'owner_digest':
+      return [p(t.owner_digest.intro), ...digestSections(input, t), p(t.notices.settings)];
   }
+}
+
+/** The lines of each notice (what, to whom, when; then its detail), with its link. */
+function noticesOf(input: EmailInput): Array<Line[] & { url: string }> {
+  const t = TEXTS[input.locale];
+  const notices = input.payload.notices ?? [];
+  if (notices.length === 0) throw new Error(`The ${input.template} email needs its notices`);
+  return notices.map((notice: NoticeLine) => {
+    const vars = { collaborator: clean(notice.name), username: clean(notice.username), at: formatDate(notice.at, t.dateLocale), timeZone: t.timeZoneName };
+    const lines: Line[] = [{ template: t.notices.lines[notice.event], vars }];
+    if (notice.detail) lines.push({ template: t.notices.detail, vars: { detail: clean(notice.detail) } });
+    return Object.assign(lines, { url: notice.url });
+  });
+}
+
+/** A digest's notices grouped by kind of event, in the order of OWNER_NOTICE_EVENTS (what asks for action first). */
+function digestSections(input: EmailInput, t: MailTexts): Block[] {
+  const built = noticesOf(input);
+  const notices = input.payload.notices ?? [];
+  return OWNER_NOTICE_EVENTS.flatMap((event): Block[] => {
+    const items = built.filter((_, i) => notices[i]?.event === event);
+    if (items.length === 0) return [];
+    const entries = items.map((lines) => ({ line: joined(lines), label: t.owner_digest.open, url: checkUrl(lines.url) }));
+    return [{ kind: 'entries', heading: `${t.notices.events[event]} (${items.length})`, items: entries }];
+  });
+}
+
+/** Several lines as one, for a list item. */
+function joined(lines: Line[]): Line {
+  const vars = Object.assign({}, ...lines.map((line) => line.vars)) as Vars;
+  return { template: lines.map((line) => line.template).join(' '), vars };
 }
 
 function linkBlocks(input: EmailInput, t: MailTexts, vars: Vars, label: string): Block[] {
@@ -224,6 +268,8 @@ function renderText(blocks: Block[]): string {
         return `${block.text}\n${block.url}`;
       case 'section':
         return [block.heading, block.intro, ...block.items.map((item) => `- ${plain(item)}`)].join('\n');
+      case 'entries':
+        return [block.heading, ...block.items.map((item) => `- ${plain(item.line)}\n  ${item.url}`)].join('\n');
       case 'footer':
         return `-- \n${plain(block.line)}`;
     }
@@ -286,6 +332,13 @@ function renderHtmlBlock(block: Block): string {
         `<p style="${STYLE.p}">${escapeHtml(block.intro)}</p>`,
         `<ul style="${STYLE.ul}">`,
         ...block.items.map((item) => `<li>${html(item)}</li>`),
+        '</ul>',
+      ].join('\n');
+    case 'entries':
+      return [
+        `<h2 style="${STYLE.h2}">${escapeHtml(block.heading)}</h2>`,
+        `<ul style="${STYLE.ul}">`,
+        ...block.items.map((item) => `<li style="margin:0 0 8px;">${html(item.line)} <a href="${escapeHtml(item.url)}" style="${STYLE.url}">${escapeHtml(item.label)}</a></li>`),
         '</ul>',
       ].join('\n');
     case 'footer':

@@ -58,6 +58,9 @@ export interface FailedAttempt {
 
 export type FailureListener = (failure: FailedAttempt) => void;
 
+/** Called in the transaction that marks an email to a collaborator failed for good, with the reason. */
+export type GiveUpListener = (message: OutboxMessage, reason: string, t: Transaction) => Promise<void>;
+
 export interface WorkerOptions {
   /** How long a claim holds before another worker may take the message over. */
   leaseMs: number;
@@ -122,6 +125,7 @@ export class Outbox {
   /** Delivered messages whose mark waits for the write under way (see markSent). */
   private unmarked: Array<{ id: number; messageId: string | null; written: () => void; failed: (error: unknown) => void }> = [];
   private marking: Promise<void> | null = null;
+  private givenUp: GiveUpListener | null = null;
 
   constructor(
     private readonly db: Database,
@@ -138,6 +142,15 @@ export class Outbox {
   onCommandsQueued(listener: () => void): () => void {
     this.commandListeners.add(listener);
     return () => this.commandListeners.delete(listener);
+  }
+
+  /**
+   * Sets what happens, in the same transaction, when an email to a collaborator fails for good (the
+   * owner is told: owner-notices.ts). Emails to nobody's collaborator, the owner's notices among them,
+   * never call it, so a notice that fails tells nothing about itself.
+   */
+  whenGivenUp(listener: GiveUpListener): void {
+    this.givenUp = listener;
   }
 
   async enqueueEmail(email: EmailToQueue, t: Transaction): Promise<OutboxMessage> {
@@ -319,6 +332,7 @@ export class Outbox {
         } as const;
         await this.db.models.OutboxMessage.update(fields, { where: mine, transaction: t });
         if (shownInList(message)) await listChanged(this.db.sequelize, { mailboxId: message.mailboxId as number }, t);
+        if (failed && shownInList(message)) await this.givenUp?.(message, reason, t);
       });
       const endpoint = command ? commandEndpoint(message) : undefined;
       onFailure?.({

@@ -9,6 +9,7 @@ import { defineAccessEvent } from './access-event';
 import { defineSecondFactor } from './second-factor';
 import { defineRecoveryCode } from './recovery-code';
 import { defineAppPassword } from './app-password';
+import { defineMailDevice, defineNoticeSetting, defineOwnerNotice } from './owner-notice';
 
 /** The models bound to one database; tests hold several at once (SQLite and MariaDB). */
 export function defineModels(sequelize: Sequelize) {
@@ -23,6 +24,9 @@ export function defineModels(sequelize: Sequelize) {
     SecondFactor: defineSecondFactor(sequelize),
     RecoveryCode: defineRecoveryCode(sequelize),
     AppPassword: defineAppPassword(sequelize),
+    NoticeSetting: defineNoticeSetting(sequelize),
+    OwnerNotice: defineOwnerNotice(sequelize),
+    MailDevice: defineMailDevice(sequelize),
   };
 }
 
@@ -38,3 +42,4 @@ export { AccessEvent, MAIL_PROTOCOLS, type MailProtocol, type AccessChannel, typ
 export { SecondFactor, SECOND_FACTOR_KINDS, type SecondFactorKind } from './second-factor';
 export { RecoveryCode } from './recovery-code';
 export { AppPassword, APP_PASSWORD_SCOPES, type AppPasswordScope } from './app-password';
+export { NoticeSetting, OwnerNotice, MailDevice, OWNER_NOTICE_EVENTS, type OwnerNoticeEvent } from './owner-notice';

@@ -16,6 +16,8 @@ export class Link extends Model<InferAttributes<Link>, InferCreationAttributes<L
   declare usedAt: Date | null;
   declare revokedAt: Date | null;
   declare createdAt: Date;
+  /** When the owner was told that this invitation expired unused (owner-notices.ts). */
+  declare expiryNoticedAt: CreationOptional<Date | null>;
 
   /** The link's state at `now` (the domain's clock). */
   stateAt(now: Date): LinkState {
@@ -41,6 +43,7 @@ export function defineLink(sequelize: Sequelize) {
       usedAt: { type: DataTypes.DATE(3) },
       revokedAt: { type: DataTypes.DATE(3) },
       createdAt: { type: DataTypes.DATE(3), allowNull: false },
+      expiryNoticedAt: { type: DataTypes.DATE(3) },
     },
     { sequelize, modelName: 'Link', tableName: 'links', underscored: true, timestamps: false },
   );

@@ -24,6 +24,7 @@ import { collaboratorsRouter } from './routes/collaborators';
 import { activityRouter } from './routes/activity';
 import { accessHistoryRouter } from './routes/access-history';
 import { linksRouter } from './routes/links';
+import { noticeSettingsRouter } from './routes/notice-settings';
 
 export type { Layout, LayoutPage } from './render';
 export type { HostMailbox } from '../domain/mailboxes';
@@ -187,10 +188,13 @@ const deleteOverride: RequestHandler = (req, _res, next) => {
 export function collaborations(options: CollaborationsOptions): Collaborations {
   const urls = urlsOf(options);
   const { database, clock = systemClock } = options;
-  const config = { ...options.config, linksUrl: options.config.baseUrl + urls.password };
+  const config = { ...options.config, linksUrl: options.config.baseUrl + urls.password, ownerPagesUrl: options.config.baseUrl + urls.collaborators };
   const domain = options.domain ?? createDomain(database, config, clock);
   if (domain.config.linksUrl !== config.linksUrl) {
     throw new Error(`the domain's links point to ${domain.config.linksUrl}, the feature answers them at ${config.linksUrl}`);
+  }
+  if (domain.config.ownerPagesUrl !== config.ownerPagesUrl) {
+    throw new Error(`the domain's notices link to ${domain.config.ownerPagesUrl}, the feature answers the owner at ${config.ownerPagesUrl}`);
   }
   const logger = options.logger ?? createLogger(config.logLevel);
   const secure = config.baseUrl.startsWith('https://');
@@ -248,7 +252,7 @@ export function collaborations(options: CollaborationsOptions): Collaborations {
     .use(express.static(path.join(ROOT, 'public'), { maxAge: '1h' }));
   const logs = Router().use(activityRouter(feature), accessHistoryRouter(feature));
   const parts = {
-    collaborators: ownerPart(collaboratorsRouter(feature)),
+    collaborators: ownerPart(Router().use(noticeSettingsRouter(feature), collaboratorsRouter(feature))),
     // Only its own paths are owner pages: anything else under its mount point goes on untouched.
     logs: Router().get(['/activity', '/activity.csv', '/access-history'], ownerPart(logs)),
     links: visitorPart(linksRouter(feature)),

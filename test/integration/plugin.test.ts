@@ -30,7 +30,7 @@ for (const { name, create } of DATABASES) {
     harnessPerSuite(create, {}, (harness) => {
       h = harness;
       // The feature's own domain: its links point under PREFIX.
-      domain = createDomain(h.db, { ...h.config, linksUrl: `${BASE_URL}${PREFIX}/password` }, h.clock);
+      domain = createDomain(h.db, { ...h.config, linksUrl: `${BASE_URL}${PREFIX}/password`, ownerPagesUrl: `${BASE_URL}${PREFIX}` }, h.clock);
     });
 
     after(async function () {

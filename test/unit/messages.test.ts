@@ -22,6 +22,7 @@ function input(template: EmailTemplate, overrides: Partial<EmailInput> = {}, pay
       accessLevel: 'send',
       expiresAt: '2025-03-08T13:30:00.000Z',
       appPassword: { name: 'Outlook in ufficio', createdAt: '2025-03-08T13:30:00.000Z' },
+      notices: [{ event: 'invitation_accepted', name: 'Mario Rossi', username: 'mario.rossi/studio.rossi@pec.example.it', at: '2025-03-08T13:30:00.000Z', url: 'https://webmail.example.it/settings/collaborations/7' }],
       ...payload,
     },
     link: LINK,

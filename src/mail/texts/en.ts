@@ -110,6 +110,35 @@ export const enTexts = {
     effect: 'A mail program can now sign in to the PEC mailbox {mailbox} with it, until it is revoked.',
     notYou: 'If it was not you, revoke it at once under “My account” in webmail and tell the mailbox owner.',
   },
+  owner_notice: {
+    subject: '{event}: mailbox of {owner}',
+    action: 'Open the collaborator’s page',
+  },
+  owner_digest: {
+    subject: 'Daily summary: mailbox of {owner}',
+    intro: 'This is what happened to the collaborators of the PEC mailbox {mailbox} since the last summary.',
+    open: 'Open',
+  },
+  notices: {
+    events: {
+      email_failed: 'Email not delivered',
+      invitation_expired: 'Invitation expired unused',
+      access_ended: 'Access ended',
+      new_mail_device: 'Mail program on a new device',
+      password_self_reset: 'Forgotten password replaced',
+      invitation_accepted: 'Invitation accepted',
+    },
+    lines: {
+      email_failed: 'An email to {collaborator} ({username}) could not be delivered and will not be tried again ({at}, {timeZone}). Check the reference email on the collaborator’s page.',
+      invitation_expired: 'The invitation of {collaborator} ({username}) expired unused on {at} ({timeZone}). You can send it again from the collaborator’s page.',
+      access_ended: 'The access of {collaborator} ({username}) ended on {at} ({timeZone}), on the end date set for the account.',
+      new_mail_device: 'A mail program signed in as {collaborator} ({username}) from a device not seen before, on {at} ({timeZone}).',
+      password_self_reset: '{collaborator} ({username}) chose a new password with “forgot password” on {at} ({timeZone}).',
+      invitation_accepted: '{collaborator} ({username}) accepted the invitation and chose a password on {at} ({timeZone}): the account is active.',
+    },
+    detail: 'Details: {detail}',
+    settings: 'You choose which of these events you are told about, at which address and when under Collaborations → Notifications.',
+  },
 };
 
 export type MailTexts = typeof enTexts;

@@ -107,4 +107,33 @@ export const esTexts = {
     effect: 'A partir de ahora un programa de correo puede acceder con ella al buzón PEC {mailbox}, hasta que se revoque.',
     notYou: 'Si no has sido tú, revócala de inmediato en «Mi cuenta» del webmail y avisa al titular del buzón.',
   },
+  owner_notice: {
+    subject: '{event}: buzón de {owner}',
+    action: 'Abrir la página del colaborador',
+  },
+  owner_digest: {
+    subject: 'Resumen diario: buzón de {owner}',
+    intro: 'Esto es lo que ha ocurrido a los colaboradores del buzón PEC {mailbox} desde el último resumen.',
+    open: 'Abrir',
+  },
+  notices: {
+    events: {
+      email_failed: 'Correo no entregado',
+      invitation_expired: 'Invitación caducada sin usar',
+      access_ended: 'Acceso terminado',
+      new_mail_device: 'Nuevo dispositivo de correo',
+      password_self_reset: 'Contraseña olvidada cambiada',
+      invitation_accepted: 'Invitación aceptada',
+    },
+    lines: {
+      email_failed: 'Un correo para {collaborator} ({username}) no se ha podido entregar y no se volverá a intentar ({at}, {timeZone}). Revisa el correo de referencia en la página del colaborador.',
+      invitation_expired: 'La invitación de {collaborator} ({username}) caducó sin usarse el {at} ({timeZone}). Puedes enviarla de nuevo desde la página del colaborador.',
+      access_ended: 'El acceso de {collaborator} ({username}) terminó el {at} ({timeZone}), en la fecha de fin fijada para la cuenta.',
+      new_mail_device: 'Un programa de correo ha iniciado sesión como {collaborator} ({username}) desde un dispositivo no visto antes, el {at} ({timeZone}).',
+      password_self_reset: '{collaborator} ({username}) ha elegido una nueva contraseña con «contraseña olvidada» el {at} ({timeZone}).',
+      invitation_accepted: '{collaborator} ({username}) ha aceptado la invitación y elegido una contraseña el {at} ({timeZone}): la cuenta está activa.',
+    },
+    detail: 'Detalles: {detail}',
+    settings: 'Puedes elegir de qué eventos recibir aviso, en qué dirección y cuándo en Colaboraciones → Notificaciones.',
+  },
 } satisfies MailTexts;

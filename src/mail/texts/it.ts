@@ -107,4 +107,33 @@ export const itTexts = {
     effect: 'Da ora un programma di posta può accedere con essa alla casella PEC {mailbox}, finché non viene revocata.',
     notYou: 'Se non hai fatto tu questa operazione, revocala subito da “Il mio account” in webmail e avvisa il titolare della casella.',
   },
+  owner_notice: {
+    subject: '{event}: casella di {owner}',
+    action: 'Apri la pagina del collaboratore',
+  },
+  owner_digest: {
+    subject: 'Riepilogo giornaliero: casella di {owner}',
+    intro: 'Ecco cosa è successo ai collaboratori della casella PEC {mailbox} dall’ultimo riepilogo.',
+    open: 'Apri',
+  },
+  notices: {
+    events: {
+      email_failed: 'Email non consegnata',
+      invitation_expired: 'Invito scaduto non usato',
+      access_ended: 'Accesso terminato',
+      new_mail_device: 'Nuovo dispositivo di posta',
+      password_self_reset: 'Password dimenticata cambiata',
+      invitation_accepted: 'Invito accettato',
+    },
+    lines: {
+      email_failed: 'Un’email per {collaborator} ({username}) non è stata consegnata e non sarà più ritentata ({at}, {timeZone}). Controlla l’email di riferimento nella pagina del collaboratore.',
+      invitation_expired: 'L’invito di {collaborator} ({username}) è scaduto senza essere usato il {at} ({timeZone}). Puoi inviarlo di nuovo dalla pagina del collaboratore.',
+      access_ended: 'L’accesso di {collaborator} ({username}) è terminato il {at} ({timeZone}), alla data di fine impostata per l’account.',
+      new_mail_device: 'Un programma di posta ha effettuato l’accesso come {collaborator} ({username}) da un dispositivo mai visto prima, il {at} ({timeZone}).',
+      password_self_reset: '{collaborator} ({username}) ha scelto una nuova password con “password dimenticata” il {at} ({timeZone}).',
+      invitation_accepted: '{collaborator} ({username}) ha accettato l’invito e scelto una password il {at} ({timeZone}): l’account è attivo.',
+    },
+    detail: 'Dettagli: {detail}',
+    settings: 'Puoi scegliere di quali eventi essere avvisato, a quale indirizzo e quando in Collaborazioni → Notifiche.',
+  },
 } satisfies MailTexts;

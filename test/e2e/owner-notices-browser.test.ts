@@ -1,0 +1,55 @@
+import { expect } from 'chai';
+import { expectAccessible } from '../support/axe';
+import { chromiumPerSuite } from '../support/chromium';
+import { OWNER_PASSWORD, WIDE_LIMITS, servedPerSuite, type Harness } from '../support/harness';
+import type { Mailbox } from '../../src/models';
+
+const MAILBOX = 'studio.rossi@pec.example.it';
+
+// A real browser is slow to start: SQLite only, as the other browser suites.
+describe('Notification settings in a real browser (Chromium)', function () {
+  this.timeout(120_000);
+  const chromium = chromiumPerSuite();
+  let h: Harness;
+  let base = '';
+  let mailbox: Mailbox;
+
+  servedPerSuite(() => WIDE_LIMITS, (harness, url) => {
+    h = harness;
+    base = url;
+  });
+  before(async function () {
+    mailbox = await h.mailbox(MAILBOX);
+  });
+  beforeEach(async function () {
+    await h.db.models.NoticeSetting.destroy({ where: {} });
+  });
+
+  for (const width of [360, 1280]) {
+    it(`should let the owner choose a daily digest at 18:00 to another address and keep it (${width} px)`, async function () {
+      const { page } = await chromium.newPage({ width });
+      await page.goto(`${base}/login`);
+      await page.fill('#username', MAILBOX);
+      await page.fill('#password', OWNER_PASSWORD);
+      await Promise.all([page.waitForURL((u) => u.pathname === '/settings/collaborations'), page.click('form[action="/login"] [type=submit]')]);
+      await Promise.all([page.waitForURL((u) => u.pathname === '/settings/collaborations/notifications'), page.click('a[href="/settings/collaborations/notifications"]')]);
+      await expectAccessible(page, `notifications at ${width} px`, 'it');
+      expect(await page.isChecked('input[name=delivery][value=immediate]')).to.equal(true);
+      await page.fill('#address', 'segreteria@example.com');
+      await page.check('input[name=delivery][value=digest]');
+      await page.selectOption('#digestHour', '18');
+      await page.uncheck('input[name=events][value=new_mail_device]');
+      await Promise.all([page.waitForURL((u) => u.pathname === '/settings/collaborations/notifications'), page.click('#notifications-form [type=submit]')]);
+      await page.waitForSelector('#notifications-form');
+      await expectAccessible(page, `notifications saved at ${width} px`, 'it');
+      expect(await page.inputValue('#address')).to.equal('segreteria@example.com');
+      expect(await page.isChecked('input[name=delivery][value=digest]')).to.equal(true);
+      expect(await page.inputValue('#digestHour')).to.equal('18');
+      expect(await page.isChecked('input[name=events][value=new_mail_device]')).to.equal(false);
+      const choices = await h.domain.ownerNotices.choices(mailbox);
+      expect(choices).to.include({ address: 'segreteria@example.com', digestHour: 18 });
+      // Nothing wider than a phone's screen.
+      expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).to.equal(true);
+    });
+  }
+});
