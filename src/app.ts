@@ -4,7 +4,7 @@ import cookieParser from 'cookie-parser';
 import helmet from 'helmet';
 import type { Domain } from './domain';
 import { createLogger, type LogSink } from './lib/logger';
-import { collaborations, csrfProtection, errorPages, pageRenderer, type Layout } from './plugin';
+import { collaborations, createMetrics, csrfProtection, errorPages, pageRenderer, type Layout } from './plugin';
 import { saveBeforeRedirect, sessions } from './shell/middleware/session';
 import { identify, requireSignIn } from './shell/middleware/auth';
 import { locale, localeOf } from './shell/middleware/locale';
@@ -21,7 +21,7 @@ import { deviceCookies } from './shell/device-cookies';
 import { mailProfileRouter } from './shell/routes/mail-profile';
 import { autoconfigRouter } from './shell/routes/autoconfig';
 import { authPolicyRouter } from './shell/routes/auth-policy';
-import { devMailRouter, healthRouter } from './shell/routes/system';
+import { devMailRouter, healthRouter, metricsRouter } from './shell/routes/system';
 import './shell/types';
 
 export interface AppOptions {
@@ -73,6 +73,8 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   const secure = config.baseUrl.startsWith('https://');
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
+  const metrics = createMetrics(db, domain.clock);
+  app.use(metrics.requestDurations);
 
   const layout = shellLayout(() => pages);
   const feature = collaborations({
@@ -115,7 +117,9 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   const webauthnBundle = path.join(path.dirname(require.resolve('@simplewebauthn/browser')), '..', 'dist', 'bundle', 'index.umd.min.js');
   app.get('/assets/simplewebauthn-browser.js', (_req, res) => res.sendFile(webauthnBundle, { maxAge: '1d' }));
   app.use('/assets', feature.parts.assets);
-  app.use(healthRouter(db));
+  app.use(healthRouter(db, domain.clock));
+  // Not served at all without a token: no figure of this installation leaks by default.
+  if (config.metricsToken) app.use(metricsRouter(metrics, config.metricsToken));
   app.use(autoconfigRouter(config.mailServer, domain.mailDomains));
   app.use(authPolicyRouter(domain.authPolicy, config.mailServer.authPolicyKey, logger));
 

@@ -1,11 +1,12 @@
-import { loadConfig } from './config';
+import { loadConfig, type Config } from './config';
 import { createDomain } from './domain';
 import { systemClock } from './lib/clock';
 import { ValidationFailed } from './domain/errors';
 import { MAX_PASSWORD_BYTES } from './domain/passwords';
 import { DEFAULT_LOCALE, isLocale, translator, type Locale } from './i18n';
 import { createLogger } from './lib/logger';
-import { outboxDeliverer, transportFor } from './mail/transport';
+import { devOutboxFolder, outboxDeliverer, transportFor } from './mail/transport';
+import { checkDoveadm, checkSmtp, type CheckLine } from './mail/check';
 import { startWorker } from './mail/worker';
 import { oneLine, openDatabaseAtStart, startupStep } from './startup';
 
@@ -32,11 +33,39 @@ function refusal(error: ValidationFailed, minLength: number): string {
 const USAGE = `usage:
   npm run mailbox:create -- <address>   (password on standard input)
   npm run migrate
-  npm run worker                        (outbox delivery, alone)`;
+  npm run worker                        (outbox delivery, alone)
+  npm run check:mail -- <address>       (a test email through SMTP_URL, and each of DOVEADM_URLS)`;
+
+/**
+ * `check:mail`: a test email to `address` through SMTP_URL and each doveadm endpoint, one line a
+ * step in the operator's language, no secret in any. 0 when every step passed, 1 otherwise.
+ */
+async function checkMail(config: Config, address: string): Promise<number> {
+  const t = translator(operatorLocale());
+  const lines: CheckLine[] = [];
+  const say = (more: CheckLine[]) => {
+    more.forEach((line) => console.log(line.text));
+    lines.push(...more);
+  };
+  if (config.smtpUrl) say(await checkSmtp(config.smtpUrl, config.mailFrom, address, t, config.smtpTimeoutMs));
+  else say([{ ok: true, text: t('check.fileOutbox', { folder: devOutboxFolder(config) }) }]);
+  const { doveadmUrls, doveadmApiKey = '' } = config.mailServer;
+  if (doveadmUrls.length > 0) say(await checkDoveadm(doveadmUrls, doveadmApiKey, t));
+  else say([{ ok: true, text: t('check.noDoveadm') }]);
+  const passed = lines.every((line) => line.ok);
+  console.log(t(passed ? 'check.passed' : 'check.failed'));
+  return passed ? 0 : 1;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   const config = await startupStep('configuration', () => loadConfig());
+  // The mail path needs no database: the check runs even while it is down.
+  if (command === 'check:mail') {
+    if (args[0]) return checkMail(config, args[0]);
+    console.error(USAGE);
+    return 2;
+  }
   const logger = createLogger(config.logLevel);
   const db = await openDatabaseAtStart(config.databaseUrl, logger);
   const domain = createDomain(db, config, systemClock);

@@ -121,6 +121,11 @@ export interface Config {
   mailServer: MailServerConfig;
   logLevel: string;
   /**
+   * The bearer token Prometheus sends for /metrics (METRICS_TOKEN); unset: /metrics is not served.
+   * At least MIN_SECRET_LENGTH characters of at least 10 different ones.
+   */
+  metricsToken?: string;
+  /**
    * Express `trust proxy`: the proxies whose X-Forwarded-For/-Proto are believed (client IP, https),
    * as addresses, subnets or Express's names (`loopback`, `linklocal`, `uniquelocal`); false: none.
    */
@@ -290,6 +295,10 @@ export function loadConfig(env: Env = process.env): Config {
   };
   const badDomain = mailServer.domains.find((domain) => !DOMAIN.test(domain));
   if (badDomain !== undefined) problems.push(`MAIL_DOMAINS: "${badDomain}" is not a domain name`);
+  const metricsToken = env.METRICS_TOKEN;
+  if (metricsToken !== undefined && (metricsToken.length < MIN_SECRET_LENGTH || new Set(metricsToken).size < 10)) {
+    problems.push(`METRICS_TOKEN must be at least ${MIN_SECRET_LENGTH} characters, of at least 10 different ones (e.g. openssl rand -hex 32), or unset (no /metrics)`);
+  }
   const logLevel = env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info');
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   if (problems.length) throw new Error(problems.join('; '));
@@ -334,6 +343,7 @@ export function loadConfig(env: Env = process.env): Config {
     accessReminderDays: int(env, 'ACCESS_REMINDER_DAYS', 3, { min: 1, max: 60 }),
     mailServer,
     logLevel,
+    metricsToken: metricsToken || undefined,
     trustProxy: trustProxy(env.TRUST_PROXY),
   };
 }

@@ -119,3 +119,25 @@ export async function runMailServerCommand(settings: DoveadmSettings, command: M
     throw new DoveadmError(`doveadm ${tag} failed${hint}: ${quote(JSON.stringify(data))}`, response.status);
   }
 }
+
+/**
+ * The HTTP status of a GET of the API root (the list of commands, which runs nothing), with the key
+ * when `apiKey` is given: any status shows the server is reachable; 401 with the key means the key is
+ * refused. Throws DoveadmError when nothing answered (the reason, never the key).
+ */
+export async function doveadmStatus(url: string, apiKey?: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<number> {
+  const authorization = apiKey === undefined ? undefined : Buffer.from(apiKey, 'utf8').toString('base64');
+  try {
+    const response = await fetch(endpoint(url), {
+      headers: { Accept: 'application/json', ...(authorization ? { Authorization: `X-Dovecot-API ${authorization}` } : {}) },
+      redirect: 'error',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await response.arrayBuffer();
+    return response.status;
+  } catch (error) {
+    const cause = error instanceof Error ? error.cause ?? error : error;
+    const text = cause instanceof Error ? `${(cause as NodeJS.ErrnoException).code ?? cause.name}: ${cause.message}` : String(cause);
+    throw new DoveadmError(withoutSecrets(text, [apiKey ?? '', authorization ?? '']).slice(0, 200));
+  }
+}

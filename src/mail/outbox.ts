@@ -211,7 +211,7 @@ export class Outbox {
    */
   async cancelEmails(collaboratorId: number, t: Transaction): Promise<void> {
     await this.db.models.OutboxMessage.update(
-      { status: 'failed', secret: null, lastError: 'cancelled: the reference email was corrected' },
+      { status: 'failed', nextAttemptAt: this.clock.now(), secret: null, lastError: 'cancelled: the reference email was corrected' },
       { where: { collaboratorId, kind: 'email', status: { [Op.in]: ['queued', 'retrying'] } }, transaction: t },
     );
   }
@@ -315,12 +315,15 @@ export class Outbox {
       const failed = maxAttempts !== null && message.attempts >= maxAttempts;
       // The exponent is capped so that a command retried for days computes no Infinity.
       const delay = Math.min(backoffMs * 2 ** Math.min(message.attempts - 1, 30), maxBackoffMs);
-      const retryAt = new Date(this.clock.now().getTime() + delay);
+      const now = this.clock.now();
+      const retryAt = new Date(now.getTime() + delay);
       const reason = describe(error, secret);
       await this.db.transaction(async (t) => {
         const fields = {
           status: failed ? 'failed' : 'retrying',
-          nextAttemptAt: retryAt,
+          // A message given up keeps when that happened (readiness counts the last hour's by it).
+          nextAttemptAt: failed ? now : retryAt,
+          firstFailedAt: message.firstFailedAt ?? now,
           lastError: reason,
           leaseOwner: null,
           leaseUntil: null,

@@ -19,7 +19,10 @@ export class OutboxMessage extends Model<InferAttributes<OutboxMessage>, InferCr
   declare secret: string | null;
   declare status: DeliveryStatus;
   declare attempts: CreationOptional<number>;
+  /** When it is due; for a `failed` message, when it was given up (the outbox health counts by it). */
   declare nextAttemptAt: Date;
+  /** The first failed attempt; null while none failed. */
+  declare firstFailedAt: CreationOptional<Date | null>;
   declare leaseOwner: string | null;
   declare leaseUntil: Date | null;
   declare lastError: string | null;
@@ -45,6 +48,7 @@ export function defineOutboxMessage(sequelize: Sequelize) {
       status: { type: DataTypes.STRING(16), allowNull: false },
       attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
       nextAttemptAt: { type: DataTypes.DATE(3), allowNull: false },
+      firstFailedAt: { type: DataTypes.DATE(3) },
       leaseOwner: { type: DataTypes.STRING(64) },
       leaseUntil: { type: DataTypes.DATE(3) },
       lastError: { type: DataTypes.STRING(500) },

@@ -37,6 +37,9 @@ export { openDatabase } from '../db';
 export { pages as pageRenderer, type Pages, type Views } from './render';
 export { csrf as csrfProtection } from './middleware/csrf';
 export { clientIp, requestOrigin } from './client-ip';
+export { readiness, type Readiness } from './readiness';
+export { createMetrics, type Metrics } from './metrics';
+export type { LaneBacklog, OutboxHealth, SmtpState } from '../mail/outbox-health';
 
 /** The 404 page for whatever nothing answered, then every error as its page (for a host's own routes). */
 export function errorPages(logger: LogSink, pages: Pages, home = '/'): [RequestHandler, ErrorRequestHandler] {

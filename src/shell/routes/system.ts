@@ -1,10 +1,14 @@
+import crypto from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
 import type { Database } from '../../db';
+import type { Clock } from '../../lib/clock';
+import { readiness, type Metrics } from '../../plugin';
 import { isLoopback } from '../../lib/ip';
 import { readFileOutbox } from '../../mail/transport';
 import { render } from '../render';
 
-export function healthRouter(db: Database): Router {
+/** GET /healthz (the database answers: cheap, for liveness) and GET /readyz (plugin/readiness.ts). */
+export function healthRouter(db: Database, clock: Clock): Router {
   const router = Router();
   // GET /healthz
   router.get('/healthz', async (_req, res) => {
@@ -14,6 +18,36 @@ export function healthRouter(db: Database): Router {
     } catch {
       res.status(503).type('text').send('database unavailable');
     }
+  });
+  // GET /readyz
+  router.get('/readyz', async (_req, res) => {
+    const { httpStatus, ...state } = await readiness(db, clock);
+    res.status(httpStatus).set('Cache-Control', 'no-store').json(state);
+  });
+  return router;
+}
+
+/** Equal strings, compared in time that tells nothing about where they differ (nor their lengths). */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (text: string) => crypto.createHash('sha256').update(text, 'utf8').digest();
+  return crypto.timingSafeEqual(digest(given), digest(expected));
+}
+
+/**
+ * GET /metrics for Prometheus, behind `Authorization: Bearer <METRICS_TOKEN>` (Prometheus's scrape
+ * config `authorization: { credentials_file: … }`); 401 otherwise. Mounted only when a token is set.
+ */
+export function metricsRouter(metrics: Metrics, token: string): Router {
+  const router = Router();
+  // GET /metrics
+  router.get('/metrics', async (req, res) => {
+    const given = /^Bearer +(.+)$/i.exec(req.get('Authorization') ?? '')?.[1];
+    if (given === undefined || !sameSecret(given, token)) {
+      res.status(401).set('WWW-Authenticate', 'Bearer realm="metrics"').set('Cache-Control', 'no-store').type('text').send('unauthorized');
+      return;
+    }
+    const { contentType, text } = await metrics.scrape();
+    res.set('Cache-Control', 'no-store').type(contentType).send(text);
   });
   return router;
 }
