@@ -73,8 +73,9 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   const secure = config.baseUrl.startsWith('https://');
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
-  const metrics = createMetrics(db, domain.clock);
-  app.use(metrics.requestDurations);
+  // Not served at all without a token (no figure of this installation leaks by default), nor measured.
+  const metrics = config.metricsToken ? createMetrics(db, domain.clock) : null;
+  if (metrics) app.use(metrics.requestDurations);
 
   const layout = shellLayout(() => pages);
   const feature = collaborations({
@@ -118,8 +119,7 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   app.get('/assets/simplewebauthn-browser.js', (_req, res) => res.sendFile(webauthnBundle, { maxAge: '1d' }));
   app.use('/assets', feature.parts.assets);
   app.use(healthRouter(db, domain.clock));
-  // Not served at all without a token: no figure of this installation leaks by default.
-  if (config.metricsToken) app.use(metricsRouter(metrics, config.metricsToken));
+  if (metrics && config.metricsToken) app.use(metricsRouter(metrics, config.metricsToken));
   app.use(autoconfigRouter(config.mailServer, domain.mailDomains));
   app.use(authPolicyRouter(domain.authPolicy, config.mailServer.authPolicyKey, logger));
 
