@@ -297,6 +297,8 @@ const STYLE = {
   url: 'color:#0b5394;word-break:break-all;',
   h2: 'margin:24px 0 8px;font-size:17px;color:#111827;',
   ul: 'margin:0 0 16px;padding-left:20px;',
+  // A server's reply may hold a long address or token with no break opportunity.
+  entry: 'margin:0 0 8px;overflow-wrap:anywhere;word-break:break-word;',
   footer: 'margin:24px 0 0;padding-top:16px;border-top:1px solid #e5e7eb;font-size:13px;color:#6b7280;',
 } as const;
 
@@ -348,7 +350,7 @@ function renderHtmlBlock(block: Block): string {
       return [
         `<h2 style="${STYLE.h2}">${escapeHtml(block.heading)}</h2>`,
         `<ul style="${STYLE.ul}">`,
-        ...block.items.map((item) => `<li style="margin:0 0 8px;">${html(item.line)} <a href="${escapeHtml(item.url)}" style="${STYLE.url}">${escapeHtml(item.label)}</a></li>`),
+        ...block.items.map((item) => `<li style="${STYLE.entry}">${html(item.line)} <a href="${escapeHtml(item.url)}" style="${STYLE.url}">${escapeHtml(item.label)}</a></li>`),
         '</ul>',
       ].join('\n');
     case 'footer':

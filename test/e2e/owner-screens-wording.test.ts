@@ -4,6 +4,7 @@ import { chromiumPerSuite, screenshots } from '../support/chromium';
 import { buildEmail } from '../../src/mail/messages';
 import { EMAIL_TEMPLATES, type EmailTemplate } from '../../src/mail/message-types';
 import { LOCALES } from '../../src/i18n';
+import { OWNER_NOTICE_EVENTS } from '../../src/models';
 
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts', 'owner-screens-wording');
 /** A 60-character mailbox address and a 40-character chosen part: the longest the issue asks for. */
@@ -23,6 +24,17 @@ function email(template: EmailTemplate, locale: (typeof LOCALES)[number]) {
       accessLevel: 'mail_clients',
       expiresAt: '2025-03-08T13:30:00.000Z',
       appPassword: { name: 'Outlook in ufficio', createdAt: '2025-03-08T13:30:00.000Z' },
+      collaborator: 'Maria Francesca Bianchi-Colombo',
+      accessEndsAt: '2025-03-08T13:30:00.000Z',
+      // Every kind of notice, each naming the long username, one with a long server reply.
+      notices: OWNER_NOTICE_EVENTS.map((event) => ({
+        event,
+        name: 'Maria Francesca Bianchi-Colombo',
+        username: USERNAME,
+        at: '2025-03-08T13:30:00.000Z',
+        ...(event === 'email_failed' ? { detail: `550 5.1.1 <${'francesca.bianchi-colombo'.padEnd(50, 'x')}@example.org>: Recipient address rejected: User unknown in virtual mailbox table` } : {}),
+        url: 'https://webmail.example.it/settings/collaborations/123456',
+      })),
     },
     link: 'https://webmail.example.it/password/Zm9vYmFyLXRva2VuLXZhbHVlLTEyMzQ1Njc4OTA',
     mailServer: {
