@@ -5,6 +5,7 @@ import type { Collaborator, Mailbox } from '../models';
 import type { Clock } from '../lib/clock';
 import type { Outbox } from '../mail/outbox';
 import type { EmailToQueue } from '../mail/outbox';
+import { ownerPayload } from '../mail/message-types';
 import type { ScheduledJob } from '../mail/worker';
 import { italianTimeToInstant } from '../i18n/dates';
 import type { Collaborations } from './collaborators';
@@ -143,17 +144,7 @@ export class AccessEnds implements ScheduledJob {
       mailboxId: mailbox.id,
       collaboratorId: null,
       link: `${this.config.ownerPagesUrl}/${c.id}/extension`,
-      payload: {
-        // Greeted as the two-step notices greet the owner; the collaborator is named in the text.
-        firstName: mailbox.displayName ?? mailbox.address,
-        lastName: '',
-        collaborator: `${c.firstName} ${c.lastName}`,
-        username: c.username,
-        mailbox: mailbox.address,
-        ...(mailbox.displayName ? { ownerName: mailbox.displayName } : {}),
-        audience: 'owner',
-        accessEndsAt: endsAt.toISOString(),
-      },
+      payload: ownerPayload(mailbox, { collaborator: c.fullName, username: c.username, accessEndsAt: endsAt.toISOString() }),
     };
   }
 }

@@ -8,7 +8,7 @@ import { dayKey } from '../i18n/dates';
 import { DEFAULT_LOCALE, isLocale } from '../i18n';
 import { OWNER_NOTICE_EVENTS, type Collaborator, type Mailbox, type MailProtocol, type OutboxMessage, type OwnerNoticeEvent } from '../models';
 import type { Outbox } from '../mail/outbox';
-import type { NoticeLine } from '../mail/message-types';
+import { ownerPayload, type NoticeLine } from '../mail/message-types';
 import type { ScheduledJob } from '../mail/worker';
 import { ValidationFailed } from './errors';
 
@@ -279,15 +279,7 @@ export class OwnerNotices {
         mailboxId: mailbox.id,
         // None: a notice is no email to a collaborator (not in its row, and its failure tells nobody).
         collaboratorId: null,
-        payload: {
-          firstName: mailbox.displayName ?? mailbox.address,
-          lastName: '',
-          username: mailbox.address,
-          mailbox: mailbox.address,
-          ...(mailbox.displayName ? { ownerName: mailbox.displayName } : {}),
-          audience: 'owner',
-          notices,
-        },
+        payload: ownerPayload(mailbox, { notices }),
       },
       t,
     );

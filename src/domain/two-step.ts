@@ -6,7 +6,7 @@ import type { Database } from '../db';
 import { listChanged } from '../db/list-versions';
 import type { Clock } from '../lib/clock';
 import type { Sealer } from '../lib/secrets';
-import type { EmailTemplate } from '../mail/message-types';
+import { ownerPayload, type EmailTemplate } from '../mail/message-types';
 import type { Outbox } from '../mail/outbox';
 import type { Mailbox, SecondFactor } from '../models';
 import type { SignedIn } from './accounts';
@@ -320,14 +320,7 @@ export class TwoStep {
         locale: mailbox.locale,
         mailboxId: mailbox.id,
         collaboratorId: null,
-        payload: {
-          firstName: mailbox.displayName ?? mailbox.address,
-          lastName: '',
-          username: mailbox.address,
-          mailbox: mailbox.address,
-          ...(mailbox.displayName ? { ownerName: mailbox.displayName } : {}),
-          audience: 'owner',
-        },
+        payload: ownerPayload(mailbox),
       },
       t,
     );

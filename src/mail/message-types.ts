@@ -1,4 +1,4 @@
-import type { AccessLevel, OwnerNoticeEvent } from '../models';
+import type { AccessLevel, Mailbox, OwnerNoticeEvent } from '../models';
 import type { Locale } from '../i18n';
 import type { MailProgramSettings } from '../config';
 
@@ -66,6 +66,22 @@ export interface NoticeLine {
   detail?: string;
   /** Where the owner can act: the collaborator's details page, or the list once the account is gone. */
   url: string;
+}
+
+/**
+ * The payload of an email to the mailbox's owner (greeted by the mailbox's display name, else its
+ * address; the owner's footer), with what its template adds.
+ */
+export function ownerPayload(mailbox: Pick<Mailbox, 'address' | 'displayName'>, extra: Partial<EmailPayload> = {}): EmailPayload {
+  return {
+    firstName: mailbox.displayName ?? mailbox.address,
+    lastName: '',
+    username: mailbox.address,
+    mailbox: mailbox.address,
+    ...(mailbox.displayName ? { ownerName: mailbox.displayName } : {}),
+    audience: 'owner',
+    ...extra,
+  };
 }
 
 export interface EmailInput {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { expectAccessible } from '../support/axe';
-import { chromiumPerSuite, screenshots } from '../support/chromium';
+import { chromiumPerSuite, screenshots, signInThroughForm } from '../support/chromium';
 import { OWNER_PASSWORD, servedPerSuite, type Harness } from '../support/harness';
 import { collaboratorIn, person } from '../support/accounts';
 import { Sealer } from '../../src/lib/secrets';
@@ -36,10 +36,7 @@ describe('Access until a date in a real browser (Chromium)', function () {
 
   async function signedInOwner(width: number): Promise<Page> {
     const { page } = await chromium.newPage({ width });
-    await page.goto(`${base}/login`);
-    await page.fill('#username', MAILBOX);
-    await page.fill('#password', OWNER_PASSWORD);
-    await Promise.all([page.waitForURL((u) => u.pathname !== '/login'), page.click('form[action="/login"] [type=submit]')]);
+    await signInThroughForm(page, base, MAILBOX, OWNER_PASSWORD);
     return page;
   }
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { expectAccessible } from '../support/axe';
-import { chromiumPerSuite } from '../support/chromium';
+import { chromiumPerSuite, signInThroughForm } from '../support/chromium';
 import { OWNER_PASSWORD, WIDE_LIMITS, servedPerSuite, type Harness } from '../support/harness';
 import type { Mailbox } from '../../src/models';
 
@@ -28,10 +28,7 @@ describe('Notification settings in a real browser (Chromium)', function () {
   for (const width of [360, 1280]) {
     it(`should let the owner choose a daily digest at 18:00 to another address and keep it (${width} px)`, async function () {
       const { page } = await chromium.newPage({ width });
-      await page.goto(`${base}/login`);
-      await page.fill('#username', MAILBOX);
-      await page.fill('#password', OWNER_PASSWORD);
-      await Promise.all([page.waitForURL((u) => u.pathname === '/settings/collaborations'), page.click('form[action="/login"] [type=submit]')]);
+      await signInThroughForm(page, base, MAILBOX, OWNER_PASSWORD);
       await Promise.all([page.waitForURL((u) => u.pathname === '/settings/collaborations/notifications'), page.click('a[href="/settings/collaborations/notifications"]')]);
       await expectAccessible(page, `notifications at ${width} px`, 'it');
       expect(await page.isChecked('input[name=delivery][value=immediate]')).to.equal(true);

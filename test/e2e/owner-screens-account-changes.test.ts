@@ -2,7 +2,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { Locator, Page } from 'playwright-core';
 import { chooseLanguage, expectAccessible } from '../support/axe';
-import { chromiumPerSuite, screenshots } from '../support/chromium';
+import { chromiumPerSuite, screenshots, signInThroughForm } from '../support/chromium';
 import { OWNER_PASSWORD, servedPerSuite, type Harness } from '../support/harness';
 import { SmtpSink } from '../support/smtp-sink';
 import { collaboratorIn } from '../support/accounts';
@@ -51,10 +51,7 @@ describe('The owner corrects an account: wrong email, reactivation, names, detai
 
   async function signedIn(mailbox: Mailbox, { javaScript = true, width = 1280 } = {}): Promise<Page> {
     const { page } = await chromium.newPage({ javaScript, width });
-    await page.goto(`${base}/login`);
-    await page.fill('#username', mailbox.address);
-    await page.fill('#password', OWNER_PASSWORD);
-    await Promise.all([page.waitForURL(`${base}/settings/collaborations`), page.click('form[action="/login"] [type=submit]')]);
+    await signInThroughForm(page, base, mailbox.address, OWNER_PASSWORD);
     return page;
   }
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { chooseLanguage, expectAccessible } from '../support/axe';
-import { chromiumPerSuite, screenshots } from '../support/chromium';
+import { chromiumPerSuite, screenshots, signInThroughForm } from '../support/chromium';
 import { GOOD_PASSWORD, OWNER_PASSWORD, servedPerSuite, type Harness } from '../support/harness';
 import type { Actor } from '../../src/domain/actor';
 
@@ -56,10 +56,7 @@ describe('Settings → Activity and Access history on a phone and a wide screen 
 
   async function signedInOwner(width: number): Promise<Page> {
     const { page } = await chromium.newPage({ width });
-    await page.goto(`${base}/login`);
-    await page.fill('#username', MAILBOX);
-    await page.fill('#password', OWNER_PASSWORD);
-    await Promise.all([page.waitForURL((u) => u.pathname !== '/login'), page.click('form[action="/login"] [type=submit]')]);
+    await signInThroughForm(page, base, MAILBOX, OWNER_PASSWORD);
     return page;
   }
 

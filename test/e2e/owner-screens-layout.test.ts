@@ -3,7 +3,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { expectAccessible } from '../support/axe';
-import { chromiumPerSuite, screenshots } from '../support/chromium';
+import { chromiumPerSuite, screenshots, signInThroughForm } from '../support/chromium';
 import { GOOD_PASSWORD, OWNER_PASSWORD, WIDE_LIMITS, servedPerSuite, type Harness } from '../support/harness';
 import { collaboratorIn, latestLinkToken } from '../support/accounts';
 import type { Collaborator, Mailbox, Status } from '../../src/models';
@@ -118,12 +118,7 @@ describe('Long usernames and addresses at 360 and 1280 px (Chromium)', function 
     }
   }
 
-  async function signIn(page: Page, username: string, password: string): Promise<void> {
-    await page.goto(`${base}/login`);
-    await page.fill('#username', username);
-    await page.fill('#password', password);
-    await Promise.all([page.waitForURL((u) => u.pathname !== '/login'), page.click('form[action="/login"] [type=submit]')]);
-  }
+  const signIn = (page: Page, username: string, password: string) => signInThroughForm(page, base, username, password);
 
   /**
    * A page whose own scripts never load, as with JavaScript off, while the test's probes still run:

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { Locator, Page } from 'playwright-core';
 import { chooseLanguage, expectAccessible } from '../support/axe';
-import { chromiumPerSuite, screenshots } from '../support/chromium';
+import { chromiumPerSuite, screenshots, signInThroughForm } from '../support/chromium';
 import { getsFocus } from '../support/keyboard';
 import { OWNER_PASSWORD, servedPerSuite, type Harness } from '../support/harness';
 import { collaboratorIn, person } from '../support/accounts';
@@ -48,10 +48,7 @@ describe('The Collaborations list in a real browser (Chromium)', function () {
   async function ownerList({ width = 1280, height = 900, javaScript = true, language = 'it' as Language } = {}): Promise<Page> {
     const context = await chromium.newContext({ viewport: { width, height }, javaScriptEnabled: javaScript, locale: 'it-IT' });
     const page = await context.newPage();
-    await page.goto(`${base}/login`);
-    await page.fill('#username', MAILBOX);
-    await page.fill('#password', OWNER_PASSWORD);
-    await Promise.all([page.waitForURL((u) => u.pathname !== '/login'), page.click('form[action="/login"] [type=submit]')]);
+    await signInThroughForm(page, base, MAILBOX, OWNER_PASSWORD);
     await chooseLanguage(page, language);
     if (new URL(page.url()).pathname !== '/settings/collaborations') await page.goto(`${base}/settings/collaborations`);
     return page;

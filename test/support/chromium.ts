@@ -5,6 +5,14 @@ import { chromium, type Browser, type BrowserContext, type BrowserContextOptions
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 
+/** Signs in through the sign-in form at `base`, as a person would; resolves once the browser has left /login. */
+export async function signInThroughForm(page: Page, base: string, username: string, password: string): Promise<void> {
+  await page.goto(`${base}/login`);
+  await page.fill('#username', username);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForURL((u) => u.pathname !== '/login'), page.click('form[action="/login"] [type=submit]')]);
+}
+
 export interface PageOptions {
   javaScript?: boolean;
   /** CSS pixels; the height is 900. Default 1280. */
