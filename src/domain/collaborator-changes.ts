@@ -157,7 +157,8 @@ export class CollaboratorChanges {
           ...(mailbox.displayName ? { ownerName: mailbox.displayName } : {}),
           accessLevel: c.accessLevel,
           expiresAt: extra.expiresAt?.toISOString(),
-          accessEndsAt: extra.accessEndsAt?.toISOString(),
+          // The end of access, when the account has one (an invitation tells it; access_ended names it).
+          accessEndsAt: (extra.accessEndsAt ?? c.accessEndsAt)?.toISOString(),
           appPassword: extra.appPassword && { name: extra.appPassword.name, createdAt: extra.appPassword.createdAt.toISOString() },
         },
       },

@@ -105,7 +105,7 @@ export function formatShortDateTime(locale: string, date: Date | string | null |
   if (!date) return '';
   let format = shortFormats.get(locale);
   if (!format) {
-    format = new Intl.DateTimeFormat(locale, { day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: ITALY });
+    format = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: ITALY });
     shortFormats.set(locale, format);
   }
   return format.format(new Date(date));

@@ -134,7 +134,7 @@ export const en = {
     waits: { pending: 'invitation not accepted yet', suspended: 'waiting for a new password' },
     linkExpired: 'Link expired on {{date}}',
     linkValid: 'Link valid until {{date}}',
-    accessUntil: 'until {{date}}',
+    accessUntil: 'access until {{date}}',
     resend: 'Resend email',
     resendFor: 'Resend email to {{name}}',
     lastAccess: 'Last sign-in',
@@ -255,7 +255,7 @@ export const en = {
     errorSummary: 'Please correct the fields marked below.',
   },
   errors: {
-    access_end_format: 'Enter a valid date and time (for example 12/12/2026 and 18:00), or leave both fields empty.',
+    access_end_format: 'Enter a valid date and time (for example 31 December 2026 and 18:00), or leave both fields empty.',
     access_end_past: 'The end of access must be in the future.',
     required: 'This field is required.',
     too_long: 'This is too long.',
@@ -282,6 +282,7 @@ export const en = {
   },
   notice: {
     accessEndSet: 'The access of {{name}} will end on {{date}}.',
+    accessEndShifted: 'That night {{typed}} does not exist in Italy (the clocks go forward): the time becomes {{time}}.',
     accessEndRemoved: 'The access of {{name}} no longer has an end date.',
     renamed: 'The name is now {{name}}.',
     reactivated: '{{name}} was reactivated: the invitation email is being sent.',
@@ -303,6 +304,7 @@ export const en = {
     accessEnd: 'End of access',
     accessEndNone: 'None: the access does not end.',
     accessEndAt: 'The access ends on {{date}}.',
+    accessEndDeactivated: 'Account deactivated on {{date}}: reactivate it to give access again.',
     saveAccessEnd: 'Save the end of access',
     removeAccessEnd: 'Remove the end of access',
     actions: 'Actions',
@@ -601,6 +603,7 @@ export const en = {
     scopeRequired: 'Choose what the device may do.',
   },
   account: {
+    accessEndsAt: 'Your access to this mailbox ends on {{date}}: then the account is deactivated. Ask the mailbox owner to extend it.',
     title: 'My account',
     mailbox: 'Mailbox',
     sessionsTitle: 'Where you are signed in',

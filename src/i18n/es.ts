@@ -136,7 +136,7 @@ export const es = {
     waits: { pending: 'invitación aún no aceptada', suspended: 'pendiente de la nueva contraseña' },
     linkExpired: 'Enlace caducado el {{date}}',
     linkValid: 'Enlace válido hasta el {{date}}',
-    accessUntil: 'hasta el {{date}}',
+    accessUntil: 'acceso hasta el {{date}}',
     resend: 'Reenviar correo',
     resendFor: 'Reenviar correo a {{name}}',
     lastAccess: 'Último acceso',
@@ -257,7 +257,7 @@ export const es = {
     errorSummary: 'Corrige los campos marcados a continuación.',
   },
   errors: {
-    access_end_format: 'Introduce una fecha y una hora válidas (por ejemplo 12/12/2026 y 18:00), o deja vacíos ambos campos.',
+    access_end_format: 'Introduce una fecha y una hora válidas (por ejemplo 31 de diciembre de 2026 y 18:00), o deja vacíos ambos campos.',
     access_end_past: 'El fin del acceso debe estar en el futuro.',
     required: 'Este campo es obligatorio.',
     too_long: 'El texto es demasiado largo.',
@@ -285,6 +285,7 @@ export const es = {
   },
   notice: {
     accessEndSet: 'El acceso de {{name}} terminará el {{date}}.',
+    accessEndShifted: 'Esa noche las {{typed}} no existen en Italia (se adelanta la hora): la hora pasa a ser {{time}}.',
     accessEndRemoved: 'El acceso de {{name}} ya no tiene fecha de fin.',
     renamed: 'El nombre ahora es {{name}}.',
     reactivated: 'Se ha reactivado la cuenta de {{name}}: el correo de invitación se está enviando.',
@@ -306,6 +307,7 @@ export const es = {
     accessEnd: 'Fin del acceso',
     accessEndNone: 'Ninguno: el acceso no termina.',
     accessEndAt: 'El acceso termina el {{date}}.',
+    accessEndDeactivated: 'Cuenta desactivada el {{date}}: reactívala para volver a dar acceso.',
     saveAccessEnd: 'Guardar el fin del acceso',
     removeAccessEnd: 'Quitar el fin del acceso',
     actions: 'Acciones',
@@ -604,6 +606,7 @@ export const es = {
     scopeRequired: 'Elige qué puede hacer el dispositivo.',
   },
   account: {
+    accessEndsAt: 'Tu acceso a este buzón termina el {{date}}: después la cuenta se desactiva. Pide al titular del buzón que lo prolongue.',
     title: 'Mi cuenta',
     mailbox: 'Buzón',
     sessionsTitle: 'Dónde has iniciado sesión',

@@ -136,7 +136,7 @@ export const it = {
     waits: { pending: 'invito non ancora accettato', suspended: 'in attesa della nuova password' },
     linkExpired: 'Link scaduto il {{date}}',
     linkValid: 'Link valido fino al {{date}}',
-    accessUntil: 'fino al {{date}}',
+    accessUntil: 'accesso fino al {{date}}',
     resend: 'Rimanda email',
     resendFor: 'Rimanda email a {{name}}',
     lastAccess: 'Ultimo accesso',
@@ -257,7 +257,7 @@ export const it = {
     errorSummary: 'Correggi i campi segnalati qui sotto.',
   },
   errors: {
-    access_end_format: 'Inserisci una data e un’ora valide (per esempio 12/12/2026 e 18:00), oppure lascia vuoti entrambi i campi.',
+    access_end_format: 'Inserisci una data e un’ora valide (per esempio 31 dicembre 2026 e 18:00), oppure lascia vuoti entrambi i campi.',
     access_end_past: 'La fine dell’accesso deve essere nel futuro.',
     required: 'Questo campo è obbligatorio.',
     too_long: 'Il testo è troppo lungo.',
@@ -285,6 +285,7 @@ export const it = {
   },
   notice: {
     accessEndSet: 'L’accesso di {{name}} terminerà il {{date}}.',
+    accessEndShifted: 'Quella notte in Italia le {{typed}} non esistono (si passa all’ora legale): l’ora diventa {{time}}.',
     accessEndRemoved: 'L’accesso di {{name}} non ha più una data di fine.',
     renamed: 'Il nome è stato modificato in {{name}}.',
     reactivated: 'L’account di {{name}} è stato riattivato: l’email di invito è in fase di invio.',
@@ -306,6 +307,7 @@ export const it = {
     accessEnd: 'Fine dell’accesso',
     accessEndNone: 'Nessuna: l’accesso non scade.',
     accessEndAt: 'L’accesso termina il {{date}}.',
+    accessEndDeactivated: 'Account disattivato il {{date}}: per ridare l’accesso, riattivalo.',
     saveAccessEnd: 'Salva la fine dell’accesso',
     removeAccessEnd: 'Togli la fine dell’accesso',
     actions: 'Azioni',
@@ -345,7 +347,7 @@ export const it = {
   linkState: { live: 'Valido', used: 'Usato', revoked: 'Revocato', expired: 'Scaduto' },
   extension: {
     title: 'Proroga l’accesso di {{name}}',
-    current: 'Oggi l’accesso termina il {{date}}.',
+    current: 'Attualmente l’accesso termina il {{date}}.',
     ended: 'L’accesso di questo account è già terminato: per ridarlo, riattiva l’account.',
     help: 'Ti proponiamo una settimana in più: puoi cambiare data e ora prima di confermare.',
     submit: 'Conferma la nuova fine',
@@ -604,6 +606,7 @@ export const it = {
     scopeRequired: 'Scegli cosa può fare il dispositivo.',
   },
   account: {
+    accessEndsAt: 'Il tuo accesso a questa casella termina il {{date}}: poi l’account viene disattivato. Per prolungarlo chiedi al titolare della casella.',
     title: 'Il mio account',
     mailbox: 'Casella',
     sessionsTitle: 'Dove hai effettuato l’accesso',

@@ -87,7 +87,8 @@ function bodyBlocks(input: EmailInput, t: MailTexts, vars: Vars): Block[] {
   switch (input.template) {
     case 'invitation': {
       const s = t.invitation;
-      return [p(s.intro), p(s.username), p(s.instruction), ...linkBlocks(input, t, vars, s.action), p(s.ignore)];
+      const until = input.payload.accessEndsAt ? [paragraph(s.until, { ...vars, endsAt: formatDate(input.payload.accessEndsAt, t.dateLocale) })] : [];
+      return [p(s.intro), p(s.username), ...until, p(s.instruction), ...linkBlocks(input, t, vars, s.action), p(s.ignore)];
     }
     case 'owner_reset': {
       const s = t.owner_reset;

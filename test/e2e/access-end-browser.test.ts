@@ -64,7 +64,7 @@ describe('Access until a date in a real browser (Chromium)', function () {
       await page.goto(`${base}/settings/collaborations`);
       const until = page.locator(`#collaborator-${c.id} .access-until`);
       expect(await until.isVisible()).to.equal(true);
-      expect(await until.textContent()).to.equal('fino al 12/12/2026, 18:00');
+      expect(await until.textContent()).to.equal('accesso fino al 12 dic 2026, 18:00');
       // On one line, inside the row.
       const box = await until.boundingBox();
       const row = await page.locator(`#collaborator-${c.id}`).boundingBox();

@@ -9,7 +9,7 @@ import { until } from '../support/wait';
 import { createLogger } from '../../src/lib/logger';
 import { startWorker } from '../../src/mail/worker';
 import { system } from '../../src/domain/actor';
-import { collaboratorIn, latestLinkToken, person, reload } from '../support/accounts';
+import { activate, collaboratorIn, latestLinkToken, person, reload } from '../support/accounts';
 import { translator } from '../../src/i18n';
 import { openDatabase, type Database } from '../../src/db';
 import { createDomain, type Domain } from '../../src/domain';
@@ -53,7 +53,7 @@ for (const database of DATABASES) {
         const page = await owner.get(res.headers.location as string);
         expect(page.text).to.contain('12 dic 2026, 18:00 GMT+1');
         const list = await owner.get('/settings/collaborations');
-        expect(list.text).to.contain('fino al 12/12/2026, 18:00');
+        expect(list.text).to.contain('accesso fino al 12 dic 2026, 18:00');
       });
 
       it('should remove the end when both fields are empty', async function () {
@@ -178,6 +178,21 @@ for (const database of DATABASES) {
         expect(JSON.parse(digest?.payload ?? '{}').notices.map((n: { event: string }) => n.event)).to.deep.equal(['access_ended']);
       });
 
+      it('should tell the collaborator: in the invitation, on the account page; and the details page of the ended account says when', async function () {
+        const added = await owner.post('/settings/collaborations', newCollaborator({ username: 'anna.neri', referenceEmail: 'anna@example.org', accessEndDate: '2026-03-10', accessEndTime: '18:00' }));
+        expect(added.status, added.text).to.equal(303);
+        const c = (await h.db.models.Collaborator.findOne({ where: { username: `anna.neri/${MAILBOX}` } })) as Collaborator;
+        const [invitation] = await h.db.models.OutboxMessage.findAll({ where: { collaboratorId: c.id, template: 'invitation' } });
+        expect(JSON.parse(invitation?.payload ?? '{}').accessEndsAt).to.equal(END.toISOString());
+        await activate(h, c);
+        const collaborator = new Browser(h.app);
+        await collaborator.signIn(c.username, GOOD_PASSWORD);
+        expect((await collaborator.get('/account')).text).to.contain('Il tuo accesso a questa casella termina il 10 mar 2026, 18:00');
+        h.clock.set(END);
+        await h.domain.accessEnds.runIfDue();
+        expect((await owner.get(`/settings/collaborations/${c.id}`)).text).to.contain('Account disattivato il 10 mar 2026, 18:00');
+      });
+
       it('should end an account whose end passed while no worker ran, at the first run', async function () {
         const c = await active();
         await setEnd(c, '2026-03-10', '18:00');
@@ -237,7 +252,10 @@ for (const database of DATABASES) {
           const c = await active();
           const res = await setEnd(c, date, '02:30');
           expect((await reload(h, c)).accessEndsAt?.toISOString()).to.equal(instant);
-          expect((await owner.get(res.headers.location as string)).text).to.contain(shown);
+          const page = (await owner.get(res.headers.location as string)).text;
+          expect(page).to.contain(shown);
+          // Said when the clocks skip the time typed, not otherwise.
+          expect(page.includes('le 02:30 non esistono'), 'the skipped time said').to.equal(date === '2026-03-29');
           h.clock.set(new Date(new Date(instant).getTime() - 1000));
           await h.domain.accessEnds.runIfDue();
           expect((await reload(h, c)).status).to.equal('active');

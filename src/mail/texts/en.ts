@@ -43,6 +43,7 @@ export const enTexts = {
     instruction: 'To activate the account, set your password with the link below.',
     action: 'Set your password',
     ignore: 'If you were not expecting this email, you can ignore it: the account will stay inactive.',
+    until: 'Your access lasts until {endsAt} ({timeZone}); then the account is deactivated.',
   },
   owner_reset: {
     subject: 'Password reset by {owner}: choose a new one',
@@ -113,7 +114,7 @@ export const enTexts = {
   access_end_reminder: {
     subject: 'End of access reminder: mailbox of {owner}',
     intro: 'The access of {collaborator} ({username}) to the PEC mailbox {mailbox} ends on {endsAt} ({timeZone}).',
-    effect: 'At that moment the account is deactivated by itself: webmail and mail programs stop working for it.',
+    effect: 'At that moment the account is deactivated by itself and can no longer reach the mailbox.',
     action: 'Extend the access',
     nothing: 'If that is as it should be, there is nothing to do.',
   },

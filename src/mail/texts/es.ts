@@ -40,6 +40,7 @@ export const esTexts = {
     instruction: 'Para activar la cuenta, establece tu contraseña con el enlace de abajo.',
     action: 'Establecer la contraseña',
     ignore: 'Si no esperabas este correo, puedes ignorarlo: la cuenta seguirá inactiva.',
+    until: 'Tu acceso dura hasta el {endsAt} ({timeZone}); después la cuenta se desactivará.',
   },
   owner_reset: {
     subject: 'Contraseña restablecida por {owner}: elige una nueva',
@@ -110,7 +111,7 @@ export const esTexts = {
   access_end_reminder: {
     subject: 'Recordatorio de fin de acceso: buzón de {owner}',
     intro: 'El acceso de {collaborator} ({username}) al buzón PEC {mailbox} terminará el {endsAt} ({timeZone}).',
-    effect: 'En ese momento la cuenta se desactivará sola: el webmail y los programas de correo dejarán de funcionar para ella.',
+    effect: 'En ese momento la cuenta se desactivará sola y ya no podrá acceder al buzón.',
     action: 'Prorrogar el acceso',
     nothing: 'Si está bien así, no tienes que hacer nada.',
   },

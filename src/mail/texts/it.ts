@@ -40,6 +40,7 @@ export const itTexts = {
     instruction: 'Per attivare l’account, imposta la tua password con il link qui sotto.',
     action: 'Imposta la password',
     ignore: 'Se non aspettavi questa email, puoi ignorarla: l’account resterà inattivo.',
+    until: 'Il tuo accesso durerà fino al {endsAt} ({timeZone}); poi l’account verrà disattivato.',
   },
   owner_reset: {
     subject: 'Password reimpostata da {owner}: scegline una nuova',
@@ -110,7 +111,7 @@ export const itTexts = {
   access_end_reminder: {
     subject: 'Promemoria fine accesso: casella di {owner}',
     intro: 'L’accesso di {collaborator} ({username}) alla casella PEC {mailbox} terminerà il {endsAt} ({timeZone}).',
-    effect: 'A quel momento l’account verrà disattivato da solo: webmail e programmi di posta smetteranno di funzionare.',
+    effect: 'A quel momento l’account verrà disattivato da solo e non potrà più accedere alla casella.',
     action: 'Proroga l’accesso',
     nothing: 'Se va bene così, non devi fare nulla.',
   },

@@ -84,6 +84,16 @@ function accessEndFields(instant: Date | null): Required<AccessEndInput> {
  * Settings → Collaborations: the owner's list, details and actions. Mounted behind the owner guard
  * (`res.locals.owner`); a collaborator of another mailbox is a 404 like a missing one.
  */
+/**
+ * The time the owner typed and the Italian time it became, when they differ: a time the clocks skip
+ * that night, read an hour later (RFC 5545 §3.3.5), is said to the owner rather than moved silently.
+ */
+function movedTime(typed: string | undefined, ends: Date): { typed: string; time: string } | null {
+  const [hours, minutes] = (typed ?? '').trim().split(':').map(Number);
+  const { time } = instantToItalianTime(ends);
+  return `${String(hours).padStart(2, '0')}:${String(minutes).padStart(2, '0')}` === time ? null : { typed: (typed ?? '').trim(), time };
+}
+
 export function collaboratorsRouter(feature: Feature): Router {
   const { collaborations, directory, twoStep } = feature.domain;
   const { pages, urls } = feature;
@@ -220,7 +230,11 @@ export function collaboratorsRouter(feature: Feature): Router {
     const values = accessEndInput(req.body ?? {});
     try {
       const collaborator = await collaborations.setAccessEnd(collaboratorOf(res), values, { actor: actorOf(req, res) });
-      const said = collaborator.accessEndsAt ? res.locals.t('notice.accessEndSet', { name: collaborator.fullName, date: res.locals.date(collaborator.accessEndsAt) }) : notice(res, 'accessEndRemoved', collaborator);
+      const ends = collaborator.accessEndsAt;
+      const moved = ends && movedTime(values.accessEndTime, ends);
+      const said = !ends
+        ? notice(res, 'accessEndRemoved', collaborator)
+        : [res.locals.t('notice.accessEndSet', { name: collaborator.fullName, date: res.locals.date(ends) }), ...(moved ? [res.locals.t('notice.accessEndShifted', moved)] : [])].join(' ');
       redirectWithNotice(feature, res, `${urls.collaborators}/${collaborator.id}`, said);
     } catch (error) {
       if (!(error instanceof ValidationFailed)) throw error;
