@@ -8,6 +8,7 @@ import { QueryTypes, Sequelize } from 'sequelize';
 import { loadConfig, type Config } from '../src/config';
 import { openDatabase, type Database } from '../src/db';
 import { Outbox } from '../src/mail/outbox';
+import { redactor } from '../src/mail/redact';
 import { PAGE_SIZE as ROWS_PER_PAGE } from '../src/domain/directory';
 import { Sealer } from '../src/lib/secrets';
 import { systemClock } from '../src/lib/clock';
@@ -408,7 +409,8 @@ async function benchDatabase(kind: 'sqlite' | 'mariadb', sink: CountingSink, bcr
     // hashed the passwords the stopped load left queued (they would compete with the worker)
     await untilIdle(appPid);
     extra.setPasswordMailBacklog = (extra.setPasswordMailBacklog as number) + (await clearQueue(db));
-    const outbox = new Outbox(db, systemClock, new Sealer(SECRET));
+    // It only queues: its deliveries, and their reasons, are the app's.
+    const outbox = new Outbox(db, systemClock, new Sealer(SECRET), redactor({}));
     await eventLoop(app);
     const before = sink.count;
     sink.reset();

@@ -1,6 +1,7 @@
 import type { Config } from '../config';
 import type { Database } from '../db';
 import { Outbox, DEFAULT_WORKER_OPTIONS, type WorkerOptions } from '../mail/outbox';
+import { redactor } from '../mail/redact';
 import type { Clock } from '../lib/clock';
 import { Accounts } from './accounts';
 import { Audit } from './audit';
@@ -69,7 +70,7 @@ export function createDomain(
 ): Domain {
   const links = new Links(db, clock, config.linkTtl);
   const sealer = new Sealer(config.sessionSecret);
-  const outbox = new Outbox(db, clock, sealer, workerOptions);
+  const outbox = new Outbox(db, clock, sealer, redactor({ smtpUrl: config.smtpUrl, doveadmApiKey: config.mailServer.doveadmApiKey }), workerOptions);
   const ownerNotices = new OwnerNotices(db, clock, config, outbox);
   outbox.whenGivenUp((message, reason, t) => ownerNotices.emailFailed(message, reason, t));
   const audit = new Audit(db, clock);

@@ -4,15 +4,15 @@ import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { parseConnectionUrl } from 'nodemailer/lib/shared';
 import type { Translate } from '../i18n';
-import { withoutSecrets } from '../lib/logger';
+import { redactor, type Redact } from './redact';
 import { senderAddress } from './transport';
 import { doveadmStatus, serverName } from './doveadm';
 
 /**
  * The operator's check of the mail path (`npm run check:mail -- <address>`): a test email through
  * SMTP_URL, step by step, and each doveadm endpoint. Every line is in the operator's language and
- * holds no secret: the SMTP password and user, and the doveadm key, are cut out of anything a server
- * says, and the client's side of the conversation (AUTH!) is never kept at all.
+ * holds no secret: the SMTP password and user, and the doveadm key, in any form (redact.ts), are cut
+ * out of anything a server says, and the client's side of the conversation (AUTH!) is never kept at all.
  */
 
 /** One step of the check, worded: `ok` false stops the SMTP steps there. */
@@ -93,7 +93,7 @@ export async function checkSmtp(smtpUrl: string, mailFrom: string, to: string, t
   // An error after the one a step reported (the socket closing behind it) has nothing more to say.
   connection.on('error', () => undefined);
   try {
-    return await smtpSteps(connection, replies, { host: options.host ?? 'localhost', implicit: options.secure === true, auth }, { mailFrom, to, t });
+    return await smtpSteps(connection, replies, { host: options.host ?? 'localhost', implicit: options.secure === true, auth, redact: redactor({ smtpUrl }) }, { mailFrom, to, t });
   } finally {
     connection.close();
   }
@@ -102,12 +102,11 @@ export async function checkSmtp(smtpUrl: string, mailFrom: string, to: string, t
 async function smtpSteps(
   connection: SMTPConnection,
   replies: ServerReplies,
-  { host, implicit, auth }: { host: string; implicit: boolean; auth: ReturnType<typeof parseConnectionUrl>['auth'] },
+  { host, implicit, auth, redact }: { host: string; implicit: boolean; auth: ReturnType<typeof parseConnectionUrl>['auth']; redact: Redact },
   { mailFrom, to, t }: { mailFrom: string; to: string; t: Translate },
 ): Promise<CheckLine[]> {
   const credentials = auth && 'user' in auth ? { user: String(auth.user ?? ''), pass: String(auth.pass ?? '') } : null;
-  const secrets = credentials ? [credentials.pass, credentials.user, encodeURIComponent(credentials.pass), encodeURIComponent(credentials.user)] : [];
-  const clean = (text: string) => withoutSecrets(text, secrets).replace(/\s+/g, ' ').trim();
+  const clean = (text: string) => redact(text).replace(/\s+/g, ' ').trim();
   const port = connection.port;
   const lines: CheckLine[] = [];
   const pass = (key: string, values: Record<string, unknown>) => lines.push({ ok: true, text: t(`check.smtp.${key}`, values) as string });
@@ -198,13 +197,14 @@ function tlsLine(connection: SMTPConnection, implicit: boolean, host: string, t:
  */
 export async function checkDoveadm(urls: readonly string[], apiKey: string, t: Translate, timeoutMs?: number): Promise<CheckLine[]> {
   const lines: CheckLine[] = [];
+  const redact = redactor({ doveadmApiKey: apiKey });
   for (const url of urls) {
     const server = serverName(url);
     try {
       const status = await doveadmStatus(url, undefined, timeoutMs);
       lines.push({ ok: true, text: t('check.doveadm.reachable', { server, status }) as string });
     } catch (error) {
-      lines.push({ ok: false, text: t('check.doveadm.unreachable', { server, reason: (error as Error).message }) as string });
+      lines.push({ ok: false, text: t('check.doveadm.unreachable', { server, reason: redact((error as Error).message) }) as string });
       continue;
     }
     const status = await doveadmStatus(url, apiKey, timeoutMs).catch(() => 0);

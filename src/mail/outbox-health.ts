@@ -17,10 +17,11 @@ export interface LaneBacklog {
 
 /**
  * The SMTP server as the outbox sees it: `failing` while emails wait for a retry, since the first
- * failure of the oldest of them, with the reply to the attempt whose retry is due last (addresses
- * and token-like text cut out); `ok` otherwise.
+ * failure of the oldest of them; `ok` otherwise. States and times only, never a server's words: they
+ * may quote addresses, internal hosts and what the client sent (AUTH), and readiness is public. The
+ * words are in the worker's log and in `npm run check:mail`.
  */
-export type SmtpState = { state: 'ok' } | { state: 'failing'; since: string; lastReply: string };
+export type SmtpState = { state: 'ok' } | { state: 'failing'; since: string };
 
 export interface OutboxHealth {
   emails: LaneBacklog;
@@ -37,8 +38,6 @@ const COUNTS: Record<Count, string> = {
   failedLastHour: "status = 'failed' AND next_attempt_at > :hourAgo",
 };
 const HOUR_MS = 3_600_000;
-/** Any e-mail address in a server's reply: the recipient stays out of readiness and metrics. */
-const ADDRESS = /[^\s<>"'():;,]+@[^\s<>"'():;,]+/g;
 
 interface CountRow {
   kind: OutboxKind;
@@ -48,9 +47,9 @@ interface CountRow {
 }
 
 /**
- * The backlog of both lanes and the SMTP state, in at most three statements whatever the outbox holds: one
- * UNION of index-range aggregates (COUNT and MIN(id), which every secondary index carries), one
- * primary-key read of the oldest rows, one index-ordered read of the latest email failure.
+ * The backlog of both lanes and the SMTP state, in at most two statements whatever the outbox holds: one
+ * UNION of index-range aggregates (COUNT and MIN(id), which every secondary index carries), and one
+ * primary-key read of the oldest rows.
  */
 export async function outboxHealth(db: Database, clock: Clock): Promise<OutboxHealth> {
   const now = clock.now();
@@ -86,12 +85,6 @@ export async function outboxHealth(db: Database, clock: Clock): Promise<OutboxHe
   return {
     emails: lane('email', emailsOldest),
     mailServerCommands: lane('doveadm', commandsOldest),
-    smtp: failingSince ? { state: 'failing', since: new Date(failingSince).toISOString(), lastReply: await latestReply(db) } : { state: 'ok' },
+    smtp: failingSince ? { state: 'failing', since: new Date(failingSince).toISOString() } : { state: 'ok' },
   };
-}
-
-/** The reply to the email attempt whose retry is due last (index-ordered), addresses cut out. */
-async function latestReply(db: Database): Promise<string> {
-  const latest = await db.models.OutboxMessage.findOne({ attributes: ['lastError'], where: { kind: 'email', status: 'retrying' }, order: [['nextAttemptAt', 'DESC']], raw: true });
-  return (latest?.lastError ?? '').replace(ADDRESS, '<address>');
 }

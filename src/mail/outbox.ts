@@ -8,7 +8,7 @@ import type { Sealer } from '../lib/secrets';
 import type { Locale } from '../i18n';
 import type { EmailPayload, EmailTemplate } from './message-types';
 import { serverName, type MailServerCommand } from './doveadm';
-import { withoutSecrets } from '../lib/logger';
+import type { Redact } from './redact';
 
 export interface EmailToQueue {
   template: EmailTemplate;
@@ -131,6 +131,8 @@ export class Outbox {
     private readonly db: Database,
     private readonly clock: Clock,
     private readonly sealer: Sealer,
+    /** Cuts the mail credentials out of a failure's reason before it is stored or told (redact.ts). */
+    private readonly redact: Redact,
     private readonly options: WorkerOptions = DEFAULT_WORKER_OPTIONS,
     private readonly commandOptions: CommandLaneOptions = DEFAULT_COMMAND_LANE_OPTIONS,
   ) {}
@@ -317,7 +319,7 @@ export class Outbox {
       const delay = Math.min(backoffMs * 2 ** Math.min(message.attempts - 1, 30), maxBackoffMs);
       const now = this.clock.now();
       const retryAt = new Date(now.getTime() + delay);
-      const reason = describe(error, secret);
+      const reason = describe(error, secret, this.redact);
       await this.db.transaction(async (t) => {
         const fields = {
           status: failed ? 'failed' : 'retrying',
@@ -403,10 +405,11 @@ export class Outbox {
 
 /**
  * An error for the owner's eyes and the logs: short, and never the message's content. A server may
- * quote what it refused, so the link and its token are cut out (and anything else token-like).
+ * quote what it refused or what the client sent (AUTH), so the link and its token are cut out, then
+ * the mail credentials in any form (and anything else token-like).
  */
-function describe(error: unknown, link: string | undefined): string {
+function describe(error: unknown, link: string | undefined, redact: Redact): string {
   const text = error instanceof Error ? `${(error as NodeJS.ErrnoException).code ?? error.name}: ${error.message}` : String(error);
-  const secrets = link ? [link, link.slice(link.lastIndexOf('/') + 1)] : [];
-  return withoutSecrets(text, secrets).slice(0, 500);
+  const withoutLink = link ? text.split(link).join(':redacted').split(link.slice(link.lastIndexOf('/') + 1)).join(':redacted') : text;
+  return redact(withoutLink).slice(0, 500);
 }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
-import { freePort } from '../support/faulty-smtp';
+import { echoingAuthServer, freePort } from '../support/faulty-smtp';
 import { makeCertificate } from '../support/dovecot';
 import { runToEnd } from '../support/processes';
 import { SESSION_SECRET } from '../support/harness';
@@ -84,7 +84,10 @@ describe('npm run check:mail', function () {
   });
 
   const userinfo = `${encodeURIComponent(USER)}:${encodeURIComponent(PASSWORD)}`;
-  const secrets = [PASSWORD, encodeURIComponent(PASSWORD), USER, encodeURIComponent(USER), userinfo, Buffer.from(`\0${USER}\0${PASSWORD}`).toString('base64'), API_KEY, Buffer.from(API_KEY).toString('base64')];
+  const base64 = (text: string) => Buffer.from(text).toString('base64');
+  // What AUTH PLAIN and AUTH LOGIN send, base64, each also without its padding.
+  const sent = [`\0${USER}\0${PASSWORD}`, `${USER}\0${USER}\0${PASSWORD}`, USER, PASSWORD, API_KEY].map(base64).flatMap((form) => [form, form.replace(/=+$/, '')]);
+  const secrets = [PASSWORD, encodeURIComponent(PASSWORD), USER, encodeURIComponent(USER), userinfo, API_KEY, ...sent];
 
   /** The command's exit code and lines, the operator in English; checks that no secret was printed. */
   async function check(env: Record<string, string>, extra: Record<string, string> = {}): Promise<{ code: number | null; lines: string[] }> {
@@ -174,6 +177,18 @@ describe('npm run check:mail', function () {
         expect(lines[passed.length]).to.equal(failure);
         expect(lines.at(-1)).to.equal('the check failed');
         expect(server.received).to.equal(0);
+      });
+    }
+
+    for (const method of ['PLAIN', 'LOGIN'] as const) {
+      it(`should stop at the login refusal of a server that echoes AUTH ${method}'s base64, the credentials cut out`, async function () {
+        const server = await echoingAuthServer(method);
+        const { code, lines } = await check({ SMTP_URL: smtpUrl(server.port) });
+        await server.stop();
+        expect(server.attempts).to.equal(1);
+        expect(code).to.equal(1);
+        const cut = method === 'PLAIN' ? ':redacted' : ':redacted :redacted';
+        expect(lines.slice(1, 3)).to.deep.equal(['TLS: none, the server offers no STARTTLS: emails travel unencrypted', `FAILED at login: 535 5.7.8 Authentication failed, bad token ${cut}`]);
       });
     }
 

@@ -16,6 +16,7 @@ import type { Collaborator } from '../../src/models';
 import { translator } from '../../src/i18n';
 import { Outbox, type Deliver } from '../../src/mail/outbox';
 import { Sealer } from '../../src/lib/secrets';
+import { redactor } from '../../src/mail/redact';
 import { TestClock } from '../support/clock';
 import { linkToken, reload, setPasswordByLink } from '../support/accounts';
 
@@ -230,8 +231,8 @@ for (const { name, create } of DATABASES) {
         const [first, second] = [(await resetEmail(c1))!.id, (await resetEmail(c2))!.id];
         const clock = new TestClock(h.clock.now());
         const options = { leaseMs: 1000, maxAttempts: 5, backoffMs: 1000, maxBackoffMs: 60_000, batchSize: 10, concurrency: 1 };
-        const slow = new Outbox(h.db, clock, new Sealer(SESSION_SECRET), options);
-        const other = new Outbox(h.db, clock, new Sealer(SESSION_SECRET), options);
+        const slow = new Outbox(h.db, clock, new Sealer(SESSION_SECRET), redactor({ smtpUrl: h.config.smtpUrl }), options);
+        const other = new Outbox(h.db, clock, new Sealer(SESSION_SECRET), redactor({ smtpUrl: h.config.smtpUrl }), options);
         const sent: number[] = [];
         const byOther: Deliver = async (message) => {
           sent.push(message.id);

@@ -8,7 +8,8 @@ import { expect } from 'chai';
 import { DATABASES, type TestDatabase } from '../support/databases';
 import { signedInOwner, startHarness, type Harness } from '../support/harness';
 import { collaboratorIn, person } from '../support/accounts';
-import { FaultySmtp, freePort } from '../support/faulty-smtp';
+import { FaultySmtp, echoingAuthServer, freePort } from '../support/faulty-smtp';
+import { capturedLogger } from '../support/logs';
 import { createLogger } from '../../src/lib/logger';
 import { startWorker } from '../../src/mail/worker';
 
@@ -35,8 +36,8 @@ const queueEmails = (h: Harness, count: number) =>
   });
 
 /** One pass of both lanes of the real worker, with the harness's transport (SMTP_URL). */
-async function workerPass(h: Harness): Promise<void> {
-  const worker = startWorker(h.domain.outbox, h.deliver, createLogger('silent'), 3_600_000);
+async function workerPass(h: Harness, logger = createLogger('silent')): Promise<void> {
+  const worker = startWorker(h.domain.outbox, h.deliver, logger, 3_600_000);
   await worker.poke();
   await worker.stop();
 }
@@ -45,7 +46,7 @@ interface ReadyBody {
   status: string;
   database: string;
   outbox?: Record<'emails' | 'mailServerCommands', { queued: number; retrying: number; oldestAgeSeconds: number | null; failedLastHour: number }>;
-  smtp?: { state: string; since?: string; lastReply?: string };
+  smtp?: { state: string; since?: string };
 }
 
 async function readyz(h: Harness): Promise<{ status: number; body: ReadyBody; cache: string | undefined }> {
@@ -103,10 +104,9 @@ for (const { name, create } of DATABASES) {
         expect(body.status).to.equal('degraded');
         expect(body.outbox?.emails).to.deep.equal({ queued: 0, retrying: 3, oldestAgeSeconds: 10, failedLastHour: 0 });
         expect(body.outbox?.mailServerCommands).to.deep.equal({ queued: 0, retrying: 1, oldestAgeSeconds: 0, failedLastHour: 0 });
-        expect(body.smtp?.state).to.equal('failing');
-        expect(body.smtp?.since).to.equal(failedAt.toISOString());
-        expect(body.smtp?.lastReply).to.match(/ECONNREFUSED/);
-        expect(JSON.stringify(body)).not.to.include(READER).and.not.to.include('ada.rossi');
+        // States only: no reply text, hence no internal address or port, no recipient.
+        expect(body.smtp).to.deep.equal({ state: 'failing', since: failedAt.toISOString() });
+        expect(JSON.stringify(body)).not.to.include(READER).and.not.to.include('ada.rossi').and.not.to.include('127.0.0.1').and.not.to.include(String(smtpPort));
       });
 
       it('should keep "failing since" at the first failure while the retries fail too', async function () {
@@ -147,6 +147,73 @@ for (const { name, create } of DATABASES) {
         expect(later.body.outbox?.emails.failedLastHour).to.equal(0);
       });
     });
+
+    for (const method of ['PLAIN', 'LOGIN'] as const) {
+      describe(`SMTP credentials echoed by a server refusing AUTH ${method}`, function () {
+        const user = 'mailer';
+        const password = 'Zq9sec';
+        const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+        // Written here, not taken from the code under test: each in full and without its padding.
+        const forms = [user, password, base64(user), base64(password), base64(`\0${user}\0${password}`), base64(`${user}\0${user}\0${password}`)].flatMap((form) => [form, form.replace(/=+$/, '')]);
+        let database: TestDatabase;
+        let h: Harness;
+        let server: Awaited<ReturnType<typeof echoingAuthServer>>;
+        let collaboratorId: number;
+        let logs: ReturnType<typeof capturedLogger>;
+
+        before(async function () {
+          server = await echoingAuthServer(method);
+          database = await create();
+          h = await startHarness(database.url, { SMTP_URL: `smtp://${user}:${password}@127.0.0.1:${server.port}`, SMTP_TIMEOUT_MS: '3000' });
+          const mailbox = await h.mailbox('studio.ops@pec.example.it');
+          const input = { firstName: 'Mario', lastName: 'Rossi', username: 'mario.rossi', referenceEmail: 'mario@example.com', accessLevel: 'read' as const, manageSettings: false };
+          collaboratorId = (await h.domain.collaborations.create(mailbox, input, { actor: { type: 'owner', id: mailbox.id, name: mailbox.address } })).id;
+          logs = capturedLogger();
+          await workerPass(h, logs.logger);
+        });
+
+        after(async function () {
+          await h.close();
+          await server.stop();
+          await database.drop();
+        });
+
+        const expectClean = (text: string, where: string) => {
+          for (const form of forms) expect(text, `${where} shows ${JSON.stringify(form)}`).not.to.include(form);
+        };
+
+        it('should store the refusal as the reason, without the credentials in any form', async function () {
+          expect(server.attempts).to.be.above(0);
+          const row = await h.db.models.OutboxMessage.findOne({ where: { collaboratorId, kind: 'email' } });
+          expect(row?.status).to.equal('retrying');
+          expect(row?.lastError).to.match(/^EAUTH: Invalid login: 535 5\.7\.8 Authentication failed, bad token /);
+          expectClean(row?.lastError ?? '', 'the stored reason');
+        });
+
+        it('should show the owner the refusal on the collaborator\'s page, without the credentials', async function () {
+          const owner = await signedInOwner(h.app, 'studio.ops@pec.example.it');
+          const page = await owner.get(`/settings/collaborations/${collaboratorId}`);
+          expect(page.status).to.equal(200);
+          expect(page.text).to.include('535 5.7.8 Authentication failed');
+          expectClean(page.text, 'the details page');
+        });
+
+        it('should log the failed attempt without the credentials', function () {
+          const failures = logs.lines.filter((line) => line.outbox);
+          expect(failures).to.have.length.above(0);
+          expect(failures[0]?.outbox?.reason).to.include('535 5.7.8 Authentication failed');
+          expectClean(logs.raw.join(''), 'the log');
+        });
+
+        it('should answer /readyz failing, with no reply text at all', async function () {
+          const { body } = await readyz(h);
+          expect(body.smtp).to.have.keys('state', 'since');
+          expect(body.smtp?.state).to.equal('failing');
+          expectClean(JSON.stringify(body), '/readyz');
+          expect(JSON.stringify(body)).not.to.include('535').and.not.to.include(String(server.port));
+        });
+      });
+    }
 
     describe('GET /metrics', function () {
       let database: TestDatabase;

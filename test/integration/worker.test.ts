@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import { DATABASES, type TestDatabase } from '../support/databases';
 import { startHarness, type Harness } from '../support/harness';
@@ -10,26 +9,7 @@ import { startWorker } from '../../src/mail/worker';
 import { fileTransport, outboxDeliverer } from '../../src/mail/transport';
 import type { Deliver } from '../../src/mail/outbox';
 import { latestLinkToken } from '../support/accounts';
-
-interface LogLine {
-  level: number;
-  msg: string;
-  outbox?: { outboxId: number; template: string; attempt: number; maxAttempts: number; retryAt: string | null; reason: string };
-}
-
-/** A pino logger whose lines are kept, parsed, for the test to read. */
-function capturedLogger(): { logger: ReturnType<typeof createLogger>; lines: LogLine[]; raw: string[] } {
-  const lines: LogLine[] = [];
-  const raw: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      raw.push(chunk.toString('utf8'));
-      lines.push(JSON.parse(chunk.toString('utf8')) as LogLine);
-      done();
-    },
-  });
-  return { logger: createLogger('info', sink), lines, raw };
-}
+import { capturedLogger } from '../support/logs';
 
 for (const { name, create } of DATABASES) {
   describe(`outbox worker (${name})`, function () {

@@ -135,3 +135,30 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/**
+ * A real SMTP server that offers only `method` and refuses every login, quoting back what the
+ * client sent, as some servers do: AUTH PLAIN's base64 of `\0user\0password`, or AUTH LOGIN's
+ * base64 user and base64 password.
+ */
+export async function echoingAuthServer(method: 'PLAIN' | 'LOGIN'): Promise<{ port: number; attempts: number; stop(): Promise<void> }> {
+  const state: { port: number; attempts: number; stop(): Promise<void> } = { port: 0, attempts: 0, stop: async () => undefined };
+  const base64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+  const server = new SMTPServer({
+    ...TEST_SMTP_OPTIONS,
+    authOptional: false,
+    authMethods: [method],
+    allowInsecureAuth: true,
+    onAuth: ({ username, password }, _session, callback) => {
+      state.attempts += 1;
+      const [user, pass] = [username ?? '', password ?? ''];
+      const sent = method === 'PLAIN' ? base64(`\0${user}\0${pass}`) : `${base64(user)} ${base64(pass)}`;
+      callback(Object.assign(new Error(`5.7.8 Authentication failed, bad token ${sent}`), { responseCode: 535 }));
+    },
+  });
+  server.on('error', () => undefined);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  state.port = (server.server.address() as net.AddressInfo).port;
+  state.stop = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  return state;
+}
