@@ -2,10 +2,9 @@ import tls from 'node:tls';
 import { format } from 'node:util';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { parseConnectionUrl } from 'nodemailer/lib/shared';
 import type { Translate } from '../i18n';
 import { redactor, type Redact } from './redact';
-import { senderAddress } from './transport';
+import { senderAddress, smtpConnectionOptions } from './transport';
 import { doveadmStatus, serverName } from './doveadm';
 
 /**
@@ -77,19 +76,16 @@ const codeOf = (reply: string | undefined) => reply?.match(/^\d{3}/)?.[0] ?? '?'
 /** The reply's last line: a multi-line reply (EHLO) ends with the one that counts. */
 const lastLine = (reply: string) => reply.trim().split(/\r?\n/).pop() ?? '';
 
-/** The SMTP steps, worded as they pass; throws nothing: a refusal is the last line. */
-export async function checkSmtp(smtpUrl: string, mailFrom: string, to: string, t: Translate, timeoutMs = 15_000): Promise<CheckLine[]> {
+/**
+ * The SMTP steps, worded as they pass, with the worker's own connection options (smtpConnectionOptions:
+ * its timeouts and its TLS requirement), so that what passes here passes there; throws nothing: a
+ * refusal is the last line.
+ */
+export async function checkSmtp(smtpUrl: string, mailFrom: string, to: string, t: Translate, timeoutMs: number): Promise<CheckLine[]> {
   const replies = new ServerReplies();
   // The credentials go to login() alone, never into the connection's options.
-  const { auth, ...options } = parseConnectionUrl(smtpUrl);
-  const connection = new SMTPConnection({
-    ...options,
-    logger: replies.logger,
-    transactionLog: true,
-    connectionTimeout: timeoutMs,
-    greetingTimeout: timeoutMs,
-    socketTimeout: timeoutMs,
-  });
+  const { auth, ...options } = smtpConnectionOptions(smtpUrl, timeoutMs);
+  const connection = new SMTPConnection({ ...options, logger: replies.logger, transactionLog: true });
   // An error after the one a step reported (the socket closing behind it) has nothing more to say.
   connection.on('error', () => undefined);
   try {
@@ -102,10 +98,10 @@ export async function checkSmtp(smtpUrl: string, mailFrom: string, to: string, t
 async function smtpSteps(
   connection: SMTPConnection,
   replies: ServerReplies,
-  { host, implicit, auth, redact }: { host: string; implicit: boolean; auth: ReturnType<typeof parseConnectionUrl>['auth']; redact: Redact },
+  { host, implicit, auth, redact }: { host: string; implicit: boolean; auth: ReturnType<typeof smtpConnectionOptions>['auth']; redact: Redact },
   { mailFrom, to, t }: { mailFrom: string; to: string; t: Translate },
 ): Promise<CheckLine[]> {
-  const credentials = auth && 'user' in auth ? { user: String(auth.user ?? ''), pass: String(auth.pass ?? '') } : null;
+  const credentials = auth ? { user: String(auth.user ?? ''), pass: String(auth.pass ?? '') } : null;
   const clean = (text: string) => redact(text).replace(/\s+/g, ' ').trim();
   const port = connection.port;
   const lines: CheckLine[] = [];

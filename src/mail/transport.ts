@@ -2,6 +2,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer, { type TransportOptions } from 'nodemailer';
 import addressparser from 'nodemailer/lib/addressparser';
+import { parseConnectionUrl } from 'nodemailer/lib/shared';
+import type SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { isLoopback } from '../lib/ip';
 import type { Config } from '../config';
 import type { OutboxMessage } from '../models';
 import { isLocale, DEFAULT_LOCALE } from '../i18n';
@@ -37,17 +40,32 @@ export function senderAddress(mailFrom: string): string {
   return first?.address || mailFrom.trim();
 }
 
+/** A host name that is this machine: a relay there may take mail without TLS. */
+const onThisMachine = (host: string) => host === 'localhost' || isLoopback(host.replace(/^\[|\]$/g, ''));
+
+/**
+ * nodemailer's connection options for SMTP_URL, the same for the worker and `check:mail`: the URL's
+ * own (host, port, `smtps://`, credentials, `?tls.…`), every wait bounded (`timeoutMs` for the socket,
+ * at most 10 s to connect and for the greeting), and STARTTLS **required** on `smtp://` to any host
+ * but this machine, so that the password and the messages never cross a network in clear when a
+ * server (or a man in the middle) offers no STARTTLS (RFC 8314 §3 asks for TLS to a submission
+ * server; nodemailer would otherwise carry on in plain text). `?requireTLS=false` in the URL turns
+ * this off explicitly. `auth` is the URL's credentials, if any.
+ */
+export function smtpConnectionOptions(url: string, timeoutMs: number): SMTPConnection.Options & { auth?: { user: string; pass: string } } {
+  const options = parseConnectionUrl(url) as SMTPConnection.Options & { auth?: { user: string; pass: string }; requireTLS?: boolean };
+  const requireTLS = options.requireTLS ?? (!options.secure && !onThisMachine(options.host ?? 'localhost'));
+  return { ...options, requireTLS, connectionTimeout: Math.min(10_000, timeoutMs), greetingTimeout: Math.min(10_000, timeoutMs), socketTimeout: timeoutMs };
+}
+
 /** `timeoutMs` bounds every wait on the server; keep it well below the outbox lease. */
 export function smtpTransport(url: string, mailFrom: string, timeoutMs = 30_000): MailTransport {
   const address = senderAddress(mailFrom);
   const transporter = nodemailer.createTransport({
-    url,
+    ...smtpConnectionOptions(url, timeoutMs),
     pool: true,
     // One connection per delivery the worker runs at once, each reused for the next emails.
     maxConnections: DEFAULT_WORKER_OPTIONS.concurrency,
-    connectionTimeout: Math.min(10_000, timeoutMs),
-    greetingTimeout: Math.min(10_000, timeoutMs),
-    socketTimeout: timeoutMs,
   } as TransportOptions);
   return {
     async send(mail) {
