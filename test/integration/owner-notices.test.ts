@@ -344,7 +344,7 @@ for (const { name, create } of DATABASES) {
     });
 
     for (const [locale, words] of [
-      ['it', ['Conferma l’indirizzo per le notifiche', `titolare della casella PEC ${MAILBOX}`, 'non verrà inviato nulla', 'ignora questa email', '3 marzo 2026']],
+      ['it', ['Conferma indirizzo per le notifiche', `titolare della casella PEC ${MAILBOX}`, 'non verrà inviato nulla', 'ignora questa email', '3 marzo 2026']],
       ['en', ['Confirm the address for notices', `owner of the PEC mailbox ${MAILBOX}`, 'Nothing will be sent', 'ignore this email', '3 March 2026']],
       ['es', ['Confirma la dirección de avisos', `titular del buzón PEC ${MAILBOX}`, 'No se enviará nada', 'ignora este correo', '3 de marzo de 2026']],
     ] as const) {

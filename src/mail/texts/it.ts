@@ -130,7 +130,7 @@ export const itTexts = {
     open: 'Apri',
   },
   notice_address: {
-    subject: 'Conferma l’indirizzo per le notifiche: casella di {owner}',
+    subject: 'Conferma indirizzo per le notifiche: casella di {owner}',
     intro: '{actor} ha chiesto di ricevere a questo indirizzo le notifiche sui collaboratori della casella.',
     effect: 'Finché non confermi, a questo indirizzo non verrà inviato nulla. Per confermare apri il link qui sotto, dopo aver effettuato l’accesso come titolare della casella.',
     action: 'Conferma l’indirizzo',
