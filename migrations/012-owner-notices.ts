@@ -5,7 +5,8 @@ type Step = (context: { context: MigrationContext }) => Promise<void>;
 
 /**
  * What the owner is told about collaborators (src/domain/owner-notices.ts): the owner's choices (one
- * row per mailbox, none until saved: the defaults), the notices waiting for the daily digest, the
+ * row per mailbox, none until saved: the defaults; an address takes effect once confirmed by a link
+ * emailed to it), the notices waiting for the daily digest, the
  * invitation links whose expiry was told, and the devices (program and network) each collaborator's
  * mail programs signed in from.
  */
@@ -13,6 +14,10 @@ export const up: Step = async ({ context: { queryInterface: q } }) => {
   await q.createTable('notice_settings', {
     mailbox_id: { type: DataTypes.INTEGER, primaryKey: true, references: { model: 'mailboxes', key: 'id' }, onDelete: 'CASCADE' },
     address: { type: DataTypes.STRING(254) },
+    // An address asked for and not confirmed yet: the SHA-256 of the emailed token (hex), its expiry.
+    pending_address: { type: DataTypes.STRING(254) },
+    pending_token_digest: { type: DataTypes.STRING(64) },
+    pending_expires_at: { type: DataTypes.DATE(3) },
     events_off: { type: DataTypes.STRING(200), allowNull: false, defaultValue: '' },
     digest_hour: { type: DataTypes.INTEGER },
     digest_day: { type: DataTypes.STRING(10) },

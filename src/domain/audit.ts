@@ -30,6 +30,9 @@ export const AUDIT_ACTIONS = [
   'app_password.revoked',
   'access_end.changed',
   'collaborator.access_ended',
+  'notices.changed',
+  'notices.address_requested',
+  'notices.address_confirmed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -71,9 +71,9 @@ export function createDomain(
   const links = new Links(db, clock, config.linkTtl);
   const sealer = new Sealer(config.sessionSecret);
   const outbox = new Outbox(db, clock, sealer, redactor({ smtpUrl: config.smtpUrl, doveadmApiKey: config.mailServer.doveadmApiKey }), workerOptions);
-  const ownerNotices = new OwnerNotices(db, clock, config, outbox);
-  outbox.whenGivenUp((message, reason, t) => ownerNotices.emailFailed(message, reason, t));
   const audit = new Audit(db, clock);
+  const ownerNotices = new OwnerNotices(db, clock, config, outbox, audit);
+  outbox.whenGivenUp((message, reason, t) => ownerNotices.emailFailed(message, reason, t));
   const accounts = new Accounts(db, clock, config, audit);
   const changes = new CollaboratorChanges(db, config, links, outbox, audit, ownerNotices);
   const twoStep = new TwoStep(db, clock, sealer, deriveKey(config.sessionSecret, 'recovery-codes'), outbox, audit, changes);

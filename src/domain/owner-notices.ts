@@ -1,21 +1,48 @@
+import crypto from 'node:crypto';
 import { Op, UniqueConstraintError, type Transaction } from 'sequelize';
 import { z } from 'zod';
 import type { Config } from '../config';
 import type { Database } from '../db';
 import type { Clock } from '../lib/clock';
 import { allowanceOf } from '../lib/ip';
+import { digest, newToken } from '../lib/secrets';
 import { dayKey } from '../i18n/dates';
 import { DEFAULT_LOCALE, isLocale } from '../i18n';
-import { OWNER_NOTICE_EVENTS, type Collaborator, type Mailbox, type MailProtocol, type OutboxMessage, type OwnerNoticeEvent } from '../models';
+import { OWNER_NOTICE_EVENTS, type Collaborator, type Mailbox, type MailProtocol, type NoticeSetting, type OutboxMessage, type OwnerNoticeEvent } from '../models';
 import type { Outbox } from '../mail/outbox';
 import { ownerPayload, type NoticeLine } from '../mail/message-types';
 import type { ScheduledJob } from '../mail/worker';
-import { ValidationFailed } from './errors';
+import type { Actor } from './actor';
+import type { Audit } from './audit';
+import { isTokenShaped } from './links';
+import { TransitionRefused, ValidationFailed } from './errors';
 
 /** The scheduled jobs look for work at most this often, whatever the worker's polling interval. */
 export const NOTICE_JOBS_INTERVAL_MS = 60_000;
 /** How many expired invitations one run of the job tells about; the rest wait for the next minute. */
 const EXPIRIES_PER_RUN = 100;
+
+/** How long the link that confirms a notification address works: 24 hours. */
+export const ADDRESS_LINK_TTL_MS = 24 * 3600 * 1000;
+/**
+ * At most this many confirmation emails (notice_address) per mailbox in any ADDRESS_LINK_TTL_MS,
+ * counted in the outbox: an owner cannot make the installation's sender mail strangers over and over
+ * (the security review of the notification address).
+ */
+export const ADDRESS_LINKS_PER_DAY = 5;
+
+/** An address the owner asked for and has not confirmed: nothing goes to it until then. */
+export interface PendingAddress {
+  address: string;
+  /** When the emailed link stops working. */
+  expiresAt: Date;
+}
+
+/**
+ * An address link as the signed-in owner opens it: `live` (theirs, confirmable), `elsewhere` (the
+ * live link of another mailbox: not their page, 404), `invalid` (wrong, expired, used or withdrawn).
+ */
+export type AddressLinkState = 'live' | 'elsewhere' | 'invalid';
 
 /** The mailbox a notice is about, as its owner reads it. */
 export type NoticeMailbox = Pick<Mailbox, 'id' | 'address' | 'displayName' | 'locale'>;
@@ -36,6 +63,8 @@ export interface NoticeChoices {
   events: OwnerNoticeEvent[];
   /** The hour (0–23, Italian time) of the daily digest; null: each notice at once. */
   digestHour: number | null;
+  /** The address waiting for confirmation while its link is live, else null. */
+  pending: PendingAddress | null;
 }
 
 /** The settings form as posted: `address` ('' for the mailbox), `events`, `delivery` and `digestHour`. */
@@ -57,6 +86,20 @@ const romeHour = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', hourCycle: 
 /** The hour (0–23) the clocks in Italy show at `now`. */
 export function italianHour(now: Date): number {
   return Number(romeHour.format(now));
+}
+
+const NO_PENDING = { pendingAddress: null, pendingTokenDigest: null, pendingExpiresAt: null } as const;
+
+/**
+ * What a save changes of the events and the delivery, for the activity log: `events` (those now on),
+ * `delivery` (immediate or digest), `digestHour`; {} when nothing.
+ */
+function choiceChanges(row: Pick<NoticeSetting, 'eventsOff' | 'digestHour'>, next: { eventsOff: string; digestHour: number | null }): Record<string, unknown> {
+  const changed: Record<string, unknown> = {};
+  if (row.eventsOff !== next.eventsOff) changed.events = OWNER_NOTICE_EVENTS.filter((event) => !next.eventsOff.split(',').includes(event));
+  if ((row.digestHour === null) !== (next.digestHour === null)) changed.delivery = next.digestHour === null ? 'immediate' : 'digest';
+  if (next.digestHour !== null && row.digestHour !== next.digestHour) changed.digestHour = next.digestHour;
+  return changed;
 }
 
 /** The language of the owner's notices: the mailbox's, else Italian. */
@@ -97,6 +140,7 @@ export class OwnerNotices {
     private readonly clock: Clock,
     private readonly config: Config,
     private readonly outbox: Outbox,
+    private readonly audit: Audit,
   ) {
     this.digests = this.throttled('owner-digests', () => this.sendDueDigests());
     this.expiries = this.throttled('invitation-expiries', () => this.tellExpiredInvitations());
@@ -130,32 +174,141 @@ export class OwnerNotices {
   async choices(mailbox: Pick<Mailbox, 'id' | 'address'>, t?: Transaction): Promise<NoticeChoices> {
     const row = await this.db.models.NoticeSetting.findByPk(mailbox.id, { transaction: t });
     const off = new Set((row?.eventsOff ?? '').split(',').filter(Boolean));
+    const pending = row && this.pendingLive(row) ? { address: row.pendingAddress as string, expiresAt: row.pendingExpiresAt as Date } : null;
     return {
       address: row?.address ?? mailbox.address,
       addressIsMailbox: !row?.address,
       events: OWNER_NOTICE_EVENTS.filter((event) => !off.has(event)),
       digestHour: row?.digestHour ?? null,
+      pending,
     };
   }
 
   /**
-   * Saves the owner's choices; ValidationFailed (`address`: email_format or too_long; `digestHour`:
-   * invalid) changes nothing. An address equal to the mailbox's, or none, means the mailbox. Turning
-   * the digest off sends the notices it was keeping at once, as one digest, in the same transaction.
+   * Saves the owner's choices for `actor`; ValidationFailed (`address`: email_format, too_long or
+   * address_links_limit; `digestHour`: invalid) changes nothing. An address equal to the mailbox's,
+   * or none, means the mailbox, at once, and withdraws any pending one. Any other address is only
+   * pending (see requestAddress) until confirmed; saving the pending address again while its link is
+   * live sends nothing. Turning the digest off sends the notices it was keeping at once, as one
+   * digest, in the same transaction. What changed is recorded (notices.changed).
    */
-  async save(mailbox: NoticeMailbox, input: NoticeForm): Promise<NoticeChoices> {
+  async save(mailbox: Mailbox, input: NoticeForm, { actor }: { actor: Actor }): Promise<NoticeChoices> {
     const parsed = form.safeParse({ ...input, digestHour: input.delivery === 'digest' ? input.digestHour : '0' });
     if (!parsed.success) throw new ValidationFailed(Object.fromEntries(parsed.error.issues.map((issue) => [String(issue.path[0]), issue.message])));
     const { address, delivery, digestHour } = parsed.data;
     const own = address === '' || address.toLowerCase() === mailbox.address.toLowerCase();
     const eventsOff = OWNER_NOTICE_EVENTS.filter((event) => !input.events.includes(event)).join(',');
+    const fields = { eventsOff, digestHour: delivery === 'digest' ? digestHour : null };
     await this.db.transaction(async (t) => {
-      const fields = { address: own ? null : address, eventsOff, digestHour: delivery === 'digest' ? digestHour : null };
-      const [row, created] = await this.db.models.NoticeSetting.findOrCreate({ where: { mailboxId: mailbox.id }, defaults: { mailboxId: mailbox.id, digestDay: null, ...fields }, transaction: t });
-      if (!created) await row.update(fields, { transaction: t });
+      const row = await this.settingOf(mailbox, t);
+      const changed: Record<string, unknown> = choiceChanges(row, fields);
+      const confirmed = own ? null : address;
+      if (confirmed?.toLowerCase() === row.address?.toLowerCase()) {
+        if (this.pendingLive(row)) changed.address = confirmed ?? mailbox.address;
+        await row.update({ ...fields, address: confirmed, ...NO_PENDING }, { transaction: t });
+      } else if (own) {
+        changed.address = mailbox.address;
+        await row.update({ ...fields, address: null, ...NO_PENDING }, { transaction: t });
+      } else {
+        await row.update(fields, { transaction: t });
+        if (!(this.pendingLive(row) && row.pendingAddress?.toLowerCase() === address.toLowerCase())) await this.requestAddress(mailbox, row, address, actor, t);
+      }
+      if (Object.keys(changed).length > 0) await this.audit.recordOwner(actor, 'notices.changed', mailbox, t, changed);
       if (fields.digestHour === null) await this.sendStored(mailbox, t);
     });
     return this.choices(mailbox);
+  }
+
+  /**
+   * Sends the link for the pending address again, with a new token (the earlier link stops working),
+   * at the owner's explicit request: it counts toward ADDRESS_LINKS_PER_DAY (ValidationFailed
+   * `address: address_links_limit` beyond it). TransitionRefused (409) when no address is pending.
+   */
+  async resendAddressLink(mailbox: Mailbox, { actor }: { actor: Actor }): Promise<NoticeChoices> {
+    await this.db.transaction(async (t) => {
+      const row = await this.db.models.NoticeSetting.findByPk(mailbox.id, { transaction: t });
+      if (!row || !this.pendingLive(row)) throw new TransitionRefused('not pending', 'resend');
+      await this.requestAddress(mailbox, row, row.pendingAddress as string, actor, t);
+    });
+    return this.choices(mailbox);
+  }
+
+  /** What an emailed address link is to the owner of `mailbox` (AddressLinkState). Changes nothing. */
+  async addressLink(mailbox: Pick<Mailbox, 'id'>, token: string): Promise<AddressLinkState> {
+    const row = await this.db.models.NoticeSetting.findByPk(mailbox.id);
+    if (row && this.tokenMatches(row, token)) return 'live';
+    if (!isTokenShaped(token)) return 'invalid';
+    const elsewhere = await this.db.models.NoticeSetting.count({ where: { pendingTokenDigest: digest(token), pendingExpiresAt: { [Op.gt]: this.clock.now() } } });
+    return elsewhere > 0 ? 'elsewhere' : 'invalid';
+  }
+
+  /**
+   * Confirms the pending address of `mailbox` with the emailed `token`: from now on notices and
+   * reminders go there (notices.address_confirmed); returns that address. Null, changing nothing, when the token is not
+   * the live one (wrong, expired, already used, withdrawn). Single use: of simultaneous confirmations
+   * one conditional update wins.
+   */
+  async confirmAddress(mailbox: Mailbox, token: string, { actor }: { actor: Actor }): Promise<string | null> {
+    return this.db.transaction(async (t) => {
+      const row = await this.db.models.NoticeSetting.findByPk(mailbox.id, { transaction: t });
+      if (!row || !this.tokenMatches(row, token)) return null;
+      const address = row.pendingAddress as string;
+      const [claimed] = await this.db.models.NoticeSetting.update({ address, ...NO_PENDING }, { where: { mailboxId: mailbox.id, pendingTokenDigest: row.pendingTokenDigest }, transaction: t });
+      if (claimed !== 1) return null;
+      await this.audit.recordOwner(actor, 'notices.address_confirmed', mailbox, t, { address });
+      return address;
+    });
+  }
+
+  /** The settings row of `mailbox`, created with the defaults when there is none yet. */
+  private async settingOf(mailbox: Pick<Mailbox, 'id'>, t: Transaction): Promise<NoticeSetting> {
+    const defaults = { mailboxId: mailbox.id, address: null, eventsOff: '', digestHour: null, digestDay: null, ...NO_PENDING };
+    const [row] = await this.db.models.NoticeSetting.findOrCreate({ where: { mailboxId: mailbox.id }, defaults, transaction: t });
+    return row;
+  }
+
+  /** True while `row` has a pending address whose link has not expired. */
+  private pendingLive(row: NoticeSetting): boolean {
+    return row.pendingAddress !== null && row.pendingExpiresAt !== null && row.pendingExpiresAt.getTime() > this.clock.now().getTime();
+  }
+
+  /** True when `token` is the live link of `row`: its digest compared in constant time. */
+  private tokenMatches(row: NoticeSetting, token: string): boolean {
+    if (!this.pendingLive(row) || row.pendingTokenDigest === null || !isTokenShaped(token)) return false;
+    const expected = Buffer.from(row.pendingTokenDigest, 'hex');
+    const given = Buffer.from(digest(token), 'hex');
+    return expected.length === given.length && crypto.timingSafeEqual(expected, given);
+  }
+
+  /**
+   * Makes `address` the pending one with a fresh token (any earlier link stops working), and emails
+   * the link to it (notice_address, in the mailbox's language): ValidationFailed
+   * (`address: address_links_limit`) once ADDRESS_LINKS_PER_DAY such emails left this mailbox in the
+   * last ADDRESS_LINK_TTL_MS. Records notices.address_requested.
+   */
+  private async requestAddress(mailbox: Mailbox, row: NoticeSetting, address: string, actor: Actor, t: Transaction): Promise<void> {
+    // SQLite's transactions already run one at a time: only MariaDB needs the row lock to count safely.
+    if (this.db.dialect === 'mysql') await this.db.claim(this.db.models.Mailbox, mailbox.id, t);
+    const now = this.clock.now().getTime();
+    const since = new Date(now - ADDRESS_LINK_TTL_MS);
+    const { count } = await this.outbox.countEmails({ mailboxId: mailbox.id, templates: ['notice_address'], since, atMost: ADDRESS_LINKS_PER_DAY }, t);
+    if (count >= ADDRESS_LINKS_PER_DAY) throw new ValidationFailed({ address: 'address_links_limit' });
+    const token = newToken();
+    const expiresAt = new Date(now + ADDRESS_LINK_TTL_MS);
+    await row.update({ pendingAddress: address, pendingTokenDigest: digest(token), pendingExpiresAt: expiresAt }, { transaction: t });
+    await this.outbox.enqueueEmail(
+      {
+        template: 'notice_address',
+        to: address,
+        locale: localeOf(mailbox),
+        mailboxId: mailbox.id,
+        collaboratorId: null,
+        payload: ownerPayload(mailbox, { expiresAt: expiresAt.toISOString() }),
+        link: `${this.config.ownerPagesUrl}/notifications/address/${token}`,
+      },
+      t,
+    );
+    await this.audit.recordOwner(actor, 'notices.address_requested', mailbox, t, { address, expiresAt: expiresAt.toISOString() });
   }
 
   /** email_failed, in the transaction that marks an email to a collaborator failed for good. */

@@ -19,6 +19,7 @@ export const EMAIL_TEMPLATES = [
   'access_end_reminder',
   'owner_notice',
   'owner_digest',
+  'notice_address',
 ] as const;
 export type EmailTemplate = (typeof EMAIL_TEMPLATES)[number];
 
@@ -41,7 +42,7 @@ export interface EmailPayload {
   accessLevel?: AccessLevel;
   /** `owner` for an email about the owner's own account (its footer differs). */
   audience?: 'owner';
-  /** ISO date the link stops working (link emails only). */
+  /** ISO date the link stops working (link emails only: the collaborators' and notice_address). */
   expiresAt?: string;
   /** ISO instant a collaborator's access ends or ended (access_ended, access_end_reminder). */
   accessEndsAt?: string;
@@ -88,7 +89,7 @@ export interface EmailInput {
   template: EmailTemplate;
   locale: Locale;
   payload: EmailPayload;
-  /** The single-use link (invitation, owner_reset, self_reset), or the extension page (access_end_reminder); absent for notices. */
+  /** The single-use link (invitation, owner_reset, self_reset, notice_address), or the extension page (access_end_reminder); absent for notices. */
   link?: string;
   /** Where mail programs connect; from configuration. */
   mailServer: MailProgramSettings;

@@ -43,7 +43,7 @@ function collapseControls(value: string): string {
 
 /**
  * Builds one email (From name, subject, plain text, HTML) in the recipient's language. Pure.
- * Only invitation, owner_reset, self_reset (they throw without it or a valid `payload.expiresAt`) and
+ * Only invitation, owner_reset, self_reset, notice_address (they throw without it or a valid `payload.expiresAt`) and
  * access_end_reminder (without it or `payload.accessEndsAt`) show `input.link`; notices ignore it.
  */
 export function buildEmail(input: EmailInput): BuiltEmail {
@@ -153,6 +153,10 @@ function bodyBlocks(input: EmailInput, t: MailTexts, vars: Vars): Block[] {
     }
     case 'owner_digest':
       return [p(t.owner_digest.intro), ...digestSections(input, t), p(t.notices.settings)];
+    case 'notice_address': {
+      const s = t.notice_address;
+      return [p(s.intro), p(s.effect), ...linkBlocks(input, t, vars, s.action), p(s.ignore)];
+    }
   }
 }
 

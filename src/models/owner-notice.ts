@@ -10,8 +10,14 @@ export type OwnerNoticeEvent = (typeof OWNER_NOTICE_EVENTS)[number];
 /** The owner's choices; a mailbox without a row has the defaults (every event, at once, to the mailbox). */
 export class NoticeSetting extends Model<InferAttributes<NoticeSetting>, InferCreationAttributes<NoticeSetting>> {
   declare mailboxId: number;
-  /** Where notices go; null: the mailbox itself. */
+  /** Where notices go, confirmed; null: the mailbox itself. */
   declare address: string | null;
+  /** An address the owner asked for, not confirmed yet: nothing goes to it. */
+  declare pendingAddress: CreationOptional<string | null>;
+  /** SHA-256 (hex) of the token emailed to `pendingAddress`; the token itself is never stored. */
+  declare pendingTokenDigest: CreationOptional<string | null>;
+  /** When that token stops confirming. */
+  declare pendingExpiresAt: CreationOptional<Date | null>;
   /** The events turned off, comma-separated (an event added later is on by default). */
   declare eventsOff: string;
   /** The hour (0–23, Italian time) of the daily digest; null: each notice at once. */
@@ -48,6 +54,9 @@ export function defineNoticeSetting(sequelize: Sequelize) {
     {
       mailboxId: { type: DataTypes.INTEGER, primaryKey: true },
       address: { type: DataTypes.STRING(254) },
+      pendingAddress: { type: DataTypes.STRING(254) },
+      pendingTokenDigest: { type: DataTypes.STRING(64) },
+      pendingExpiresAt: { type: DataTypes.DATE(3) },
       eventsOff: { type: DataTypes.STRING(200), allowNull: false, defaultValue: '' },
       digestHour: { type: DataTypes.INTEGER },
       digestDay: { type: DataTypes.STRING(10) },

@@ -60,6 +60,9 @@ const KINDS: Record<AuditAction, string> = {
   'access_end.changed': 'accessEndSet',
   // Recorded as the system's: the owner chose the date, nobody acted at that moment.
   'collaborator.access_ended': 'accessEnded',
+  'notices.changed': 'noticesChanged',
+  'notices.address_requested': 'noticeAddressRequested',
+  'notices.address_confirmed': 'noticeAddressConfirmed',
 };
 
 /** The detail the domain stored (JSON), or {} for none or for text that is not a JSON object. */
@@ -89,8 +92,21 @@ const chosenPart = (username: string) => username.split('/')[0] ?? username;
 
 const text = (value: unknown) => (typeof value === 'string' ? value : '');
 
-function detailsOf(detail: Record<string, unknown>, { t, date }: DescribeOptions): string {
+/** What a change of the notification settings set (notices.changed): the events on, the delivery, the address. */
+function noticeDetails(detail: Record<string, unknown>, t: Translate): string[] {
   const parts: string[] = [];
+  if (Array.isArray(detail.events)) {
+    const events = detail.events.filter((event): event is string => typeof event === 'string').map((event) => t(`notifications.event.${event}`));
+    parts.push(t('activity.detail.noticeEvents', { events: events.length > 0 ? events.join('; ') : t('activity.detail.noticeNone') }));
+  }
+  if (typeof detail.digestHour === 'number') parts.push(t('activity.detail.digestAt', { hour: `${String(detail.digestHour).padStart(2, '0')}:00` }));
+  else if (detail.delivery === 'immediate') parts.push(t('activity.detail.immediate'));
+  return parts;
+}
+
+function detailsOf(event: AuditEvent, detail: Record<string, unknown>, { t, date }: DescribeOptions): string {
+  const parts: string[] = event.action === 'notices.changed' ? noticeDetails(detail, t) : [];
+  if (event.action === 'notices.changed' && typeof detail.address === 'string') parts.push(t('activity.detail.noticeAddress', { address: detail.address }));
   const level = (value: unknown) => t(`access.${text(value)}`);
   if (typeof detail.from === 'string' && typeof detail.to === 'string') parts.push(t('activity.detail.accessChange', { from: level(detail.from), to: level(detail.to) }));
   else if (typeof detail.accessLevel === 'string') parts.push(t('activity.detail.access', { level: level(detail.accessLevel) }));
@@ -135,8 +151,8 @@ export function describeEvent(event: AuditEvent, options: DescribeOptions): Acti
       ? (event.actorId && names.get(event.actorId)) || chosenPart(event.actorName)
       : t(`activity.actors.${event.actorType}`);
   return {
-    sentence: t(`activity.events.${kindOf(event, detail)}.${form}`, { actor, name, username: chosenPart(subject) }),
-    details: detailsOf(detail, options),
+    sentence: t(`activity.events.${kindOf(event, detail)}.${form}`, { actor, name, username: chosenPart(subject), address: text(detail.address) }),
+    details: detailsOf(event, detail, options),
     subject,
     device: describeDevice(event.userAgent, t),
     place: describePlace(event.ip, t),

@@ -1,9 +1,11 @@
 import type { Request, Response } from 'express';
 import type { Domain } from '../domain';
+import type { Actor } from '../domain/actor';
 import type { Collaborator, Mailbox } from '../models';
 import type { AfterResponse } from './after-response';
 import type { SealedCookies } from './cookies';
 import type { Pages } from './render';
+import { requestOrigin } from './client-ip';
 
 /** Where each part of the feature answers, as paths of this site (the links in emails add BASE_URL). */
 export interface FeatureUrls {
@@ -52,6 +54,12 @@ export function ownerOf(res: Response): Mailbox {
   const owner: unknown = res.locals.owner;
   if (!owner) throw new Error('an owner route ran without the owner guard');
   return owner as Mailbox;
+}
+
+/** The signed-in owner as the actor of a change, with where the request came from. */
+export function actorOf(req: Request, res: Response): Actor {
+  const owner = ownerOf(res);
+  return { type: 'owner', id: owner.id, name: owner.address, ...requestOrigin(req) };
 }
 
 /** The collaborator the `:id` of this request names, found by the router's param loader. */

@@ -9,7 +9,7 @@ import { until } from '../support/wait';
 import { createLogger } from '../../src/lib/logger';
 import { startWorker } from '../../src/mail/worker';
 import { system } from '../../src/domain/actor';
-import { activate, collaboratorIn, latestLinkToken, person, reload } from '../support/accounts';
+import { activate, collaboratorIn, latestLinkToken, person, reload, saveNoticeChoices } from '../support/accounts';
 import { translator } from '../../src/i18n';
 import { openDatabase, type Database } from '../../src/db';
 import { createDomain, type Domain } from '../../src/domain';
@@ -166,7 +166,7 @@ for (const database of DATABASES) {
       it('should tell the owner at the notification address, in the digest when the owner chose one', async function () {
         const c = await active();
         await setEnd(c, '2026-03-10', '18:00');
-        await h.domain.ownerNotices.save(mailbox, { address: 'segreteria@example.org', events: ['access_ended'], delivery: 'digest', digestHour: '8' });
+        await saveNoticeChoices(h, mailbox, { address: 'segreteria@example.org', events: ['access_ended'], delivery: 'digest', digestHour: '8' });
         const told = await count({ template: 'owner_notice' });
         h.clock.set(END);
         await h.domain.accessEnds.runIfDue();
@@ -300,7 +300,7 @@ for (const database of DATABASES) {
       it('should go to the notification address the owner set, at once even with a digest', async function () {
         const c = await active();
         await setEnd(c, '2026-03-10', '18:00');
-        await h.domain.ownerNotices.save(mailbox, { address: 'segreteria@example.org', events: [], delivery: 'digest', digestHour: '8' });
+        await saveNoticeChoices(h, mailbox, { address: 'segreteria@example.org', events: [], delivery: 'digest', digestHour: '8' });
         h.clock.set(new Date(END.getTime() - 3 * DAY));
         await h.domain.accessEnds.runIfDue();
         expect((await reminders()).map((r) => r.recipient)).to.deep.equal(['segreteria@example.org']);

@@ -18,7 +18,7 @@ import { Outbox, type Deliver } from '../../src/mail/outbox';
 import { Sealer } from '../../src/lib/secrets';
 import { redactor } from '../../src/mail/redact';
 import { TestClock } from '../support/clock';
-import { linkToken, reload, setPasswordByLink } from '../support/accounts';
+import { linkToken, reload, setPasswordByLink, saveNoticeChoices } from '../support/accounts';
 
 const MAILBOX = 'studio.gialli@pec.example.it';
 const UNAVAILABLE = translator('it')('errorPage.unavailable');
@@ -117,7 +117,7 @@ for (const { name, create } of DATABASES) {
       sink = await new FaultySmtp().start(smtpPort);
       h = await startHarness(url, { SMTP_URL: `smtp://127.0.0.1:${smtpPort}`, SMTP_TIMEOUT_MS: '500' });
       // The owner's notices are emails too; these tests count the collaborator's alone.
-      await h.domain.ownerNotices.save(await h.mailbox(MAILBOX), { address: '', events: [], delivery: 'immediate', digestHour: '0' });
+      await saveNoticeChoices(h, await h.mailbox(MAILBOX), { address: '', events: [], delivery: 'immediate', digestHour: '0' });
       owner = new Browser(h.app);
       await owner.signIn(MAILBOX, OWNER_PASSWORD);
       await owner.get('/settings/collaborations');

@@ -3,7 +3,7 @@ import net from 'node:net';
 import { DATABASES, type TestDatabase } from '../support/databases';
 import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, newCollaborator, startHarness, type Harness } from '../support/harness';
 import { SmtpSink, linkIn } from '../support/smtp-sink';
-import { linkToken, setPasswordByLink } from '../support/accounts';
+import { linkToken, setPasswordByLink, saveNoticeChoices } from '../support/accounts';
 
 const MAILBOX = 'studio.bianchi@pec.example.it';
 
@@ -28,7 +28,7 @@ for (const { name, create } of DATABASES) {
       smtpPort = await freePort();
       h = await startHarness(database.url, { SMTP_URL: `smtp://127.0.0.1:${smtpPort}` });
       // The owner's notices are emails too; these tests count the collaborator's alone.
-      await h.domain.ownerNotices.save(await h.mailbox(MAILBOX), { address: '', events: [], delivery: 'immediate', digestHour: '0' });
+      await saveNoticeChoices(h, await h.mailbox(MAILBOX), { address: '', events: [], delivery: 'immediate', digestHour: '0' });
     });
 
     after(async function () {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Op } from 'sequelize';
 import { DATABASES } from '../support/databases';
 import { BASE_URL, Browser, GOOD_PASSWORD, harnessPerSuite, newCollaborator, signedInOwner, startHarness, type Harness } from '../support/harness';
-import { collaboratorIn } from '../support/accounts';
+import { addressLinks, collaboratorIn, ownerActor, saveNoticeChoices } from '../support/accounts';
 import { FaultySmtp, freePort } from '../support/faulty-smtp';
 import { createDomain } from '../../src/domain';
 import { buildEmail } from '../../src/mail/messages';
@@ -28,8 +28,11 @@ function built(h: Harness, row: OutboxMessage) {
 }
 
 async function choose(h: Harness, mailbox: Mailbox, choice: Partial<{ address: string; events: string[]; delivery: string; digestHour: string }>) {
-  await h.domain.ownerNotices.save(mailbox, { address: '', events: ['email_failed', 'invitation_expired', 'access_ended', 'new_mail_device', 'password_self_reset', 'invitation_accepted'], delivery: 'immediate', digestHour: '18', ...choice });
+  await saveNoticeChoices(h, mailbox, { address: '', events: ['email_failed', 'invitation_expired', 'access_ended', 'new_mail_device', 'password_self_reset', 'invitation_accepted'], delivery: 'immediate', digestHour: '18', ...choice });
 }
+
+/** A page without the line-break opportunities (`<wbr>`) long values carry, to search it for text. */
+const unbroken = (html: string) => html.replace(/<wbr>/g, '');
 
 /** A successful IMAP sign-in reported by Dovecot's auth policy. */
 function mailSignIn(h: Harness, c: Collaborator, remote: string, clientId = '"name" "Thunderbird" "version" "115.3.1"', protocol: 'imap' | 'submission' = 'imap') {
@@ -210,10 +213,15 @@ for (const { name, create } of DATABASES) {
         expect(res.text).to.match(/value="immediate" checked/);
       });
 
-      it('should keep a digest hour and another address', async function () {
+      it('should keep a digest hour, and another address as pending until confirmed', async function () {
         const res = await owner.post(SETTINGS, { address: 'segreteria@example.com', events: 'email_failed', delivery: 'digest', digestHour: '18' });
         expect(res.status).to.equal(303);
-        expect(await h.domain.ownerNotices.choices(mailbox)).to.deep.equal({ address: 'segreteria@example.com', addressIsMailbox: false, events: ['email_failed'], digestHour: 18 });
+        const pending = { address: 'segreteria@example.com', expiresAt: new Date('2026-03-03T09:00:00.000Z') };
+        expect(await h.domain.ownerNotices.choices(mailbox)).to.deep.equal({ address: MAILBOX, addressIsMailbox: true, events: ['email_failed'], digestHour: 18, pending });
+        const page = unbroken((await owner.get(SETTINGS)).text);
+        expect(page).to.contain('In attesa di conferma: segreteria@example.com');
+        expect(page).to.contain('valido fino al 3 mar 2026, 10:00 GMT+1');
+        expect(page).to.contain('Invia di nuovo il link');
       });
 
       it('should refuse a bad address with a clear message and change nothing', async function () {
@@ -283,6 +291,158 @@ for (const { name, create } of DATABASES) {
       expect(email.subject).to.contain('Email non consegnata');
       expect(email.text).to.contain(`Mario Rossi (${c.username})`);
       expect(email.text).to.contain('550');
+    });
+  });
+
+  describe(`The notification address, confirmed by a link (${name})`, function () {
+    let h: Harness;
+    let mailbox: Mailbox;
+    let other: Mailbox;
+    let owner: Browser;
+    harnessPerSuite(create, { mailboxes: [MAILBOX, OTHER] }, (harness) => (h = harness));
+    const NEW = 'segreteria@example.com';
+    const choice = { address: NEW, events: ['invitation_accepted', 'access_ended'], delivery: 'immediate', digestHour: '18' };
+    const linkPath = (link: string) => link.slice(BASE_URL.length);
+
+    beforeEach(async function () {
+      await h.reset();
+      await h.db.models.NoticeSetting.destroy({ where: {} });
+      await h.db.models.AuditEvent.destroy({ where: {} });
+      h.clock.set(new Date('2026-03-02T09:00:00.000Z'));
+      mailbox = (await h.db.models.Mailbox.findOne({ where: { address: MAILBOX } })) as Mailbox;
+      other = (await h.db.models.Mailbox.findOne({ where: { address: OTHER } })) as Mailbox;
+      owner = await signedInOwner(h.app, MAILBOX);
+    });
+
+    /** The owner asks for NEW through the settings page; the link emailed to it. */
+    async function ask(address = NEW): Promise<string> {
+      expect((await owner.post(SETTINGS, { address, events: 'invitation_accepted', delivery: 'immediate', digestHour: '18' })).status).to.equal(303);
+      return (await addressLinks(h, mailbox)).at(-1) as string;
+    }
+
+    async function confirm(link: string, browser = owner) {
+      await browser.get(linkPath(link));
+      return browser.post(linkPath(link));
+    }
+
+    it('should keep notices and reminders going to the mailbox while the new address is pending, and email it one link', async function () {
+      const c = await collaboratorIn(h, mailbox, 'active', person('anna'));
+      await h.domain.collaborations.setAccessEnd(c, { accessEndDate: '2026-03-10', accessEndTime: '18:00' }, { actor: system });
+      // Three days (ACCESS_REMINDER_DAYS) before that end.
+      h.clock.set(new Date('2026-03-07T17:00:00.000Z'));
+      await h.db.models.OutboxMessage.destroy({ where: {} });
+      const link = await ask();
+      const [row, ...more] = await notices(h, 'notice_address');
+      expect(more).to.have.length(0);
+      expect(row?.recipient).to.equal(NEW);
+      expect(link).to.match(new RegExp(`^${BASE_URL}/settings/collaborations/notifications/address/[A-Za-z0-9_-]{43}$`));
+      expect(await h.domain.ownerNotices.addressOf(mailbox)).to.equal(MAILBOX);
+      await collaboratorIn(h, mailbox, 'active', person('bruno'));
+      expect(await h.domain.accessEnds.runIfDue()).to.deep.equal({ ended: 0, reminded: 1 });
+      expect((await notices(h)).map((r) => r.recipient)).to.deep.equal([MAILBOX]);
+      expect((await notices(h, 'access_end_reminder')).map((r) => r.recipient)).to.deep.equal([MAILBOX]);
+    });
+
+    for (const [locale, words] of [
+      ['it', ['Conferma indirizzo per le notifiche', `titolare della casella PEC ${MAILBOX}`, 'non verrà inviato nulla', 'ignora questa email', '3 marzo 2026']],
+      ['en', ['Confirm the address for notices', `owner of the PEC mailbox ${MAILBOX}`, 'Nothing will be sent', 'ignore this email', '3 March 2026']],
+      ['es', ['Confirma la dirección de avisos', `titular del buzón PEC ${MAILBOX}`, 'No se enviará nada', 'ignora este correo', '3 de marzo de 2026']],
+    ] as const) {
+      it(`should write the confirmation email in the mailbox's language (${locale})`, async function () {
+        await mailbox.update({ locale });
+        const link = await ask();
+        const [row] = await notices(h, 'notice_address');
+        const email = buildEmail({ template: 'notice_address', locale, payload: JSON.parse(row!.payload) as EmailPayload, link, mailServer: h.config.mailServer, signInUrl: `${BASE_URL}/login` });
+        for (const word of words) expect(email.subject + email.text).to.contain(word);
+        expect(email.text).to.contain(link);
+      });
+    }
+
+    it('should change nothing on GET of the link, and confirm on POST; notices go there afterwards', async function () {
+      const link = await ask();
+      const page = await owner.get(linkPath(link));
+      expect(page.status).to.equal(200);
+      expect(page.headers['cache-control']).to.contain('no-store');
+      expect(page.headers['referrer-policy']).to.equal('no-referrer');
+      expect(page.text).to.contain('Conferma l’indirizzo');
+      expect(await h.domain.ownerNotices.addressOf(mailbox)).to.equal(MAILBOX);
+      const res = await owner.post(linkPath(link));
+      expect(res.status).to.equal(303);
+      expect(await h.domain.ownerNotices.addressOf(mailbox)).to.equal(NEW);
+      expect((await h.domain.ownerNotices.choices(mailbox)).pending).to.equal(null);
+      await collaboratorIn(h, mailbox, 'active', person('anna'));
+      expect((await notices(h)).map((r) => r.recipient)).to.deep.equal([NEW]);
+    });
+
+    it('should refuse a used, a wrong and an expired link with a clear page, changing nothing', async function () {
+      const used = await ask();
+      expect((await confirm(used)).status).to.equal(303);
+      for (const link of [used, `${used.slice(0, -4)}AAAA`]) {
+        const res = await confirm(link);
+        expect(res.status).to.equal(410);
+        expect(res.text).to.contain('Questo link non è più valido');
+      }
+      const expired = await ask('altro@example.com');
+      h.clock.advance(24 * 3600 * 1000);
+      expect((await owner.get(linkPath(expired))).status).to.equal(410);
+      expect((await owner.post(linkPath(expired))).status).to.equal(410);
+      expect(await h.domain.ownerNotices.addressOf(mailbox)).to.equal(NEW);
+    });
+
+    it("should answer 404 to another mailbox's owner, and refuse a POST without CSRF, changing nothing", async function () {
+      const link = await ask();
+      const stranger = await signedInOwner(h.app, OTHER);
+      expect((await stranger.get(linkPath(link))).status).to.equal(404);
+      expect((await stranger.post(linkPath(link))).status).to.equal(404);
+      expect((await owner.agent.post(linkPath(link)).type('form').send({})).status).to.equal(403);
+      expect(await h.domain.ownerNotices.addressOf(mailbox)).to.equal(MAILBOX);
+      expect(await h.domain.ownerNotices.addressOf(other)).to.equal(OTHER);
+      expect((await confirm(link)).status).to.equal(303);
+    });
+
+    it('should not send the link again when the same pending address is saved, only when asked to', async function () {
+      const first = await ask();
+      await ask();
+      expect(await notices(h, 'notice_address')).to.have.length(1);
+      expect((await owner.post(`${SETTINGS}/address`)).status).to.equal(303);
+      const links = await addressLinks(h, mailbox);
+      expect(links).to.have.length(2);
+      expect((await confirm(first)).status).to.equal(410);
+      expect((await confirm(links[1] as string)).status).to.equal(303);
+    });
+
+    it('should refuse the 6th confirmation email in 24 hours with a clear message, sending and changing nothing', async function () {
+      for (let i = 1; i <= 5; i += 1) await ask(`n${i}@example.com`);
+      const res = await owner.post(SETTINGS, { address: 'n6@example.com', events: 'email_failed', delivery: 'digest', digestHour: '7' });
+      expect(res.status).to.equal(422);
+      expect(res.text).to.contain('Hai già chiesto 5 link di conferma nelle ultime 24 ore');
+      expect((await owner.post(`${SETTINGS}/address`)).status).to.equal(422);
+      expect(await notices(h, 'notice_address')).to.have.length(5);
+      const choices = await h.domain.ownerNotices.choices(mailbox);
+      expect(choices).to.include({ digestHour: null });
+      expect(choices.pending?.address).to.equal('n5@example.com');
+      h.clock.advance(24 * 3600 * 1000 + 1000);
+      await ask('n6@example.com');
+      expect(await notices(h, 'notice_address')).to.have.length(6);
+    });
+
+    it('should use the mailbox again at once when the address is emptied, dropping the pending one', async function () {
+      await saveNoticeChoices(h, mailbox, { ...choice, address: 'primo@example.com' });
+      const link = await ask();
+      expect((await owner.post(SETTINGS, { address: '', events: 'invitation_accepted', delivery: 'immediate', digestHour: '18' })).status).to.equal(303);
+      expect(await h.domain.ownerNotices.choices(mailbox)).to.include({ address: MAILBOX, pending: null });
+      expect((await confirm(link)).status).to.equal(410);
+    });
+
+    it('should show the changes in the activity', async function () {
+      await h.domain.ownerNotices.save(mailbox, { ...choice, delivery: 'digest', digestHour: '8' }, { actor: ownerActor(mailbox) });
+      expect((await confirm((await addressLinks(h, mailbox)).at(-1) as string)).status).to.equal(303);
+      const text = unbroken((await owner.get('/settings/activity')).text);
+      expect(text).to.contain(`Hai chiesto di ricevere le notifiche a ${NEW}`);
+      expect(text).to.contain(`Hai confermato l’indirizzo ${NEW} per le notifiche`);
+      expect(text).to.contain('Hai cambiato le impostazioni delle notifiche');
+      expect(text).to.contain('Riepilogo giornaliero alle 08:00');
+      expect(text).to.contain('l’accesso di un collaboratore termina (data di fine passata); un invito viene accettato');
     });
   });
 }

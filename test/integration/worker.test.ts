@@ -8,7 +8,7 @@ import { createLogger } from '../../src/lib/logger';
 import { startWorker } from '../../src/mail/worker';
 import { fileTransport, outboxDeliverer } from '../../src/mail/transport';
 import type { Deliver } from '../../src/mail/outbox';
-import { latestLinkToken } from '../support/accounts';
+import { latestLinkToken, saveNoticeChoices } from '../support/accounts';
 import { capturedLogger } from '../support/logs';
 
 for (const { name, create } of DATABASES) {
@@ -81,7 +81,7 @@ for (const { name, create } of DATABASES) {
       async function queuedInvitation(): Promise<string> {
         const mailbox = await h.mailbox('studio.rossi@pec.example.it');
         // The owner's notice of the failure would be one more row: this test is about the invitation's attempts.
-        await h.domain.ownerNotices.save(mailbox, { address: '', events: [], delivery: 'immediate', digestHour: '0' });
+        await saveNoticeChoices(h, mailbox, { address: '', events: [], delivery: 'immediate', digestHour: '0' });
         const input = { firstName: 'Mario', lastName: 'Rossi', username: 'mario.rossi', referenceEmail: 'mario@example.com', accessLevel: 'read' as const, manageSettings: false };
         const c = await h.domain.collaborations.create(mailbox, input, { actor: { type: 'owner', id: mailbox.id, name: mailbox.address } });
         return latestLinkToken(h, c);

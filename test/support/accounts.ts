@@ -96,3 +96,26 @@ export const person = (firstName: string, lastName: string, username: string, re
   accessLevel: 'mail_clients',
   manageSettings: '',
 });
+
+/** The links of the confirmation emails (notice_address) queued for `mailbox`, oldest first, as the emails carry them. */
+export async function addressLinks(h: Harness, mailbox: Mailbox): Promise<string[]> {
+  const where = { mailboxId: mailbox.id, template: 'notice_address', secret: { [Op.ne]: null } };
+  const messages = await h.db.models.OutboxMessage.findAll({ where, order: [['id', 'ASC']] });
+  const sealer = new Sealer(h.config.sessionSecret);
+  return messages.map((m) => sealer.open(m.secret as string));
+}
+
+/** The owner of `mailbox` as the actor of a change made in a test. */
+export const ownerActor = (mailbox: Mailbox) => ({ type: 'owner', id: mailbox.id, name: mailbox.address }) as const;
+
+/**
+ * Saves the owner's notification choices through the domain; an `address` other than the mailbox is
+ * then confirmed with the link emailed to it, as its owner would, so that it is in use.
+ */
+export async function saveNoticeChoices(h: Harness, mailbox: Mailbox, choice: { address: string; events: string[]; delivery: string; digestHour: string }): Promise<void> {
+  const actor = ownerActor(mailbox);
+  const { pending } = await h.domain.ownerNotices.save(mailbox, choice, { actor });
+  if (!pending) return;
+  const token = (await addressLinks(h, mailbox)).at(-1)?.split('/').at(-1) as string;
+  expect(await h.domain.ownerNotices.confirmAddress(mailbox, token, { actor })).to.equal(pending.address);
+}

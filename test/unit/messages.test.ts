@@ -7,7 +7,7 @@ import { itTexts } from '../../src/mail/texts/it';
 import { LOCALES } from '../../src/i18n';
 
 const LINK = 'https://webmail.example.it/password/Zm9vYmFyLXRva2VuLXZhbHVlLTEyMzQ1Njc4OTA';
-const LINK_TEMPLATES: readonly EmailTemplate[] = ['invitation', 'owner_reset', 'self_reset'];
+const LINK_TEMPLATES: readonly EmailTemplate[] = ['invitation', 'owner_reset', 'self_reset', 'notice_address'];
 /** The owner's reminder links to the extension page (not a single-use link): test/integration/access-end.test.ts. */
 const NOTICES = EMAIL_TEMPLATES.filter((template) => !LINK_TEMPLATES.includes(template) && template !== 'access_end_reminder');
 

@@ -133,6 +133,13 @@ export const enTexts = {
     intro: 'This is what happened to the collaborators of the PEC mailbox {mailbox} since the last summary.',
     open: 'Open',
   },
+  notice_address: {
+    subject: 'Confirm the address for notices: mailbox of {owner}',
+    intro: '{actor} asked to receive the notices about the mailbox’s collaborators at this address.',
+    effect: 'Nothing will be sent to this address until you confirm it. To confirm, open the link below after signing in as the owner of the mailbox.',
+    action: 'Confirm the address',
+    ignore: 'If you do not know what this is about, ignore this email: you will receive nothing more.',
+  },
   notices: {
     events: {
       email_failed: 'Email not delivered',

@@ -130,6 +130,13 @@ export const esTexts = {
     intro: 'Esto es lo que ha ocurrido a los colaboradores del buzón PEC {mailbox} desde el último resumen.',
     open: 'Abrir',
   },
+  notice_address: {
+    subject: 'Confirma la dirección de avisos: buzón de {owner}',
+    intro: '{actor} ha pedido recibir en esta dirección los avisos sobre los colaboradores del buzón.',
+    effect: 'No se enviará nada a esta dirección hasta que la confirmes. Para confirmarla, abre el enlace de abajo después de iniciar sesión como titular del buzón.',
+    action: 'Confirmar la dirección',
+    ignore: 'Si no sabes de qué se trata, ignora este correo: no recibirás nada más.',
+  },
   notices: {
     events: {
       email_failed: 'Correo no entregado',

@@ -130,6 +130,13 @@ export const itTexts = {
     intro: 'Ecco cosa è successo ai collaboratori della casella PEC {mailbox} dall’ultimo riepilogo.',
     open: 'Apri',
   },
+  notice_address: {
+    subject: 'Conferma indirizzo per le notifiche: casella di {owner}',
+    intro: '{actor} ha chiesto di ricevere a questo indirizzo le notifiche sui collaboratori della casella.',
+    effect: 'Finché non confermi, a questo indirizzo non verrà inviato nulla. Per confermare apri il link qui sotto, dopo aver effettuato l’accesso come titolare della casella.',
+    action: 'Conferma l’indirizzo',
+    ignore: 'Se non sai di cosa si tratta, ignora questa email: non riceverai altro.',
+  },
   notices: {
     events: {
       email_failed: 'Email non consegnata',

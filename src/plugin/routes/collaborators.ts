@@ -1,17 +1,15 @@
 import { Router, type Request, type Response } from 'express';
 import type { NewCollaborator } from '../../domain/collaborators';
 import { LIST_SORTS, LIST_STATUSES, type ListQuery, type ListRow, type ListSort, type PagePosition } from '../../domain/directory';
-import type { Actor } from '../../domain/actor';
 import { ValidationFailed } from '../../domain/errors';
 import { allows, type AccountEvent } from '../../domain/state-machine';
 import { ACCESS_LEVELS, type Collaborator, type Status } from '../../models';
 import { wantsFragment } from '../render';
 import { ListCache } from '../list-cache';
-import { requestOrigin } from '../client-ip';
 import { fitText } from '../../lib/text';
 import { instantToItalianTime } from '../../i18n/dates';
 import type { AccessEndInput } from '../../domain/access-end';
-import { collaboratorOf, ownerOf, redirectWithNotice, type Feature } from '../context';
+import { actorOf, collaboratorOf, ownerOf, redirectWithNotice, type Feature } from '../context';
 
 /** The confirmations the three-dot menu opens, each a resource of its own. */
 const CONFIRMATIONS = {
@@ -43,11 +41,6 @@ function listQueryOf(query: Record<string, unknown>): Required<ListQuery> {
     sort: one<ListSort>(query.sort, LIST_SORTS) ?? 'name',
     direction: one(query.dir, ['asc', 'desc'] as const) ?? 'asc',
   };
-}
-
-function actorOf(req: Request, res: Response): Actor {
-  const owner = ownerOf(res);
-  return { type: 'owner', id: owner.id, name: owner.address, ...requestOrigin(req) };
 }
 
 const textOf = (body: Record<string, unknown>) => (key: string) => (typeof body[key] === 'string' ? (body[key] as string) : '');
