@@ -396,14 +396,15 @@ for (const database of DATABASES) {
     it('should kick mail programs within 5 s of the deadline', async function () {
       const server = await doveadm();
       const db = await database.create();
-      // A clock that runs with real time, two seconds before 18:00 Italian time.
-      const clock = new TestClock(new Date('2026-03-10T16:59:58.000Z'), true);
+      // A clock that runs with real time; set two seconds before 18:00 Italian time once all is ready.
+      const clock = new TestClock(new Date('2026-03-10T09:00:00.000Z'), true);
       const h = await startHarness(db.url, { DOVEADM_URLS: server.url, DOVEADM_API_KEY: 'a doveadm key for the tests' }, { clock });
       const worker = startWorker(h.domain.outbox, h.deliver, createLogger('silent'), 1000, h.domain.scheduled);
       try {
         const mailbox = await h.mailbox(MAILBOX);
         const c = await collaboratorIn(h, mailbox, 'active', person('Mario', 'Rossi', 'mario.rossi'));
         await h.domain.collaborations.setAccessEnd(c, { accessEndDate: '2026-03-10', accessEndTime: '18:00' }, { actor: system });
+        clock.set(new Date('2026-03-10T16:59:58.000Z'));
         const deadline = Date.now() + (new Date('2026-03-10T17:00:00.000Z').getTime() - clock.now().getTime());
         await until('the kick', () => server.kicks.length > 0, 10_000);
         expect((server.kicks[0] as number) - deadline).to.be.within(0, 5000);
