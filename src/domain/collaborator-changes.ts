@@ -139,7 +139,7 @@ export class CollaboratorChanges {
     mailbox: Mailbox,
     template: EmailTemplate,
     t: Transaction,
-    extra: { link?: string; expiresAt?: Date; accessEndsAt?: Date; appPassword?: { name: string; createdAt: Date } } = {},
+    extra: { link?: string; expiresAt?: Date; accessEndsAt?: Date; appPassword?: { name: string; createdAt: Date }; identityProvider?: string } = {},
   ): Promise<void> {
     await this.outbox.enqueueEmail(
       {
@@ -159,6 +159,7 @@ export class CollaboratorChanges {
           expiresAt: extra.expiresAt?.toISOString(),
           accessEndsAt: extra.accessEndsAt?.toISOString(),
           appPassword: extra.appPassword && { name: extra.appPassword.name, createdAt: extra.appPassword.createdAt.toISOString() },
+          identityProvider: extra.identityProvider,
         },
       },
       t,
