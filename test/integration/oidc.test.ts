@@ -332,10 +332,15 @@ for (const { name, create } of DATABASES) {
         await browser.get('/login');
         const started = await browser.post('/login/oidc/google');
         const back = new URL(await new ProviderBrowser().through(started.headers.location as string, GOOGLE_CALLBACK));
+        const genuine = back.href;
         back.searchParams.set('state', 'a-state-this-browser-never-sent');
         const res = await browser.get(pathOf(back.href));
         expect(res.status).to.equal(400);
         expect(res.text).to.contain('non ha superato le verifiche');
+        expect(await isSignedIn(browser)).to.equal(false);
+        // The flow was spent by that answer: not even the genuine one is taken now.
+        const after = await browser.get(pathOf(genuine));
+        expect(after.status).to.equal(400);
         expect(await isSignedIn(browser)).to.equal(false);
       });
 
