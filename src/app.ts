@@ -116,7 +116,10 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
           objectSrc: ["'none'"],
           baseUri: ["'none'"],
           frameAncestors: ["'none'"],
-          formAction: ["'self'"],
+          // A form that starts a sign-in with a provider is redirected to its authorization endpoint,
+          // which form-action governs too: the issuers' origins (where the endpoint is, for Google,
+          // Entra ID, Keycloak…).
+          formAction: ["'self'", ...config.oidc.providers.map((p) => new URL(p.issuer).origin)],
           ...(secure ? { upgradeInsecureRequests: [] } : {}),
         },
       },
