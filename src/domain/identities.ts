@@ -49,12 +49,13 @@ export class Identities {
 
   /**
    * Links `identity` to the signed-in account, records it and emails the holder, in one transaction.
-   * Throws ValidationFailed `{ identity: 'already_linked' }` (to this account) or `'linked_elsewhere'`
-   * (to another: the unique index decides, two simultaneous links included); nothing changes then.
+   * Throws ValidationFailed `{ identity: 'already_linked' }` (to this account), `'linked_elsewhere'`
+   * (to another: the unique index decides, two simultaneous links included) or `'unfit'` (an issuer or
+   * subject over 255 characters); nothing changes then.
    */
   async link(signedIn: SignedIn, identity: ProvidedIdentity, origin: Origin = {}): Promise<LinkedIdentity> {
     const principal = principalOf(signedIn);
-    if (identity.issuer.length > MAX_LENGTH || identity.subject.length > MAX_LENGTH) throw new ValidationFailed({ identity: 'linked_elsewhere' });
+    if (identity.issuer.length > MAX_LENGTH || identity.subject.length > MAX_LENGTH) throw new ValidationFailed({ identity: 'unfit' });
     try {
       return await this.db.transaction(async (t) => {
         const linked = await this.db.models.LinkedIdentity.create(

@@ -105,6 +105,7 @@ export const en = {
     errors: {
       already_linked: 'This {{provider}} account is already linked to your account.',
       linked_elsewhere: 'This {{provider}} account is already linked to another account here: unlink it there first.',
+      unfit: 'The identity {{provider}} gave is not one this webmail can keep (too long).',
       wrong_password: 'The current password is not correct.',
       wrong_code: 'The password or the code is not correct.',
     },

@@ -107,6 +107,7 @@ export const es = {
     errors: {
       already_linked: 'Esta cuenta de {{provider}} ya está vinculada a tu cuenta.',
       linked_elsewhere: 'Esta cuenta de {{provider}} ya está vinculada a otra cuenta aquí: desvincúlala allí primero.',
+      unfit: 'La identidad que dio {{provider}} no puede guardarse en este webmail (demasiado larga).',
       wrong_password: 'La contraseña actual no es correcta.',
       wrong_code: 'La contraseña o el código no son correctos.',
     },

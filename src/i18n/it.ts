@@ -107,6 +107,7 @@ export const it = {
     errors: {
       already_linked: 'Questo account {{provider}} è già collegato al tuo account.',
       linked_elsewhere: 'Questo account {{provider}} è già collegato a un altro account qui: scollegalo prima da lì.',
+      unfit: 'L’identità fornita da {{provider}} non può essere conservata da questa webmail (troppo lunga).',
       wrong_password: 'La password attuale non è corretta.',
       wrong_code: 'La password o il codice non sono corretti.',
     },
