@@ -16,6 +16,9 @@ import { holdAtSecondStep, homeOf, requireRecentSignIn } from './shell/sign-in';
 import { confirmationRouter } from './shell/routes/confirmation';
 import { languageRouter } from './shell/routes/language';
 import { accountRouter } from './shell/routes/account';
+import { identitiesRouter } from './shell/routes/identities';
+import { OidcClients } from './shell/oidc';
+import { providerLabel } from './config';
 import { ownPasswordRouter } from './shell/routes/own-password';
 import { deviceCookies } from './shell/device-cookies';
 import { mailProfileRouter } from './shell/routes/mail-profile';
@@ -73,6 +76,13 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   const secure = config.baseUrl.startsWith('https://');
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
+  // The sign-in page's and the settings menu's providers, only those configured: set first, for every page (error pages too).
+  const oidc = new OidcClients(config.oidc, config.baseUrl, domain.clock);
+  const signInProviders = oidc.names.map((name) => ({ name, label: providerLabel(name) }));
+  app.use((_req, res, next) => {
+    res.locals.signInProviders = signInProviders;
+    next();
+  });
   // Not served at all without a token (no figure of this installation leaks by default), nor measured.
   const metrics = config.metricsToken ? createMetrics(db, domain.clock) : null;
   if (metrics) app.use(metrics.requestDurations);
@@ -106,7 +116,10 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
           objectSrc: ["'none'"],
           baseUri: ["'none'"],
           frameAncestors: ["'none'"],
-          formAction: ["'self'"],
+          // A form that starts a sign-in with a provider is redirected to its authorization endpoint,
+          // which form-action governs too: the issuers' origins (where the endpoint is, for Google,
+          // Entra ID, Keycloak…).
+          formAction: ["'self'", ...config.oidc.providers.map((p) => new URL(p.issuer).origin)],
           ...(secure ? { upgradeInsecureRequests: [] } : {}),
         },
       },
@@ -147,6 +160,7 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   app.use(sessionsRouter(signIn));
   app.use(secondStepRouter(signIn));
   app.use(passkeysRouter({ ...signIn, passkeys: domain.passkeys }));
+  app.use(identitiesRouter({ ...signIn, identities: domain.identities, oidc }));
   app.use(twoStepRouter({ accounts, twoStep: domain.twoStep, rateLimits: domain.rateLimits }));
   app.use(languageRouter(accounts));
   app.use(ownPasswordRouter({ accounts, selfService: domain.selfService, rateLimits: domain.rateLimits, minLength: config.passwordMinLength }));

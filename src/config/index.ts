@@ -77,6 +77,35 @@ export interface MailLimitConfig {
   perMailbox: number;
 }
 
+/** The OpenID Connect providers people may link and sign in with (issue 16), by their name in the environment. */
+export const OIDC_PROVIDER_NAMES = ['google', 'microsoft'] as const;
+export type OidcProviderName = (typeof OIDC_PROVIDER_NAMES)[number];
+const OIDC_PROVIDER_LABELS: Record<OidcProviderName, string> = { google: 'Google', microsoft: 'Microsoft' };
+
+/** A provider's name as people know it (`Google`), in pages, emails and the activity log; an unknown name as it is. */
+export function providerLabel(name: string): string {
+  return OIDC_PROVIDER_LABELS[name as OidcProviderName] ?? name;
+}
+
+/** One configured provider: `OIDC_<NAME>_ISSUER`, `_CLIENT_ID`, `_CLIENT_SECRET`. */
+export interface OidcProviderConfig {
+  name: OidcProviderName;
+  /** The issuer URL; its `/.well-known/openid-configuration` is the discovery document. */
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface OidcConfig {
+  /** Only the configured ones, in OIDC_PROVIDER_NAMES order: the others are not shown. */
+  providers: OidcProviderConfig[];
+  /**
+   * `acr` values (OIDC_MFA_ACR, comma-separated) that say the provider asked for a second factor:
+   * a sign-in with one of them, or with an `amr` naming a second factor, skips our second step.
+   */
+  mfaAcrValues: string[];
+}
+
 export interface Config {
   env: 'development' | 'production' | 'test';
   port: number;
@@ -130,6 +159,7 @@ export interface Config {
    * as addresses, subnets or Express's names (`loopback`, `linklocal`, `uniquelocal`); false: none.
    */
   trustProxy: false | string[];
+  oidc: OidcConfig;
 }
 
 type Env = Record<string, string | undefined>;
@@ -212,6 +242,28 @@ function mailServerLinks(env: Env, problems: string[]): Pick<MailServerConfig, '
     problems.push(`AUTH_POLICY_KEY must be at least ${MIN_SECRET_LENGTH} characters, of at least 10 different ones (e.g. openssl rand -hex 32)`);
   }
   return { doveadmUrls, doveadmApiKey: key || undefined, authPolicyKey: policy || undefined };
+}
+
+/**
+ * The providers whose three variables are set. One or two of them set is a mistake, as is an issuer
+ * that is not https (plain http only on the same machine, for development and tests).
+ */
+function oidcProviders(env: Env, problems: string[]): OidcProviderConfig[] {
+  return OIDC_PROVIDER_NAMES.flatMap((name) => {
+    const prefix = `OIDC_${name.toUpperCase()}`;
+    const [issuer, clientId, clientSecret] = ['ISSUER', 'CLIENT_ID', 'CLIENT_SECRET'].map((part) => env[`${prefix}_${part}`] || undefined);
+    if (!issuer && !clientId && !clientSecret) return [];
+    if (!issuer || !clientId || !clientSecret) {
+      problems.push(`${prefix}_ISSUER, ${prefix}_CLIENT_ID and ${prefix}_CLIENT_SECRET go together: set all three or none`);
+      return [];
+    }
+    const url = URL.canParse(issuer) ? new URL(issuer) : null;
+    if (!url || !(url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname))) || url.search || url.hash) {
+      problems.push(`${prefix}_ISSUER must be the provider's https:// issuer URL, got "${issuer}"`);
+      return [];
+    }
+    return [{ name, issuer, clientId, clientSecret }];
+  });
 }
 
 const DOMAIN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
@@ -301,6 +353,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const logLevel = env.LOG_LEVEL || (nodeEnv === 'test' ? 'silent' : 'info');
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  const oidc: OidcConfig = { providers: oidcProviders(env, problems), mfaAcrValues: list(env.OIDC_MFA_ACR) };
   if (problems.length) throw new Error(problems.join('; '));
   return {
     env: nodeEnv,
@@ -345,5 +398,6 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     metricsToken: metricsToken || undefined,
     trustProxy: trustProxy(env.TRUST_PROXY),
+    oidc,
   };
 }

@@ -63,6 +63,22 @@ export class Accounts {
     return ok && mailbox ? { principal: { type: 'owner', id: mailbox.id }, credentialVersion: mailbox.credentialVersion } : null;
   }
 
+  /**
+   * A sign-in proved another way (a linked OpenID Connect identity, issue 16): the account's sign-in
+   * name (mailbox address or username, the rate-limit, device-cookie and history key) and the
+   * identity to keep in the session, null when the account lets nobody in now (the same admits() as
+   * the password: suspended, deactivated, access ended). Null altogether when the account is gone.
+   */
+  async signInAs(principal: Principal): Promise<{ login: string; identity: SessionIdentity | null } | null> {
+    if (principal.type === 'owner') {
+      const mailbox = await this.db.models.Mailbox.findByPk(principal.id);
+      return mailbox && { login: mailbox.address, identity: { principal, credentialVersion: mailbox.credentialVersion } };
+    }
+    const collaborator = await this.db.models.Collaborator.findByPk(principal.id, { attributes: { exclude: ['passwordHash'] } });
+    if (!collaborator) return null;
+    return { login: collaborator.username, identity: this.admits(collaborator) ? { principal, credentialVersion: collaborator.credentialVersion } : null };
+  }
+
   /** Who the session is, or null when the account no longer lets it in (revoked, suspended…). */
   async resolve(identity: SessionIdentity): Promise<SignedIn | null> {
     const { principal, credentialVersion } = identity;

@@ -28,6 +28,8 @@ export const AUDIT_ACTIONS = [
   'two_step.policy_changed',
   'app_password.created',
   'app_password.revoked',
+  'identity.linked',
+  'identity.unlinked',
   'access_end.changed',
   'collaborator.access_ended',
   'notices.changed',

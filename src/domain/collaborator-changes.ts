@@ -139,7 +139,7 @@ export class CollaboratorChanges {
     mailbox: Mailbox,
     template: EmailTemplate,
     t: Transaction,
-    extra: { link?: string; expiresAt?: Date; accessEndsAt?: Date; appPassword?: { name: string; createdAt: Date } } = {},
+    extra: { link?: string; expiresAt?: Date; accessEndsAt?: Date; appPassword?: { name: string; createdAt: Date }; identityProvider?: string } = {},
   ): Promise<void> {
     await this.outbox.enqueueEmail(
       {
@@ -160,6 +160,7 @@ export class CollaboratorChanges {
           // The end of access, when the account has one (an invitation tells it; access_ended names it).
           accessEndsAt: (extra.accessEndsAt ?? c.accessEndsAt)?.toISOString(),
           appPassword: extra.appPassword && { name: extra.appPassword.name, createdAt: extra.appPassword.createdAt.toISOString() },
+          identityProvider: extra.identityProvider,
         },
       },
       t,

@@ -23,6 +23,7 @@ import { TwoStep } from './two-step';
 import { Passkeys } from './passkeys';
 import { AccessEnds } from './access-end';
 import { OwnerNotices } from './owner-notices';
+import { Identities } from './identities';
 
 export interface Domain {
   db: Database;
@@ -56,6 +57,8 @@ export interface Domain {
   twoStep: TwoStep;
   /** WebAuthn registration and sign-in of passkeys, stored as second factors. */
   passkeys: Passkeys;
+  /** OpenID Connect identities (Google, Microsoft 365…) linked to accounts for signing in. */
+  identities: Identities;
   mailboxes: MailboxRecords;
   /** The mail domains autoconfig and Autodiscover answer for. */
   mailDomains: MailDomains;
@@ -85,5 +88,5 @@ export function createDomain(
   const accessHistory = new AccessHistory(db, clock, ownerNotices);
   const maintenance = new Maintenance(clock, audit, accessHistory);
   const accessEnds = new AccessEnds(db, clock, config, outbox, collaborations);
-  return { db, clock, config, links, outbox, audit, accounts, collaborations, directory, selfService, appPasswords, rateLimits, background: new BackgroundTasks(), accessHistory, authPolicy: new AuthPolicy(rateLimits, accessHistory, appPasswords), maintenance, ownerNotices, accessEnds, scheduled: [maintenance, ownerNotices.digests, ownerNotices.expiries, accessEnds], twoStep, passkeys: new Passkeys(db, clock, twoStep, config), mailboxes: new MailboxRecords(db), mailDomains: new MailDomains(db, clock, config.mailServer.domains) };
+  return { db, clock, config, links, outbox, audit, accounts, collaborations, directory, selfService, appPasswords, rateLimits, background: new BackgroundTasks(), accessHistory, authPolicy: new AuthPolicy(rateLimits, accessHistory, appPasswords), maintenance, ownerNotices, accessEnds, scheduled: [maintenance, ownerNotices.digests, ownerNotices.expiries, accessEnds], twoStep, passkeys: new Passkeys(db, clock, twoStep, config), identities: new Identities(db, clock, twoStep), mailboxes: new MailboxRecords(db), mailDomains: new MailDomains(db, clock, config.mailServer.domains) };
 }

@@ -6,7 +6,7 @@ import type { Database } from '../db';
 import { listChanged } from '../db/list-versions';
 import type { Clock } from '../lib/clock';
 import type { Sealer } from '../lib/secrets';
-import { ownerPayload, type EmailTemplate } from '../mail/message-types';
+import { ownerPayload, type EmailPayload, type EmailTemplate } from '../mail/message-types';
 import type { Outbox } from '../mail/outbox';
 import type { Mailbox, SecondFactor } from '../models';
 import type { SignedIn } from './accounts';
@@ -310,9 +310,10 @@ export class TwoStep {
     return crypto.createHmac('sha256', this.recoveryKey).update(normalised(code)).digest('hex');
   }
 
-  private async email(signedIn: SignedIn, template: EmailTemplate, t: Transaction): Promise<void> {
+  /** Queues `template` to the holder of the account: a collaborator's reference email, or the owner's mailbox. */
+  async email(signedIn: SignedIn, template: EmailTemplate, t: Transaction, extra: Pick<EmailPayload, 'identityProvider'> = {}): Promise<void> {
     const { mailbox } = signedIn;
-    if (signedIn.type === 'collaborator') return this.changes.email(signedIn.collaborator, mailbox, template, t);
+    if (signedIn.type === 'collaborator') return this.changes.email(signedIn.collaborator, mailbox, template, t, extra);
     await this.outbox.enqueueEmail(
       {
         template,
@@ -320,13 +321,14 @@ export class TwoStep {
         locale: mailbox.locale,
         mailboxId: mailbox.id,
         collaboratorId: null,
-        payload: ownerPayload(mailbox),
+        payload: ownerPayload(mailbox, extra),
       },
       t,
     );
   }
 
-  private async record(signedIn: SignedIn, action: AuditAction, t: Transaction, origin: Origin, detail?: Record<string, unknown>): Promise<void> {
+  /** Records in the activity log a change the holder made to how they sign in. */
+  async record(signedIn: SignedIn, action: AuditAction, t: Transaction, origin: Origin, detail?: Record<string, unknown>): Promise<void> {
     if (signedIn.type === 'owner') {
       const actor: Actor = { type: 'owner', id: signedIn.mailbox.id, name: signedIn.mailbox.address, ip: origin.ip, userAgent: origin.userAgent };
       await this.audit.recordOwner(actor, action, signedIn.mailbox, t, detail);

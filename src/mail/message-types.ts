@@ -15,6 +15,7 @@ export const EMAIL_TEMPLATES = [
   'recovery_code_used',
   'two_step_changed',
   'app_password_created',
+  'identity_linked',
   'access_ended',
   'access_end_reminder',
   'owner_notice',
@@ -50,6 +51,8 @@ export interface EmailPayload {
   collaborator?: string;
   /** The app password created: its name and ISO creation time (app_password_created only). */
   appPassword?: { name: string; createdAt: string };
+  /** The provider whose identity was linked, as people know it (`Google`, `Microsoft`) (identity_linked only). */
+  identityProvider?: string;
   /** What happened to collaborators (owner_notice: one; owner_digest: the day's), oldest first. */
   notices?: NoticeLine[];
 }

@@ -58,6 +58,7 @@ export function buildEmail(input: EmailInput): BuiltEmail {
     actor: fill(ownerName ? t.common.namedOwner : t.common.unnamedOwner, mailboxVars),
     username: clean(payload.username),
     ...(payload.accessLevel ? { accessLevel: t.accessLevels[payload.accessLevel] } : {}),
+    ...(payload.identityProvider ? { provider: clean(payload.identityProvider) } : {}),
     timeZone: t.timeZoneName,
   };
   const owner = payload.audience === 'owner';
@@ -142,6 +143,11 @@ function bodyBlocks(input: EmailInput, t: MailTexts, vars: Vars): Block[] {
       if (!created) throw new Error('The app_password_created email needs the app password');
       const intro = paragraph(s.intro, { ...vars, appPasswordName: clean(created.name), createdAt: formatDate(created.createdAt, t.dateLocale) });
       return [intro, p(s.effect), signIn(input, t), p(s.notYou)];
+    }
+    case 'identity_linked': {
+      const s = t.identity_linked;
+      if (!input.payload.identityProvider) throw new Error('The identity_linked email needs the provider');
+      return [p(s.intro), p(s.effect), notYou(s)];
     }
     case 'owner_notice': {
       const [notice] = noticesOf(input);

@@ -9,6 +9,7 @@ import { defineAccessEvent } from './access-event';
 import { defineSecondFactor } from './second-factor';
 import { defineRecoveryCode } from './recovery-code';
 import { defineAppPassword } from './app-password';
+import { defineLinkedIdentity } from './linked-identity';
 import { defineMailDevice, defineNoticeSetting, defineOwnerNotice } from './owner-notice';
 
 /** The models bound to one database; tests hold several at once (SQLite and MariaDB). */
@@ -27,6 +28,7 @@ export function defineModels(sequelize: Sequelize) {
     NoticeSetting: defineNoticeSetting(sequelize),
     OwnerNotice: defineOwnerNotice(sequelize),
     MailDevice: defineMailDevice(sequelize),
+    LinkedIdentity: defineLinkedIdentity(sequelize),
   };
 }
 
@@ -43,3 +45,4 @@ export { SecondFactor, SECOND_FACTOR_KINDS, type SecondFactorKind } from './seco
 export { RecoveryCode } from './recovery-code';
 export { AppPassword, APP_PASSWORD_SCOPES, type AppPasswordScope } from './app-password';
 export { NoticeSetting, OwnerNotice, MailDevice, OWNER_NOTICE_EVENTS, type OwnerNoticeEvent } from './owner-notice';
+export { LinkedIdentity } from './linked-identity';

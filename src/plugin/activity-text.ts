@@ -57,6 +57,8 @@ const KINDS: Record<AuditAction, string> = {
   'two_step.policy_changed': 'policyOptional',
   'app_password.created': 'appPasswordCreated',
   'app_password.revoked': 'appPasswordRevoked',
+  'identity.linked': 'identityLinked',
+  'identity.unlinked': 'identityUnlinked',
   'access_end.changed': 'accessEndSet',
   // Recorded as the system's: the owner chose the date, nobody acted at that moment.
   'collaborator.access_ended': 'accessEnded',
@@ -151,7 +153,7 @@ export function describeEvent(event: AuditEvent, options: DescribeOptions): Acti
       ? (event.actorId && names.get(event.actorId)) || chosenPart(event.actorName)
       : t(`activity.actors.${event.actorType}`);
   return {
-    sentence: t(`activity.events.${kindOf(event, detail)}.${form}`, { actor, name, username: chosenPart(subject), address: text(detail.address) }),
+    sentence: t(`activity.events.${kindOf(event, detail)}.${form}`, { actor, name, username: chosenPart(subject), address: text(detail.address), provider: text(detail.provider) }),
     details: detailsOf(event, detail, options),
     subject,
     device: describeDevice(event.userAgent, t),

@@ -1,5 +1,6 @@
 import type { SessionIdentity, SignedIn } from '../domain/accounts';
 import type { PasskeyChallenge } from '../domain/passkeys';
+import type { OidcFlow } from './oidc';
 
 /** A sign-in whose password was right and whose second step is still to come (src/shell/sign-in.ts). */
 export interface PendingSignIn {
@@ -23,6 +24,8 @@ declare module 'express-session' {
     totpOffer?: string;
     /** The challenge of the passkey ceremony under way (src/domain/passkeys.ts). */
     passkeyChallenge?: PasskeyChallenge;
+    /** A sign-in or link at an OpenID Connect provider under way (src/shell/oidc.ts). */
+    oidcFlow?: OidcFlow;
     /** The language an anonymous visitor chose. */
     locale?: string;
     /** Shown once on the next page. */

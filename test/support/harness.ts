@@ -82,7 +82,7 @@ export async function startHarness(databaseUrl: string, env: Record<string, stri
     mailbox: (address) => domain.accounts.createMailbox(address, OWNER_PASSWORD),
     async reset() {
       const { models } = db;
-      for (const model of [models.Link, models.OutboxMessage, models.AuditEvent, models.AccessEvent, models.Session, models.Collaborator, models.SecondFactor, models.RecoveryCode, models.NoticeSetting, models.OwnerNotice, models.MailDevice]) {
+      for (const model of [models.Link, models.OutboxMessage, models.AuditEvent, models.AccessEvent, models.Session, models.Collaborator, models.SecondFactor, models.RecoveryCode, models.NoticeSetting, models.OwnerNotice, models.MailDevice, models.LinkedIdentity]) {
         await (model as typeof models.Link).destroy({ where: {} });
       }
       await models.Mailbox.update({ twoStepRequired: false, locale: 'it' }, { where: {} });

@@ -24,6 +24,23 @@ describe('loadConfig', function () {
   });
   afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
+  describe('OpenID Connect providers', function () {
+    const google = { OIDC_GOOGLE_ISSUER: 'https://accounts.google.com', OIDC_GOOGLE_CLIENT_ID: 'client', OIDC_GOOGLE_CLIENT_SECRET: 'secret' };
+
+    it('should configure only the providers whose three variables are set, with the acr values listed', function () {
+      const { oidc } = loadConfig({ SESSION_SECRET: SECRET, ...google, OIDC_MFA_ACR: 'urn:a, urn:b' });
+      expect(oidc.providers.map((p) => p.name)).to.deep.equal(['google']);
+      expect(oidc.mfaAcrValues).to.deep.equal(['urn:a', 'urn:b']);
+      expect(loadConfig({ SESSION_SECRET: SECRET }).oidc.providers).to.deep.equal([]);
+    });
+
+    it('should refuse a provider with one of its variables missing, or a plain-http issuer off this machine', function () {
+      expect(refusal({ SESSION_SECRET: SECRET, ...google, OIDC_GOOGLE_CLIENT_SECRET: '' })).to.contain('OIDC_GOOGLE_ISSUER, OIDC_GOOGLE_CLIENT_ID and OIDC_GOOGLE_CLIENT_SECRET go together');
+      expect(refusal({ SESSION_SECRET: SECRET, ...google, OIDC_GOOGLE_ISSUER: 'http://idp.example.com' })).to.contain('OIDC_GOOGLE_ISSUER must be');
+      expect(refusal({ SESSION_SECRET: SECRET, ...google, OIDC_GOOGLE_ISSUER: 'http://127.0.0.1:8080' })).to.equal(null);
+    });
+  });
+
   it('should seed the demo (published passwords) only for npm start on a fresh clone, never on a database of its own', function () {
     // SESSION_SECRET given: a bare environment would write data/session-secret in the repository.
     expect(loadConfig({ SESSION_SECRET: SECRET }).demoData).to.equal(true);

@@ -22,6 +22,7 @@ function input(template: EmailTemplate, overrides: Partial<EmailInput> = {}, pay
       mailbox: 'studio.rossi@pec.example.it',
       accessLevel: 'send',
       expiresAt: '2025-03-08T13:30:00.000Z',
+      identityProvider: 'Google',
       appPassword: { name: 'Outlook in ufficio', createdAt: '2025-03-08T13:30:00.000Z' },
       accessEndsAt: '2025-03-08T17:00:00.000Z',
       collaborator: 'Mario Rossi',

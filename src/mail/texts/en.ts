@@ -124,6 +124,13 @@ export const enTexts = {
     effect: 'A mail program can now sign in to the PEC mailbox {mailbox} with it, until it is revoked.',
     notYou: 'If it was not you, revoke it at once under “My account” in webmail and tell the mailbox owner.',
   },
+  identity_linked: {
+    subject: 'Sign-in with {provider} linked: mailbox of {owner}',
+    intro: 'A {provider} account has just been linked to {username}.',
+    effect: 'From now on it can be used to sign in to webmail, without typing the password.',
+    notYou: 'If you did not do this, unlink it under “Sign-in with Google or Microsoft” in webmail, change your password and tell the mailbox owner.',
+    ownerNotYou: 'If you did not do this, unlink it under “Sign-in with Google or Microsoft” in webmail and change your password.',
+  },
   owner_notice: {
     subject: '{event}: mailbox of {owner}',
     action: 'Open the collaborator’s page',

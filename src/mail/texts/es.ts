@@ -121,6 +121,13 @@ export const esTexts = {
     effect: 'A partir de ahora un programa de correo puede acceder con ella al buzón PEC {mailbox}, hasta que se revoque.',
     notYou: 'Si no has sido tú, revócala de inmediato en «Mi cuenta» del webmail y avisa al titular del buzón.',
   },
+  identity_linked: {
+    subject: 'Acceso con {provider} vinculado: buzón de {owner}',
+    intro: 'Una cuenta de {provider} acaba de vincularse a {username}.',
+    effect: 'A partir de ahora puede usarse para entrar en el webmail, sin escribir la contraseña.',
+    notYou: 'Si no fuiste tú, desvincúlala en “Acceso con Google o Microsoft” en el webmail, cambia la contraseña y avisa al titular del buzón.',
+    ownerNotYou: 'Si no fuiste tú, desvincúlala en “Acceso con Google o Microsoft” en el webmail y cambia la contraseña.',
+  },
   owner_notice: {
     subject: '{event}: buzón de {owner}',
     action: 'Abrir la página del colaborador',

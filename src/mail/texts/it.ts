@@ -121,6 +121,13 @@ export const itTexts = {
     effect: 'Da ora un programma di posta può accedere con essa alla casella PEC {mailbox}, finché non viene revocata.',
     notYou: 'Se non hai fatto tu questa operazione, revocala subito da “Il mio account” in webmail e avvisa il titolare della casella.',
   },
+  identity_linked: {
+    subject: 'Accesso con {provider} collegato: casella di {owner}',
+    intro: 'Un account {provider} è appena stato collegato a {username}.',
+    effect: 'Da ora può essere usato per accedere alla webmail, senza digitare la password.',
+    notYou: 'Se non sei stato tu, scollegalo in “Accesso con Google o Microsoft” nella webmail, cambia la password e avvisa il titolare della casella.',
+    ownerNotYou: 'Se non sei stato tu, scollegalo in “Accesso con Google o Microsoft” nella webmail e cambia la password.',
+  },
   owner_notice: {
     subject: '{event}: casella di {owner}',
     action: 'Apri la pagina del collaboratore',
