@@ -124,7 +124,8 @@ export interface Config {
   dataDir: string;
   /**
    * Seed the demo mailbox (published passwords) into an empty database: only for `npm start` on a fresh
-   * clone, i.e. development with neither DATABASE_URL nor DATA_DIR set. An installation on a file of
+   * clone, i.e. development with neither DATABASE_URL nor DATA_DIR set, nor SMTP_URL (the demo's
+   * invitations would go out through a real server to made-up addresses). An installation on a file of
    * its own never gets it, whatever NODE_ENV says: a demo collaborator could sign in to its Dovecot.
    */
   demoData: boolean;
@@ -334,6 +335,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
   // Neither value is repeated: both may carry a password.
   if (env.SMTP_URL && !/^smtps?:\/\/[^/]/.test(env.SMTP_URL)) problems.push('SMTP_URL must start with smtp:// or smtps://');
+  else if (env.SMTP_URL && !URL.canParse(env.SMTP_URL)) problems.push('SMTP_URL is not a valid URL (a port in figures, special characters of the password percent-encoded: %40 for @)');
   if (env.DATABASE_URL && !/^(sqlite:.|(mysql|mariadb):\/\/[^/])/.test(env.DATABASE_URL)) {
     problems.push('DATABASE_URL must be sqlite:<file> or mysql://user:pass@host:port/db');
   }
@@ -363,7 +365,7 @@ export function loadConfig(env: Env = process.env): Config {
     ownerPagesUrl: `${baseUrl}/settings/collaborations`,
     databaseUrl: env.DATABASE_URL || `sqlite:${path.join(dataDir, 'app.sqlite')}`,
     dataDir,
-    demoData: nodeEnv === 'development' && !env.DATABASE_URL && !env.DATA_DIR,
+    demoData: nodeEnv === 'development' && !env.DATABASE_URL && !env.DATA_DIR && !env.SMTP_URL,
     smtpUrl: env.SMTP_URL || undefined,
     smtpTimeoutMs: int(env, 'SMTP_TIMEOUT_MS', 30_000),
     mailFrom: env.MAIL_FROM ?? `PEC Webmail <no-reply@${host}>`,

@@ -48,6 +48,8 @@ describe('loadConfig', function () {
     expect(loadConfig({ DATA_DIR: dataDir }).demoData).to.equal(false);
     expect(loadConfig({ SESSION_SECRET: SECRET, NODE_ENV: 'test' }).demoData).to.equal(false);
     expect(loadConfig(PRODUCTION).demoData).to.equal(false);
+    // Its invitations would go out through a real server to made-up addresses.
+    expect(loadConfig({ SESSION_SECRET: SECRET, SMTP_URL: 'smtp://127.0.0.1:2525' }).demoData).to.equal(false);
   });
 
   describe('in production', function () {
@@ -61,6 +63,10 @@ describe('loadConfig', function () {
       expect(message).to.equal('production needs SMTP_URL, BASE_URL, SESSION_SECRET');
       expect(refusal({ ...PRODUCTION, SMTP_URL: '' })).to.equal('production needs SMTP_URL');
       expect(refusal({ ...PRODUCTION, BASE_URL: '' })).to.equal('production needs BASE_URL');
+    });
+
+    it('should name SMTP_URL when it is no URL (a port in letters)', function () {
+      expect(refusal({ ...PRODUCTION, SMTP_URL: 'smtp://u:pw@127.0.0.1:abc' })).to.contain('SMTP_URL is not a valid URL');
     });
 
     it('should refuse a plain-http BASE_URL, except on loopback', function () {
