@@ -25,11 +25,17 @@ type Refusal = 'greeting' | 'login' | 'sender' | 'recipient' | 'data';
 const refused = (code: number, text: string) => Object.assign(new Error(text), { responseCode: code });
 
 /** A real SMTP server: TLS with the test certificate, AUTH with USER/PASSWORD, refusing at `refuse`. */
-async function smtpServer(tls: { key: Buffer; cert: Buffer }, { implicit = false, refuse }: { implicit?: boolean; refuse?: Refusal }): Promise<{ port: number; received: number; close(): Promise<void> }> {
+async function smtpServer(
+  tls: { key: Buffer; cert: Buffer },
+  { implicit = false, refuse, noStartTls = false, host = '127.0.0.1' }: { implicit?: boolean; refuse?: Refusal; noStartTls?: boolean; host?: string },
+): Promise<{ port: number; received: number; close(): Promise<void> }> {
   const state: { port: number; received: number; close(): Promise<void> } = { port: 0, received: 0, close: async () => undefined };
   const options: SMTPServerOptions = {
     ...tls,
     secure: implicit,
+    hideSTARTTLS: noStartTls,
+    // Without STARTTLS a client may only log in in clear if the server allows it.
+    allowInsecureAuth: noStartTls,
     logger: false,
     closeTimeout: 50,
     onConnect: (_session, callback) => callback(refuse === 'greeting' ? refused(554, '5.3.2 No service for you') : undefined),
@@ -49,7 +55,7 @@ async function smtpServer(tls: { key: Buffer; cert: Buffer }, { implicit = false
   const server = new SMTPServer(options);
   // A client that gives up on the handshake resets the socket: that is its business.
   server.on('error', () => undefined);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   state.port = (server.server.address() as AddressInfo).port;
   state.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
   return state;
@@ -150,6 +156,20 @@ describe('npm run check:mail', function () {
       expect(code).to.equal(1);
       expect(lines.slice(0, 2)).to.deep.equal([`connection: 127.0.0.1 port ${server.port}, greeting 220`, 'FAILED at TLS: ESOCKET: self-signed certificate']);
       expect(lines.at(-1)).to.equal('the check failed');
+    });
+
+    it('should stop at TLS, logging in to nothing, when a server off this machine offers no STARTTLS (emails would travel in clear)', async function () {
+      // This machine's own address on its network: not loopback, so STARTTLS is required.
+      const address = Object.values(os.networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+      expect(address, 'a network address besides loopback').to.be.a('string');
+      const server = await smtpServer(tls, { noStartTls: true, host: '0.0.0.0' });
+      const { code, lines } = await check({ SMTP_URL: `smtp://${userinfo}@${address}:${server.port}` });
+      expect(code).to.equal(1);
+      expect(lines[1]).to.match(/^FAILED at TLS: /);
+      // Allowed, explicitly, by the URL; and on this machine (a local relay) without asking.
+      expect((await check({ SMTP_URL: `smtp://${userinfo}@${address}:${server.port}?requireTLS=false` })).code).to.equal(0);
+      expect((await check({ SMTP_URL: smtpUrl(server.port) })).code).to.equal(0);
+      await server.close();
     });
 
     it('should stop at the connection when nothing listens', async function () {
