@@ -64,6 +64,12 @@ export type GiveUpListener = (message: OutboxMessage, reason: string, t: Transac
 export interface WorkerOptions {
   /** How long a claim holds before another worker may take the message over. */
   leaseMs: number;
+  /**
+   * Attempts after which an email that keeps failing for a passing reason (refusedForGood says
+   * which are not) is given up: with the backoff below, the default reaches about five days, the
+   * queue lifetime of Postfix (`maximal_queue_lifetime`), so an SMTP server down for a weekend loses
+   * nothing.
+   */
   maxAttempts: number;
   /** First retry delay; doubled each attempt, capped by maxBackoffMs. */
   backoffMs: number;
@@ -75,7 +81,8 @@ export interface WorkerOptions {
 
 export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
   leaseMs: 60_000,
-  maxAttempts: 8,
+  // 30 s, 1, 2, 4 … 32 min (about an hour in all), then hourly: about five days.
+  maxAttempts: 125,
   backoffMs: 30_000,
   maxBackoffMs: 3_600_000,
   batchSize: 100,
@@ -102,6 +109,20 @@ export const DEFAULT_COMMAND_LANE_OPTIONS: CommandLaneOptions = {
   maxBackoffMs: 1_000,
   batchSize: 100,
 };
+
+/**
+ * Whether an email's delivery failed for a reason no later attempt can change: the server refused
+ * this message's recipient or its content with a permanent reply (5xx to RCPT TO or to the data:
+ * RFC 5321 §4.2.1, a client "SHOULD NOT repeat the exact request"), or the recipient is no address.
+ * The error is nodemailer's, which names the command a reply answered. Anything else — no
+ * connection, TLS, a refused login or sender, a 4xx, a timeout — is the state of the server or of
+ * its configuration, and is retried.
+ */
+export function refusedForGood(error: unknown): boolean {
+  const { responseCode, command, code } = (error ?? {}) as { responseCode?: unknown; command?: unknown; code?: unknown };
+  if (code === 'EENVELOPE' && command === 'API') return true;
+  return typeof responseCode === 'number' && responseCode >= 500 && responseCode < 600 && (command === 'RCPT TO' || command === 'DATA');
+}
 
 /** Which rows a claim takes: emails, or mail-server commands (the lane of their own). */
 type Lane = OutboxMessage['kind'];
@@ -314,7 +335,7 @@ export class Outbox {
       const command = message.kind === 'doveadm';
       const { backoffMs, maxBackoffMs } = command ? this.commandOptions : this.options;
       const maxAttempts = command ? null : this.options.maxAttempts;
-      const failed = maxAttempts !== null && message.attempts >= maxAttempts;
+      const failed = maxAttempts !== null && (message.attempts >= maxAttempts || refusedForGood(error));
       // The exponent is capped so that a command retried for days computes no Infinity.
       const delay = Math.min(backoffMs * 2 ** Math.min(message.attempts - 1, 30), maxBackoffMs);
       const now = this.clock.now();

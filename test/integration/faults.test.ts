@@ -183,12 +183,32 @@ for (const { name, create } of DATABASES) {
     }
 
     describe('SMTP refusing', function () {
+      // Temporary refusals (4xx): the reset waits and goes out once the server accepts.
       const refusals: Array<Extract<SmtpBehaviour, { kind: 'refuse' }>> = [
         { kind: 'refuse', stage: 'rcpt', code: 450 },
-        { kind: 'refuse', stage: 'rcpt', code: 550 },
         { kind: 'refuse', stage: 'data', code: 451 },
-        { kind: 'refuse', stage: 'data', code: 554 },
       ];
+      // Permanent ones (5xx to this recipient or this message, RFC 5321 §4.2.1): no later attempt can
+      // change them, so the email is given up at once (the owner is told, and can correct and resend).
+      for (const refusal of [{ kind: 'refuse', stage: 'rcpt', code: 550 }, { kind: 'refuse', stage: 'data', code: 554 }] as const) {
+        it(`should commit a reset while the server answers ${refusal.code} to ${refusal.stage.toUpperCase()}, and give the email up at once`, async function () {
+          const c = await activeCollaborator();
+          sink.behaviour = refusal;
+          faults.add(`SMTP ${refusal.code} at ${refusal.stage}`);
+          expect((await owner.post(`/settings/collaborations/${c.id}/password-reset`)).status).to.equal(303);
+          expect(await h.drain()).to.equal(0);
+          expect((await reload(h, c)).status).to.equal('suspended');
+          const given = await resetEmail(c);
+          expect([given?.status, given?.attempts, given?.secret]).to.deep.equal(['failed', 1, null]);
+          expect(given?.lastError).to.match(new RegExp(String(refusal.code)));
+          sink.behaviour = { kind: 'accept' };
+          h.clock.advance(3600_000);
+          const toThem = () => sink.delivered.filter((d) => d.to === c.referenceEmail).length;
+          const before = toThem();
+          await h.drain();
+          expect(toThem(), 'never tried again').to.equal(before);
+        });
+      }
       for (const refusal of refusals) {
         it(`should commit a reset while the server answers ${refusal.code} to ${refusal.stage.toUpperCase()}, and deliver it once the server accepts`, async function () {
           const c = await activeCollaborator();
