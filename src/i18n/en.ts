@@ -741,6 +741,7 @@ export const en = {
     address: 'Notification address',
     addressHelp: 'Leave it empty to receive notifications in the mailbox itself ({{mailbox}}).',
     events: 'Tell me when',
+    remindersHelp: 'The reminder a few days before an access ends always comes at once to this address: it asks for a decision.',
     event: {
       invitation_accepted: 'an invitation is accepted',
       invitation_expired: 'an invitation expires unused',

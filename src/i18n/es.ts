@@ -745,6 +745,7 @@ export const es = {
     address: 'Dirección para las notificaciones',
     addressHelp: 'Déjala vacía para recibir las notificaciones en el propio buzón ({{mailbox}}).',
     events: 'Avisarme cuando',
+    remindersHelp: 'El recordatorio unos días antes del fin de un acceso llega siempre, enseguida, a esta dirección: pide una decisión.',
     event: {
       invitation_accepted: 'se acepta una invitación',
       invitation_expired: 'una invitación caduca sin usarse',

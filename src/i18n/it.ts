@@ -745,6 +745,7 @@ export const it = {
     address: 'Indirizzo per le notifiche',
     addressHelp: 'Lascialo vuoto per ricevere le notifiche nella casella stessa ({{mailbox}}).',
     events: 'Avvisami quando',
+    remindersHelp: 'Il promemoria qualche giorno prima della fine di un accesso arriva sempre, subito, a questo indirizzo: chiede una decisione.',
     event: {
       invitation_accepted: 'un invito viene accettato',
       invitation_expired: 'un invito scade senza essere usato',
