@@ -288,7 +288,7 @@ export class Collaborations {
       transition(old.status, 'recreate');
       await this.assertMailRoom(mailbox, referenceEmail, t);
       await this.changes.revokeAccess(old, t);
-      await this.twoStep.removeAllOf({ type: 'collaborator', id: old.id }, t);
+      await this.forget(old, t);
       await this.outbox.cancelEmails(old.id, t);
       // The username is unique: the old row goes first, in the same transaction, so no reader ever sees neither.
       await old.destroy({ transaction: t });
@@ -315,6 +315,17 @@ export class Collaborations {
     return parsed.data.referenceEmail;
   }
 
+  /**
+   * What goes with an account's row (removal, recreation): its second factors and recovery codes, and
+   * the Google or Microsoft identities linked to it, so that such an identity can be linked again (to
+   * the recreated account, say) and no later account inherits it. A reset or a deactivation keeps the
+   * links, blocked like the password (the row stays).
+   */
+  private async forget(c: Collaborator, t: Transaction): Promise<void> {
+    await this.twoStep.removeAllOf({ type: 'collaborator', id: c.id }, t);
+    await this.db.models.LinkedIdentity.destroy({ where: { principalType: 'collaborator', principalId: c.id }, transaction: t });
+  }
+
   // deactivated → gone; the username is free again, the activity stays
   async remove(collaborator: Collaborator, { actor }: { actor: Actor }): Promise<void> {
     transition(collaborator.status, 'remove');
@@ -322,7 +333,7 @@ export class Collaborations {
       const current = await this.changes.reload(collaborator, t);
       transition(current.status, 'remove');
       await this.audit.record(actor, 'collaborator.removed', current, t);
-      await this.twoStep.removeAllOf({ type: 'collaborator', id: current.id }, t);
+      await this.forget(current, t);
       await current.destroy({ transaction: t });
       await listChanged(this.db.sequelize, { mailboxId: current.mailboxId, added: -1 }, t);
     });

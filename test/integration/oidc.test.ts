@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { DATABASES, type TestDatabase } from '../support/databases';
 import { BASE_URL, Browser, GOOD_PASSWORD, OWNER_PASSWORD, WIDE_LIMITS, startHarness, type Harness } from '../support/harness';
-import { collaboratorIn } from '../support/accounts';
+import { activate, collaboratorIn, reload } from '../support/accounts';
 import { AuthenticatorApp } from '../support/authenticator';
 import { CLIENT_ID, CLIENT_SECRET, ForgingProvider, ProviderBrowser, TestProvider, type ProviderAccount } from '../support/oidc';
 import { system } from '../../src/domain/actor';
@@ -196,6 +196,24 @@ for (const { name, create } of DATABASES) {
         expect(again.res.status).to.equal(409);
         expect(again.res.text).to.contain('è già collegato al tuo account');
         expect(await h.db.models.LinkedIdentity.count()).to.equal(1);
+      });
+    });
+
+    describe('accounts whose row goes', function () {
+      it('should free the identity of a removed or recreated collaborator, to be linked again (the recreated account first)', async function () {
+        const c = await collaborator();
+        atGoogle('google-recreated');
+        expect((await link(await signedIn(c.username))).res.status).to.equal(303);
+        const recreated = await h.domain.collaborations.recreate(c, { referenceEmail: 'anna.corrected@example.com' }, { actor: system });
+        expect(await h.db.models.LinkedIdentity.count(), 'gone with the old row').to.equal(0);
+        await activate(h, recreated);
+        atGoogle('google-recreated');
+        expect((await link(await signedIn(recreated.username))).res.status, 'linked again').to.equal(303);
+        await h.domain.collaborations.deactivate(recreated, { actor: system });
+        await h.domain.collaborations.remove(await reload(h, recreated), { actor: system });
+        expect(await h.db.models.LinkedIdentity.count(), 'gone with the removed row').to.equal(0);
+        atGoogle('google-recreated');
+        expect((await link(await signedIn(MAILBOX, OWNER_PASSWORD))).res.status, 'free for anyone').to.equal(303);
       });
     });
 
