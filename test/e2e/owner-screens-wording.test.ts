@@ -25,6 +25,7 @@ function email(template: EmailTemplate, locale: (typeof LOCALES)[number]) {
       expiresAt: '2025-03-08T13:30:00.000Z',
       appPassword: { name: 'Outlook in ufficio', createdAt: '2025-03-08T13:30:00.000Z' },
       collaborator: 'Maria Francesca Bianchi-Colombo',
+      identityProvider: 'Microsoft',
       accessEndsAt: '2025-03-08T13:30:00.000Z',
       // Every kind of notice, each naming the long username, one with a long server reply.
       notices: OWNER_NOTICE_EVENTS.map((event) => ({
