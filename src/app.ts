@@ -84,8 +84,8 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
     next();
   });
   // Not served at all without a token (no figure of this installation leaks by default), nor measured.
-  const metrics = config.metricsToken ? createMetrics(db, domain.clock) : null;
-  if (metrics) app.use(metrics.requestDurations);
+  const metered = config.metricsToken ? { metrics: createMetrics(db, domain.clock), token: config.metricsToken } : null;
+  if (metered) app.use(metered.metrics.requestDurations);
 
   const layout = shellLayout(() => pages);
   const feature = collaborations({
@@ -132,7 +132,7 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   app.get('/assets/simplewebauthn-browser.js', (_req, res) => res.sendFile(webauthnBundle, { maxAge: '1d' }));
   app.use('/assets', feature.parts.assets);
   app.use(healthRouter(db, domain.clock));
-  if (metrics && config.metricsToken) app.use(metricsRouter(metrics, config.metricsToken));
+  if (metered) app.use(metricsRouter(metered.metrics, metered.token));
   app.use(autoconfigRouter(config.mailServer, domain.mailDomains));
   app.use(authPolicyRouter(domain.authPolicy, config.mailServer.authPolicyKey, logger));
 

@@ -1,7 +1,7 @@
 import type { Audit } from './audit';
 import type { AccessHistory } from './access-history';
 import type { Clock } from '../lib/clock';
-import type { ScheduledJob } from '../mail/worker';
+import { throttledJob, type ScheduledJob } from '../mail/worker';
 
 /** The activity log and the access history are kept this long, then pruned. */
 export const RETENTION_MONTHS = 6;
@@ -25,23 +25,16 @@ export function retentionCutoff(now: Date): Date {
   return cutoff;
 }
 
-/** Housekeeping the worker runs between deliveries: retention of the logs. */
+/** Housekeeping the worker runs on its schedule: retention of the logs. */
 export class Maintenance implements ScheduledJob {
   readonly name = 'retention';
-  private lastRun: number | null = null;
-
-  constructor(
-    private readonly clock: Clock,
-    private readonly audit: Audit,
-    private readonly accessHistory: AccessHistory,
-  ) {}
-
   /** Prunes when an hour has passed since the last run in this process; null when not yet due. */
-  async runIfDue(): Promise<Pruned | null> {
-    const now = this.clock.now();
-    if (this.lastRun !== null && now.getTime() - this.lastRun < MAINTENANCE_INTERVAL_MS) return null;
-    this.lastRun = now.getTime();
-    const cutoff = retentionCutoff(now);
-    return { auditEvents: await this.audit.prune(cutoff), accessEvents: await this.accessHistory.prune(cutoff) };
+  readonly runIfDue: () => Promise<Pruned | null>;
+
+  constructor(clock: Clock, audit: Audit, accessHistory: AccessHistory) {
+    this.runIfDue = throttledJob(this.name, clock, MAINTENANCE_INTERVAL_MS, async () => {
+      const cutoff = retentionCutoff(clock.now());
+      return { auditEvents: await audit.prune(cutoff), accessEvents: await accessHistory.prune(cutoff) };
+    }).runIfDue;
   }
 }

@@ -1,17 +1,16 @@
-import crypto from 'node:crypto';
 import { Op, UniqueConstraintError, type Transaction } from 'sequelize';
 import { z } from 'zod';
 import type { Config } from '../config';
 import type { Database } from '../db';
 import type { Clock } from '../lib/clock';
 import { allowanceOf } from '../lib/ip';
-import { digest, newToken } from '../lib/secrets';
-import { dayKey } from '../i18n/dates';
+import { digest, newToken, sameSecret } from '../lib/secrets';
+import { dayKey, instantToItalianTime } from '../i18n/dates';
 import { DEFAULT_LOCALE, isLocale } from '../i18n';
 import { OWNER_NOTICE_EVENTS, type Collaborator, type Mailbox, type MailProtocol, type NoticeSetting, type OutboxMessage, type OwnerNoticeEvent } from '../models';
 import type { Outbox } from '../mail/outbox';
 import { ownerPayload, type NoticeLine } from '../mail/message-types';
-import type { ScheduledJob } from '../mail/worker';
+import { throttledJob, type ScheduledJob } from '../mail/worker';
 import type { Actor } from './actor';
 import type { Audit } from './audit';
 import { isTokenShaped } from './links';
@@ -81,13 +80,6 @@ const form = z.object({
   digestHour: z.string().regex(/^\d{1,2}$/, 'invalid').transform(Number).pipe(z.number().max(23, 'invalid')),
 });
 
-const romeHour = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', hourCycle: 'h23', timeZone: 'Europe/Rome' });
-
-/** The hour (0–23) the clocks in Italy show at `now`. */
-export function italianHour(now: Date): number {
-  return Number(romeHour.format(now));
-}
-
 const NO_PENDING = { pendingAddress: null, pendingTokenDigest: null, pendingExpiresAt: null } as const;
 
 /**
@@ -142,8 +134,8 @@ export class OwnerNotices {
     private readonly outbox: Outbox,
     private readonly audit: Audit,
   ) {
-    this.digests = this.throttled('owner-digests', () => this.sendDueDigests());
-    this.expiries = this.throttled('invitation-expiries', () => this.tellExpiredInvitations());
+    this.digests = throttledJob('owner-digests', clock, NOTICE_JOBS_INTERVAL_MS, () => this.sendDueDigests());
+    this.expiries = throttledJob('invitation-expiries', clock, NOTICE_JOBS_INTERVAL_MS, () => this.tellExpiredInvitations());
   }
 
   /**
@@ -275,9 +267,7 @@ export class OwnerNotices {
   /** True when `token` is the live link of `row`: its digest compared in constant time. */
   private tokenMatches(row: NoticeSetting, token: string): boolean {
     if (!this.pendingLive(row) || row.pendingTokenDigest === null || !isTokenShaped(token)) return false;
-    const expected = Buffer.from(row.pendingTokenDigest, 'hex');
-    const given = Buffer.from(digest(token), 'hex');
-    return expected.length === given.length && crypto.timingSafeEqual(expected, given);
+    return sameSecret(digest(token), row.pendingTokenDigest);
   }
 
   /**
@@ -360,7 +350,7 @@ export class OwnerNotices {
   async sendDueDigests(): Promise<{ digests: number } | null> {
     const now = this.clock.now();
     const today = dayKey(now);
-    const hour = italianHour(now);
+    const hour = Number(instantToItalianTime(now).time.slice(0, 2));
     const due = { digestHour: { [Op.lte]: hour }, [Op.or]: [{ digestDay: null }, { digestDay: { [Op.ne]: today } }] };
     const rows = await this.db.models.NoticeSetting.findAll({ attributes: ['mailboxId'], where: due });
     let digests = 0;
@@ -436,19 +426,5 @@ export class OwnerNotices {
       },
       t,
     );
-  }
-
-  /** A scheduled job that looks for work at most once per NOTICE_JOBS_INTERVAL_MS in this process. */
-  private throttled(name: string, run: () => Promise<object | null>): ScheduledJob {
-    let last: number | null = null;
-    return {
-      name,
-      runIfDue: async () => {
-        const now = this.clock.now().getTime();
-        if (last !== null && now - last < NOTICE_JOBS_INTERVAL_MS) return null;
-        last = now;
-        return run();
-      },
-    };
   }
 }

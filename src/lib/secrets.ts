@@ -10,6 +10,15 @@ export function digest(token: string): string {
   return crypto.createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
+/**
+ * Whether two secrets (a bearer key, a token's digest) are equal, in a time that tells nothing of
+ * where they differ nor of their lengths: their SHA-256 digests are compared with timingSafeEqual.
+ */
+export function sameSecret(given: string, expected: string): boolean {
+  const sha256 = (text: string) => crypto.createHash('sha256').update(text, 'utf8').digest();
+  return crypto.timingSafeEqual(sha256(given), sha256(expected));
+}
+
 /** A 32-byte key for one `purpose`, derived from the app secret (HKDF-SHA-256): one secret, independent keys. */
 export function deriveKey(appSecret: string, purpose: string): Buffer {
   return Buffer.from(crypto.hkdfSync('sha256', appSecret, 'pec-collaborations', purpose, 32));

@@ -1,3 +1,4 @@
+import type { Clock } from '../lib/clock';
 import type { LogSink } from '../lib/logger';
 import type { OutboxMessage } from '../models';
 import type { Deliver, FailureListener, Outbox } from './outbox';
@@ -12,6 +13,23 @@ export interface ScheduledJob {
   /** Names the job in the log, e.g. `retention`. */
   readonly name: string;
   runIfDue(): Promise<object | null>;
+}
+
+/**
+ * A ScheduledJob that runs `run` at most once per `intervalMs` of `clock` in this process (the first
+ * call runs it): for work that need not look every second.
+ */
+export function throttledJob<T extends object>(name: string, clock: Clock, intervalMs: number, run: () => Promise<T | null>): ScheduledJob & { runIfDue(): Promise<T | null> } {
+  let last: number | null = null;
+  return {
+    name,
+    runIfDue: async () => {
+      const now = clock.now().getTime();
+      if (last !== null && now - last < intervalMs) return null;
+      last = now;
+      return run();
+    },
+  };
 }
 
 export interface RunningWorker {

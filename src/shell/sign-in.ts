@@ -82,6 +82,26 @@ export async function finishSignIn(
   res.redirect(303, HOME[signIn.identity.principal.type]);
 }
 
+/**
+ * A first step passed (the password, or a provider's sign-in): on to our second step when the account
+ * has one and `secondFactorUsed` is false (a provider's token saying it asked for one), else signed in
+ * and recorded in the access history.
+ */
+export async function afterFirstStep(
+  req: Request,
+  res: Response,
+  options: SignInOptions,
+  signIn: { identity: SessionIdentity; login: string; remember: boolean },
+  { secondFactorUsed = false }: { secondFactorUsed?: boolean } = {},
+): Promise<void> {
+  if (!secondFactorUsed && (await options.twoStep.isOn(signIn.identity.principal))) {
+    await rotateSession(req, { secondStep: { ...signIn, until: Date.now() + SECOND_STEP_MS }, locale: req.session.locale });
+    return res.redirect(303, '/login/two-step');
+  }
+  await options.accessHistory.recordSignIn(signIn.login, signIn.identity, { ip: clientIp(req), userAgent: req.get('User-Agent') });
+  await finishSignIn(req, res, options, signIn);
+}
+
 /** Sends elsewhere: a plain 303, or for htmx an HX-Redirect it follows. */
 export function sendTo(req: Request, res: Response, to: string): void {
   if (req.get('HX-Request') === 'true') {

@@ -6,13 +6,13 @@
  * goes on or refuses as `auth_policy_reject_on_fail` says.
  * Mounted before the session and CSRF middleware: a machine endpoint, authenticated by its key.
  */
-import crypto from 'node:crypto';
 import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import type { AuthPolicy } from '../../domain/auth-policy';
 import { MAIL_PROTOCOLS } from '../../models';
 import { DEFAULT_LOCALE, translator } from '../../i18n';
 import type { LogSink } from '../../lib/logger';
+import { sameSecret } from '../../lib/secrets';
 
 export const AUTH_POLICY_PATH = '/dovecot/auth-policy';
 
@@ -30,15 +30,11 @@ const report = attempt.extend({
   app_password: z.union([z.literal(''), z.string().regex(/^[1-9]\d{0,15}$/).transform(Number)]).default(''),
 });
 
-function digest(text: string): Buffer {
-  return crypto.createHash('sha256').update(text).digest();
-}
-
 /** Dovecot sends the key through `auth_policy_server_api_header`; compared in constant time. */
 function withKey(key: string): RequestHandler {
-  const expected = digest(`Bearer ${key}`);
+  const expected = `Bearer ${key}`;
   return (req, res, next) => {
-    if (crypto.timingSafeEqual(digest(req.get('Authorization') ?? ''), expected)) return next();
+    if (sameSecret(req.get('Authorization') ?? '', expected)) return next();
     res.status(401).set('WWW-Authenticate', 'Bearer').end();
   };
 }

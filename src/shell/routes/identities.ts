@@ -10,7 +10,7 @@ import { requireSignIn } from '../middleware/auth';
 import { rotateSession } from '../middleware/session';
 import { AnswerRefused, ProviderUnavailable, type OidcClients, type OidcFlow, type VerifiedSignIn } from '../oidc';
 import { redirectWithNotice, render } from '../render';
-import { countedAttempt, finishSignIn, giveBack, homeOf, originOf, requireRecentSignIn, SECOND_STEP_MS, type SignInOptions } from '../sign-in';
+import { afterFirstStep, countedAttempt, giveBack, homeOf, originOf, requireRecentSignIn, type SignInOptions } from '../sign-in';
 import { signedInOf } from './two-step';
 
 export interface IdentitiesOptions extends SignInOptions {
@@ -143,15 +143,8 @@ export function identitiesRouter(options: IdentitiesOptions): Router {
       return fail(req, res, provider, 'not_admitted');
     }
     await giveBack(rateLimits, counters);
-    const signIn = { identity: account.identity, login: account.login, remember: false };
-    // The provider's own second factor counts as our second step; without one, ours is asked as after
-    // a password (and the sign-in recorded there).
-    if (!verified.multiFactor && (await twoStep.isOn(principal))) {
-      await rotateSession(req, { secondStep: { ...signIn, until: Date.now() + SECOND_STEP_MS }, locale: req.session.locale });
-      return res.redirect(303, '/login/two-step');
-    }
-    await accessHistory.recordSignIn(account.login, account.identity, context);
-    await finishSignIn(req, res, options, signIn);
+    // The provider's own second factor counts as our second step; without one, ours is asked as after a password.
+    await afterFirstStep(req, res, options, { identity: account.identity, login: account.login, remember: false }, { secondFactorUsed: verified.multiFactor });
   });
 
   /** The callback of a link: to the signed-in account that started it, and to no other. */

@@ -3,10 +3,10 @@ import { TooManyAttempts } from '../../domain/errors';
 import { canonicalName } from '../../lib/names';
 import { clientIp } from '../../plugin';
 import { render } from '../render';
-import { rotateSession } from '../middleware/session';
-import { finishSignIn, giveBack, homeOf, SECOND_STEP_MS, signInCounters, type SignInOptions } from '../sign-in';
+import { afterFirstStep, giveBack, homeOf, signInCounters, type SignInOptions } from '../sign-in';
 
-export function sessionsRouter({ accounts, rateLimits, accessHistory, twoStep, devices, clock }: SignInOptions): Router {
+export function sessionsRouter(options: SignInOptions): Router {
+  const { accounts, rateLimits, accessHistory, devices } = options;
   const router = Router();
 
   // GET /login
@@ -34,12 +34,7 @@ export function sessionsRouter({ accounts, rateLimits, accessHistory, twoStep, d
     }
     // The right password is no guess; each second-step code counts on the same counters.
     await giveBack(rateLimits, counters);
-    if (await twoStep.isOn(identity.principal)) {
-      await rotateSession(req, { secondStep: { identity, login, remember, until: Date.now() + SECOND_STEP_MS }, locale: req.session.locale });
-      return res.redirect(303, '/login/two-step');
-    }
-    await accessHistory.recordSignIn(login, identity, context);
-    await finishSignIn(req, res, { accounts, devices, clock }, { identity, login, remember });
+    await afterFirstStep(req, res, options, { identity, login, remember });
   });
 
   // POST /logout: the row goes (a request still in flight cannot save it back), and the browser is

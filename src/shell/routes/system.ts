@@ -1,9 +1,9 @@
-import crypto from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
 import type { Database } from '../../db';
 import type { Clock } from '../../lib/clock';
 import { readiness, type Metrics } from '../../plugin';
 import { isLoopback } from '../../lib/ip';
+import { sameSecret } from '../../lib/secrets';
 import { readFileOutbox } from '../../mail/transport';
 import { render } from '../render';
 
@@ -25,12 +25,6 @@ export function healthRouter(db: Database, clock: Clock): Router {
     res.status(httpStatus).set('Cache-Control', 'no-store').json(state);
   });
   return router;
-}
-
-/** Equal strings, compared in time that tells nothing about where they differ (nor their lengths). */
-function sameSecret(given: string, expected: string): boolean {
-  const digest = (text: string) => crypto.createHash('sha256').update(text, 'utf8').digest();
-  return crypto.timingSafeEqual(digest(given), digest(expected));
 }
 
 /**
