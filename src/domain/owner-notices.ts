@@ -1,4 +1,4 @@
-import { Op, UniqueConstraintError, type Transaction } from 'sequelize';
+import { Op, type Transaction } from 'sequelize';
 import { z } from 'zod';
 import type { Config } from '../config';
 import type { Database } from '../db';
@@ -313,8 +313,8 @@ export class OwnerNotices {
 
   /**
    * new_mail_device, in the transaction that records a successful mail-program sign-in: once per
-   * device (mailDevice) and collaborator, claimed by a unique row so that the several connections a
-   * program opens at once tell it once. A sign-in without a program name is from a known device when
+   * device (mailDevice) and collaborator, recorded under the collaborator's row lock so that the
+   * several connections a program opens at once tell it once. A sign-in without a program name is from a known device when
    * any program of the collaborator signed in from its network; a named program on a network known
    * only from unnamed sign-ins is recorded without a second notice.
    */
@@ -323,20 +323,21 @@ export class OwnerNotices {
     const { network, program } = mailDevice(sign.clientName, sign.ip);
     const { MailDevice, Collaborator, Mailbox } = this.db.models;
     // A network (an address, a /64, `loopback` or `unknown`) holds no LIKE wildcard.
-    const known = await MailDevice.findAll({ attributes: ['device'], where: { collaboratorId, device: { [Op.like]: `${network}|%` } }, transaction: t });
-    if (program === '' ? known.length > 0 : known.some((row) => row.device === `${network}|${program}`)) return;
+    const knownDevices = () => MailDevice.findAll({ attributes: ['device'], where: { collaboratorId, device: { [Op.like]: `${network}|%` } }, transaction: t });
+    const isKnown = (known: Array<{ device: string }>) => (program === '' ? known.length > 0 : known.some((row) => row.device === `${network}|${program}`));
+    if (isKnown(await knownDevices())) return;
+    // A device not seen yet (rare): the collaborator's row is claimed, so that the several connections a
+    // program opens at once record it once, in turn, with no failed insert (a unique-key error would
+    // roll back, on MariaDB, the whole sign-in report's transaction).
+    const collaborator = await this.db.claim(Collaborator, collaboratorId, t);
+    if (!collaborator) return;
+    const known = await knownDevices();
+    if (isKnown(known)) return;
     const now = this.clock.now();
-    try {
-      // A savepoint: a simultaneous sign-in that recorded the device first leaves this transaction usable.
-      await this.db.sequelize.transaction({ transaction: t }, (inner) => MailDevice.create({ collaboratorId, device: `${network}|${program}`.slice(0, 200), firstSeenAt: now }, { transaction: inner }));
-    } catch (error) {
-      if (error instanceof UniqueConstraintError) return;
-      throw error;
-    }
+    await MailDevice.create({ collaboratorId, device: `${network}|${program}`.slice(0, 200), firstSeenAt: now }, { transaction: t });
     if (known.length > 0) return;
-    const collaborator = await Collaborator.findByPk(collaboratorId, { attributes: ['id', 'firstName', 'lastName', 'username', 'mailboxId'], transaction: t });
-    const mailbox = collaborator && (await Mailbox.findByPk(collaborator.mailboxId, { transaction: t }));
-    if (!collaborator || !mailbox) return;
+    const mailbox = await Mailbox.findByPk(collaborator.mailboxId, { transaction: t });
+    if (!mailbox) return;
     const detail = `${sign.clientName ?? sign.channel.toUpperCase()}, ${network}`;
     await this.notify(mailbox, 'new_mail_device', { collaborator, at: now, detail }, t);
   }
