@@ -83,11 +83,13 @@ async function main(): Promise<void> {
     const session = new Session(env.BASE_URL as string);
     await session.signIn(seeded.owners.get(SIZE) as string, OWNER_PASSWORD);
     await load({ url: `${env.BASE_URL}${URL_PATH}`, seconds: 2, connections: 10, headers: { cookie: session.cookie } });
+    if (process.env.PAGE_OUT) fs.writeFileSync(process.env.PAGE_OUT, await (await fetch(`${env.BASE_URL}${URL_PATH}`, { headers: { cookie: session.cookie } })).text());
     const result = await load({ url: `${env.BASE_URL}${URL_PATH}`, seconds: SECONDS, connections: 10, headers: { cookie: session.cookie } });
     await app.stop();
     const file = fs.readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
     if (!file) throw new Error('the app wrote no profile');
     const profile = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Profile;
+    if (process.env.PROFILE_OUT) fs.copyFileSync(path.join(dir, file), process.env.PROFILE_OUT);
     console.log(`${URL_PATH} at ${SIZE} collaborators: ${Math.round(result.rps)} req/s with 10 connections; self time (idle left out)`);
     for (const [title, rows] of [['by module', summary(profile)], ['by function', summary(profile, true)]] as const) {
       const total = rows.reduce((sum, [, us]) => sum + us, 0);
