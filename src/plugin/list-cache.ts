@@ -1,5 +1,5 @@
 /**
- * Rendered Collaborations list fragments, shared by every owner request of this process and never
+ * Rendered Collaborations list fragments (UTF-8, sent as they are), shared by every owner request of this process and never
  * stale. An entry is found only by everything it shows:
  * - the mailbox and the list's `version` (src/db/list-versions.ts): every writer raises it in the same
  *   transaction as any change of what a row shows, and each request reads it from the database, so
@@ -13,12 +13,12 @@
  * At most `capacity` entries, the least recently used dropped first; 0 keeps none.
  */
 export class ListCache {
-  private readonly entries = new Map<string, { html: string; until: number }>();
+  private readonly entries = new Map<string, { html: Buffer; until: number }>();
 
   constructor(private readonly capacity: number) {}
 
   /** The entry for `key` as it reads at `now`, if any. */
-  get(key: string, now: Date): string | undefined {
+  get(key: string, now: Date): Buffer | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
     this.entries.delete(key);
@@ -28,7 +28,7 @@ export class ListCache {
   }
 
   /** Keeps `html` for `key` until `until` (exclusive); null: until its version changes. */
-  set(key: string, html: string, until: Date | null = null): void {
+  set(key: string, html: Buffer, until: Date | null = null): void {
     if (this.capacity === 0) return;
     this.entries.delete(key);
     this.entries.set(key, { html, until: until?.getTime() ?? Infinity });

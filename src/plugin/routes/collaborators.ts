@@ -4,7 +4,7 @@ import { LIST_SORTS, LIST_STATUSES, type ListQuery, type ListRow, type ListSort,
 import { ValidationFailed } from '../../domain/errors';
 import { allows, type AccountEvent } from '../../domain/state-machine';
 import { ACCESS_LEVELS, type Collaborator, type Status } from '../../models';
-import { wantsFragment } from '../render';
+import { Slots, wantsFragment } from '../render';
 import { ListCache } from '../list-cache';
 import { fitText } from '../../lib/text';
 import { instantToItalianTime } from '../../i18n/dates';
@@ -146,7 +146,7 @@ export function collaboratorsRouter(feature: Feature): Router {
    * shown link has expired since (see list-cache.ts), else from one read and one compiled row
    * template called per row.
    */
-  async function listHtml(res: Response, asked: Required<ListQuery>, position: PagePosition): Promise<string> {
+  async function listHtml(res: Response, asked: Required<ListQuery>, position: PagePosition): Promise<Buffer> {
     const owner = ownerOf(res);
     const state = await directory.listState(owner);
     const now = feature.domain.clock.now();
@@ -157,8 +157,10 @@ export function collaboratorsRouter(feature: Feature): Router {
     // The rule as of `state.version`, not as the owner's record read earlier in the request had it.
     const locals: Record<string, unknown> = { ...pick(res.locals, ROW_LOCALS), twoStepRequired: state.twoStepRequired };
     const rowTemplate = pages.partial('plugin/collaborations/_row', [...ROW_LOCALS, 'row', 'twoStepRequired']);
-    const rowHtml = (row: ListRow) => rowTemplate({ ...locals, row });
-    const html = await pages.view(res, 'plugin/collaborations/_list', { list, rowHtml, mailboxAddress: owner.address });
+    // Each row its own piece: the list is never one string of every row (see Html in render.ts).
+    const rows = new Slots();
+    const rowHtml = (row: ListRow) => rows.place(rowTemplate({ ...locals, row }));
+    const html = Buffer.concat(rows.fill(await pages.view(res, 'plugin/collaborations/_list', { list, rowHtml, mailboxAddress: owner.address })));
     cache.set(key, html, list.changesAt);
     return html;
   }
@@ -333,7 +335,7 @@ export function collaboratorsRouter(feature: Feature): Router {
     // The list the owner was looking at, again: its count and rows without the removed one.
     const shown = listShown(req);
     const html = shown ? await listHtml(res, listQueryOf(shown), positionOf(shown)) : null;
-    pages.fragment(res, await pages.view(res, 'plugin/collaborations/_updates', { rowHtml: null, notice: notice(res, 'removed', collaborator), listHtml: html }));
+    pages.fragment(res, await pages.pieces(res, 'plugin/collaborations/_updates', { rowHtml: null, notice: notice(res, 'removed', collaborator), listHtml: html }));
   });
 
   /** The query of the list page an htmx request came from (HX-Current-URL), or null when it came from another page. */
