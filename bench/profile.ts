@@ -7,9 +7,10 @@ import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db';
 import { waitForHttp } from '../test/support/processes';
 import { Child, cpuMsOf, ROOT } from './lib/processes';
-import { Session } from './lib/http';
+import { Session, inParallel } from './lib/http';
 import { load } from './lib/load';
-import { OWNER_PASSWORD, seed } from './lib/seed';
+import { threadCpuMsOf, threadCpuSince } from './lib/threads';
+import { OWNER_PASSWORD, seed, type Seeded } from './lib/seed';
 
 /*
  * npm run bench:profile: where the Collaborations page's CPU time goes. Seeds SIZE collaborators
@@ -17,10 +18,23 @@ import { OWNER_PASSWORD, seed } from './lib/seed';
  * of the app as `npm start` runs it,
  * and prints self time by module (a package, a folder of ours, or V8's own work). LIST_CACHE_ENTRIES=0
  * profiles the page with every row rendered.
+ *
+ * PROFILE_ACTION=password-reset|password-link|deactivation profiles an owner action instead, as the
+ * three-dot menu sends it (htmx, CSRF header): one POST on each fresh account that the action takes
+ * (reset: the active ones; resend and deactivate: the pending and suspended), ACTIONS of them (1,000),
+ * 50 at a time (as the bench), the worker off (its deliveries are not the action's). It also prints the app's CPU ms
+ * per action on its main thread, on libuv's pool (SQLite's own work) and on V8's helper threads;
+ * NO_PROFILE=1 prints only those, measured without the profiler.
  */
 const SIZE = Number(process.env.SIZE ?? 10_000);
 const SECONDS = Number(process.env.SECONDS ?? 20);
 const URL_PATH = process.env.PROFILE_PATH ?? '/settings/collaborations';
+const ACTION = process.env.PROFILE_ACTION;
+const ACTIONS = Number(process.env.ACTIONS ?? 1000);
+/** NO_PROFILE=1: the CPU figures without the profiler's own cost, and no profile. */
+const PROFILING = process.env.NO_PROFILE !== '1';
+const ACTION_IDS: Record<string, keyof Seeded['actionIds']> = { 'password-reset': 'active', 'password-link': 'pendingOrSuspended', deactivation: 'pendingOrSuspended' };
+if (ACTION && !(ACTION in ACTION_IDS)) throw new Error(`PROFILE_ACTION: one of ${Object.keys(ACTION_IDS).join(', ')}`);
 
 interface ProfileNode {
   id: number;
@@ -58,6 +72,46 @@ function summary(profile: Profile, byFunction = false): Array<[string, number]> 
   return [...self.entries()].sort((a, b) => b[1] - a[1]);
 }
 
+/**
+ * CPU ms each kind of thread of `pid` used between two readings: the main thread, libuv's pool (its
+ * 4 threads are the newest: libuv starts them at the first query, after V8's own), the rest (V8's
+ * helpers: garbage collection, the profiler's sampling).
+ */
+function cpuByThreadKind(pid: number, used: Map<number, number>): Record<'main' | 'pool' | 'other', number> {
+  const pool = new Set([...used.keys()].sort((a, b) => b - a).slice(0, 4));
+  const kinds = { main: 0, pool: 0, other: 0 };
+  for (const [tid, ms] of used) kinds[tid === pid ? 'main' : pool.has(tid) ? 'pool' : 'other'] += ms;
+  return kinds;
+}
+
+/**
+ * Posts ACTION once on each of `ids` (warming up on the first 100), 10 at a time, as the owner's
+ * htmx menu does; prints the CPU ms per action by kind of thread. Returns a line for the summary.
+ */
+async function postActions(base: string, app: Child, owner: { cookie: string; csrf: string }, ids: number[]): Promise<string> {
+  const headers = { cookie: owner.cookie, 'x-csrf-token': owner.csrf, 'hx-request': 'true', 'content-type': 'application/x-www-form-urlencoded' };
+  let failed = 0;
+  const post = async (id: number) => {
+    const answer = await fetch(`${base}/settings/collaborations/${id}/${ACTION}`, { method: 'POST', headers, body: '' });
+    await answer.arrayBuffer();
+    if (answer.status !== 200) failed += 1;
+  };
+  const warm = ids.slice(0, 100);
+  const measured = ids.slice(100, 100 + ACTIONS);
+  if (measured.length < ACTIONS) throw new Error(`only ${measured.length} accounts for ${ACTION}: raise SIZE`);
+  await inParallel(warm, 50, post);
+  const before = threadCpuMsOf(app.pid);
+  const started = performance.now();
+  await inParallel(measured, 50, post);
+  const seconds = (performance.now() - started) / 1000;
+  const used = threadCpuSince(before, threadCpuMsOf(app.pid));
+  if (failed > 0) throw new Error(`${failed} of the ${ACTION} posts were not answered 200`);
+  const kinds = used ? cpuByThreadKind(app.pid, used) : null;
+  const per = (ms: number | undefined) => ((ms ?? NaN) / measured.length).toFixed(2);
+  console.log(`POST …/:id/${ACTION}: ${measured.length} in ${seconds.toFixed(1)} s, CPU ms each: main thread ${per(kinds?.main)}, V8 helpers ${per(kinds?.other)}, libuv pool (SQLite) ${per(kinds?.pool)}`);
+  return `POST /settings/collaborations/:id/${ACTION} at ${SIZE} collaborators: ${Math.round(measured.length / seconds)} req/s with 50 at a time; self time (idle left out)`;
+}
+
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pec-profile-'));
   const url = `sqlite:${path.join(dir, 'profile.sqlite')}`;
@@ -73,27 +127,25 @@ async function main(): Promise<void> {
     WORKER: 'off',
     SMTP_URL: 'smtp://127.0.0.1:1',
     ...(process.env.LIST_CACHE_ENTRIES ? { LIST_CACHE_ENTRIES: process.env.LIST_CACHE_ENTRIES } : {}),
+    // The actions are measured by the thousand: the sending limits would refuse all but the first.
+    ...(ACTION ? { MAIL_LIMIT_PER_RECIPIENT: '1000000', MAIL_LIMIT_PER_MAILBOX: '1000000' } : {}),
   };
   try {
     const db = await openDatabase(url);
     const seeded = await seed(db, loadConfig(env), { sizes: [SIZE], others: 0, links: 0, hash: await bcrypt.hash(OWNER_PASSWORD, 4) });
     await db.close();
-    const app = Child.startApp(env, 'app', ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+    const app = Child.startApp(env, 'app', PROFILING ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []);
     await waitForHttp(`${env.BASE_URL}/healthz`);
     const session = new Session(env.BASE_URL as string);
-    await session.signIn(seeded.owners.get(SIZE) as string, OWNER_PASSWORD);
-    await load({ url: `${env.BASE_URL}${URL_PATH}`, seconds: 2, connections: 10, headers: { cookie: session.cookie } });
-    if (process.env.PAGE_OUT) fs.writeFileSync(process.env.PAGE_OUT, await (await fetch(`${env.BASE_URL}${URL_PATH}`, { headers: { cookie: session.cookie } })).text());
-    const cpuBefore = cpuMsOf(app.pid);
-    const result = await load({ url: `${env.BASE_URL}${URL_PATH}`, seconds: SECONDS, connections: 10, headers: { cookie: session.cookie } });
-    const cpuMs = (cpuMsOf(app.pid) ?? NaN) - (cpuBefore ?? NaN);
+    const csrf = await session.signIn(seeded.owners.get(SIZE) as string, OWNER_PASSWORD);
+    const title = ACTION ? await postActions(env.BASE_URL as string, app, { cookie: session.cookie, csrf }, seeded.actionIds[ACTION_IDS[ACTION] as keyof Seeded['actionIds']]) : await loadPage(env.BASE_URL as string, app, session.cookie);
     await app.stop();
+    if (!PROFILING) return;
     const file = fs.readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
     if (!file) throw new Error('the app wrote no profile');
     const profile = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Profile;
     if (process.env.PROFILE_OUT) fs.copyFileSync(path.join(dir, file), process.env.PROFILE_OUT);
-    const perRequest = (cpuMs / result.ok).toFixed(2);
-    console.log(`${URL_PATH} at ${SIZE} collaborators: ${Math.round(result.rps)} req/s with 10 connections, ${perRequest} CPU ms a request (under the profiler); self time (idle left out)`);
+    console.log(title);
     for (const [title, rows] of [['by module', summary(profile)], ['by function', summary(profile, true)]] as const) {
       const total = rows.reduce((sum, [, us]) => sum + us, 0);
       console.log(`\n${title}:`);
@@ -102,6 +154,16 @@ async function main(): Promise<void> {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Loads URL_PATH for SECONDS (after 2 s of warm-up); returns a line for the summary. */
+async function loadPage(base: string, app: Child, cookie: string): Promise<string> {
+  await load({ url: `${base}${URL_PATH}`, seconds: 2, connections: 10, headers: { cookie } });
+  if (process.env.PAGE_OUT) fs.writeFileSync(process.env.PAGE_OUT, await (await fetch(`${base}${URL_PATH}`, { headers: { cookie } })).text());
+  const cpuBefore = cpuMsOf(app.pid) ?? NaN;
+  const result = await load({ url: `${base}${URL_PATH}`, seconds: SECONDS, connections: 10, headers: { cookie } });
+  const perRequest = (((cpuMsOf(app.pid) ?? NaN) - cpuBefore) / result.ok).toFixed(2);
+  return `${URL_PATH} at ${SIZE} collaborators: ${Math.round(result.rps)} req/s with 10 connections, ${perRequest} CPU ms a request${PROFILING ? ' (under the profiler)' : ''}; self time (idle left out)`;
 }
 
 main().then(

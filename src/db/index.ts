@@ -21,6 +21,8 @@ export interface Database {
    * ends, on every node of a Galera cluster (see below); null when it is gone.
    */
   claim<M extends Model>(model: ModelStatic<M>, id: number, t: Transaction): Promise<M | null>;
+  /** Locks the row as claim does, without reading it: for a caller that knows what it holds. */
+  lock(model: ModelStatic<Model>, id: number, t: Transaction): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -115,28 +117,31 @@ export async function openDatabase(url: string, log?: LogSink): Promise<Database
   await prepare(sequelize, url);
   await migrate(sequelize);
   const transaction = <T>(work: (t: Transaction) => Promise<T>) => sequelize.transaction(work);
+  /**
+   * SELECT … FOR UPDATE locks the row on one node only, and an UPDATE that changes nothing is not
+   * certified either (MariaDB, "Galera Cluster: Known Limitations"): on two nodes, two transactions
+   * would both hold the "lock" and both commit. So on MariaDB/MySQL the row is changed and changed
+   * back (updated_at a millisecond forward, then back): each change is one every node certifies, so
+   * of two such transactions the second to commit loses the conflict and runs again, and the row
+   * ends as it was. SQLite's transactions hold the whole file already.
+   */
+  const lock: Database['lock'] = async (model, id, t) => {
+    if (dialect !== 'mysql') return;
+    const table = sequelize.getQueryInterface().quoteIdentifier(model.getTableName() as string);
+    for (const sign of ['+', '-']) {
+      await sequelize.query(`UPDATE ${table} SET updated_at = updated_at ${sign} INTERVAL 1000 MICROSECOND WHERE id = ?`, { replacements: [id], transaction: t });
+    }
+  };
   return {
     sequelize,
     models: defineModels(sequelize),
     dialect,
     transaction: dialect === 'sqlite' ? oneAtATime(transaction) : (work) => retryingConflicts(() => transaction(work), log),
-    /**
-     * SELECT … FOR UPDATE locks the row on one node only, and an UPDATE that changes nothing is not
-     * certified either (MariaDB, "Galera Cluster: Known Limitations"): on two nodes, two transactions
-     * would both hold the "lock" and both commit. So on MariaDB/MySQL the row is changed and changed
-     * back (updated_at a millisecond forward, then back): each change is one every node certifies, so
-     * of two such transactions the second to commit loses the conflict and runs again, and the row
-     * ends as it was. SQLite's transactions hold the whole file already.
-     */
     async claim(model, id, t) {
-      if (dialect === 'mysql') {
-        const table = sequelize.getQueryInterface().quoteIdentifier(model.getTableName() as string);
-        for (const sign of ['+', '-']) {
-          await sequelize.query(`UPDATE ${table} SET updated_at = updated_at ${sign} INTERVAL 1000 MICROSECOND WHERE id = ?`, { replacements: [id], transaction: t });
-        }
-      }
+      await lock(model, id, t);
       return model.findByPk(id, { transaction: t, lock: t.LOCK.UPDATE });
     },
+    lock,
     close: () => sequelize.close(),
   };
 }

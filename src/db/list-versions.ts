@@ -22,7 +22,23 @@ export type ListChange =
 
 const BUMP = 'UPDATE collaborator_lists SET version = version + 1';
 
+/** What a transaction's one raise at its end covers (raisingOnce): a mailbox, and collaborators of it. */
+interface Cover {
+  mailboxId: number;
+  collaboratorIds: ReadonlySet<number>;
+}
+const raisedAtEnd = new WeakMap<Transaction, Cover>();
+
+/** Whether `change` is one that the raise at the end of the transaction makes anyway (a change of count never is). */
+function covered(cover: Cover | undefined, change: ListChange): boolean {
+  if (!cover) return false;
+  if ('mailboxId' in change) return change.mailboxId === cover.mailboxId && !change.added;
+  if ('collaboratorIds' in change) return change.collaboratorIds.every((id) => cover.collaboratorIds.has(id));
+  return false;
+}
+
 export async function listChanged(sequelize: Sequelize, change: ListChange, t: Transaction | undefined): Promise<void> {
+  if (t && covered(raisedAtEnd.get(t), change)) return;
   if ('mailboxId' in change) {
     await sequelize.query(`${BUMP}, collaborators = collaborators + ? WHERE mailbox_id = ?`, { replacements: [change.added ?? 0, change.mailboxId], transaction: t });
   } else if ('collaboratorIds' in change) {
@@ -35,6 +51,24 @@ export async function listChanged(sequelize: Sequelize, change: ListChange, t: T
       transaction: t,
     });
   }
+}
+
+/**
+ * Runs `work` in `t`, then raises the list version of `cover.mailboxId` once: the listChanged calls
+ * that `work` makes for that mailbox (without a change of count) or for `cover.collaboratorIds` (of
+ * that mailbox) are that one statement, not one each. A version raised once or thrice in one
+ * transaction is the same to readers: they see it only once committed.
+ */
+export async function raisingOnce<T>(sequelize: Sequelize, cover: { mailboxId: number; collaboratorIds: readonly number[] }, t: Transaction, work: () => Promise<T>): Promise<T> {
+  raisedAtEnd.set(t, { mailboxId: cover.mailboxId, collaboratorIds: new Set(cover.collaboratorIds) });
+  let result: T;
+  try {
+    result = await work();
+  } finally {
+    raisedAtEnd.delete(t);
+  }
+  await listChanged(sequelize, { mailboxId: cover.mailboxId }, t);
+  return result;
 }
 
 export interface ListState {

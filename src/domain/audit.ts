@@ -4,6 +4,13 @@ import type { AuditEvent, Collaborator, Mailbox } from '../models';
 import type { Clock } from '../lib/clock';
 import type { Actor } from './actor';
 import { ipAddress } from '../lib/ip';
+import { execute } from '../db/statements';
+
+/** One record of an action on a collaborator, with its detail (none when absent). */
+export interface AuditRecord {
+  action: AuditAction;
+  detail?: Record<string, unknown>;
+}
 
 export const AUDIT_ACTIONS = [
   'collaborator.created',
@@ -84,34 +91,31 @@ export class Audit {
   ) {}
 
   async record(actor: Actor, action: AuditAction, collaborator: Collaborator, t: Transaction, detail?: Record<string, unknown>): Promise<void> {
-    await this.insert(actor, action, { mailboxId: collaborator.mailboxId, collaboratorId: collaborator.id, subject: collaborator.username }, t, detail);
+    await this.recordAll(actor, [{ action, detail }], collaborator, t);
+  }
+
+  /** Records several actions on one collaborator, in this order, in one statement. */
+  async recordAll(actor: Actor, records: readonly AuditRecord[], collaborator: Collaborator, t: Transaction): Promise<void> {
+    await this.insert(actor, records, { mailboxId: collaborator.mailboxId, collaboratorId: collaborator.id, subject: collaborator.username }, t);
   }
 
   /** An event about the mailbox owner's own account. */
   async recordOwner(actor: Actor, action: AuditAction, mailbox: Mailbox, t: Transaction, detail?: Record<string, unknown>): Promise<void> {
-    await this.insert(actor, action, { mailboxId: mailbox.id, collaboratorId: null, subject: mailbox.address }, t, detail);
+    await this.insert(actor, [{ action, detail }], { mailboxId: mailbox.id, collaboratorId: null, subject: mailbox.address }, t);
   }
 
-  private async insert(
-    actor: Actor,
-    action: AuditAction,
-    about: { mailboxId: number; collaboratorId: number | null; subject: string },
-    t: Transaction,
-    detail?: Record<string, unknown>,
-  ): Promise<void> {
-    await this.db.models.AuditEvent.create(
-      {
-        ...about,
-        actorType: actor.type,
-        actorId: actor.id,
-        actorName: actor.name,
-        action,
-        ip: ipAddress(actor.ip),
-        userAgent: actor.userAgent?.slice(0, 300) ?? null,
-        detail: detail ? JSON.stringify(detail) : null,
-        createdAt: this.clock.now(),
-      },
-      { transaction: t },
+  /** The rows, by a plain multi-row INSERT (the same columns and values as the model would write). */
+  private async insert(actor: Actor, records: readonly AuditRecord[], about: { mailboxId: number; collaboratorId: number | null; subject: string }, t: Transaction): Promise<void> {
+    const COLUMNS = 11;
+    const createdAt = this.clock.now();
+    const common = [about.mailboxId, about.collaboratorId, about.subject, actor.type, actor.id, actor.name, ipAddress(actor.ip), actor.userAgent?.slice(0, 300) ?? null];
+    const values = records.flatMap(({ action, detail }) => [...common, action, detail ? JSON.stringify(detail) : null, createdAt]);
+    const rows = records.map((_, r) => `(${Array.from({ length: COLUMNS }, (_, c) => `$${r * COLUMNS + c + 1}`).join(', ')})`);
+    await execute(
+      this.db,
+      `INSERT INTO audit_events (mailbox_id, collaborator_id, subject, actor_type, actor_id, actor_name, ip, user_agent, action, detail, created_at) VALUES ${rows.join(', ')}`,
+      values,
+      t,
     );
   }
 

@@ -1,13 +1,14 @@
 import type { Transaction } from 'sequelize';
 import type { Database } from '../db';
-import { listChanged } from '../db/list-versions';
+import { listChanged, raisingOnce } from '../db/list-versions';
+import { execute } from '../db/statements';
 import type { Config } from '../config';
 import type { AccessLevel, Collaborator, LinkPurpose, Mailbox } from '../models';
 import type { EmailTemplate } from '../mail/message-types';
 import type { Outbox } from '../mail/outbox';
 import type { MailServerCommand } from '../mail/doveadm';
 import type { Actor } from './actor';
-import type { Audit, AuditAction } from './audit';
+import type { Audit, AuditAction, AuditRecord } from './audit';
 import type { Links } from './links';
 import type { OwnerNotices } from './owner-notices';
 import { NotFound } from './errors';
@@ -38,23 +39,43 @@ export class CollaboratorChanges {
 
   /**
    * Runs one transition: re-reads the row inside the transaction (another tab may have acted
-   * first), checks the state machine (TransitionRefused), applies the effects and the new state.
+   * first), checks the state machine (TransitionRefused), applies the effects and the new state,
+   * and raises the list's version once. `mailbox` is the collaborator's mailbox when the caller
+   * has it already (the signed-in owner's), else it is read.
    */
   async change(
     collaborator: Collaborator,
     event: AccountEvent,
     effects: (c: Collaborator, mailbox: Mailbox, t: Transaction) => Promise<Partial<Collaborator>>,
+    mailbox?: Mailbox,
   ): Promise<Collaborator> {
     transition(collaborator.status, event);
     return this.db.transaction(async (t) => {
       const current = await this.reload(collaborator, t);
       const status = transition(current.status, event) as Collaborator['status'];
-      const mailbox = await this.mailboxOf(current, t);
-      const fields = await effects(current, mailbox, t);
-      const changed = await current.update({ ...fields, status }, { transaction: t });
-      await listChanged(this.db.sequelize, { mailboxId: current.mailboxId }, t);
-      return changed;
+      const its = mailbox?.id === current.mailboxId ? mailbox : await this.mailboxOf(current, t);
+      return raisingOnce(this.db.sequelize, { mailboxId: current.mailboxId, collaboratorIds: [current.id] }, t, async () => {
+        const fields = await effects(current, its, t);
+        return this.write(current, { ...fields, status }, t);
+      });
     });
+  }
+
+  /**
+   * Writes the `fields` that differ from `c` in one plain UPDATE (none when none differs, as
+   * Model#update) and sets them on `c`, which it returns. `updated_at` is the system's time, as
+   * Sequelize writes it.
+   */
+  private async write(c: Collaborator, fields: Partial<Collaborator>, t: Transaction): Promise<Collaborator> {
+    const attributes = this.db.models.Collaborator.getAttributes();
+    const changed = Object.entries(fields).filter(([name, value]) => !sameValue(c.get(name as keyof Collaborator), value));
+    if (changed.length === 0) return c;
+    const updatedAt = new Date();
+    const columns = [...changed.map(([name]) => attributes[name as keyof typeof attributes]?.field ?? name), 'updated_at'];
+    const sets = columns.map((column, i) => `${column} = $${i + 1}`).join(', ');
+    await execute(this.db, `UPDATE collaborators SET ${sets} WHERE id = $${columns.length + 1}`, [...changed.map(([, value]) => value), updatedAt, c.id], t);
+    c.set({ ...Object.fromEntries(changed), updatedAt }, { raw: true });
+    return c;
   }
 
   /** The row as stored, locked until the transaction ends (on every node: Database.claim); NotFound once removed. */
@@ -108,7 +129,8 @@ export class CollaboratorChanges {
 
   /**
    * Issues a link (revoking the earlier ones unless `keepEarlier`), emails it and records `action`,
-   * whose detail holds the link's purpose and expiry besides `detail`.
+   * whose detail holds the link's purpose and expiry besides `detail`, after the `before` records
+   * (in the same statement).
    */
   async sendLink(
     c: Collaborator,
@@ -117,11 +139,11 @@ export class CollaboratorChanges {
     actor: Actor,
     action: AuditAction,
     t: Transaction,
-    { keepEarlier = false, detail = {} }: { keepEarlier?: boolean; detail?: Record<string, unknown> } = {},
+    { keepEarlier = false, detail = {}, before = [] }: { keepEarlier?: boolean; detail?: Record<string, unknown>; before?: readonly AuditRecord[] } = {},
   ): Promise<void> {
-    const { link, token } = keepEarlier ? await this.links.issueAnother(c, purpose, t) : await this.links.issue(c, purpose, t);
-    await this.email(c, mailbox, LINK_EMAIL[purpose], t, { link: `${this.config.linksUrl}/${token}`, expiresAt: link.expiresAt });
-    await this.audit.record(actor, action, c, t, { ...detail, purpose, expiresAt: link.expiresAt.toISOString() });
+    const { expiresAt, token } = keepEarlier ? await this.links.issueAnother(c, purpose, t) : await this.links.issue(c, purpose, t);
+    await this.email(c, mailbox, LINK_EMAIL[purpose], t, { link: `${this.config.linksUrl}/${token}`, expiresAt });
+    await this.audit.recordAll(actor, [...before, { action, detail: { ...detail, purpose, expiresAt: expiresAt.toISOString() } }], c, t);
   }
 
   /**
@@ -129,7 +151,7 @@ export class CollaboratorChanges {
    * caller's transaction; the caller also kicks the mail programs.
    */
   async revokeAppPasswords(c: Collaborator, t: Transaction): Promise<void> {
-    await this.db.models.AppPassword.destroy({ where: { collaboratorId: c.id }, transaction: t });
+    await execute(this.db, 'DELETE FROM app_passwords WHERE collaborator_id = $1', [c.id], t);
     await listChanged(this.db.sequelize, { mailboxId: c.mailboxId }, t);
   }
 
@@ -166,4 +188,10 @@ export class CollaboratorChanges {
       t,
     );
   }
+}
+
+/** Whether a stored value and a new one are the same (instants by their time). */
+function sameValue(stored: unknown, next: unknown): boolean {
+  if (stored instanceof Date || next instanceof Date) return stored instanceof Date && next instanceof Date && stored.getTime() === next.getTime();
+  return (stored ?? null) === (next ?? null);
 }

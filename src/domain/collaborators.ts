@@ -62,6 +62,15 @@ function fieldErrors(error: z.ZodError): FieldErrors {
   return errors;
 }
 
+/**
+ * Who acts (the owner) and, when the caller has it already, the mailbox of the collaborator acted
+ * on (the signed-in owner's record): it is then not read again.
+ */
+export interface OwnerAction {
+  actor: Actor;
+  mailbox?: Mailbox;
+}
+
 /** The emails an owner's actions send, with the owner's own words (names) in the greeting: what MAIL_LIMIT_* counts. */
 const OWNER_EMAILS: readonly EmailTemplate[] = ['invitation', 'owner_reset', 'deactivated'];
 
@@ -155,34 +164,33 @@ export class Collaborations {
   }
 
   // active → suspended: the password stops working everywhere at once
-  async resetPassword(collaborator: Collaborator, { actor }: { actor: Actor }): Promise<Collaborator> {
-    return this.changes.change(collaborator, 'reset', async (c, mailbox, t) => {
-      await this.assertMailRoom(mailbox, c.referenceEmail, t);
+  async resetPassword(collaborator: Collaborator, { actor, mailbox }: OwnerAction): Promise<Collaborator> {
+    return this.changes.change(collaborator, 'reset', async (c, its, t) => {
+      await this.assertMailRoom(its, c.referenceEmail, t);
       await this.changes.revokeAccess(c, t);
       // The owner's reset is the recovery path: the collaborator sets up its second step again.
       await this.twoStep.removeAllOf({ type: 'collaborator', id: c.id }, t);
-      await this.audit.record(actor, 'password.reset', c, t);
-      await this.changes.sendLink(c, mailbox, 'owner_reset', actor, 'link.sent', t);
+      await this.changes.sendLink(c, its, 'owner_reset', actor, 'link.sent', t, { before: [{ action: 'password.reset' }] });
       return { passwordHash: null, credentialVersion: c.credentialVersion + 1 };
-    });
+    }, mailbox);
   }
 
   // pending / suspended → same: a fresh link, earlier ones dead
-  async resendLink(collaborator: Collaborator, { actor }: { actor: Actor }): Promise<Collaborator> {
-    return this.changes.change(collaborator, 'resend', async (c, mailbox, t) => {
-      await this.assertMailRoom(mailbox, c.referenceEmail, t);
-      await this.changes.sendLink(c, mailbox, c.status === 'pending' ? 'invitation' : 'owner_reset', actor, 'link.resent', t);
+  async resendLink(collaborator: Collaborator, { actor, mailbox }: OwnerAction): Promise<Collaborator> {
+    return this.changes.change(collaborator, 'resend', async (c, its, t) => {
+      await this.assertMailRoom(its, c.referenceEmail, t);
+      await this.changes.sendLink(c, its, c.status === 'pending' ? 'invitation' : 'owner_reset', actor, 'link.resent', t);
       return {};
-    });
+    }, mailbox);
   }
 
   // active / pending / suspended → deactivated
-  async deactivate(collaborator: Collaborator, { actor }: { actor: Actor }): Promise<Collaborator> {
-    return this.changes.change(collaborator, 'deactivate', async (c, mailbox, t) => {
+  async deactivate(collaborator: Collaborator, { actor, mailbox }: OwnerAction): Promise<Collaborator> {
+    return this.changes.change(collaborator, 'deactivate', async (c, its, t) => {
       await this.audit.record(actor, 'collaborator.deactivated', c, t);
-      await this.changes.email(c, mailbox, 'deactivated', t);
+      await this.changes.email(c, its, 'deactivated', t);
       return this.closeAccess(c, t);
-    });
+    }, mailbox);
   }
 
   /**
@@ -348,16 +356,17 @@ export class Collaborations {
    */
   private async assertMailRoom(mailbox: Mailbox, recipient: string, t: Transaction): Promise<void> {
     const { windowSeconds, perRecipient, perMailbox } = this.config.mailLimits;
-    // SQLite's transactions already run one at a time (BEGIN IMMEDIATE): only MariaDB needs the row lock.
-    if (this.db.dialect === 'mysql') await this.db.claim(this.db.models.Mailbox, mailbox.id, t);
+    // SQLite's transactions already run one at a time (BEGIN IMMEDIATE): only MariaDB needs the row lock (lock does nothing on SQLite).
+    await this.db.lock(this.db.models.Mailbox, mailbox.id, t);
     const now = this.clock.now().getTime();
     const since = new Date(now - windowSeconds * 1000);
     const limits = [
       { scope: 'recipient' as const, limit: perRecipient, recipient },
       { scope: 'mailbox' as const, limit: perMailbox, recipient: undefined },
     ];
-    for (const { scope, limit, recipient: to } of limits) {
-      const { count, oldest } = await this.outbox.countEmails({ mailboxId: mailbox.id, templates: OWNER_EMAILS, since, recipient: to, atMost: limit }, t);
+    const counts = await this.outbox.countEmailsEach(limits.map(({ limit, recipient: to }) => ({ mailboxId: mailbox.id, templates: OWNER_EMAILS, since, recipient: to, atMost: limit })), t);
+    for (const [i, { scope, limit }] of limits.entries()) {
+      const { count, oldest } = counts[i] as { count: number; oldest: Date | null };
       if (count < limit) continue;
       // Room again once the oldest counted email leaves the window.
       const retryAfter = Math.max(1, Math.ceil(((oldest?.getTime() ?? now) + windowSeconds * 1000 - now) / 1000));

@@ -3,9 +3,11 @@ import type { Database } from '../db';
 import type { Collaborator, Link, LinkPurpose } from '../models';
 import type { Clock } from '../lib/clock';
 import { digest, newToken } from '../lib/secrets';
+import { execute } from '../db/statements';
 
 export interface IssuedLink {
-  link: Link;
+  /** When the link stops working. */
+  expiresAt: Date;
   /** The raw token: it goes into the email and nowhere else. */
   token: string;
 }
@@ -35,26 +37,13 @@ export class Links {
   async issueAnother(collaborator: Collaborator, purpose: LinkPurpose, t: Transaction): Promise<IssuedLink> {
     const now = this.clock.now();
     const token = newToken();
-    const link = await this.db.models.Link.create(
-      {
-        collaboratorId: collaborator.id,
-        purpose,
-        tokenDigest: digest(token),
-        expiresAt: new Date(now.getTime() + this.ttlSeconds[purpose] * 1000),
-        usedAt: null,
-        revokedAt: null,
-        createdAt: now,
-      },
-      { transaction: t },
-    );
-    return { link, token };
+    const expiresAt = new Date(now.getTime() + this.ttlSeconds[purpose] * 1000);
+    await execute(this.db, 'INSERT INTO links (collaborator_id, purpose, token_digest, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)', [collaborator.id, purpose, digest(token), expiresAt, now], t);
+    return { expiresAt, token };
   }
 
   async revokeAll(collaborator: Collaborator, t: Transaction): Promise<void> {
-    await this.db.models.Link.update(
-      { revokedAt: this.clock.now() },
-      { where: { collaboratorId: collaborator.id, usedAt: null, revokedAt: null }, transaction: t },
-    );
+    await execute(this.db, 'UPDATE links SET revoked_at = $1 WHERE collaborator_id = $2 AND used_at IS NULL AND revoked_at IS NULL', [this.clock.now(), collaborator.id], t);
   }
 
   /** The live link for this token, or null. Never consumes it (GETs and mail scanners). */

@@ -1,6 +1,7 @@
-import { Op, type Transaction } from 'sequelize';
+import type { Transaction } from 'sequelize';
 import type { Database } from '../db';
 import { digest } from '../lib/secrets';
+import { execute } from '../db/statements';
 
 /**
  * Who a web session belongs to: a mailbox's owner or a collaborator, by id. Stored as the
@@ -22,8 +23,8 @@ export function sessionKey(sid: string): string {
 
 /** Ends every web session of one person, but the one whose cookie id is `exceptSid`. */
 export async function revokeSessions(db: Database, principal: Principal, t: Transaction, exceptSid?: string): Promise<void> {
-  const keep = exceptSid === undefined ? {} : { sid: { [Op.ne]: sessionKey(exceptSid) } };
-  await db.models.Session.destroy({ where: { principal: principalKey(principal), ...keep }, transaction: t });
+  if (exceptSid === undefined) await execute(db, 'DELETE FROM sessions WHERE principal = $1', [principalKey(principal)], t);
+  else await execute(db, 'DELETE FROM sessions WHERE principal = $1 AND sid <> $2', [principalKey(principal), sessionKey(exceptSid)], t);
 }
 
 /**

@@ -4,6 +4,7 @@ import { Secret, TOTP } from 'otpauth';
 import QRCode from 'qrcode';
 import type { Database } from '../db';
 import { listChanged } from '../db/list-versions';
+import { execute } from '../db/statements';
 import type { Clock } from '../lib/clock';
 import type { Sealer } from '../lib/secrets';
 import { ownerPayload, type EmailPayload, type EmailTemplate } from '../mail/message-types';
@@ -256,8 +257,9 @@ export class TwoStep {
 
   /** Every second factor and recovery code of an account: the owner's reset, a removal, turning it off. */
   async removeAllOf(principal: Principal, t: Transaction): Promise<void> {
-    await this.db.models.SecondFactor.destroy({ where: ownedBy(principal), transaction: t });
-    await this.db.models.RecoveryCode.destroy({ where: ownedBy(principal), transaction: t });
+    for (const table of ['second_factors', 'recovery_codes']) {
+      await execute(this.db, `DELETE FROM ${table} WHERE principal_type = $1 AND principal_id = $2`, [principal.type, principal.id], t);
+    }
     await this.factorsChanged(principal, t);
   }
 

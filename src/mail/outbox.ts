@@ -1,7 +1,8 @@
-import { Op, col, fn, where as condition, type Transaction, type WhereOptions } from 'sequelize';
+import { Op, QueryTypes, type Transaction } from 'sequelize';
 import { v4 as uuidv4 } from 'uuid';
 import { retryingConflicts, type Database } from '../db';
 import { listChanged } from '../db/list-versions';
+import { boundValue, execute, instantOf } from '../db/statements';
 import type { OutboxMessage } from '../models';
 import type { Clock } from '../lib/clock';
 import type { Sealer } from '../lib/secrets';
@@ -176,8 +177,8 @@ export class Outbox {
     this.givenUp = listener;
   }
 
-  async enqueueEmail(email: EmailToQueue, t: Transaction): Promise<OutboxMessage> {
-    return this.enqueue(
+  async enqueueEmail(email: EmailToQueue, t: Transaction): Promise<void> {
+    await this.enqueue(
       {
         kind: 'email',
         template: email.template,
@@ -213,18 +214,17 @@ export class Outbox {
     t.afterCommit(() => this.commandListeners.forEach((listener) => listener()));
   }
 
-  private async enqueue(
-    fields: Pick<OutboxMessage, 'kind' | 'template' | 'recipient' | 'locale' | 'mailboxId' | 'collaboratorId' | 'payload' | 'secret'>,
-    t: Transaction,
-  ): Promise<OutboxMessage> {
+  /** One row, queued at the domain's time (the sending limits count emails by it), by a plain INSERT. */
+  private async enqueue(fields: Pick<OutboxMessage, 'kind' | 'template' | 'recipient' | 'locale' | 'mailboxId' | 'collaboratorId' | 'payload' | 'secret'>, t: Transaction): Promise<void> {
     const now = this.clock.now();
-    // Queued at the domain's time: the sending limits count emails by it.
-    const message = await this.db.models.OutboxMessage.create(
-      { ...fields, status: 'queued', nextAttemptAt: now, leaseOwner: null, leaseUntil: null, lastError: null, messageId: null, sentAt: null, createdAt: now },
-      { transaction: t },
+    await execute(
+      this.db,
+      `INSERT INTO outbox_messages (kind, template, recipient, locale, mailbox_id, collaborator_id, payload, secret, status, attempts, next_attempt_at, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', 0, $9, $10, $11)`,
+      [fields.kind, fields.template, fields.recipient, fields.locale, fields.mailboxId, fields.collaboratorId, fields.payload, fields.secret, now, now, new Date()],
+      t,
     );
     if (shownInList(fields)) await listChanged(this.db.sequelize, { mailboxId: fields.mailboxId as number }, t);
-    return message;
   }
 
   /**
@@ -240,17 +240,34 @@ export class Outbox {
   }
 
   /** How many emails match, up to `atMost`, and when the oldest of them was queued (null when none). */
-  async countEmails({ mailboxId, templates, since, recipient, atMost }: EmailCount, t: Transaction): Promise<{ count: number; oldest: Date | null }> {
-    const where: WhereOptions<OutboxMessage> = {
-      mailboxId,
-      kind: 'email',
-      template: { [Op.in]: [...templates] },
-      createdAt: { [Op.gt]: since },
-      ...(recipient === undefined ? {} : { [Op.and]: [condition(fn('LOWER', col('recipient')), recipient.toLowerCase())] }),
-    };
-    // The oldest first, and no further than the limit needs: the cost stays that of the limit's rows.
-    const rows = await this.db.models.OutboxMessage.findAll({ attributes: ['createdAt'], where, order: [['createdAt', 'ASC']], limit: atMost, raw: true, transaction: t });
-    return { count: rows.length, oldest: rows[0] ? new Date(rows[0].createdAt) : null };
+  async countEmails(count: EmailCount, t: Transaction): Promise<{ count: number; oldest: Date | null }> {
+    return (await this.countEmailsEach([count], t))[0] as { count: number; oldest: Date | null };
+  }
+
+  /**
+   * countEmails for each of `counts`, in one statement. Each count reads no further than its limit
+   * needs (the cost stays that of the limit's rows) and gives one number, not the rows.
+   */
+  async countEmailsEach(counts: readonly EmailCount[], t: Transaction): Promise<Array<{ count: number; oldest: Date | null }>> {
+    const values: unknown[] = [];
+    const param = (value: unknown) => `$${values.push(value)}`;
+    const columns = counts.map(({ mailboxId, templates, since, recipient, atMost }, i) => {
+      if (!Number.isSafeInteger(atMost) || atMost < 0) throw new Error(`countEmails: atMost must be a whole number, got ${atMost}`);
+      const where = [
+        `mailbox_id = ${param(mailboxId)}`,
+        "kind = 'email'",
+        `template IN (${templates.map(param).join(', ')})`,
+        `created_at > ${param(since)}`,
+        ...(recipient === undefined ? [] : [`LOWER(recipient) = ${param(recipient.toLowerCase())}`]),
+      ].join(' AND ');
+      return `(SELECT COUNT(*) FROM (SELECT 1 AS one FROM outbox_messages WHERE ${where} LIMIT ${atMost}) counted) AS count${i}, (SELECT MIN(created_at) FROM outbox_messages WHERE ${where}) AS oldest${i}`;
+    });
+    const [row] = await this.db.sequelize.query<Record<string, unknown>>(`SELECT ${columns.join(', ')}`, {
+      bind: values.map((value) => boundValue(this.db.dialect, value)),
+      type: QueryTypes.SELECT,
+      transaction: t,
+    });
+    return counts.map((_, i) => ({ count: Number(row?.[`count${i}`] ?? 0), oldest: instantOf(row?.[`oldest${i}`]) }));
   }
 
   /**

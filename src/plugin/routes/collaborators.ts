@@ -268,19 +268,19 @@ export function collaboratorsRouter(feature: Feature): Router {
 
   // POST /settings/collaborations/:id/password-reset
   router.post('/:id/password-reset', async (req, res) => {
-    const collaborator = await collaborations.resetPassword(collaboratorOf(res), { actor: actorOf(req, res) });
+    const collaborator = await collaborations.resetPassword(collaboratorOf(res), { actor: actorOf(req, res), mailbox: ownerOf(res) });
     await respondWithRow(req, res, collaborator, notice(res, 'reset', collaborator));
   });
 
   // POST /settings/collaborations/:id/password-link
   router.post('/:id/password-link', async (req, res) => {
-    const collaborator = await collaborations.resendLink(collaboratorOf(res), { actor: actorOf(req, res) });
+    const collaborator = await collaborations.resendLink(collaboratorOf(res), { actor: actorOf(req, res), mailbox: ownerOf(res) });
     await respondWithRow(req, res, collaborator, notice(res, 'resent', collaborator));
   });
 
   // POST /settings/collaborations/:id/deactivation
   router.post('/:id/deactivation', async (req, res) => {
-    const collaborator = await collaborations.deactivate(collaboratorOf(res), { actor: actorOf(req, res) });
+    const collaborator = await collaborations.deactivate(collaboratorOf(res), { actor: actorOf(req, res), mailbox: ownerOf(res) });
     await respondWithRow(req, res, collaborator, notice(res, 'deactivated', collaborator));
   });
 
