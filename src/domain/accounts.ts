@@ -1,7 +1,8 @@
-import { Op } from 'sequelize';
+import { Op, QueryTypes } from 'sequelize';
 import { z } from 'zod';
 import type { Database } from '../db';
 import { createList } from '../db/list-versions';
+import { PlainReader } from '../db/records';
 import type { Config } from '../config';
 import type { Collaborator, Mailbox, Session } from '../models';
 import { NotFound, ValidationFailed } from './errors';
@@ -35,12 +36,24 @@ export interface SessionIdentity {
 
 /** Sign-in for owners (the mailbox address) and collaborators (`chosen/mailbox`). */
 export class Accounts {
+  /** resolve()'s reads, one plain statement each (never a password hash). */
+  private readonly mailboxes: PlainReader<Mailbox>;
+  private readonly collaborators: PlainReader<Collaborator>;
+  private readonly ownerSql: string;
+  private readonly collaboratorSql: string;
+
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
     private readonly config: Config,
     private readonly audit: Audit,
-  ) {}
+  ) {
+    const secret = { exclude: ['passwordHash'] };
+    this.mailboxes = new PlainReader(db.models.Mailbox, db.sequelize, 'm', secret);
+    this.collaborators = new PlainReader(db.models.Collaborator, db.sequelize, 'c', secret);
+    this.ownerSql = `SELECT ${this.mailboxes.columns} FROM mailboxes m WHERE m.id = ?`;
+    this.collaboratorSql = `SELECT ${this.collaborators.columns}, ${this.mailboxes.columns} FROM collaborators c JOIN mailboxes m ON m.id = c.mailbox_id WHERE c.id = ?`;
+  }
 
   /**
    * Whether the account lets anyone in now: active, and its end of access (if any) still ahead. Past
@@ -79,17 +92,23 @@ export class Accounts {
     return { login: collaborator.username, identity: this.admits(collaborator) ? { principal, credentialVersion: collaborator.credentialVersion } : null };
   }
 
-  /** Who the session is, or null when the account no longer lets it in (revoked, suspended…). */
+  /**
+   * Who the session is, or null when the account no longer lets it in (revoked, suspended…). Asked at
+   * every signed-in request: one plain statement (the collaborator with its mailbox in one).
+   */
   async resolve(identity: SessionIdentity): Promise<SignedIn | null> {
     const { principal, credentialVersion } = identity;
-    if (principal.type === 'owner') {
-      const mailbox = await this.db.models.Mailbox.findByPk(principal.id);
-      return mailbox && mailbox.credentialVersion === credentialVersion ? { type: 'owner', mailbox } : null;
-    }
-    const collaborator = await this.db.models.Collaborator.findByPk(principal.id, { attributes: { exclude: ['passwordHash'] } });
+    const row = await this.db.sequelize.query<Record<string, unknown>>(principal.type === 'owner' ? this.ownerSql : this.collaboratorSql, {
+      replacements: [principal.id],
+      type: QueryTypes.SELECT,
+      plain: true,
+    });
+    const mailbox = row && this.mailboxes.read(row);
+    if (!row || !mailbox) return null;
+    if (principal.type === 'owner') return mailbox.credentialVersion === credentialVersion ? { type: 'owner', mailbox } : null;
+    const collaborator = this.collaborators.read(row);
     if (!this.admits(collaborator) || collaborator.credentialVersion !== credentialVersion) return null;
-    const mailbox = await this.db.models.Mailbox.findByPk(collaborator.mailboxId);
-    return mailbox ? { type: 'collaborator', collaborator, mailbox } : null;
+    return { type: 'collaborator', collaborator, mailbox };
   }
 
   /** Whether `password` is the signed-in person's current password (read again, never from the session). */
