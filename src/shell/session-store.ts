@@ -2,6 +2,7 @@ import session from 'express-session';
 import type { Request } from 'express';
 import { Op, QueryTypes } from 'sequelize';
 import { retryingConflicts, type Database } from '../db';
+import { sqlDate } from '../db/connection';
 import { principalKey, sessionKey } from '../domain/sessions';
 
 type Callback = (err?: unknown) => void;
@@ -44,7 +45,7 @@ export class DatabaseSessionStore extends session.Store {
       .query<{ data: string | null }>('SELECT data FROM sessions WHERE sid = :sid AND expires > :now', {
         type: QueryTypes.SELECT,
         plain: true,
-        replacements: { sid: sessionKey(sid), now: new Date() },
+        replacements: { sid: sessionKey(sid), now: sqlDate(this.db.dialect, new Date()) },
       })
       .then(
         (row) => callback(null, row?.data ? (JSON.parse(row.data) as session.SessionData) : null),

@@ -4,6 +4,7 @@ import { DATABASES } from '../support/databases';
 import { harnessPerSuite, type Harness } from '../support/harness';
 import { collaboratorIn, person } from '../support/accounts';
 import { PlainReader } from '../../src/db/records';
+import { sqlDate } from '../../src/db/connection';
 import type { Collaborator, Mailbox } from '../../src/models';
 
 const MAILBOX = 'studio.letture@pec.example.it';
@@ -64,6 +65,16 @@ for (const { name, create } of DATABASES) {
         plain: true,
       });
       expect(row && mailboxes.read(row)).to.equal(null);
+    });
+
+    it('should give an instant (sqlDate) that stored dates compare with to the millisecond', async function () {
+      for (const [i, expires] of [new Date('2026-03-29T01:59:59.999Z'), new Date('2031-12-31T23:00:00.000Z'), new Date()].entries()) {
+        await h.db.models.Session.create({ sid: `instant-${i}`, expires, data: null, principal: null });
+        const after = (moment: Date) =>
+          h.db.sequelize.query('SELECT sid FROM sessions WHERE sid = ? AND expires > ?', { replacements: [`instant-${i}`, sqlDate(h.db.dialect, moment)], type: QueryTypes.SELECT });
+        expect(await after(new Date(expires.getTime() - 1))).to.have.length(1);
+        expect(await after(expires)).to.have.length(0);
+      }
     });
   });
 }
