@@ -7,6 +7,7 @@ import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db';
 import { waitForHttp } from '../test/support/processes';
 import { Child, cpuMsOf, ROOT } from './lib/processes';
+import { freshDatabase } from './lib/databases';
 import { Session, inParallel } from './lib/http';
 import { load } from './lib/load';
 import { threadCpuMsOf, threadCpuSince } from './lib/threads';
@@ -17,7 +18,8 @@ import { OWNER_PASSWORD, seed, type Seeded } from './lib/seed';
  * (10,000 by default) in a temporary SQLite file, loads the page for SECONDS (20) under the V8 profiler
  * of the app as `npm start` runs it,
  * and prints self time by module (a package, a folder of ours, or V8's own work). LIST_CACHE_ENTRIES=0
- * profiles the page with every row rendered.
+ * profiles the page with every row rendered; PROFILE_MYSQL_URL (a MariaDB server) profiles on a fresh
+ * database there instead of SQLite.
  *
  * PROFILE_ACTION=password-reset|password-link|deactivation profiles an owner action instead, as the
  * three-dot menu sends it (htmx, CSRF header): one POST on each fresh account that the action takes
@@ -114,7 +116,8 @@ async function postActions(base: string, app: Child, owner: { cookie: string; cs
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pec-profile-'));
-  const url = `sqlite:${path.join(dir, 'profile.sqlite')}`;
+  const database = await freshDatabase(process.env.PROFILE_MYSQL_URL ? 'mariadb' : 'sqlite', process.env.PROFILE_MYSQL_URL);
+  const { url } = database;
   const port = 20_000 + crypto.randomInt(10_000);
   const env: Record<string, string> = {
     PORT: String(port),
@@ -153,6 +156,7 @@ async function main(): Promise<void> {
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+    await database.drop();
   }
 }
 

@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import bcrypt from 'bcrypt';
-import { QueryTypes, Sequelize } from 'sequelize';
+import { QueryTypes } from 'sequelize';
 import { loadConfig, type Config } from '../src/config';
 import { openDatabase, type Database } from '../src/db';
 import { Outbox } from '../src/mail/outbox';
@@ -13,6 +13,7 @@ import { PAGE_SIZE as ROWS_PER_PAGE } from '../src/domain/directory';
 import { Sealer } from '../src/lib/secrets';
 import { systemClock } from '../src/lib/clock';
 import { Child, ROOT, cpuMsOf, memoryOf, untilIdle, withPeakRss } from './lib/processes';
+import { freshDatabase } from './lib/databases';
 import { poolThreads, threadCpuMsOf, threadCpuSince } from './lib/threads';
 import { waitForHttp } from '../test/support/processes';
 import { Session, inParallel } from './lib/http';
@@ -92,29 +93,6 @@ async function freePort(): Promise<number> {
     });
     if (free) return port;
   }
-}
-
-/** A fresh database: a temporary SQLite file, or a new database on the MariaDB server. */
-async function freshDatabase(kind: 'sqlite' | 'mariadb'): Promise<{ url: string; drop(): Promise<void> }> {
-  if (kind === 'sqlite') {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pec-bench-'));
-    return { url: `sqlite:${path.join(dir, 'bench.sqlite')}`, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
-  }
-  const server = process.env.BENCH_MYSQL_URL as string;
-  const name = `pec_bench_${crypto.randomBytes(4).toString('hex')}`;
-  const admin = new Sequelize(server, { logging: false, dialect: 'mysql' });
-  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-  await admin.close();
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const again = new Sequelize(server, { logging: false, dialect: 'mysql' });
-      await again.query(`DROP DATABASE IF EXISTS \`${name}\``);
-      await again.close();
-    },
-  };
 }
 
 /** bcrypt alone, in its own process with the app's thread pool size and cost. */

@@ -136,14 +136,14 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   app.use(autoconfigRouter(config.mailServer, domain.mailDomains));
   app.use(authPolicyRouter(domain.authPolicy, config.mailServer.authPolicyKey, logger));
 
-  const session = sessions(config, db);
+  const session = sessions(config, db, accounts);
   const csrf = csrfProtection(config.sessionSecret, secure, { bindTo: (req) => (req.session?.identity ? req.sessionID : '') });
   app.use(noStore);
   app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }));
   app.use(session.handler);
   app.use(cookieParser());
   app.use(saveBeforeRedirect);
-  app.use(identify(accounts));
+  app.use(identify(accounts, session.accountOf));
   app.use(holdAtSecondStep);
   app.use(requireTwoStepSetup(domain.twoStep));
   app.use(locale);
@@ -156,6 +156,12 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   app.use('/settings/two-step', requireSignIn, requireRecentSignIn(domain.clock, '/settings/two-step'));
   app.post('/account/app-passwords', requireSignIn, requireRecentSignIn(domain.clock, '/account'));
   app.post('/settings/collaborations/two-step-policy', requireSignIn, requireRecentSignIn(domain.clock, '/settings/collaborations'));
+  // The feature's parts; a visitor is sent to sign in first, anyone else not the owner gets 404. Before
+  // the shell's own pages (none under these paths), so that an owner page does not go through them.
+  app.use(['/settings/collaborations', '/settings/activity', '/settings/activity.csv', '/settings/access-history'], requireSignIn);
+  app.use('/settings/collaborations', feature.parts.collaborators);
+  app.use('/settings', feature.parts.logs);
+  app.use('/password', feature.parts.links);
   app.use(confirmationRouter(signIn));
   app.use(sessionsRouter(signIn));
   app.use(secondStepRouter(signIn));
@@ -167,12 +173,6 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   app.use(mailProfileRouter(config.mailServer, config.baseUrl));
   app.use(accountRouter(accounts, domain.appPasswords, domain.twoStep, config.mailServer));
   if (devMailFolder) app.use(devMailRouter(devMailFolder, config.baseUrl));
-
-  // The feature's parts; a visitor is sent to sign in first, anyone else not the owner gets 404.
-  app.use(['/settings/collaborations', '/settings/activity', '/settings/activity.csv', '/settings/access-history'], requireSignIn);
-  app.use('/settings/collaborations', feature.parts.collaborators);
-  app.use('/settings', feature.parts.logs);
-  app.use('/password', feature.parts.links);
 
   app.use(...errorPages(logger, pages));
   return { app, close: session.close };

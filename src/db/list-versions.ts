@@ -1,4 +1,5 @@
 import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+import type { Mailbox } from '../models';
 
 /**
  * The Collaborations list's version and count, one row of `collaborator_lists` per mailbox
@@ -37,7 +38,11 @@ function covered(cover: Cover | undefined, change: ListChange): boolean {
   return false;
 }
 
+/** How many list changes this process has begun: a list state read before one is not used after it (takeListState). */
+let changesHere = 0;
+
 export async function listChanged(sequelize: Sequelize, change: ListChange, t: Transaction | undefined): Promise<void> {
+  changesHere += 1;
   if (t && covered(raisedAtEnd.get(t), change)) return;
   if ('mailboxId' in change) {
     await sequelize.query(`${BUMP}, collaborators = collaborators + ? WHERE mailbox_id = ?`, { replacements: [change.added ?? 0, change.mailboxId], transaction: t });
@@ -93,6 +98,36 @@ export async function listState(sequelize: Sequelize, mailboxId: number): Promis
     if (mailboxExists.length === 0) return { version: 0, collaborators: 0, twoStepRequired: false };
     await createList(sequelize, mailboxId);
   }
+}
+
+/** Columns and join that read the list state of a mailbox `m` in the statement that reads `m` (keepListState). */
+export const LIST_STATE_WITH_MAILBOX = {
+  columns: 'l.version AS l_version, l.collaborators AS l_collaborators',
+  joins: 'LEFT JOIN collaborator_lists l ON l.mailbox_id = m.id',
+};
+
+/** List states read with their mailbox's record, by that record, each for one takeListState. */
+const keptStates = new WeakMap<Mailbox, { state: ListState; changesHere: number }>();
+
+/**
+ * Keeps the list state a statement read with `mailbox`'s record (LIST_STATE_WITH_MAILBOX columns in
+ * `row`; nothing when the mailbox has no list row yet) for takeListState. The rule is the record's own.
+ */
+export function keepListState(mailbox: Mailbox, row: Record<string, unknown>): void {
+  if (row.l_version === null || row.l_version === undefined) return;
+  const state = { version: Number(row.l_version), collaborators: Number(row.l_collaborators), twoStepRequired: mailbox.twoStepRequired };
+  keptStates.set(mailbox, { state, changesHere });
+}
+
+/**
+ * The list state kept with `mailbox` (keepListState), once, and only while no list change has begun in
+ * this process since it was read: a request's own change (and any other of this process) makes the
+ * next reading go to the database. Changes committed elsewhere since are as if made after the read.
+ */
+export function takeListState(mailbox: Mailbox): ListState | undefined {
+  const kept = keptStates.get(mailbox);
+  keptStates.delete(mailbox);
+  return kept?.changesHere === changesHere ? kept.state : undefined;
 }
 
 /** The list row of a new mailbox (or of one found without it), counting the collaborators it has. Idempotent. */

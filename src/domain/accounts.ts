@@ -1,7 +1,8 @@
-import { Op } from 'sequelize';
+import { Op, QueryTypes } from 'sequelize';
 import { z } from 'zod';
 import type { Database } from '../db';
-import { createList } from '../db/list-versions';
+import { LIST_STATE_WITH_MAILBOX, createList, keepListState } from '../db/list-versions';
+import { PlainReader } from '../db/records';
 import type { Config } from '../config';
 import type { Collaborator, Mailbox, Session } from '../models';
 import { NotFound, ValidationFailed } from './errors';
@@ -35,12 +36,38 @@ export interface SessionIdentity {
 
 /** Sign-in for owners (the mailbox address) and collaborators (`chosen/mailbox`). */
 export class Accounts {
+  /**
+   * The account of a session row `s`, found by its `principal` column ("owner:12", "collaborator:34"),
+   * with its mailbox's list state: columns and joins to read a session with its account in one
+   * statement (the session store's read), whose row resolve() then takes instead of reading again.
+   */
+  readonly sessionAccount: { columns: string; joins: string };
+  /** resolve()'s reads, one plain statement each (never a password hash). */
+  private readonly mailboxes: PlainReader<Mailbox>;
+  private readonly collaborators: PlainReader<Collaborator>;
+  private readonly ownerSql: string;
+  private readonly collaboratorSql: string;
+
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
     private readonly config: Config,
     private readonly audit: Audit,
-  ) {}
+  ) {
+    const secret = { exclude: ['passwordHash'] };
+    this.mailboxes = new PlainReader(db.models.Mailbox, db.sequelize, 'm', secret);
+    this.collaborators = new PlainReader(db.models.Collaborator, db.sequelize, 'c', secret);
+    this.ownerSql = `SELECT ${this.mailboxes.columns} FROM mailboxes m WHERE m.id = ?`;
+    this.collaboratorSql = `SELECT ${this.collaborators.columns}, ${this.mailboxes.columns} FROM collaborators c JOIN mailboxes m ON m.id = c.mailbox_id WHERE c.id = ?`;
+    // principalKey(): the id after "owner:" (6 characters) or "collaborator:" (13).
+    const idAfter = (prefix: string) => `CAST(SUBSTR(s.principal, ${prefix.length + 1}) AS INTEGER)`;
+    this.sessionAccount = {
+      columns: `s.principal AS s_principal, ${this.collaborators.columns}, ${this.mailboxes.columns}, ${LIST_STATE_WITH_MAILBOX.columns}`,
+      joins: `LEFT JOIN collaborators c ON s.principal LIKE 'collaborator:%' AND c.id = ${idAfter('collaborator:')}
+        LEFT JOIN mailboxes m ON m.id = CASE WHEN s.principal LIKE 'owner:%' THEN ${idAfter('owner:')} ELSE c.mailbox_id END
+        ${LIST_STATE_WITH_MAILBOX.joins}`,
+    };
+  }
 
   /**
    * Whether the account lets anyone in now: active, and its end of access (if any) still ahead. Past
@@ -79,17 +106,32 @@ export class Accounts {
     return { login: collaborator.username, identity: this.admits(collaborator) ? { principal, credentialVersion: collaborator.credentialVersion } : null };
   }
 
-  /** Who the session is, or null when the account no longer lets it in (revoked, suspended…). */
-  async resolve(identity: SessionIdentity): Promise<SignedIn | null> {
+  /**
+   * Who the session is, or null when the account no longer lets it in (revoked, suspended…). Asked at
+   * every signed-in request: `withSession`, the row of the session's read (sessionAccount), when it
+   * holds this identity's account (an owner's list state kept for Directory.listState); else one plain
+   * statement (the collaborator with its mailbox in one).
+   */
+  async resolve(identity: SessionIdentity, withSession?: Record<string, unknown>): Promise<SignedIn | null> {
     const { principal, credentialVersion } = identity;
+    const row =
+      withSession?.s_principal === principalKey(principal)
+        ? withSession
+        : await this.db.sequelize.query<Record<string, unknown>>(principal.type === 'owner' ? this.ownerSql : this.collaboratorSql, {
+            replacements: [principal.id],
+            type: QueryTypes.SELECT,
+            plain: true,
+          });
+    const mailbox = row && this.mailboxes.read(row);
+    if (!row || !mailbox) return null;
     if (principal.type === 'owner') {
-      const mailbox = await this.db.models.Mailbox.findByPk(principal.id);
-      return mailbox && mailbox.credentialVersion === credentialVersion ? { type: 'owner', mailbox } : null;
+      if (mailbox.credentialVersion !== credentialVersion) return null;
+      keepListState(mailbox, row);
+      return { type: 'owner', mailbox };
     }
-    const collaborator = await this.db.models.Collaborator.findByPk(principal.id, { attributes: { exclude: ['passwordHash'] } });
+    const collaborator = this.collaborators.read(row);
     if (!this.admits(collaborator) || collaborator.credentialVersion !== credentialVersion) return null;
-    const mailbox = await this.db.models.Mailbox.findByPk(collaborator.mailboxId);
-    return mailbox ? { type: 'collaborator', collaborator, mailbox } : null;
+    return { type: 'collaborator', collaborator, mailbox };
   }
 
   /** Whether `password` is the signed-in person's current password (read again, never from the session). */

@@ -2,6 +2,7 @@ import session from 'express-session';
 import type { Request } from 'express';
 import { Op, QueryTypes } from 'sequelize';
 import { retryingConflicts, type Database } from '../db';
+import { sqlDate } from '../db/connection';
 import { principalKey, sessionKey } from '../domain/sessions';
 
 type Callback = (err?: unknown) => void;
@@ -22,32 +23,47 @@ const SWEEP_EVERY_MS = 15 * 60 * 1000;
  * - only a session created by this request is inserted; one loaded from the database is saved by an
  *   UPDATE of its row, so a request still in flight when the row was revoked (sign-out, "sign out
  *   everywhere else", a password reset) cannot bring it back.
+ *
+ * Given `companion` columns and joins over the session row `s` (Accounts.sessionAccount), it reads
+ * them in the same statement as the session, and keeps that row for the request (`companionOf`).
  */
 export class DatabaseSessionStore extends session.Store {
   private readonly touchedAt = new Map<string, number>();
   private readonly sweeper: NodeJS.Timeout;
+  private readonly readSql: string;
+  /** The row of each session read, by its data until express-session makes the request's session of it, then by request. */
+  private readonly rows = new WeakMap<object, Record<string, unknown>>();
 
   constructor(
     private readonly db: Database,
     /** Idle lifetime of a session, in ms, when its cookie has no expiry of its own. */
     private readonly ttlMs: number,
+    companion?: { columns: string; joins: string },
   ) {
     super();
     // A failed sweep is simply done again at the next one; expired rows are refused meanwhile.
     this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), SWEEP_EVERY_MS);
     this.sweeper.unref();
+    this.readSql = companion
+      ? `SELECT s.data, ${companion.columns} FROM sessions s ${companion.joins} WHERE s.sid = :sid AND s.expires > :now`
+      : 'SELECT s.data FROM sessions s WHERE s.sid = :sid AND s.expires > :now';
   }
 
   /** Every request of a signed-in person asks: one plain statement, without the model's work around it. */
   override get(sid: string, callback: (err: unknown, data?: session.SessionData | null) => void): void {
     this.db.sequelize
-      .query<{ data: string | null }>('SELECT data FROM sessions WHERE sid = :sid AND expires > :now', {
+      .query<{ data: string | null }>(this.readSql, {
         type: QueryTypes.SELECT,
         plain: true,
-        replacements: { sid: sessionKey(sid), now: new Date() },
+        replacements: { sid: sessionKey(sid), now: sqlDate(this.db.dialect, new Date()) },
       })
       .then(
-        (row) => callback(null, row?.data ? (JSON.parse(row.data) as session.SessionData) : null),
+        (row) => {
+          if (!row?.data) return callback(null, null);
+          const data = JSON.parse(row.data) as session.SessionData;
+          this.rows.set(data, row);
+          callback(null, data);
+        },
         (err: unknown) => callback(err),
       );
   }
@@ -55,7 +71,14 @@ export class DatabaseSessionStore extends session.Store {
   override createSession(req: Request, data: session.SessionData): session.Session & session.SessionData {
     const loaded = super.createSession(req, data);
     (loaded as Marked)[STORED] = true;
+    const row = this.rows.get(data);
+    if (row) this.rows.set(req, row);
     return loaded;
+  }
+
+  /** The companion columns read with this request's session, if it was read from the database. */
+  companionOf(req: Request): Record<string, unknown> | undefined {
+    return this.rows.get(req);
   }
 
   override set(sid: string, data: session.SessionData, callback: Callback = () => undefined): void {
