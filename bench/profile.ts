@@ -111,7 +111,7 @@ async function postActions(base: string, app: Child, owner: { cookie: string; cs
   const kinds = used ? cpuByThreadKind(app.pid, used) : null;
   const per = (ms: number | undefined) => ((ms ?? NaN) / measured.length).toFixed(2);
   console.log(`POST …/:id/${ACTION}: ${measured.length} in ${seconds.toFixed(1)} s, CPU ms each: main thread ${per(kinds?.main)}, V8 helpers ${per(kinds?.other)}, libuv pool (SQLite) ${per(kinds?.pool)}`);
-  return `POST /settings/collaborations/:id/${ACTION} at ${SIZE} collaborators: ${Math.round(measured.length / seconds)} req/s with 50 at a time; self time (idle left out)`;
+  return `POST /settings/collaborations/:id/${ACTION} at ${SIZE} collaborators: ${Math.round(measured.length / seconds)} req/s with 50 at a time`;
 }
 
 async function main(): Promise<void> {
@@ -143,12 +143,13 @@ async function main(): Promise<void> {
     const csrf = await session.signIn(seeded.owners.get(SIZE) as string, OWNER_PASSWORD);
     const title = ACTION ? await postActions(env.BASE_URL as string, app, { cookie: session.cookie, csrf }, seeded.actionIds[ACTION_IDS[ACTION] as keyof Seeded['actionIds']]) : await loadPage(env.BASE_URL as string, app, session.cookie);
     await app.stop();
+    console.log(title);
     if (!PROFILING) return;
+    console.log('self time (idle left out):');
     const file = fs.readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
     if (!file) throw new Error('the app wrote no profile');
     const profile = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Profile;
     if (process.env.PROFILE_OUT) fs.copyFileSync(path.join(dir, file), process.env.PROFILE_OUT);
-    console.log(title);
     for (const [title, rows] of [['by module', summary(profile)], ['by function', summary(profile, true)]] as const) {
       const total = rows.reduce((sum, [, us]) => sum + us, 0);
       console.log(`\n${title}:`);
@@ -167,7 +168,7 @@ async function loadPage(base: string, app: Child, cookie: string): Promise<strin
   const cpuBefore = cpuMsOf(app.pid) ?? NaN;
   const result = await load({ url: `${base}${URL_PATH}`, seconds: SECONDS, connections: 10, headers: { cookie } });
   const perRequest = (((cpuMsOf(app.pid) ?? NaN) - cpuBefore) / result.ok).toFixed(2);
-  return `${URL_PATH} at ${SIZE} collaborators: ${Math.round(result.rps)} req/s with 10 connections, ${perRequest} CPU ms a request${PROFILING ? ' (under the profiler)' : ''}; self time (idle left out)`;
+  return `${URL_PATH} at ${SIZE} collaborators: ${Math.round(result.rps)} req/s with 10 connections, ${perRequest} CPU ms a request${PROFILING ? ' (under the profiler)' : ''}`;
 }
 
 main().then(
