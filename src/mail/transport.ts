@@ -9,6 +9,7 @@ import type { Config } from '../config';
 import type { OutboxMessage } from '../models';
 import { isLocale, DEFAULT_LOCALE } from '../i18n';
 import { buildEmail } from './messages';
+import { composeMessage } from './compose';
 import { runMailServerCommand, type MailServerCommand } from './doveadm';
 import type { EmailPayload, EmailTemplate } from './message-types';
 import { DEFAULT_WORKER_OPTIONS, commandEndpoint, type Deliver } from './outbox';
@@ -69,8 +70,10 @@ export function smtpTransport(url: string, mailFrom: string, timeoutMs = 30_000)
   } as TransportOptions);
   return {
     async send(mail) {
-      // nodemailer quotes the name and encodes it (RFC 2047) when it is not plain ASCII.
-      await transporter.sendMail({ from: { name: mail.fromName, address }, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, messageId: mail.messageId });
+      // Composed whole (compose.ts), the message leaves in one or two socket writes instead of one per
+      // header and part; the envelope is the one nodemailer would take from its headers.
+      const raw = await composeMessage({ ...mail, fromAddress: address });
+      await transporter.sendMail({ raw, envelope: { from: address, to: mail.to } });
     },
     close: () => transporter.close(),
   };
