@@ -297,7 +297,10 @@ export class Outbox {
         // may hold the message by now, and sending it here as well would deliver it twice.
         if ((message.leaseUntil?.getTime() ?? 0) <= this.clock.now().getTime()) continue;
         const delivered = await this.attempt(message, deliver, onFailure);
-        if (delivered) marks.push(delivered.mark);
+        if (!delivered) continue;
+        // Handled now (a failed mark is no unhandled rejection while the lanes go on), thrown below.
+        delivered.mark.catch(() => undefined);
+        marks.push(delivered.mark);
       }
     };
     const lanes = await Promise.allSettled(Array.from({ length: Math.min(this.options.concurrency, claimed.length) }, lane));
