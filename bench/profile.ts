@@ -4,14 +4,19 @@ import os from 'node:os';
 import path from 'node:path';
 import bcrypt from 'bcrypt';
 import { loadConfig } from '../src/config';
-import { openDatabase } from '../src/db';
+import { openDatabase, type Database } from '../src/db';
+import { Outbox } from '../src/mail/outbox';
+import { redactor } from '../src/mail/redact';
+import { systemClock } from '../src/lib/clock';
+import { Sealer } from '../src/lib/secrets';
 import { waitForHttp } from '../test/support/processes';
-import { Child, cpuMsOf, ROOT } from './lib/processes';
+import { Child, cpuMsOf, ROOT, untilIdle } from './lib/processes';
 import { freshDatabase } from './lib/databases';
 import { Session, inParallel } from './lib/http';
 import { load } from './lib/load';
+import { CountingSink } from './lib/sink';
 import { threadCpuMsOf, threadCpuSince } from './lib/threads';
-import { OWNER_PASSWORD, seed, type Seeded } from './lib/seed';
+import { DOMAIN, OWNER_PASSWORD, seed, type Seeded } from './lib/seed';
 
 /*
  * npm run bench:profile: where the Collaborations page's CPU time goes. Seeds SIZE collaborators
@@ -27,12 +32,19 @@ import { OWNER_PASSWORD, seed, type Seeded } from './lib/seed';
  * 50 at a time (as the bench), the worker off (its deliveries are not the action's). It also prints the app's CPU ms
  * per action on its main thread, on libuv's pool (SQLite's own work) and on V8's helper threads;
  * NO_PROFILE=1 prints only those, measured without the profiler.
+ *
+ * PROFILE_MAIL=1 profiles the outbox worker instead, as the bench's mail phase loads it: DRAINS (5)
+ * times, EMAILS (1,000) invitations queued in one transaction once the app is idle, drained by the
+ * app's worker to an SMTP sink of this process; prints the app's CPU ms per email for each drain.
  */
 const SIZE = Number(process.env.SIZE ?? 10_000);
 const SECONDS = Number(process.env.SECONDS ?? 20);
 const URL_PATH = process.env.PROFILE_PATH ?? '/settings/collaborations';
 const ACTION = process.env.PROFILE_ACTION;
 const ACTIONS = Number(process.env.ACTIONS ?? 1000);
+const MAIL = process.env.PROFILE_MAIL === '1';
+const DRAINS = Number(process.env.DRAINS ?? 5);
+const EMAILS = Number(process.env.EMAILS ?? 1000);
 /** NO_PROFILE=1: the CPU figures without the profiler's own cost, and no profile. */
 const PROFILING = process.env.NO_PROFILE !== '1';
 const ACTION_IDS: Record<string, keyof Seeded['actionIds']> = { 'password-reset': 'active', 'password-link': 'pendingOrSuspended', deactivation: 'pendingOrSuspended' };
@@ -119,6 +131,7 @@ async function main(): Promise<void> {
   const database = await freshDatabase(process.env.PROFILE_MYSQL_URL ? 'mariadb' : 'sqlite', process.env.PROFILE_MYSQL_URL);
   const { url } = database;
   const port = 20_000 + crypto.randomInt(10_000);
+  const sink = MAIL ? await new CountingSink().start() : null;
   const env: Record<string, string> = {
     PORT: String(port),
     BASE_URL: `http://127.0.0.1:${port}`,
@@ -127,21 +140,28 @@ async function main(): Promise<void> {
     NODE_ENV: 'production',
     SESSION_SECRET: crypto.randomBytes(32).toString('base64url'),
     LOG_LEVEL: 'warn',
-    WORKER: 'off',
-    SMTP_URL: 'smtp://127.0.0.1:1',
+    WORKER: sink ? 'on' : 'off',
+    SMTP_URL: sink ? sink.url : 'smtp://127.0.0.1:1',
     ...(process.env.LIST_CACHE_ENTRIES ? { LIST_CACHE_ENTRIES: process.env.LIST_CACHE_ENTRIES } : {}),
     // The actions are measured by the thousand: the sending limits would refuse all but the first.
     ...(ACTION ? { MAIL_LIMIT_PER_RECIPIENT: '1000000', MAIL_LIMIT_PER_MAILBOX: '1000000' } : {}),
   };
   try {
     const db = await openDatabase(url);
-    const seeded = await seed(db, loadConfig(env), { sizes: [SIZE], others: 0, links: 0, hash: await bcrypt.hash(OWNER_PASSWORD, 4) });
-    await db.close();
+    const seeded = await seed(db, loadConfig(env), { sizes: [sink ? 1 : SIZE], others: 0, links: 0, hash: await bcrypt.hash(OWNER_PASSWORD, 4) });
+    if (!sink) await db.close();
     const app = Child.startApp(env, 'app', PROFILING ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []);
     await waitForHttp(`${env.BASE_URL}/healthz`);
-    const session = new Session(env.BASE_URL as string);
-    const csrf = await session.signIn(seeded.owners.get(SIZE) as string, OWNER_PASSWORD);
-    const title = ACTION ? await postActions(env.BASE_URL as string, app, { cookie: session.cookie, csrf }, seeded.actionIds[ACTION_IDS[ACTION] as keyof Seeded['actionIds']]) : await loadPage(env.BASE_URL as string, app, session.cookie);
+    const base = env.BASE_URL as string;
+    let title: string;
+    if (sink) {
+      title = await mailDrains(db, env, app.pid, sink);
+      await db.close();
+    } else {
+      const session = new Session(base);
+      const csrf = await session.signIn(seeded.owners.get(SIZE) as string, OWNER_PASSWORD);
+      title = ACTION ? await postActions(base, app, { cookie: session.cookie, csrf }, seeded.actionIds[ACTION_IDS[ACTION] as keyof Seeded['actionIds']]) : await loadPage(base, app, session.cookie);
+    }
     await app.stop();
     console.log(title);
     if (!PROFILING) return;
@@ -156,6 +176,7 @@ async function main(): Promise<void> {
       for (const [name, us] of rows.slice(0, 25)) console.log(`${((us / total) * 100).toFixed(1).padStart(6)}%  ${name}`);
     }
   } finally {
+    await sink?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
     await database.drop();
   }
@@ -169,6 +190,31 @@ async function loadPage(base: string, app: Child, cookie: string): Promise<strin
   const result = await load({ url: `${base}${URL_PATH}`, seconds: SECONDS, connections: 10, headers: { cookie } });
   const perRequest = (((cpuMsOf(app.pid) ?? NaN) - cpuBefore) / result.ok).toFixed(2);
   return `${URL_PATH} at ${SIZE} collaborators: ${Math.round(result.rps)} req/s with 10 connections, ${perRequest} CPU ms a request${PROFILING ? ' (under the profiler)' : ''}`;
+}
+
+/** DRAINS drains of EMAILS invitations (queued as the bench's mail phase queues them) by the app's worker; returns a line for the summary. */
+async function mailDrains(db: Database, env: Record<string, string>, pid: number, sink: CountingSink): Promise<string> {
+  const outbox = new Outbox(db, systemClock, new Sealer(env.SESSION_SECRET as string), redactor({}));
+  const figures: string[] = [];
+  for (let drain = 1; drain <= DRAINS; drain++) {
+    await untilIdle(pid);
+    const [before, cpuBefore] = [sink.count, cpuMsOf(pid) as number];
+    sink.reset();
+    await db.transaction(async (t) => {
+      for (let i = 0; i < EMAILS; i++) {
+        const payload = { firstName: 'Mario', lastName: `Rossi ${i}`, username: `mail${i}/owner@${DOMAIN}`, mailbox: `owner@${DOMAIN}`, accessLevel: 'read' as const, expiresAt: new Date(Date.now() + 86_400_000).toISOString() };
+        const link = `${env.BASE_URL}/password/${crypto.randomBytes(32).toString('base64url')}`;
+        await outbox.enqueueEmail({ template: 'invitation', to: `mail${i}@example.org`, locale: 'it', mailboxId: 1, collaboratorId: 1, link, payload }, t);
+      }
+    });
+    await sink.waitFor(before + EMAILS, 600_000);
+    await untilIdle(pid);
+    const perSecond = Math.round((EMAILS - 1) / ((sink.lastAt - sink.firstAt) / 1000));
+    const cpuMs = ((cpuMsOf(pid) as number) - cpuBefore) / EMAILS;
+    figures.push(`${perSecond}/s ${cpuMs.toFixed(2)} ms`);
+    console.log(`drain ${drain}: ${EMAILS} emails, ${perSecond} emails/s, ${cpuMs.toFixed(2)} CPU ms per email`);
+  }
+  return `mail: ${DRAINS} drains of ${EMAILS} emails (${figures.join(', ')})${PROFILING ? ' (under the profiler)' : ''}`;
 }
 
 main().then(

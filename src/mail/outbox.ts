@@ -298,22 +298,33 @@ export class Outbox {
     return OutboxMessage.findAll({ where: { id: ids, leaseOwner: this.workerId, leaseUntil }, order: [['id', 'ASC']] });
   }
 
-  /** Delivers the emails that are due; returns how many were sent. Each failed attempt is told to `onFailure`. */
+  /**
+   * Delivers the emails that are due; returns how many were sent, once all of them are marked sent
+   * (rejects when a mark failed, as when a lane fails). Each failed attempt is told to `onFailure`.
+   */
   async runOnce(deliver: Deliver, onFailure?: FailureListener): Promise<number> {
     const claimed = await this.claim('email');
-    let sent = 0;
+    const marks: Array<Promise<void>> = [];
     let next = 0;
-    // A few lanes at once, so a pooled SMTP transport sends over several connections.
+    // A few lanes at once, so a pooled SMTP transport sends over several connections. A lane goes on
+    // to its next email while the last one's mark is written: the marks of all lanes go in one write.
     const lane = async () => {
       for (let message = claimed[next++]; message; message = claimed[next++]) {
         // A slow server may have used up this claim while earlier messages went out: another worker
         // may hold the message by now, and sending it here as well would deliver it twice.
         if ((message.leaseUntil?.getTime() ?? 0) <= this.clock.now().getTime()) continue;
-        if (await this.deliverOne(message, deliver, onFailure)) sent += 1;
+        const delivered = await this.attempt(message, deliver, onFailure);
+        if (!delivered) continue;
+        // Handled now (a failed mark is no unhandled rejection while the lanes go on), thrown below.
+        delivered.mark.catch(() => undefined);
+        marks.push(delivered.mark);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, claimed.length) }, lane));
-    return sent;
+    const lanes = await Promise.allSettled(Array.from({ length: Math.min(this.options.concurrency, claimed.length) }, lane));
+    await Promise.all(marks);
+    const failed = lanes.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    return marks.length;
   }
 
   /** Claims the due mail-server commands and sends them (runCommands = claim, then deliverCommands). */
@@ -341,7 +352,18 @@ export class Outbox {
     return [...new Set(servers)];
   }
 
+  /** Delivers one message; resolves once it is marked sent (true), or its failure recorded (false). */
   private async deliverOne(message: OutboxMessage, deliver: Deliver, onFailure?: FailureListener): Promise<boolean> {
+    const delivered = await this.attempt(message, deliver, onFailure);
+    if (delivered) await delivered.mark;
+    return delivered !== null;
+  }
+
+  /**
+   * One delivery attempt: resolves, once the message is delivered, with its mark (markSent) still
+   * being written, or null once its failure is recorded (retry or give-up, in one transaction).
+   */
+  private async attempt(message: OutboxMessage, deliver: Deliver, onFailure?: FailureListener): Promise<{ mark: Promise<void> } | null> {
     const mine = { id: message.id, leaseOwner: this.workerId };
     let secret: string | undefined;
     let messageId: string | null;
@@ -387,11 +409,10 @@ export class Outbox {
         retryInMs: failed ? null : delay,
         reason,
       });
-      return false;
+      return null;
     }
     // Sent: a failed mark must not count as a failed delivery, or the email would go out again.
-    await this.markSent(message.id, messageId);
-    return true;
+    return { mark: this.markSent(message.id, messageId) };
   }
 
   /**

@@ -2,7 +2,6 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer, { type TransportOptions } from 'nodemailer';
 import addressparser from 'nodemailer/lib/addressparser';
-import MailComposer from 'nodemailer/lib/mail-composer';
 import { parseConnectionUrl } from 'nodemailer/lib/shared';
 import type SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { isLoopback } from '../lib/ip';
@@ -10,6 +9,7 @@ import type { Config } from '../config';
 import type { OutboxMessage } from '../models';
 import { isLocale, DEFAULT_LOCALE } from '../i18n';
 import { buildEmail } from './messages';
+import { composeMessage } from './compose';
 import { runMailServerCommand, type MailServerCommand } from './doveadm';
 import type { EmailPayload, EmailTemplate } from './message-types';
 import { DEFAULT_WORKER_OPTIONS, commandEndpoint, type Deliver } from './outbox';
@@ -59,17 +59,6 @@ export function smtpConnectionOptions(url: string, timeoutMs: number): SMTPConne
   return { ...options, requireTLS, connectionTimeout: Math.min(10_000, timeoutMs), greetingTimeout: Math.min(10_000, timeoutMs), socketTimeout: timeoutMs };
 }
 
-/**
- * The whole message (RFC 5322, as nodemailer composes it) in one Buffer: handed to the connection so,
- * it leaves in one or two socket writes, where nodemailer streaming its MIME tree into the socket
- * makes a write (a system call, and on loopback the receiver's work too) per header and part.
- */
-function composed(mail: Parameters<MailTransport['send']>[0], address: string): Promise<Buffer> {
-  // nodemailer quotes the name and encodes it (RFC 2047) when it is not plain ASCII.
-  const composer = new MailComposer({ from: { name: mail.fromName, address }, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, messageId: mail.messageId });
-  return new Promise((resolve, reject) => composer.compile().build((error, message) => (error ? reject(error) : resolve(message))));
-}
-
 /** `timeoutMs` bounds every wait on the server; keep it well below the outbox lease. */
 export function smtpTransport(url: string, mailFrom: string, timeoutMs = 30_000): MailTransport {
   const address = senderAddress(mailFrom);
@@ -81,9 +70,10 @@ export function smtpTransport(url: string, mailFrom: string, timeoutMs = 30_000)
   } as TransportOptions);
   return {
     async send(mail) {
-      // The envelope as nodemailer would take it from the headers: the sender's address, the one recipient.
-      if (process.env.AB_OLD) await transporter.sendMail({ from: { name: mail.fromName, address }, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html, messageId: mail.messageId });
-      else await transporter.sendMail({ raw: await composed(mail, address), envelope: { from: address, to: mail.to } });
+      // Composed whole (compose.ts), the message leaves in one or two socket writes instead of one per
+      // header and part; the envelope is the one nodemailer would take from its headers.
+      const raw = await composeMessage({ ...mail, fromAddress: address });
+      await transporter.sendMail({ raw, envelope: { from: address, to: mail.to } });
     },
     close: () => transporter.close(),
   };

@@ -52,7 +52,10 @@ for (const { name, create } of DATABASES) {
       await h.domain.background.settled();
       const expected = sink.received.length + (await h.db.models.OutboxMessage.count({ where: { status: 'queued' } }));
       await h.drain();
-      return sink.waitFor(expected);
+      // In the order they were queued (the Message-ID names the outbox row): the worker sends over
+      // several connections at once, and the sink may finish parsing a shorter message first.
+      const outboxId = (mail: ReceivedMail) => Number(/^<outbox-(\d+)\./.exec(mail.messageId)?.[1]);
+      return [...(await sink.waitFor(expected))].sort((a, b) => outboxId(a) - outboxId(b));
     }
 
     describe('HTML and JavaScript typed into text fields', function () {

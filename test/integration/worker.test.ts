@@ -76,6 +76,29 @@ for (const { name, create } of DATABASES) {
       expect(rows.map((r) => [r.status, r.messageId?.startsWith(`<outbox-${r.id}.`), r.leaseOwner])).to.deep.equal(rows.map(() => ['sent', true, null]));
     });
 
+    it('should fail the pass once its deliveries end when a mark cannot be written, the rows left to their lease', async function () {
+      const total = 12;
+      await queueEmails(total);
+      let delivered = 0;
+      h.db.models.OutboxMessage.addHook('beforeBulkUpdate', 'fail-marks', (options) => {
+        if ((options as unknown as { attributes?: { status?: string } }).attributes?.status === 'sent') throw new Error('database gone');
+      });
+      try {
+        const counting: Deliver = async (message, secret) => {
+          delivered += 1;
+          return h.deliver(message, secret);
+        };
+        let failure: unknown = null;
+        await h.domain.outbox.runOnce(counting).catch((error: unknown) => (failure = error));
+        expect(String(failure)).to.include('database gone');
+      } finally {
+        h.db.models.OutboxMessage.removeHook('beforeBulkUpdate', 'fail-marks');
+      }
+      expect(delivered, 'every lane went on to its next email').to.equal(total);
+      const rows = await h.db.models.OutboxMessage.findAll({ where: { kind: 'email' } });
+      expect(rows.map((r) => [r.status, r.leaseOwner !== null])).to.deep.equal(rows.map(() => ['queued', true]));
+    });
+
     describe('failed deliveries in the log', function () {
       /** Queues an invitation (an email carrying a link) and returns the link's token. */
       async function queuedInvitation(): Promise<string> {
