@@ -10,7 +10,7 @@ import { redactor } from '../src/mail/redact';
 import { systemClock } from '../src/lib/clock';
 import { Sealer } from '../src/lib/secrets';
 import { waitForHttp } from '../test/support/processes';
-import { Child, cpuMsOf, ROOT, untilIdle } from './lib/processes';
+import { Child, cpuMsOf, memoryOf, ROOT, untilIdle } from './lib/processes';
 import { freshDatabase } from './lib/databases';
 import { Session, inParallel } from './lib/http';
 import { load } from './lib/load';
@@ -186,10 +186,13 @@ async function main(): Promise<void> {
 async function loadPage(base: string, app: Child, cookie: string): Promise<string> {
   await load({ url: `${base}${URL_PATH}`, seconds: 2, connections: 10, headers: { cookie } });
   if (process.env.PAGE_OUT) fs.writeFileSync(process.env.PAGE_OUT, await (await fetch(`${base}${URL_PATH}`, { headers: { cookie } })).text());
-  const cpuBefore = cpuMsOf(app.pid) ?? NaN;
+  const before = threadCpuMsOf(app.pid);
   const result = await load({ url: `${base}${URL_PATH}`, seconds: SECONDS, connections: 10, headers: { cookie } });
-  const perRequest = (((cpuMsOf(app.pid) ?? NaN) - cpuBefore) / result.ok).toFixed(2);
-  return `${URL_PATH} at ${SIZE} collaborators: ${Math.round(result.rps)} req/s with 10 connections, ${perRequest} CPU ms a request${PROFILING ? ' (under the profiler)' : ''}`;
+  const used = threadCpuSince(before, threadCpuMsOf(app.pid));
+  const kinds = used ? cpuByThreadKind(app.pid, used) : null;
+  const per = (ms: number | undefined) => ((ms ?? NaN) / result.ok).toFixed(2);
+  const all = kinds ? kinds.main + kinds.pool + kinds.other : undefined;
+  return `${URL_PATH} at ${SIZE} collaborators: ${Math.round(result.rps)} req/s with 10 connections, CPU ms a request ${per(all)}${PROFILING ? ' (under the profiler)' : ''}: main thread ${per(kinds?.main)}, V8 helpers ${per(kinds?.other)}, libuv pool (SQLite) ${per(kinds?.pool)}; peak RSS ${Math.round(memoryOf(app.pid)?.hwm ?? NaN)} MB`;
 }
 
 /** DRAINS drains of EMAILS invitations (queued as the bench's mail phase queues them) by the app's worker; returns a line for the summary. */
