@@ -2,7 +2,7 @@ import type { Transaction } from 'sequelize';
 import type { Database } from '../../src/db';
 import { Links } from '../../src/domain/links';
 import { systemClock } from '../../src/lib/clock';
-import { collaboratorWords } from '../../src/lib/search-words';
+import { searchRows } from '../../src/lib/search-words';
 import type { Config } from '../../src/config';
 
 export const DOMAIN = 'pec.bench.test';
@@ -70,8 +70,7 @@ async function addCollaborators(db: Database, mailboxId: number, address: string
   }
   await insertChunks(db, 'collaborators', people, t);
   const ids = await db.models.Collaborator.findAll({ attributes: ['id', 'firstName', 'lastName', 'username', 'referenceEmail'], where: { mailboxId }, transaction: t, raw: true });
-  const words = ids.flatMap((c) => collaboratorWords(c).map((word) => ({ mailbox_id: mailboxId, word, collaborator_id: c.id })));
-  await insertChunks(db, 'collaborator_words', words, t);
+  await insertChunks(db, 'collaborator_search_keys', ids.flatMap((c) => searchRows({ ...c, mailboxId })), t);
   // Sent a month ago: a mailbox's history, outside the sending limits' 24-hour window (as in real use,
   // where the limits keep a day's emails to a hundred or so).
   const sentAt = new Date(now.getTime() - 30 * 86_400_000);

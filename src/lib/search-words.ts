@@ -6,12 +6,23 @@
  * Normalisation: Unicode NFKD, combining marks removed ("Niccolò" → "niccolo"), lowercase, split on
  * anything that is not a letter or a digit ("mario.rossi/studio@pec.it" → mario, rossi, studio, pec,
  * it). A name with an apostrophe or a hyphen is also kept whole ("D'Angelo" → d, angelo, dangelo).
+ *
+ * Stored, a collaborator's words become search keys (migrations/015-search-keys.ts): each prefix
+ * shorter than KEY_LENGTH of its words, and each word of KEY_LENGTH or more under its first
+ * KEY_LENGTH code points. A typed word is then one key, whose rows the index keeps in name order.
  */
 
 /** A stored word's length at most, in code points (the column is VARCHAR(64)). */
 export const WORD_MAX = 64;
 /** Typed words beyond this many are ignored. */
 export const QUERY_WORDS_MAX = 5;
+
+/**
+ * The longest key, in code points. A typed word up to this long is read as its own key (every row a
+ * match); a longer one as the key of its first KEY_LENGTH code points, keeping the rows whose word
+ * starts with it. Each more code point adds a key for every word at least that long.
+ */
+export const KEY_LENGTH = 4;
 
 const MARKS = /\p{M}+/gu;
 const SEPARATORS = /[^\p{L}\p{N}]+/u;
@@ -61,4 +72,38 @@ export function prefixRange(prefix: string): { from: string; to: string } {
   const last = prefix.codePointAt(prefix.length - 1) ?? 0;
   const head = prefix.slice(0, prefix.length - (last > 0xffff ? 2 : 1));
   return { from: prefix, to: head + String.fromCodePoint(last + 1) };
+}
+
+/** The first `n` code points of `word`. */
+function head(word: string, n: number): string {
+  const points = Array.from(word);
+  return points.length > n ? points.slice(0, n).join('') : word;
+}
+
+/**
+ * A collaborator's search keys, from its words (collaboratorWords): each distinct prefix shorter than
+ * KEY_LENGTH, with itself as `word`, and each word of KEY_LENGTH code points or more, under its head.
+ */
+export function searchKeys(words: string[]): Array<{ prefix: string; word: string }> {
+  const keys = new Map<string, { prefix: string; word: string }>();
+  const add = (prefix: string, word: string) => keys.set(`${prefix}\u0000${word}`, { prefix, word });
+  for (const word of words) {
+    const length = Array.from(word).length;
+    for (let n = 1; n < KEY_LENGTH && n <= length; n++) add(head(word, n), head(word, n));
+    if (length >= KEY_LENGTH) add(head(word, KEY_LENGTH), word);
+  }
+  return [...keys.values()];
+}
+
+/**
+ * Where a typed word's matches are: the rows of key `prefix` whose word is in [from, to). Up to
+ * KEY_LENGTH code points, every row of the key is one.
+ */
+export function searchKey(typed: string): { prefix: string; from: string; to: string } {
+  return { prefix: head(typed, KEY_LENGTH), ...prefixRange(typed) };
+}
+
+/** A collaborator's rows of `collaborator_search_keys` (migrations/015-search-keys.ts): its keys, each with its names. */
+export function searchRows(c: { id: number; mailboxId: number; firstName: string; lastName: string; username: string; referenceEmail: string }): Array<Record<string, string | number>> {
+  return searchKeys(collaboratorWords(c)).map(({ prefix, word }) => ({ mailbox_id: c.mailboxId, prefix, last_name: c.lastName, first_name: c.firstName, collaborator_id: c.id, word }));
 }
