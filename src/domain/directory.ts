@@ -131,6 +131,11 @@ interface NameColumns {
 }
 const OF_COLLABORATOR: NameColumns = { last: 'c.last_name', first: 'c.first_name', id: 'c.id' };
 const OF_KEY: NameColumns = { last: 's.last_name', first: 's.first_name', id: 's.collaborator_id' };
+/** A search's conditions on the keys `s` (Directory.searching), and whether they read one key, in name order. */
+interface Search {
+  oneKey: boolean;
+  conditions: string[];
+}
 /** A search key's rows of one collaborator, next to each other in the key's name order. */
 const KEY_GROUP = 's.last_name, s.first_name, s.collaborator_id';
 
@@ -230,10 +235,10 @@ export class Directory {
 
     const forwards = orderOf(sort, direction);
     const cursor = keyset ? await this.cursor(mailbox, position) : null;
-    // A search in name order is read on its key, in that order; in another order its matches are sorted.
-    const byKey = search !== null && sort === 'name';
+    // A search in name order on one key is read on it, in that order; otherwise its matches are sorted.
+    const byKey = search !== null && search.oneKey && sort === 'name';
     const names = byKey ? OF_KEY : OF_COLLABORATOR;
-    const base = byKey ? [...search, ...(status ? ['c.status = :status'] : [])] : filter;
+    const base = byKey ? [...search.conditions, ...(status ? ['c.status = :status'] : [])] : filter;
     const dir = direction === 'desc' ? 'DESC' : 'ASC';
     let where = base;
     let backwards = false;
@@ -244,7 +249,7 @@ export class Directory {
       backwards = cursor.direction === 'before';
       offset = 0;
     }
-    const from = search && !byKey ? this.fromMatches(this.matching(search)) : 'collaborators c';
+    const from = search && !byKey ? this.fromMatches(this.matching(search.conditions)) : 'collaborators c';
     const read = (conditions: string[], back: boolean, skip: number) => {
       const by = sort === 'name' ? nameOrder(names, back ? 'DESC' : dir) : forwards;
       const page = byKey
@@ -272,20 +277,23 @@ export class Directory {
 
   /**
    * The conditions on search keys `s` (migrations/015-search-keys.ts) of the mailbox's collaborators
-   * having, for each typed word, a word starting with it: the longest typed word's key, each other
-   * word checked on the collaborator's keys. Rows of one collaborator are next to each other in the
-   * key's name order (a key may hold several of its words): grouped by its names and id.
+   * having, for each typed word, a word starting with it: the longest typed word's rows, each other
+   * word checked on the collaborator's keys. `oneKey` when the longest is one key (KEY_LENGTH code
+   * points or more): its rows are in name order, one collaborator's next to each other (a key may
+   * hold several of its words), grouped by its names and id. A shorter word reads a range of keys,
+   * in no useful order.
    */
-  private searching(words: string[], replacements: Record<string, unknown>): string[] {
-    const [first, ...others] = [...words].sort((a, b) => b.length - a.length) as [string, ...string[]];
-    const { prefix, from, to } = searchKey(first);
-    Object.assign(replacements, { key: prefix, from0: from, to0: to });
+  private searching(words: string[], replacements: Record<string, unknown>): Search {
+    const [first, ...others] = [...words].sort((a, b) => Array.from(b).length - Array.from(a).length) as [string, ...string[]];
+    const { key, from, to } = searchKey(first);
+    Object.assign(replacements, { key, from0: from, to0: to });
     const checks = others.map((word, i) => {
       const range = searchKey(word);
       Object.assign(replacements, { [`from${i + 1}`]: range.from, [`to${i + 1}`]: range.to });
       return `EXISTS (SELECT 1 FROM collaborator_search_keys x WHERE x.collaborator_id = s.collaborator_id AND x.word >= :from${i + 1} AND x.word < :to${i + 1})`;
     });
-    return ['s.mailbox_id = :mailbox', 's.prefix = :key', 's.word >= :from0', 's.word < :to0', ...checks];
+    const rows = key !== null ? ['s.prefix = :key', 's.word >= :from0', 's.word < :to0'] : ['s.prefix >= :from0', 's.prefix < :to0'];
+    return { oneKey: key !== null, conditions: ['s.mailbox_id = :mailbox', ...rows, ...checks] };
   }
 
   /** The ids (`id`) of a search's matches (`searching`), each once, in no order. */
@@ -322,12 +330,17 @@ export class Directory {
   }
 
   /**
-   * How many collaborators a search finds (`searching`), in `status` if given: the rows of its key in
-   * name order, each collaborator's counted once (an index-only count, but for the status's probe).
+   * How many collaborators a search finds (`searching`), in `status` if given, each counted once: on
+   * one key, its rows in name order grouped as they come (an index-only count, but for the status's
+   * probe); on a range of keys, its matches grouped by id.
    */
-  private async countFound(search: string[], status: Status | null, replacements: Record<string, unknown>): Promise<number> {
-    const conditions = [...search, ...(status ? ['c.status = :status'] : [])];
-    return this.counted(`SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM ${this.keysFrom(status)} WHERE ${conditions.join(' AND ')} GROUP BY ${KEY_GROUP}) m`, replacements);
+  private async countFound({ oneKey, conditions }: Search, status: Status | null, replacements: Record<string, unknown>): Promise<number> {
+    if (!oneKey) {
+      const matches = this.matching(conditions);
+      return this.counted(status ? `SELECT COUNT(*) AS n FROM ${this.fromMatches(matches)} WHERE c.status = :status` : `SELECT COUNT(*) AS n FROM (${matches}) m`, replacements);
+    }
+    const all = [...conditions, ...(status ? ['c.status = :status'] : [])];
+    return this.counted(`SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM ${this.keysFrom(status)} WHERE ${all.join(' AND ')} GROUP BY ${KEY_GROUP}) m`, replacements);
   }
 
   /** How many of the mailbox's collaborators meet these conditions on `c` (a status). */

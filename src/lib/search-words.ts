@@ -7,9 +7,10 @@
  * anything that is not a letter or a digit ("mario.rossi/studio@pec.it" → mario, rossi, studio, pec,
  * it). A name with an apostrophe or a hyphen is also kept whole ("D'Angelo" → d, angelo, dangelo).
  *
- * Stored, a collaborator's words become search keys (migrations/015-search-keys.ts): each prefix
- * shorter than KEY_LENGTH of its words, and each word of KEY_LENGTH or more under its first
- * KEY_LENGTH code points. A typed word is then one key, whose rows the index keeps in name order.
+ * Stored, each of a collaborator's words is one row of the search keys (migrations/015-search-keys.ts),
+ * filed under its first KEY_LENGTH code points (a shorter word under itself). A typed word of
+ * KEY_LENGTH code points or more is then one key, whose rows the index keeps in name order; a
+ * shorter one is a range of keys.
  */
 
 /** A stored word's length at most, in code points (the column is VARCHAR(64)). */
@@ -18,9 +19,9 @@ export const WORD_MAX = 64;
 export const QUERY_WORDS_MAX = 5;
 
 /**
- * The longest key, in code points. A typed word up to this long is read as its own key (every row a
- * match); a longer one as the key of its first KEY_LENGTH code points, keeping the rows whose word
- * starts with it. Each more code point adds a key for every word at least that long.
+ * The longest key, in code points: a word is filed under its first KEY_LENGTH code points. A typed
+ * word at least this long is read on one key (keeping the rows whose word starts with it), a shorter
+ * one on every key starting with it.
  */
 export const KEY_LENGTH = 4;
 
@@ -81,29 +82,15 @@ function head(word: string, n: number): string {
 }
 
 /**
- * A collaborator's search keys, from its words (collaboratorWords): each distinct prefix shorter than
- * KEY_LENGTH, with itself as `word`, and each word of KEY_LENGTH code points or more, under its head.
+ * Where a typed word's matches are: the rows whose word is in [from, to) (prefixRange). `key`, for a
+ * word of KEY_LENGTH code points or more, is the one key holding them all; for a shorter word null:
+ * they are under every key in [from, to).
  */
-export function searchKeys(words: string[]): Array<{ prefix: string; word: string }> {
-  const keys = new Map<string, { prefix: string; word: string }>();
-  const add = (prefix: string, word: string) => keys.set(`${prefix}\u0000${word}`, { prefix, word });
-  for (const word of words) {
-    const length = Array.from(word).length;
-    for (let n = 1; n < KEY_LENGTH && n <= length; n++) add(head(word, n), head(word, n));
-    if (length >= KEY_LENGTH) add(head(word, KEY_LENGTH), word);
-  }
-  return [...keys.values()];
+export function searchKey(typed: string): { key: string | null; from: string; to: string } {
+  return { key: Array.from(typed).length >= KEY_LENGTH ? head(typed, KEY_LENGTH) : null, ...prefixRange(typed) };
 }
 
-/**
- * Where a typed word's matches are: the rows of key `prefix` whose word is in [from, to). Up to
- * KEY_LENGTH code points, every row of the key is one.
- */
-export function searchKey(typed: string): { prefix: string; from: string; to: string } {
-  return { prefix: head(typed, KEY_LENGTH), ...prefixRange(typed) };
-}
-
-/** A collaborator's rows of `collaborator_search_keys` (migrations/015-search-keys.ts): its keys, each with its names. */
+/** A collaborator's rows of `collaborator_search_keys` (migrations/015-search-keys.ts): each of its words under its key, with its names. */
 export function searchRows(c: { id: number; mailboxId: number; firstName: string; lastName: string; username: string; referenceEmail: string }): Array<Record<string, string | number>> {
-  return searchKeys(collaboratorWords(c)).map(({ prefix, word }) => ({ mailbox_id: c.mailboxId, prefix, last_name: c.lastName, first_name: c.firstName, collaborator_id: c.id, word }));
+  return collaboratorWords(c).map((word) => ({ mailbox_id: c.mailboxId, prefix: head(word, KEY_LENGTH), last_name: c.lastName, first_name: c.firstName, collaborator_id: c.id, word }));
 }
