@@ -214,8 +214,9 @@ export class Directory {
    * starting with it (src/lib/search-words.ts); `status` the rows in that status. In the name order
    * (A to Z), a page given by `after`/`before` (a row of this mailbox) is read from there on the name
    * index (keyset): as cheap deep in the list as on page 1; `page` then only numbers it. A search in
-   * name order is read the same way on its search key (migrations/015-search-keys.ts): one page of
-   * the key's rows, however many match. The other orders are read by page number (OFFSET), a search's
+   * name order whose longest word is one search key (migrations/015-search-keys.ts) is read the same
+   * way on that key: one page of the key's rows, however many match; a shorter word's matches are
+   * sorted. The other orders are read by page number (OFFSET), a search's
    * matches sorted: they are asked for now and then, not paged deep.
    */
   async list(mailbox: Mailbox, { query = '', status = null, sort = 'name', direction = 'asc', ...position }: ListQuery & PagePosition = {}, state?: ListState): Promise<CollaboratorPage> {
