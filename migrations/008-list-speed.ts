@@ -18,13 +18,22 @@ type Step = (context: { context: MigrationContext }) => Promise<void>;
  */
 const WORDS_BATCH = 1000;
 
-export const up: Step = async ({ context: { sequelize, queryInterface: q } }) => {
-  const dialect = sequelize.getDialect();
+export const up: Step = async ({ context }) => {
+  const { sequelize, queryInterface: q } = context;
   await q.createTable('collaborator_lists', {
     mailbox_id: { type: DataTypes.INTEGER, primaryKey: true, references: { model: 'mailboxes', key: 'id' }, onDelete: 'CASCADE' },
     version: { type: DataTypes.BIGINT, allowNull: false, defaultValue: 0 },
     collaborators: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
   });
+  await sequelize.query(
+    'INSERT INTO collaborator_lists (mailbox_id, version, collaborators) SELECT m.id, 0, (SELECT COUNT(*) FROM collaborators c WHERE c.mailbox_id = m.id) FROM mailboxes m',
+  );
+  await createWords(context);
+};
+
+/** `collaborator_words`, filled with every collaborator's words (also migrations/015-search-keys.ts's way back). */
+export async function createWords({ sequelize, queryInterface: q }: MigrationContext): Promise<void> {
+  const dialect = sequelize.getDialect();
   await q.createTable('collaborator_words', {
     mailbox_id: { type: DataTypes.INTEGER, allowNull: false, primaryKey: true },
     // Compared by code point, as src/lib/search-words.ts's prefixRange counts.
@@ -32,10 +41,6 @@ export const up: Step = async ({ context: { sequelize, queryInterface: q } }) =>
     collaborator_id: { type: DataTypes.INTEGER, allowNull: false, primaryKey: true, references: { model: 'collaborators', key: 'id' }, onDelete: 'CASCADE' },
   });
   await q.addIndex('collaborator_words', ['collaborator_id'], { name: 'collaborator_words_collaborator' });
-
-  await sequelize.query(
-    'INSERT INTO collaborator_lists (mailbox_id, version, collaborators) SELECT m.id, 0, (SELECT COUNT(*) FROM collaborators c WHERE c.mailbox_id = m.id) FROM mailboxes m',
-  );
   for (let after = 0; ; ) {
     const rows = await sequelize.query<{ id: number; mailbox_id: number; first_name: string; last_name: string; username: string; reference_email: string }>(
       'SELECT id, mailbox_id, first_name, last_name, username, reference_email FROM collaborators WHERE id > ? ORDER BY id LIMIT ?',
@@ -48,7 +53,7 @@ export const up: Step = async ({ context: { sequelize, queryInterface: q } }) =>
     if (words.length > 0) await q.bulkInsert('collaborator_words', words);
     after = rows[rows.length - 1]!.id;
   }
-};
+}
 
 export const down: Step = async ({ context: { queryInterface: q } }) => {
   await q.dropTable('collaborator_words');

@@ -9,7 +9,7 @@ import type { Outbox } from '../mail/outbox';
 import type { Clock } from '../lib/clock';
 import { canonicalName } from '../lib/names';
 import { isFitText } from '../lib/text';
-import { collaboratorWords } from '../lib/search-words';
+import { searchRows } from '../lib/search-words';
 import type { Actor } from './actor';
 import type { Audit } from './audit';
 import type { Links } from './links';
@@ -136,10 +136,9 @@ export class Collaborations {
     return collaborator;
   }
 
-  /** The words the list's search finds this collaborator by (migrations/008-list-speed.ts); `c` as it is from now on. */
+  /** The keys the list's search finds this collaborator by, with its names (migrations/015-search-keys.ts); `c` as it is from now on. */
   private async indexForSearch(c: Pick<Collaborator, 'id' | 'mailboxId' | 'firstName' | 'lastName' | 'username' | 'referenceEmail'>, t: Transaction): Promise<void> {
-    const words = collaboratorWords(c);
-    await this.db.sequelize.getQueryInterface().bulkInsert('collaborator_words', words.map((word) => ({ mailbox_id: c.mailboxId, word, collaborator_id: c.id })), { transaction: t });
+    await this.db.sequelize.getQueryInterface().bulkInsert('collaborator_search_keys', searchRows(c), { transaction: t });
   }
 
   /**
@@ -260,7 +259,7 @@ export class Collaborations {
     if (!parsed.success) throw new ValidationFailed(fieldErrors(parsed.error));
     const { firstName, lastName } = parsed.data;
     return this.changes.change(collaborator, 'rename', async (c, _mailbox, t) => {
-      await this.db.sequelize.query('DELETE FROM collaborator_words WHERE collaborator_id = ?', { replacements: [c.id], transaction: t });
+      await this.db.sequelize.query('DELETE FROM collaborator_search_keys WHERE collaborator_id = ?', { replacements: [c.id], transaction: t });
       await this.indexForSearch({ id: c.id, mailboxId: c.mailboxId, username: c.username, referenceEmail: c.referenceEmail, firstName, lastName }, t);
       await this.audit.record(actor, 'collaborator.renamed', c, t, { from: { firstName: c.firstName, lastName: c.lastName }, to: { firstName, lastName } });
       return { firstName, lastName };

@@ -1,7 +1,7 @@
 import { QueryTypes } from 'sequelize';
 import type { Database } from '../db';
 import type { AccessLevel, AppPassword, AuditEvent, Collaborator, DeliveryStatus, Link, LinkState, Mailbox, OutboxMessage, Status } from '../models';
-import { prefixRange, queryWords } from '../lib/search-words';
+import { queryWords, searchKey } from '../lib/search-words';
 import type { Outbox } from '../mail/outbox';
 import type { Clock } from '../lib/clock';
 import type { Audit } from './audit';
@@ -122,6 +122,31 @@ const ROW_COLUMNS = `c.id, c.first_name, c.last_name, c.username, c.reference_em
   ${LAST_ACCESS} AS last_access`;
 const LAST_EMAIL = "LEFT JOIN outbox_messages e ON e.id = (SELECT MAX(o.id) FROM outbox_messages o WHERE o.collaborator_id = c.id AND o.kind = 'email')";
 const NAME_ORDER = 'c.last_name, c.first_name, c.id';
+
+/** The columns of the name order: a collaborator's (`c`), or a search key's (`s`, the same names in the same order). */
+interface NameColumns {
+  last: string;
+  first: string;
+  id: string;
+}
+const OF_COLLABORATOR: NameColumns = { last: 'c.last_name', first: 'c.first_name', id: 'c.id' };
+const OF_KEY: NameColumns = { last: 's.last_name', first: 's.first_name', id: 's.collaborator_id' };
+/** A search's conditions on the keys `s` (Directory.searching), and whether they read one key, in name order. */
+interface Search {
+  oneKey: boolean;
+  conditions: string[];
+}
+/** A search key's rows of one collaborator, next to each other in the key's name order. */
+const KEY_GROUP = 's.last_name, s.first_name, s.collaborator_id';
+
+function nameOrder({ last, first, id }: NameColumns, dir: 'ASC' | 'DESC'): string {
+  return `${last} ${dir}, ${first} ${dir}, ${id} ${dir}`;
+}
+
+/** The rows past the cursor's (`:cursorLast`, `:cursorFirst`, `:cursorId`) in name order: `>` after it, `<` before it. */
+function pastCursor({ last, first, id }: NameColumns, sign: '>' | '<'): string {
+  return `${last} ${sign}= :cursorLast AND (${last} ${sign} :cursorLast OR ${first} ${sign} :cursorFirst OR (${first} = :cursorFirst AND ${id} ${sign} :cursorId))`;
+}
 const STATUS_RANK = `CASE c.status ${LIST_STATUSES.map((status, i) => `WHEN '${status}' THEN ${i}`).join(' ')} END`;
 
 /** A total order of the rows (ties by name, then id), forwards or backwards. */
@@ -129,7 +154,7 @@ function orderOf(sort: ListSort, direction: SortDirection): string {
   const dir = direction === 'desc' ? 'DESC' : 'ASC';
   switch (sort) {
     case 'name':
-      return `c.last_name ${dir}, c.first_name ${dir}, c.id ${dir}`;
+      return nameOrder(OF_COLLABORATOR, dir);
     case 'username':
       return `c.username ${dir}, c.id ${dir}`;
     case 'status':
@@ -192,8 +217,11 @@ export class Directory {
    * `sort` (ties by name) in `direction`. `query` keeps the rows having, for each typed word, a word
    * starting with it (src/lib/search-words.ts); `status` the rows in that status. In the name order
    * (A to Z), a page given by `after`/`before` (a row of this mailbox) is read from there on the name
-   * index (keyset): as cheap deep in the list as on page 1; `page` then only numbers it. The other
-   * orders are read by page number (OFFSET): they are asked for now and then, not paged deep.
+   * index (keyset): as cheap deep in the list as on page 1; `page` then only numbers it. A search in
+   * name order whose longest word is one search key (migrations/015-search-keys.ts) is read the same
+   * way on that key: one page of the key's rows, however many match; a shorter word's matches are
+   * sorted. The other orders are read by page number (OFFSET), a search's
+   * matches sorted: they are asked for now and then, not paged deep.
    */
   async list(mailbox: Mailbox, { query = '', status = null, sort = 'name', direction = 'asc', ...position }: ListQuery & PagePosition = {}, state?: ListState): Promise<CollaboratorPage> {
     const q = query.trim().slice(0, 100);
@@ -202,36 +230,41 @@ export class Directory {
     // Every username ends with the mailbox: typed whole, only the chosen part says whom.
     const words = queryWords(q.split(`/${mailbox.address}`).join(' '));
     const replacements: Record<string, unknown> = { mailbox: mailbox.id, status };
-    const matches = words.length > 0 ? this.matching(words, replacements) : null;
+    const search = words.length > 0 ? this.searching(words, replacements) : null;
     const filter = ['c.mailbox_id = :mailbox', ...(status ? ['c.status = :status'] : [])];
     // A query that normalises to no word (only punctuation) finds nobody rather than everybody.
-    const total =
-      q && !matches ? 0 : matches || status ? await this.count(matches, filter, replacements, Boolean(status)) : (state ?? (await this.listState(mailbox))).collaborators;
+    const total = q && !search ? 0 : search ? await this.countFound(search, status, replacements) : status ? await this.count(filter, replacements) : (state ?? (await this.listState(mailbox))).collaborators;
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
     const current = Math.min(Math.max(1, Math.floor(position.page ?? 1) || 1), pages);
     if (total === 0) return { rows: [], total, page: 1, pages, ...shape };
 
     const forwards = orderOf(sort, direction);
     const cursor = keyset ? await this.cursor(mailbox, position) : null;
-    let where = filter;
-    let order = forwards;
+    // A search in name order on one key is read on it, in that order; otherwise its matches are sorted.
+    const byKey = search !== null && search.oneKey && sort === 'name';
+    const names = byKey ? OF_KEY : OF_COLLABORATOR;
+    const base = byKey ? [...search.conditions, ...(status ? ['c.status = :status'] : [])] : filter;
+    const dir = direction === 'desc' ? 'DESC' : 'ASC';
+    let where = base;
+    let backwards = false;
     let offset = (current - 1) * PAGE_SIZE;
     if (cursor) {
-      const sign = cursor.direction === 'after' ? '>' : '<';
-      where = [...filter, `c.last_name ${sign}= :cursorLast AND (c.last_name ${sign} :cursorLast OR c.first_name ${sign} :cursorFirst OR (c.first_name = :cursorFirst AND c.id ${sign} :cursorId))`];
+      where = [...base, pastCursor(names, cursor.direction === 'after' ? '>' : '<')];
       Object.assign(replacements, { cursorLast: cursor.lastName, cursorFirst: cursor.firstName, cursorId: cursor.id });
-      if (cursor.direction === 'before') order = orderOf('name', 'desc');
+      backwards = cursor.direction === 'before';
       offset = 0;
     }
-    const from = matches ? this.fromMatches(matches) : 'collaborators c';
-    const read = (conditions: string[], by: string, skip: number) =>
-      this.db.sequelize.query<RowRecord>(
-        `SELECT ${ROW_COLUMNS} FROM (SELECT c.* FROM ${from} WHERE ${conditions.join(' AND ')} ORDER BY ${by} LIMIT ${PAGE_SIZE} OFFSET ${skip}) c ${LAST_EMAIL} ORDER BY ${forwards}`,
-        { replacements, type: QueryTypes.SELECT },
-      );
-    let records = await read(where, order, offset);
+    const from = search && !byKey ? this.fromMatches(this.matching(search.conditions)) : 'collaborators c';
+    const read = (conditions: string[], back: boolean, skip: number) => {
+      const by = sort === 'name' ? nameOrder(names, back ? 'DESC' : dir) : forwards;
+      const page = byKey
+        ? `(SELECT s.collaborator_id AS id FROM ${this.keysFrom(status)} WHERE ${conditions.join(' AND ')} GROUP BY ${KEY_GROUP} ORDER BY ${by} LIMIT ${PAGE_SIZE} OFFSET ${skip}) m ${this.straightJoin} collaborators c ON c.id = m.id`
+        : `(SELECT c.* FROM ${from} WHERE ${conditions.join(' AND ')} ORDER BY ${by} LIMIT ${PAGE_SIZE} OFFSET ${skip}) c`;
+      return this.db.sequelize.query<RowRecord>(`SELECT ${ROW_COLUMNS} FROM ${page} ${LAST_EMAIL} ORDER BY ${forwards}`, { replacements, type: QueryTypes.SELECT });
+    };
+    let records = await read(where, backwards, offset);
     // Nothing left past the row (the rows after it were removed meanwhile): the page by its number.
-    if (records.length === 0 && cursor) records = await read(filter, forwards, (current - 1) * PAGE_SIZE);
+    if (records.length === 0 && cursor) records = await read(base, false, (current - 1) * PAGE_SIZE);
     const now = this.clock.now();
     const rows = records.map((record) => rowOf(record, now));
     return { rows, total, page: current, pages, ...shape, changesAt: nextChange(rows) };
@@ -248,17 +281,29 @@ export class Directory {
   }
 
   /**
-   * The ids (`id`) of the mailbox's collaborators having, for each typed word, a word starting with
-   * it: a range scan of the mailbox's words per typed word, grouped by collaborator.
+   * The conditions on search keys `s` (migrations/015-search-keys.ts) of the mailbox's collaborators
+   * having, for each typed word, a word starting with it: the longest typed word's rows, each other
+   * word checked on the collaborator's keys. `oneKey` when the longest is one key (KEY_LENGTH code
+   * points or more): its rows are in name order, one collaborator's next to each other (a key may
+   * hold several of its words), grouped by its names and id. A shorter word reads a range of keys,
+   * in no useful order.
    */
-  private matching(words: string[], replacements: Record<string, unknown>): string {
-    const ranges = words.map((word, i) => {
-      const { from, to } = prefixRange(word);
-      Object.assign(replacements, { [`from${i}`]: from, [`to${i}`]: to });
-      return `(w.word >= :from${i} AND w.word < :to${i})`;
+  private searching(words: string[], replacements: Record<string, unknown>): Search {
+    const [first, ...others] = [...words].sort((a, b) => Array.from(b).length - Array.from(a).length) as [string, ...string[]];
+    const { key, from, to } = searchKey(first);
+    Object.assign(replacements, { key, from0: from, to0: to });
+    const checks = others.map((word, i) => {
+      const range = searchKey(word);
+      Object.assign(replacements, { [`from${i + 1}`]: range.from, [`to${i + 1}`]: range.to });
+      return `EXISTS (SELECT 1 FROM collaborator_search_keys x WHERE x.collaborator_id = s.collaborator_id AND x.word >= :from${i + 1} AND x.word < :to${i + 1})`;
     });
-    const each = ranges.length > 1 ? ` HAVING ${ranges.map((range) => `MAX(CASE WHEN ${range} THEN 1 ELSE 0 END)`).join(' + ')} = ${ranges.length}` : '';
-    return `SELECT w.collaborator_id AS id FROM collaborator_words w WHERE w.mailbox_id = :mailbox AND (${ranges.join(' OR ')}) GROUP BY w.collaborator_id${each}`;
+    const rows = key !== null ? ['s.prefix = :key', 's.word >= :from0', 's.word < :to0'] : ['s.prefix >= :from0', 's.prefix < :to0'];
+    return { oneKey: key !== null, conditions: ['s.mailbox_id = :mailbox', ...rows, ...checks] };
+  }
+
+  /** The ids (`id`) of a search's matches (`searching`), each once, in no order. */
+  private matching(search: string[]): string {
+    return `SELECT s.collaborator_id AS id FROM collaborator_search_keys s WHERE ${search.join(' AND ')} GROUP BY s.collaborator_id`;
   }
 
   /** One row of the list, as it is now (after an action on it). */
@@ -271,22 +316,44 @@ export class Directory {
     return rowOf(record, this.clock.now());
   }
 
-  /**
-   * A search's rows: its matches first, then their collaborators (the planner left alone would read
-   * the mailbox's collaborators and probe the matches: the name index from "A" to wherever a surname's
-   * matches are, all in one place of the words index).
-   */
-  private fromMatches(matches: string): string {
-    return `(${matches}) m ${this.db.dialect === 'sqlite' ? 'CROSS JOIN' : 'STRAIGHT_JOIN'} collaborators c ON c.id = m.id`;
+  /** SQLite's and MariaDB's way of joining in the order written (the planner left alone may start from `collaborators`). */
+  private get straightJoin(): string {
+    return this.db.dialect === 'sqlite' ? 'CROSS JOIN' : 'STRAIGHT_JOIN';
   }
 
-  /** How many rows the list has with these matches (a search) and conditions on `c`; the matches alone unless `filtered` (a status). */
-  private async count(matches: string | null, filter: string[], replacements: Record<string, unknown>, filtered: boolean): Promise<number> {
-    const sql = !matches
-      ? `SELECT COUNT(*) AS n FROM collaborators c WHERE ${filter.join(' AND ')}`
-      : filtered
-        ? `SELECT COUNT(*) AS n FROM ${this.fromMatches(matches)} WHERE ${filter.join(' AND ')}`
-        : `SELECT COUNT(*) AS n FROM (${matches}) m`;
+  /**
+   * A search's rows in another order than the name's: its matches first, then their collaborators
+   * (the planner left alone would read the mailbox's collaborators and probe the matches).
+   */
+  private fromMatches(matches: string): string {
+    return `(${matches}) m ${this.straightJoin} collaborators c ON c.id = m.id`;
+  }
+
+  /** The search keys `s`, with their collaborators `c` when a status filters them. */
+  private keysFrom(status: Status | null): string {
+    return status ? `collaborator_search_keys s ${this.straightJoin} collaborators c ON c.id = s.collaborator_id` : 'collaborator_search_keys s';
+  }
+
+  /**
+   * How many collaborators a search finds (`searching`), in `status` if given, each counted once: on
+   * one key, its rows in name order grouped as they come (an index-only count, but for the status's
+   * probe); on a range of keys, its matches grouped by id.
+   */
+  private async countFound({ oneKey, conditions }: Search, status: Status | null, replacements: Record<string, unknown>): Promise<number> {
+    if (!oneKey) {
+      const matches = this.matching(conditions);
+      return this.counted(status ? `SELECT COUNT(*) AS n FROM ${this.fromMatches(matches)} WHERE c.status = :status` : `SELECT COUNT(*) AS n FROM (${matches}) m`, replacements);
+    }
+    const all = [...conditions, ...(status ? ['c.status = :status'] : [])];
+    return this.counted(`SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM ${this.keysFrom(status)} WHERE ${all.join(' AND ')} GROUP BY ${KEY_GROUP}) m`, replacements);
+  }
+
+  /** How many of the mailbox's collaborators meet these conditions on `c` (a status). */
+  private count(filter: string[], replacements: Record<string, unknown>): Promise<number> {
+    return this.counted(`SELECT COUNT(*) AS n FROM collaborators c WHERE ${filter.join(' AND ')}`, replacements);
+  }
+
+  private async counted(sql: string, replacements: Record<string, unknown>): Promise<number> {
     const [row] = await this.db.sequelize.query<{ n: number }>(sql, { replacements, type: QueryTypes.SELECT });
     return Number(row?.n ?? 0);
   }

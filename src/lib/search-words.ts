@@ -6,12 +6,24 @@
  * Normalisation: Unicode NFKD, combining marks removed ("Niccolò" → "niccolo"), lowercase, split on
  * anything that is not a letter or a digit ("mario.rossi/studio@pec.it" → mario, rossi, studio, pec,
  * it). A name with an apostrophe or a hyphen is also kept whole ("D'Angelo" → d, angelo, dangelo).
+ *
+ * Stored, each of a collaborator's words is one row of the search keys (migrations/015-search-keys.ts),
+ * filed under its first KEY_LENGTH code points (a shorter word under itself). A typed word of
+ * KEY_LENGTH code points or more is then one key, whose rows the index keeps in name order; a
+ * shorter one is a range of keys.
  */
 
 /** A stored word's length at most, in code points (the column is VARCHAR(64)). */
 export const WORD_MAX = 64;
 /** Typed words beyond this many are ignored. */
 export const QUERY_WORDS_MAX = 5;
+
+/**
+ * The longest key, in code points: a word is filed under its first KEY_LENGTH code points. A typed
+ * word at least this long is read on one key (keeping the rows whose word starts with it), a shorter
+ * one on every key starting with it.
+ */
+export const KEY_LENGTH = 4;
 
 const MARKS = /\p{M}+/gu;
 const SEPARATORS = /[^\p{L}\p{N}]+/u;
@@ -61,4 +73,24 @@ export function prefixRange(prefix: string): { from: string; to: string } {
   const last = prefix.codePointAt(prefix.length - 1) ?? 0;
   const head = prefix.slice(0, prefix.length - (last > 0xffff ? 2 : 1));
   return { from: prefix, to: head + String.fromCodePoint(last + 1) };
+}
+
+/** The first `n` code points of `word`. */
+function head(word: string, n: number): string {
+  const points = Array.from(word);
+  return points.length > n ? points.slice(0, n).join('') : word;
+}
+
+/**
+ * Where a typed word's matches are: the rows whose word is in [from, to) (prefixRange). `key`, for a
+ * word of KEY_LENGTH code points or more, is the one key holding them all; for a shorter word null:
+ * they are under every key in [from, to).
+ */
+export function searchKey(typed: string): { key: string | null; from: string; to: string } {
+  return { key: Array.from(typed).length >= KEY_LENGTH ? head(typed, KEY_LENGTH) : null, ...prefixRange(typed) };
+}
+
+/** A collaborator's rows of `collaborator_search_keys` (migrations/015-search-keys.ts): each of its words under its key, with its names. */
+export function searchRows(c: { id: number; mailboxId: number; firstName: string; lastName: string; username: string; referenceEmail: string }): Array<Record<string, string | number>> {
+  return collaboratorWords(c).map((word) => ({ mailbox_id: c.mailboxId, prefix: head(word, KEY_LENGTH), last_name: c.lastName, first_name: c.firstName, collaborator_id: c.id, word }));
 }

@@ -67,6 +67,26 @@ for (const { name, create } of DATABASES) {
       });
     });
 
+    describe('GET /settings/collaborations?q= with a word shorter than a search key', function () {
+      it('should find, count and page its matches in name order, each once, alone or with another word', async function () {
+        for (let i = 0; i < 55; i++) await h.domain.collaborations.create(mailbox, person('Anna', `Neri ${i}`, `anna${i}`), { actor: system });
+        // A word shorter than a key is filed under itself; a longer one under its first 4 code points.
+        const ugo = await h.domain.collaborations.create(mailbox, person('Ugo', 'Ne', 'ugo'), { actor: system });
+        const nerone = await h.domain.collaborations.create(mailbox, person('Bruno', 'Nerone', 'bruno'), { actor: system });
+        await h.domain.collaborations.create(mailbox, person('Mario', 'Rossi', 'mario.rossi'), { actor: system });
+        const byName = await h.db.models.Collaborator.findAll({ where: { mailboxId: mailbox.id }, order: [['lastName', 'ASC'], ['firstName', 'ASC'], ['id', 'ASC']] });
+        const expected = byName.filter((c) => c.lastName.startsWith('Ne')).map((c) => c.id);
+        const first = (await owner.get('/settings/collaborations?q=ne')).text;
+        expect(first).to.match(/Collaboratori: 57/);
+        const second = (await owner.get(linkOf(first, 'next') as string)).text;
+        expect([...rowIds(first), ...rowIds(second)]).to.deep.equal(expected);
+        const found = async (q: string) => rowIds((await owner.get(`/settings/collaborations?q=${encodeURIComponent(q)}`)).text);
+        expect(await found('ne ugo')).to.deep.equal([ugo.id]);
+        expect(await found('bru nero')).to.deep.equal([nerone.id]);
+        expect(await found('n ma'), 'every word must match').to.deep.equal([]);
+      });
+    });
+
     describe('paging', function () {
       it('should give the same rows following its links as by page number, each collaborator once, in name order', async function () {
         // Same names on purpose: the order must still be total (last name, first name, then id).
