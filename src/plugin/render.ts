@@ -15,7 +15,10 @@ export interface LayoutPage {
    * is, like `body` and `head`; a layout view gets it as plain text, which its engine escapes.
    */
   title: string;
-  /** The page's HTML, to place as it is inside the host's `<body>`. */
+  /**
+   * The page's HTML, to place as it is (once, unchanged) inside the host's `<body>`: it may hold
+   * markers where HTML already rendered goes, filled in after the layout (see Html).
+   */
   body: string;
   /** Our stylesheet, scripts and htmx settings, to place as they are inside `<head>`. */
   head: string;
