@@ -1,5 +1,5 @@
 import type { Transaction } from 'sequelize';
-import type { Dialect } from './connection';
+import { sqlDate, type Dialect } from './connection';
 import type { Database } from '.';
 
 /**
@@ -14,10 +14,7 @@ import type { Database } from '.';
  * written either way compare alike), `2026-03-01 09:00:00.000` on MariaDB/MySQL.
  */
 export function boundValue(dialect: Dialect, value: unknown): unknown {
-  if (value instanceof Date) {
-    const utc = value.toISOString().slice(0, 23).replace('T', ' ');
-    return dialect === 'sqlite' ? `${utc} +00:00` : utc;
-  }
+  if (value instanceof Date) return sqlDate(dialect, value);
   return value === undefined ? null : value;
 }
 
