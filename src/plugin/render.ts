@@ -170,14 +170,17 @@ export function pages(layout: Layout, head: (req: Request, res: Response) => str
 /**
  * Sends a page without the ETag Express would compute (a SHA-1 of the whole body): our pages are
  * `no-store` and depend on who asks, so no cache may keep them to revalidate. Pieces are written as
- * they are, in one `writev`.
+ * they are, in one `writev`; the last one goes through `res.end`, where express-session holds back its
+ * last byte until the session is saved, so a browser never has the whole page (and sends its next
+ * request) before the session this page changed is stored.
  */
 function send(res: Response, html: Html, status: number): void {
-  const body = encoded(html);
+  const body = [...encoded(html)];
   res.status(status).type('html').set('Content-Length', String(body.reduce((bytes, piece) => bytes + piece.length, 0)));
   if (res.req.method === 'HEAD') return void res.end();
+  const last = body.pop();
   res.cork();
   for (const piece of body) res.write(piece);
-  res.end();
+  res.end(last);
   res.uncork();
 }

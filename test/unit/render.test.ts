@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import express from 'express';
+import session from 'express-session';
 import request from 'supertest';
 import { pages, Slots, type LayoutPage } from '../../src/plugin/render';
 
@@ -43,5 +44,24 @@ describe('HTML sent as pieces', () => {
     expect(Number(answer.headers['content-length'])).to.equal(Buffer.byteLength(answer.text));
     // The layout saw a marker, not the list: the page around it stays a small string.
     expect(placed?.body).to.not.include('Giulia');
+  });
+
+  it('should not finish sending a page in pieces before the session it changed is saved', async () => {
+    let saved = false;
+    class SlowStore extends session.MemoryStore {
+      override set(sid: string, data: session.SessionData, callback?: (err?: unknown) => void): void {
+        setTimeout(() => super.set(sid, data, (err?: unknown) => ((saved = true), callback?.(err))), 150);
+      }
+    }
+    const site = pages(() => '', () => '', { cache: false });
+    const app = express();
+    app.use(session({ secret: 'test', resave: false, saveUninitialized: false, store: new SlowStore() }));
+    app.get('/', (req, res) => {
+      (req.session as unknown as Record<string, unknown>).chosen = 'it';
+      site.fragment(res, [Buffer.from('<p>one</p>'), Buffer.from(LIST), Buffer.from('<p>three</p>')]);
+    });
+    const answer = await request(app).get('/');
+    expect(answer.text.endsWith('<p>three</p>')).to.equal(true);
+    expect(saved, 'the session was saved before the last byte').to.equal(true);
   });
 });
