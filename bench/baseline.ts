@@ -7,6 +7,9 @@ import { parse as parseCookies } from 'cookie';
  * The ceiling: bare Express 5 + EJS rendering a page of 50 rows padded to the byte size of the real
  * Collaborations page, behind a signed-in check of the same shape (parse the cookie, verify its
  * signature, look the session up) but with the session in memory: no database, no helmet, no i18n.
+ * Its markup stays within Latin-1 (`&#8943;` for the menu's ⋯): a page of this size as a two-byte
+ * string goes to V8's large-object space (see Html in src/plugin/render.ts), a cost it used to pay
+ * and a ceiling must not.
  */
 const port = Number(process.env.PORT ?? 3999);
 const pageBytes = Number(process.env.PAGE_BYTES ?? 30_000);
