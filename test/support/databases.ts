@@ -10,14 +10,15 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-async function sqlite(): Promise<TestDatabase> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pec-test-'));
+/** A fresh SQLite file in a temporary folder (`prefix` names it). */
+export async function sqlite(prefix = 'pec-test'): Promise<TestDatabase> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
   return { name: 'SQLite', url: `sqlite:${path.join(dir, 'app.sqlite')}`, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A fresh database on the server named by TEST_MYSQL_URL; unreachable is an error, never a skip. */
-async function mariadb(serverUrl: string): Promise<TestDatabase> {
-  const name = `pec_test_${crypto.randomBytes(4).toString('hex')}`;
+/** A fresh database (`prefix` and random hex) on the server at `serverUrl`; unreachable is an error, never a skip. */
+export async function mariadb(serverUrl: string, prefix = 'pec_test'): Promise<TestDatabase> {
+  const name = `${prefix}_${crypto.randomBytes(4).toString('hex')}`;
   const admin = new Sequelize(serverUrl, { logging: false, dialect: 'mysql' });
   await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
   await admin.close();
