@@ -49,20 +49,17 @@ export function boxedBreakableHtml(value: string): string {
 }
 
 const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&#34;', "'": '&#39;' };
-const XML_SPECIAL = /[&<>"']/g;
+const XML_SPECIAL = /[&<>"']/;
+const XML_SPECIAL_ALL = /[&<>"']/g;
 
 /**
  * EJS's escaping (`<%= %>`: the same references, null and undefined as ''), returning a text with
- * nothing to escape as it is: most texts on a page have nothing to escape, and a scan of their
- * characters costs less than a regular expression's replace.
+ * nothing to escape as it is: most texts on a page have nothing to escape, and a regular
+ * expression's test costs a fraction of its replace (a third of a scan in JavaScript, too).
  */
 export function escapeXml(value: unknown): string {
-  const text = value === undefined || value === null ? '' : String(value);
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x26 || c === 0x3c || c === 0x3e || c === 0x22 || c === 0x27) return text.replace(XML_SPECIAL, (match) => XML_ESCAPES[match] as string);
-  }
-  return text;
+  const text = typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
+  return XML_SPECIAL.test(text) ? text.replace(XML_SPECIAL_ALL, (match) => XML_ESCAPES[match] as string) : text;
 }
 
 /**

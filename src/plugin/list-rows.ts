@@ -1,26 +1,19 @@
 import type { Response } from 'express';
-import type { ListRow } from '../domain/directory';
+import type { CollaboratorPage, ListRow } from '../domain/directory';
 import { allows } from '../domain/state-machine';
 import { htmlTranslator, type Locale } from '../i18n';
 import { boxedBreakableHtml, escapeXml } from '../lib/text';
-import type { Pages, Partial } from './render';
+import { Slots, type Pages } from './render';
 
 /** What views/plugin/collaborations/_row.ejs uses: the row, the mailbox's two-step rule, and these. */
 const ROW_NAMES = ['row', 'twoStepRequired', 'urls', 'th', 'html', 'date', 'day', 'shortDate', 'breakableBoxes', 'allows'] as const;
 type RowLocals = Record<(typeof ROW_NAMES)[number], unknown>;
+/** What views/plugin/collaborations/_list.ejs uses. */
+const LIST_NAMES = ['list', 'rowsHtml', 'mailboxAddress', 't', 'breakable', 'urls'] as const;
 
-/**
- * The list's rows in the response's language: `one(row)` a row as a string, `all(rows)` the rows one
- * after another (a line break between them) as one Buffer, written row by row: never one string of
- * every row (see Html in render.ts), nor a Buffer and a copy per row.
- */
-export interface RowRenderer {
-  one(row: ListRow): string;
-  all(rows: readonly ListRow[]): Buffer;
-}
-
-export function rowRenderer(pages: Pages, res: Response, twoStepRequired: boolean): RowRenderer {
-  const template: Partial = pages.partial('plugin/collaborations/_row', ROW_NAMES);
+/** A row of the list (views/plugin/collaborations/_row.ejs) in the response's language, for each row given. */
+export function rowRenderer(pages: Pages, res: Response, twoStepRequired: boolean): (row: ListRow) => string {
+  const template = pages.partial('plugin/collaborations/_row', ROW_NAMES);
   const { urls, date, day, shortDate, locale } = res.locals;
   // One object for every row (the template reads it, never keeps it).
   const locals: RowLocals = Object.assign(Object.create(null) as RowLocals, {
@@ -35,29 +28,43 @@ export function rowRenderer(pages: Pages, res: Response, twoStepRequired: boolea
     breakableBoxes: boxedBreakableHtml,
     allows,
   });
-  const one = (row: ListRow) => {
+  return (row) => {
     locals.row = row;
     return template(locals);
   };
-  return {
-    one,
-    all(rows) {
-      let buffer = Buffer.allocUnsafe(rows.length * ROW_BYTES);
-      let length = 0;
-      for (let i = 0; i < rows.length; i++) {
-        const html = i === 0 ? one(rows[i] as ListRow) : `\n${one(rows[i] as ListRow)}`;
-        // UTF-8 takes at most 3 bytes for each UTF-16 unit.
-        if (buffer.length - length < html.length * 3) {
-          const larger = Buffer.allocUnsafe(Math.max(2 * buffer.length, length + html.length * 3));
-          buffer.copy(larger, 0, 0, length);
-          buffer = larger;
-        }
-        length += buffer.write(html, length);
-      }
-      return buffer.subarray(0, length);
-    },
-  };
 }
 
-/** Room for a row, to begin with: a row is about 2,500 bytes, up to 3 times that with long names. */
-const ROW_BYTES = 4096;
+/**
+ * Where a list's rows are written, one after another, before the list is copied out whole: reused by
+ * every list (all of it is written and copied in one synchronous run), so a list costs one Buffer.
+ */
+let scratch = Buffer.allocUnsafeSlow(256 * 1024);
+
+/**
+ * The list fragment (views/plugin/collaborations/_list.ejs) with its rows, as one Buffer: its rows are
+ * never one string (see Html in render.ts), nor a Buffer each; each is written into the scratch
+ * Buffer as it is rendered.
+ */
+export function renderList(pages: Pages, res: Response, list: CollaboratorPage, { twoStepRequired, mailboxAddress }: { twoStepRequired: boolean; mailboxAddress: string }): Buffer {
+  const template = pages.partial('plugin/collaborations/_list', LIST_NAMES);
+  const slots = new Slots();
+  const rowsHtml = list.rows.length > 0 ? slots.place(rowsOf(rowRenderer(pages, res, twoStepRequired), list.rows)) : null;
+  const { t, breakable, urls } = res.locals;
+  return Buffer.concat(slots.fill(template({ list, rowsHtml, mailboxAddress, t, breakable, urls })));
+}
+
+/** The rows, a line break between them, in `scratch` (grown when a row might not fit). */
+function rowsOf(row: (row: ListRow) => string, rows: readonly ListRow[]): Buffer {
+  let length = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const html = i === 0 ? row(rows[i] as ListRow) : `\n${row(rows[i] as ListRow)}`;
+    // UTF-8 takes at most 3 bytes for each UTF-16 unit.
+    if (scratch.length - length < html.length * 3) {
+      const larger = Buffer.allocUnsafeSlow(Math.max(2 * scratch.length, length + html.length * 3));
+      scratch.copy(larger, 0, 0, length);
+      scratch = larger;
+    }
+    length += scratch.write(html, length);
+  }
+  return scratch.subarray(0, length);
+}

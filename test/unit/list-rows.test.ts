@@ -7,7 +7,7 @@ import { formatDate, htmlTranslator, translator, LOCALES, type Locale } from '..
 import { en } from '../../src/i18n/en';
 import { formatDateTime, formatDay, formatShortDateTime } from '../../src/i18n/dates';
 import { boxedBreakableHtml, breakableHtml, escapeXml } from '../../src/lib/text';
-import { rowRenderer } from '../../src/plugin/list-rows';
+import { renderList, rowRenderer } from '../../src/plugin/list-rows';
 import { pages } from '../../src/plugin/render';
 import { pageOf, variedRows } from '../support/list-page';
 
@@ -89,10 +89,9 @@ describe('list rows', () => {
           for (const base of ['/settings/collaborations', '/a&b"<c']) {
             for (const [shape, list] of Object.entries(shapes)) {
               const res = localsOf(locale, base);
-              const renderer = rowRenderer(site, res, twoStepRequired);
-              const rowsHtml = list.rows.length > 0 ? renderer.all(list.rows) : null;
-              const html = Buffer.concat(await site.pieces(res, 'plugin/collaborations/_list', { list, rowsHtml, mailboxAddress: 'owner@example.com' }));
-              const one = list.rows.slice(0, 40).map((row) => `${renderer.one(row)}\n`).join('');
+              const html = renderList(site, res, list, { twoStepRequired, mailboxAddress: 'owner@example.com' });
+              const row = rowRenderer(site, res, twoStepRequired);
+              const one = list.rows.slice(0, 40).map((r) => `${row(r)}\n`).join('');
               found[`${locale}-${twoStepRequired ? 'required' : 'optional'}-${base.startsWith('/settings') ? 'plain' : 'odd'}-${shape}`] = [sha(html), one ? sha(one) : null];
             }
           }
@@ -104,13 +103,24 @@ describe('list rows', () => {
 
   it('should print hostile names as text', () => {
     const res = localsOf('en', '/settings/collaborations');
-    const renderer = rowRenderer(pages(() => '', () => '', { cache: true }), res, true);
-    const html = renderer.all(variedRows(8)).toString();
+    const html = renderList(pages(() => '', () => '', { cache: true }), res, pageOf(variedRows(8)), { twoStepRequired: true, mailboxAddress: 'owner@example.com' }).toString();
     expect(html).to.include('&lt;script&gt;alert(1)&lt;/script&gt; Rossi &amp; Figli');
     expect(html).to.include('&#34;Anna&#34; O&#39;Brien');
     expect(html).to.include('&lt;!--pec-slot AAAA 0--&gt; &amp;amp; &amp;lt;');
     expect(html).to.include('aria-label="Actions for &lt;script&gt;alert(1)&lt;/script&gt; Rossi &amp; Figli"');
     expect(html).to.not.match(/<script|<!--pec-slot/);
+  });
+
+  it('should write rows of any length, one list after another', () => {
+    const site = pages(() => '', () => '', { cache: true });
+    const res = localsOf('it', '/settings/collaborations');
+    const row = rowRenderer(site, res, false);
+    // 50 rows of over 12,000 bytes each (names of two-byte letters): more than the first Buffer holds.
+    const long = variedRows(50).map((r, i) => ({ ...r, firstName: 'Ł'.repeat(2000 + i), lastName: 'ü'.repeat(2000) }));
+    for (const rows of [long, variedRows(50), long.slice(0, 1)]) {
+      const html = renderList(site, res, pageOf(rows), { twoStepRequired: false, mailboxAddress: 'owner@example.com' }).toString();
+      expect(html).to.include(`<tbody>\n${rows.map(row).join('\n')}\n      </tbody>`);
+    }
   });
 });
 

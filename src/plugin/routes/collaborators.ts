@@ -6,7 +6,7 @@ import { allows, type AccountEvent } from '../../domain/state-machine';
 import { ACCESS_LEVELS, type Collaborator, type Status } from '../../models';
 import { wantsFragment } from '../render';
 import { ListCache } from '../list-cache';
-import { rowRenderer } from '../list-rows';
+import { renderList, rowRenderer } from '../list-rows';
 import { fitText } from '../../lib/text';
 import { instantToItalianTime } from '../../i18n/dates';
 import type { AccessEndInput } from '../../domain/access-end';
@@ -106,7 +106,7 @@ export function collaboratorsRouter(feature: Feature): Router {
   async function respondWithRow(req: Request, res: Response, collaborator: Collaborator, notice: string) {
     if (!wantsFragment(req)) return redirectWithNotice(feature, res, await backTo(req, collaborator), notice);
     const row = await directory.row(collaborator);
-    const rowHtml = rowRenderer(pages, res, ownerOf(res).twoStepRequired).one(row);
+    const rowHtml = rowRenderer(pages, res, ownerOf(res).twoStepRequired)(row);
     pages.fragment(res, await pages.view(res, 'plugin/collaborations/_updates', { rowHtml, notice, listHtml: null }));
   }
 
@@ -140,7 +140,7 @@ export function collaboratorsRouter(feature: Feature): Router {
   /**
    * The list fragment: rendered rows come from the cache while the list's version is the same and no
    * shown link has expired since (see list-cache.ts), else from one read and one compiled row
-   * template called per row, the rows written into one Buffer placed in the list.
+   * template called per row (see list-rows.ts).
    */
   async function listHtml(res: Response, asked: Required<ListQuery>, position: PagePosition): Promise<Buffer> {
     const owner = ownerOf(res);
@@ -151,8 +151,7 @@ export function collaboratorsRouter(feature: Feature): Router {
     if (cached !== undefined) return cached;
     const list = await directory.list(owner, { ...asked, ...position }, state);
     // The rule as of `state.version`, not as the owner's record read earlier in the request had it.
-    const rowsHtml = list.rows.length > 0 ? rowRenderer(pages, res, state.twoStepRequired).all(list.rows) : null;
-    const html = Buffer.concat(await pages.pieces(res, 'plugin/collaborations/_list', { list, rowsHtml, mailboxAddress: owner.address }));
+    const html = renderList(pages, res, list, { twoStepRequired: state.twoStepRequired, mailboxAddress: owner.address });
     cache.set(key, html, list.changesAt);
     return html;
   }
@@ -234,7 +233,7 @@ export function collaboratorsRouter(feature: Feature): Router {
   router.get('/:id/row', async (req, res) => {
     if (!wantsFragment(req)) return res.redirect(303, `${urls.collaborators}/${collaboratorOf(res).id}`);
     const row = await directory.row(collaboratorOf(res));
-    pages.fragment(res, rowRenderer(pages, res, ownerOf(res).twoStepRequired).one(row));
+    pages.fragment(res, rowRenderer(pages, res, ownerOf(res).twoStepRequired)(row));
   });
 
   // GET /settings/collaborations/:id/recreation: the corrected reference email's form
