@@ -13,9 +13,8 @@ import { pageOf, variedRows } from '../support/list-page';
 
 /**
  * SHA-256 (base64url, 22 characters) of the list, and of its first 40 rows rendered one by one, as
- * the row template printed them before its texts, escaping and dates were done once per language
- * (commit "List rows: …"): generated with that template, which rendered each text with t() and
- * EJS's own escaping. The list's HTML must stay byte for byte the same.
+ * the templates of commit de99e3c printed them (each text by t(), escaped by EJS, each date by Intl,
+ * each row a piece of its own): the list's HTML stays byte for byte what it was.
  */
 const RENDERED: Record<string, [string, string | null]> = {
   'it-optional-plain-full': ['EP3IcLBTreBQaRvP78r_tx', 'Tx9nbFvehHcaHppbPXP1ow'],
