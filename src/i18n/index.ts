@@ -70,6 +70,12 @@ function translatorsOf(locale: Locale): Translators {
   if (!cached) {
     const fixed = i18n.getFixedT(locale) as unknown as (...args: unknown[]) => unknown;
     const plurals = new Intl.PluralRules(locale);
+    // Intl.PluralRules#select takes a microsecond or two: the forms of small counts are kept.
+    const forms: string[] = [];
+    const formOf = (count: number): string => {
+      if (!(Number.isInteger(count) && count >= 0 && count < 1000)) return plurals.select(count);
+      return (forms[count] ??= plurals.select(count));
+    };
     const plain = new Map<string, unknown>();
     const compiled = new Map<string, Compiled>();
     const compile = (key: string): Compiled => {
@@ -99,7 +105,7 @@ function translatorsOf(locale: Locale): Translators {
       }
       const count = values.count;
       // A plural form the texts lack falls back to the key itself, as in i18next.
-      const parts = (typeof count === 'number' ? as(`${key}_${plurals.select(count)}`) : null) ?? as(key);
+      const parts = (typeof count === 'number' ? as(`${key}_${formOf(count)}`) : null) ?? as(key);
       if (!parts) return undefined;
       let text = parts[0] as string;
       for (let i = 1; i < parts.length; i += 2) {
