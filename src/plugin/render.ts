@@ -127,7 +127,8 @@ export function pages(layout: Layout, head: (req: Request, res: Response) => str
     let compiled = cache ? partials.get(key) : undefined;
     if (!compiled) {
       const filename = path.join(VIEWS, `${name}.ejs`);
-      // In production without the line bookkeeping for error messages: a statement per line of output.
+      // Escaped as EJS does, faster (escapeXml); in production without EJS's line bookkeeping for
+      // error messages (a statement per line of the template).
       const options: ejs.Options & { async: false; client: false; unsafePrototypeLocals: boolean } = {
         filename,
         _with: false,
