@@ -1,8 +1,8 @@
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
 const MINUTES = Array.from({ length: 60 }, (_, minute) => String(minute).padStart(2, '0'));
-/** Hours remembered by each formatter: a list shows a few hundred at most; past this many, forgotten all at once. */
-const HOURS_KEPT = 20_000;
+/** Hours remembered by each formatter (a page shows 200 at most; ~150 bytes each): past this many, forgotten all at once. */
+const HOURS_KEPT = 2_000;
 
 /** The text of a UTC hour's moments around their minute, or the whole text when the format shows no minute. */
 type HourText = { before: string; after: string } | { whole: string };
