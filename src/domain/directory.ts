@@ -120,6 +120,8 @@ const ROW_COLUMNS = `c.id, c.first_name, c.last_name, c.username, c.reference_em
   (SELECT COUNT(*) FROM app_passwords a WHERE a.collaborator_id = c.id) AS app_passwords,
   CASE WHEN c.status IN ('pending', 'suspended') THEN (SELECT l.expires_at FROM links l WHERE l.collaborator_id = c.id AND l.used_at IS NULL AND l.revoked_at IS NULL ORDER BY l.id DESC LIMIT 1) END AS link_expires_at,
   ${LAST_ACCESS} AS last_access`;
+/** What ROW_COLUMNS and the orders read of a page's collaborators (not `c.*`: a page carries no more than it shows). */
+const PAGE_COLUMNS = 'c.id, c.first_name, c.last_name, c.username, c.reference_email, c.access_level, c.manage_settings, c.status, c.access_ends_at';
 const LAST_EMAIL = "LEFT JOIN outbox_messages e ON e.id = (SELECT MAX(o.id) FROM outbox_messages o WHERE o.collaborator_id = c.id AND o.kind = 'email')";
 const NAME_ORDER = 'c.last_name, c.first_name, c.id';
 
@@ -259,7 +261,7 @@ export class Directory {
       const by = sort === 'name' ? nameOrder(names, back ? 'DESC' : dir) : forwards;
       const page = byKey
         ? `(SELECT s.collaborator_id AS id FROM ${this.keysFrom(status)} WHERE ${conditions.join(' AND ')} GROUP BY ${KEY_GROUP} ORDER BY ${by} LIMIT ${PAGE_SIZE} OFFSET ${skip}) m ${this.straightJoin} collaborators c ON c.id = m.id`
-        : `(SELECT c.* FROM ${from} WHERE ${conditions.join(' AND ')} ORDER BY ${by} LIMIT ${PAGE_SIZE} OFFSET ${skip}) c`;
+        : `(SELECT ${PAGE_COLUMNS} FROM ${from} WHERE ${conditions.join(' AND ')} ORDER BY ${by} LIMIT ${PAGE_SIZE} OFFSET ${skip}) c`;
       return this.db.sequelize.query<RowRecord>(`SELECT ${ROW_COLUMNS} FROM ${page} ${LAST_EMAIL} ORDER BY ${forwards}`, { replacements, type: QueryTypes.SELECT });
     };
     let records = await read(where, backwards, offset);

@@ -1,5 +1,52 @@
+const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
+const MINUTES = Array.from({ length: 60 }, (_, minute) => String(minute).padStart(2, '0'));
+/** Hours remembered by each formatter (a page shows 200 at most; ~150 bytes each): past this many, forgotten all at once. */
+const HOURS_KEPT = 2_000;
+
+/** The text of a UTC hour's moments around their minute, or the whole text when the format shows no minute. */
+type HourText = { before: string; after: string } | { whole: string };
+
+/**
+ * `format` (of Italian time, in figures of 0-9) done once per UTC hour, not once per moment. Italian
+ * time's offset is a whole number of hours and changes only at a whole UTC hour (01:00 UTC), so within
+ * one UTC hour only the minute differs; each hour is checked when first met: its first and last
+ * moment must read the same but for the minute ("00", "59"), else (another zone's history, other
+ * digits) that hour is formatted by Intl every time.
+ */
+function byHour(format: Intl.DateTimeFormat): (date: Date) => string {
+  const hours = new Map<number, HourText | null>();
+  // The texts Intl.DateTimeFormat#format gives (V8 changes some spaces that formatToParts keeps):
+  // the parts only say where the minute is.
+  const textOf = (start: number): HourText | null => {
+    const first = format.format(start);
+    const last = format.format(start + HOUR_MS - 1);
+    const parts = format.formatToParts(start);
+    const minutes = parts.filter((part) => part.type === 'minute');
+    if (minutes.length === 0) return first === last ? { whole: first } : null;
+    const at = parts.slice(0, parts.indexOf(minutes[0] as Intl.DateTimeFormatPart)).reduce((length, part) => length + part.value.length, 0);
+    const before = first.slice(0, at);
+    const after = first.slice(at + 2);
+    const fits = minutes.length === 1 && first === `${before}00${after}` && last === `${before}59${after}`;
+    return fits ? { before, after } : null;
+  };
+  return (date) => {
+    const ms = date.getTime();
+    if (!Number.isFinite(ms)) return format.format(date);
+    const hour = Math.floor(ms / HOUR_MS);
+    let text = hours.get(hour);
+    if (text === undefined) {
+      if (hours.size >= HOURS_KEPT) hours.clear();
+      text = textOf(hour * HOUR_MS);
+      hours.set(hour, text);
+    }
+    if (text === null) return format.format(date);
+    return 'whole' in text ? text.whole : text.before + MINUTES[Math.floor((ms - hour * HOUR_MS) / MINUTE_MS)] + text.after;
+  };
+}
+
 /** Building an Intl formatter costs far more than using one: one per language and length. */
-const dateFormats = new Map<string, Intl.DateTimeFormat>();
+const dateFormats = new Map<string, (date: Date) => string>();
 
 /**
  * A moment as people here read it: in `locale` (a language or a BCP 47 tag), Italian time, with its
@@ -12,18 +59,20 @@ export function formatDateTime(locale: string, date: Date | string | null | unde
   const key = `${locale} ${month}`;
   let format = dateFormats.get(key);
   if (!format) {
-    format = new Intl.DateTimeFormat(locale, {
-      day: 'numeric',
-      month,
-      year: 'numeric',
-      hour: 'numeric',
-      minute: '2-digit',
-      timeZone: 'Europe/Rome',
-      timeZoneName: 'shortOffset',
-    });
+    format = byHour(
+      new Intl.DateTimeFormat(locale, {
+        day: 'numeric',
+        month,
+        year: 'numeric',
+        hour: 'numeric',
+        minute: '2-digit',
+        timeZone: 'Europe/Rome',
+        timeZoneName: 'shortOffset',
+      }),
+    );
     dateFormats.set(key, format);
   }
-  return format.format(new Date(date));
+  return format(new Date(date));
 }
 
 const spreadsheetFormats = new Map<string, Intl.DateTimeFormat>();
@@ -42,17 +91,17 @@ export function spreadsheetDateTime(date: Date, timeZone = 'Europe/Rome'): strin
   return format.format(date);
 }
 
-const dayFormats = new Map<string, Intl.DateTimeFormat>();
+const dayFormats = new Map<string, (date: Date) => string>();
 
 /** The day of a moment in Italian time, in `locale` ("28 nov 2026"): for lists, where the hour is noise. */
 export function formatDay(locale: string, date: Date | string | null | undefined): string {
   if (!date) return '';
   let format = dayFormats.get(locale);
   if (!format) {
-    format = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'Europe/Rome' });
+    format = byHour(new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'Europe/Rome' }));
     dayFormats.set(locale, format);
   }
-  return format.format(new Date(date));
+  return format(new Date(date));
 }
 
 const dayKeyFormat = new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: 'Europe/Rome' });
@@ -98,15 +147,15 @@ export function instantToItalianTime(instant: Date): { date: string; time: strin
   return { date, time: time.slice(0, 5) };
 }
 
-const shortFormats = new Map<string, Intl.DateTimeFormat>();
+const shortFormats = new Map<string, (date: Date) => string>();
 
 /** A moment in Italian time, all in figures ("12/12/2026, 18:00"): for a list row on a phone. */
 export function formatShortDateTime(locale: string, date: Date | string | null | undefined): string {
   if (!date) return '';
   let format = shortFormats.get(locale);
   if (!format) {
-    format = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: ITALY });
+    format = byHour(new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: ITALY }));
     shortFormats.set(locale, format);
   }
-  return format.format(new Date(date));
+  return format(new Date(date));
 }

@@ -3,6 +3,7 @@ import { en } from './en';
 import { it } from './it';
 import { es } from './es';
 import { formatDateTime } from './dates';
+import { escapeXml } from '../lib/text';
 
 export const LOCALES = ['it', 'en', 'es'] as const;
 export type Locale = (typeof LOCALES)[number];
@@ -43,13 +44,38 @@ type Compiled = string[] | null;
  * as i18next does (`key_one`, `key_other`, by Intl.PluralRules). Anything else goes to i18next; the
  * unit tests check that both give the same text for every key.
  */
-const translators = new Map<Locale, Translate>();
+/**
+ * A translation as HTML to place as it is: the text escaped as EJS's `<%= %>` would, and each
+ * `{{name}}` value, plain text, escaped too. A template printing the same texts on every row of a
+ * list (views/plugin/collaborations/_row.ejs) escapes each text once, not once a row.
+ */
+export type HtmlTranslate = (key: string, values?: Record<string, string | number>) => string;
+
+interface Translators {
+  text: Translate;
+  html: HtmlTranslate;
+}
+const translators = new Map<Locale, Translators>();
 
 export function translator(locale: Locale): Translate {
+  return translatorsOf(locale).text;
+}
+
+export function htmlTranslator(locale: Locale): HtmlTranslate {
+  return translatorsOf(locale).html;
+}
+
+function translatorsOf(locale: Locale): Translators {
   let cached = translators.get(locale);
   if (!cached) {
     const fixed = i18n.getFixedT(locale) as unknown as (...args: unknown[]) => unknown;
     const plurals = new Intl.PluralRules(locale);
+    // Intl.PluralRules#select takes a microsecond or two: the forms of small counts are kept.
+    const forms: string[] = [];
+    const formOf = (count: number): string => {
+      if (!(Number.isInteger(count) && count >= 0 && count < 1000)) return plurals.select(count);
+      return (forms[count] ??= plurals.select(count));
+    };
     const plain = new Map<string, unknown>();
     const compiled = new Map<string, Compiled>();
     const compile = (key: string): Compiled => {
@@ -61,7 +87,17 @@ export function translator(locale: Locale): Translate {
       }
       return parts;
     };
-    const interpolate = (key: string, values: Values): string | undefined => {
+    /** The same parts, each literal escaped (its names stay as they are). */
+    const compiledHtml = new Map<string, Compiled>();
+    const compileHtml = (key: string): Compiled => {
+      let parts = compiledHtml.get(key);
+      if (parts === undefined) {
+        parts = compile(key)?.map((part, i) => (i % 2 === 0 ? escapeXml(part) : part)) ?? null;
+        compiledHtml.set(key, parts);
+      }
+      return parts;
+    };
+    const interpolate = (key: string, values: Values, as: (key: string) => Compiled, value: (value: unknown) => string): string | undefined => {
       for (const name in values) {
         if (I18NEXT_OPTIONS.has(name)) return undefined;
         const value = values[name];
@@ -69,26 +105,39 @@ export function translator(locale: Locale): Translate {
       }
       const count = values.count;
       // A plural form the texts lack falls back to the key itself, as in i18next.
-      const parts = (typeof count === 'number' ? compile(`${key}_${plurals.select(count)}`) : null) ?? compile(key);
+      const parts = (typeof count === 'number' ? as(`${key}_${formOf(count)}`) : null) ?? as(key);
       if (!parts) return undefined;
       let text = parts[0] as string;
       for (let i = 1; i < parts.length; i += 2) {
-        const value = values[parts[i] as string];
-        if (value === undefined) return undefined;
-        text += String(value) + (parts[i + 1] as string);
+        const named = values[parts[i] as string];
+        if (named === undefined) return undefined;
+        text += value(named) + (parts[i + 1] as string);
       }
       return text;
     };
-    cached = ((...args: unknown[]) => {
+    const text = ((...args: unknown[]) => {
       const [key, options] = args;
       if (typeof key !== 'string' || args.length > 2) return fixed(...args);
       if (args.length === 1) {
         if (!plain.has(key)) plain.set(key, fixed(key));
         return plain.get(key);
       }
-      const text = options && typeof options === 'object' ? interpolate(key, options as Values) : undefined;
-      return text ?? fixed(...args);
+      const interpolated = options && typeof options === 'object' ? interpolate(key, options as Values, compile, String) : undefined;
+      return interpolated ?? fixed(...args);
     }) as unknown as Translate;
+    const plainHtml = new Map<string, string>();
+    const html: HtmlTranslate = (key, values) => {
+      if (values === undefined) {
+        let escaped = plainHtml.get(key);
+        if (escaped === undefined) {
+          escaped = escapeXml(text(key));
+          plainHtml.set(key, escaped);
+        }
+        return escaped;
+      }
+      return interpolate(key, values, compileHtml, escapeXml) ?? escapeXml(text(key, values));
+    };
+    cached = { text, html };
     translators.set(locale, cached);
   }
   return cached;

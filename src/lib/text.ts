@@ -17,7 +17,9 @@ export function fitText(text: string): string {
 }
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] as string);
+const HTML_SPECIAL = /[&<>"']/;
+const HTML_SPECIAL_ALL = /[&<>"']/g;
+const escapeHtml = (text: string) => (HTML_SPECIAL.test(text) ? text.replace(HTML_SPECIAL_ALL, (c) => HTML_ESCAPES[c] as string) : text);
 
 /**
  * A username, address or host as HTML that a narrow screen may wrap after each "/", "@" or "." (and
@@ -29,6 +31,37 @@ export function breakableHtml(value: string): string {
     .split(/(?<=[/@.])/)
     .map(escapeHtml)
     .join('<wbr>');
+}
+
+/**
+ * breakableHtml with each part in a box of its own (`<span class="brk">`): a browser would also
+ * break after a hyphen inside a part. The same parts and escaping, in one pass (a list row has two).
+ */
+export function boxedBreakableHtml(value: string): string {
+  let html = '';
+  let start = 0;
+  for (let i = 0; i < value.length - 1; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x2f || c === 0x40 || c === 0x2e) {
+      html += `<span class="brk">${escapeHtml(value.slice(start, i + 1))}</span><wbr>`;
+      start = i + 1;
+    }
+  }
+  return `${html}<span class="brk">${escapeHtml(value.slice(start))}</span>`;
+}
+
+const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&#34;', "'": '&#39;' };
+const XML_SPECIAL = /[&<>"']/;
+const XML_SPECIAL_ALL = /[&<>"']/g;
+
+/**
+ * EJS's escaping (`<%= %>`: the same references, null and undefined as ''), returning a text with
+ * nothing to escape as it is: most texts on a page have nothing to escape, and a regular
+ * expression's test costs a fraction of its replace (a third of a scan in JavaScript, too).
+ */
+export function escapeXml(value: unknown): string {
+  const text = typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
+  return XML_SPECIAL.test(text) ? text.replace(XML_SPECIAL_ALL, (match) => XML_ESCAPES[match] as string) : text;
 }
 
 /**

@@ -1,11 +1,12 @@
 import { Router, type Request, type Response } from 'express';
 import type { NewCollaborator } from '../../domain/collaborators';
-import { LIST_SORTS, LIST_STATUSES, type ListQuery, type ListRow, type ListSort, type PagePosition } from '../../domain/directory';
+import { LIST_SORTS, LIST_STATUSES, type ListQuery, type ListSort, type PagePosition } from '../../domain/directory';
 import { ValidationFailed } from '../../domain/errors';
 import { allows, type AccountEvent } from '../../domain/state-machine';
 import { ACCESS_LEVELS, type Collaborator, type Status } from '../../models';
-import { Slots, wantsFragment } from '../render';
+import { wantsFragment } from '../render';
 import { ListCache } from '../list-cache';
+import { renderList, rowRenderer } from '../list-rows';
 import { fitText } from '../../lib/text';
 import { instantToItalianTime } from '../../i18n/dates';
 import type { AccessEndInput } from '../../domain/access-end';
@@ -20,11 +21,6 @@ const CONFIRMATIONS = {
   removal: { event: 'remove', text: 'remove' },
 } as const satisfies Record<string, { event: AccountEvent; text: string }>;
 type ConfirmationName = keyof typeof CONFIRMATIONS;
-
-/** What a row of the list uses besides the row and the mailbox's two-step rule (views/plugin/collaborations/_row.ejs). */
-const ROW_LOCALS = ['t', 'date', 'day', 'shortDate', 'breakable', 'urls', 'allows'] as const;
-
-const pick = (from: Record<string, unknown>, names: readonly string[]) => Object.fromEntries(names.map((name) => [name, from[name]]));
 
 /** `?page=3&after=120`: the page's number, and the row it follows or precedes (see Directory.list). */
 function positionOf(query: Request['query']): PagePosition {
@@ -110,7 +106,7 @@ export function collaboratorsRouter(feature: Feature): Router {
   async function respondWithRow(req: Request, res: Response, collaborator: Collaborator, notice: string) {
     if (!wantsFragment(req)) return redirectWithNotice(feature, res, await backTo(req, collaborator), notice);
     const row = await directory.row(collaborator);
-    const rowHtml = await pages.view(res, 'plugin/collaborations/_row', { row, twoStepRequired: ownerOf(res).twoStepRequired });
+    const rowHtml = rowRenderer(pages, res, ownerOf(res).twoStepRequired)(row);
     pages.fragment(res, await pages.view(res, 'plugin/collaborations/_updates', { rowHtml, notice, listHtml: null }));
   }
 
@@ -144,7 +140,7 @@ export function collaboratorsRouter(feature: Feature): Router {
   /**
    * The list fragment: rendered rows come from the cache while the list's version is the same and no
    * shown link has expired since (see list-cache.ts), else from one read and one compiled row
-   * template called per row.
+   * template called per row (see list-rows.ts).
    */
   async function listHtml(res: Response, asked: Required<ListQuery>, position: PagePosition): Promise<Buffer> {
     const owner = ownerOf(res);
@@ -155,12 +151,7 @@ export function collaboratorsRouter(feature: Feature): Router {
     if (cached !== undefined) return cached;
     const list = await directory.list(owner, { ...asked, ...position }, state);
     // The rule as of `state.version`, not as the owner's record read earlier in the request had it.
-    const locals: Record<string, unknown> = { ...pick(res.locals, ROW_LOCALS), twoStepRequired: state.twoStepRequired };
-    const rowTemplate = pages.partial('plugin/collaborations/_row', [...ROW_LOCALS, 'row', 'twoStepRequired']);
-    // Each row its own piece: the list is never one string of every row (see Html in render.ts).
-    const rows = new Slots();
-    const rowHtml = (row: ListRow) => rows.place(rowTemplate({ ...locals, row }));
-    const html = Buffer.concat(rows.fill(await pages.view(res, 'plugin/collaborations/_list', { list, rowHtml, mailboxAddress: owner.address })));
+    const html = renderList(pages, res, list, { twoStepRequired: state.twoStepRequired, mailboxAddress: owner.address });
     cache.set(key, html, list.changesAt);
     return html;
   }
@@ -242,7 +233,7 @@ export function collaboratorsRouter(feature: Feature): Router {
   router.get('/:id/row', async (req, res) => {
     if (!wantsFragment(req)) return res.redirect(303, `${urls.collaborators}/${collaboratorOf(res).id}`);
     const row = await directory.row(collaboratorOf(res));
-    pages.fragment(res, await pages.view(res, 'plugin/collaborations/_row', { row, twoStepRequired: ownerOf(res).twoStepRequired }));
+    pages.fragment(res, rowRenderer(pages, res, ownerOf(res).twoStepRequired)(row));
   });
 
   // GET /settings/collaborations/:id/recreation: the corrected reference email's form
