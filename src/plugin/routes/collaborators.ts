@@ -24,6 +24,10 @@ type ConfirmationName = keyof typeof CONFIRMATIONS;
 /** What a row of the list uses besides the row and the mailbox's two-step rule (views/plugin/collaborations/_row.ejs). */
 const ROW_LOCALS = ['t', 'date', 'day', 'shortDate', 'breakable', 'urls', 'allows'] as const;
 
+/** The names a row's compiled template takes (as listHtml calls it), and those of the updates after an action. */
+const ROW_PARTIAL = [...ROW_LOCALS, 'row', 'twoStepRequired'] as const;
+const UPDATES_PARTIAL = ['rowHtml', 'notice', 'listHtml'] as const;
+
 const pick = (from: Record<string, unknown>, names: readonly string[]) => Object.fromEntries(names.map((name) => [name, from[name]]));
 
 /** `?page=3&after=120`: the page's number, and the row it follows or precedes (see Directory.list). */
@@ -110,8 +114,9 @@ export function collaboratorsRouter(feature: Feature): Router {
   async function respondWithRow(req: Request, res: Response, collaborator: Collaborator, notice: string) {
     if (!wantsFragment(req)) return redirectWithNotice(feature, res, await backTo(req, collaborator), notice);
     const row = await directory.row(collaborator);
-    const rowHtml = await pages.view(res, 'plugin/collaborations/_row', { row, twoStepRequired: ownerOf(res).twoStepRequired });
-    pages.fragment(res, await pages.view(res, 'plugin/collaborations/_updates', { rowHtml, notice, listHtml: null }));
+    // The row by the list's own compiled template, and the updates around it by theirs: no file lookup, no copy of every local.
+    const rowHtml = pages.partial('plugin/collaborations/_row', ROW_PARTIAL)({ ...pick(res.locals, ROW_LOCALS), row, twoStepRequired: ownerOf(res).twoStepRequired });
+    pages.fragment(res, pages.partial('plugin/collaborations/_updates', UPDATES_PARTIAL)({ rowHtml, notice, listHtml: null }));
   }
 
   /**
