@@ -3,7 +3,7 @@ import type { Model, ModelStatic, Sequelize, Transaction } from 'sequelize';
 import { connect, dialectOf, prepare, type Dialect } from './connection';
 import { migrate } from './migrate';
 import { PlainReader } from './records';
-import { execute, select } from './statements';
+import { execute, plainTransactionStatements, select } from './statements';
 import { defineModels, type Models } from '../models';
 import type { LogSink } from '../lib/logger';
 
@@ -128,6 +128,7 @@ export async function openDatabase(url: string, log?: LogSink): Promise<Database
    * ends as it was. SQLite's transactions hold the whole file already.
    */
   const target = { sequelize, dialect };
+  plainTransactionStatements(target);
   const quote = (name: string) => sequelize.getQueryInterface().quoteIdentifier(name);
   const lock: Database['lock'] = async (model, id, t) => {
     if (dialect !== 'mysql') return;

@@ -48,6 +48,44 @@ export async function execute(db: StatementTarget, sql: string, values: readonly
 }
 
 /**
+ * Sequelize's transactions begin (isolation level, BEGIN) and commit with these plain statements on
+ * their connection, as execute sends its own: each is otherwise a trip through Sequelize's query
+ * machinery. A savepoint (nested transaction) and a rollback keep Sequelize's way.
+ */
+export function plainTransactionStatements(db: StatementTarget): void {
+  type Started = Transaction & { parent?: Transaction; finished?: string };
+  const queryInterface = db.sequelize.getQueryInterface() as unknown as {
+    queryGenerator: {
+      setIsolationLevelQuery(value: string, options: { parent?: Transaction }): string | undefined;
+      startTransactionQuery(t: Transaction): string;
+      commitTransactionQuery(t: Transaction): string;
+    };
+    setIsolationLevel(t: Started, value: string | undefined, options: object): Promise<unknown>;
+    startTransaction(t: Started, options: object): Promise<unknown>;
+    commitTransaction(t: Started, options: object): Promise<unknown>;
+  };
+  const sequelizes = { setIsolationLevel: queryInterface.setIsolationLevel, startTransaction: queryInterface.startTransaction, commitTransaction: queryInterface.commitTransaction };
+  const generator = queryInterface.queryGenerator;
+  queryInterface.setIsolationLevel = async (t, value, options) => {
+    if (t.parent) return sequelizes.setIsolationLevel.call(queryInterface, t, value, options);
+    const sql = value ? generator.setIsolationLevelQuery(value, {}) : undefined;
+    // SQLite's generator answers a comment (`-- SQLite is not able to choose…`) that Sequelize never sends.
+    if (sql && !sql.startsWith('-- ')) await send(db, sql, [], t, 'run');
+  };
+  queryInterface.startTransaction = async (t, options) => {
+    if (t.parent) return sequelizes.startTransaction.call(queryInterface, t, options);
+    await send(db, generator.startTransactionQuery(t), [], t, 'run');
+  };
+  queryInterface.commitTransaction = async (t, options) => {
+    if (t.parent) return sequelizes.commitTransaction.call(queryInterface, t, options);
+    const committing = send(db, generator.commitTransactionQuery(t), [], t, 'run', { completes: true });
+    // As Sequelize marks it: finished once COMMIT is sent, whatever its answer.
+    t.finished = 'commit';
+    await committing;
+  };
+}
+
+/**
  * The rows of one SELECT with `$1`… parameters, in `t`, or outside any transaction when `t` is
  * undefined: as the driver gives them (column names as written; SQLite's instants as text, see
  * instantOf; MariaDB's as Dates).
@@ -67,14 +105,12 @@ interface ConnectionManager {
   releaseConnection(connection: unknown): void;
 }
 
-async function send(db: StatementTarget, sql: string, values: readonly unknown[], t: Transaction | undefined, method: 'run' | 'all'): Promise<Outcome> {
+/** `completes`: the statement that ends `t` (COMMIT), sent once `t` is marked finished. */
+async function send(db: StatementTarget, sql: string, values: readonly unknown[], t: Transaction | undefined, method: 'run' | 'all', { completes = false } = {}): Promise<Outcome> {
   const bound = values.map((value) => boundValue(db.dialect, value));
+  if (t && !completes && (t as Held).finished) throw new Error(`${(t as Held).finished} has been called on this transaction, you can no longer use it (${sql.slice(0, 60)}…)`);
   if (db.sequelize.hasHook('beforeQuery')) await (db.sequelize as unknown as Hooks).runHooks('beforeQuery', { bind: bound, transaction: t }, { sql });
-  if (t) {
-    const held = t as Held;
-    if (held.finished) throw new Error(`${held.finished} has been called on this transaction, you can no longer use it (${sql.slice(0, 60)}…)`);
-    return onConnection(db.dialect, held.connection, sql, bound, method);
-  }
+  if (t) return onConnection(db.dialect, (t as Held).connection, sql, bound, method);
   const manager = db.sequelize.connectionManager as unknown as ConnectionManager;
   const connection = await manager.getConnection(method === 'all' ? { type: 'SELECT' } : {});
   try {
@@ -118,7 +154,8 @@ async function onSqlite(connection: ConfiguredDatabase, sql: string, values: unk
   });
 }
 
-type Mysql = { execute(sql: string, values: unknown[], callback: (error: (Error & { errno?: number }) | null, result: unknown) => void): unknown };
+type MysqlCallback = (error: (Error & { errno?: number }) | null, result: unknown) => void;
+type Mysql = { execute(sql: string, values: unknown[], callback: MysqlCallback): unknown; query(sql: string, callback: MysqlCallback): unknown };
 
 function onMysql(connection: Mysql, sql: string, values: unknown[]): Promise<Outcome> {
   const { sql: text, order } = keep(mysqlSql, sql, () => {
@@ -126,10 +163,13 @@ function onMysql(connection: Mysql, sql: string, values: unknown[]): Promise<Out
     return { sql: sql.replace(PARAMETER, (_, n: string) => (taken.push(Number(n) - 1), '?')), order: taken };
   });
   return new Promise<Outcome>((resolve, reject) => {
-    connection.execute(text, order.map((i) => values[i]), (error, result) => {
+    const done = (error: Error | null, result: unknown) => {
       if (error) return reject(Object.assign(error, { sql }));
       if (Array.isArray(result)) return resolve({ rows: result, changes: 0 });
       resolve({ rows: [], changes: Number((result as { affectedRows?: number }).affectedRows ?? 0) });
-    });
+    };
+    // A statement without parameters as Sequelize sends it: as text (not every statement can be prepared: START TRANSACTION).
+    if (order.length === 0) connection.query(text, done);
+    else connection.execute(text, order.map((i) => values[i]), done);
   });
 }
