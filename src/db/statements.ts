@@ -68,8 +68,8 @@ export function plainTransactionStatements(db: StatementTarget): void {
   const generator = queryInterface.queryGenerator;
   queryInterface.setIsolationLevel = async (t, value, options) => {
     if (t.parent) return sequelizes.setIsolationLevel.call(queryInterface, t, value, options);
-    const sql = value ? generator.setIsolationLevelQuery(value, {}) : undefined;
     // SQLite's generator answers a comment (`-- SQLite is not able to choose…`) that Sequelize never sends.
+    const sql = value ? generator.setIsolationLevelQuery(value, {}) : undefined;
     if (sql && !sql.startsWith('-- ')) await send(db, sql, [], t, 'run');
   };
   queryInterface.startTransaction = async (t, options) => {
