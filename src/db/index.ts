@@ -119,6 +119,10 @@ export async function openDatabase(url: string, log?: LogSink): Promise<Database
   await prepare(sequelize, url);
   await migrate(sequelize);
   const transaction = <T>(work: (t: Transaction) => Promise<T>) => sequelize.transaction(work);
+  // Plain statements (src/db/statements.ts): a transaction's BEGIN and COMMIT, and the lock and claim below.
+  const target = { sequelize, dialect };
+  plainTransactionStatements(target);
+  const quote = (name: string) => sequelize.getQueryInterface().quoteIdentifier(name);
   /**
    * SELECT … FOR UPDATE locks the row on one node only, and an UPDATE that changes nothing is not
    * certified either (MariaDB, "Galera Cluster: Known Limitations"): on two nodes, two transactions
@@ -127,9 +131,6 @@ export async function openDatabase(url: string, log?: LogSink): Promise<Database
    * of two such transactions the second to commit loses the conflict and runs again, and the row
    * ends as it was. SQLite's transactions hold the whole file already.
    */
-  const target = { sequelize, dialect };
-  plainTransactionStatements(target);
-  const quote = (name: string) => sequelize.getQueryInterface().quoteIdentifier(name);
   const lock: Database['lock'] = async (model, id, t) => {
     if (dialect !== 'mysql') return;
     const table = quote(model.getTableName() as string);
