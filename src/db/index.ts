@@ -2,6 +2,8 @@ import crypto from 'node:crypto';
 import type { Model, ModelStatic, Sequelize, Transaction } from 'sequelize';
 import { connect, dialectOf, prepare, type Dialect } from './connection';
 import { migrate } from './migrate';
+import { PlainReader } from './records';
+import { execute, plainTransactionStatements, select } from './statements';
 import { defineModels, type Models } from '../models';
 import type { LogSink } from '../lib/logger';
 
@@ -117,6 +119,10 @@ export async function openDatabase(url: string, log?: LogSink): Promise<Database
   await prepare(sequelize, url);
   await migrate(sequelize);
   const transaction = <T>(work: (t: Transaction) => Promise<T>) => sequelize.transaction(work);
+  // Plain statements (src/db/statements.ts): a transaction's BEGIN and COMMIT, and the lock and claim below.
+  const target = { sequelize, dialect };
+  plainTransactionStatements(target);
+  const quote = (name: string) => sequelize.getQueryInterface().quoteIdentifier(name);
   /**
    * SELECT … FOR UPDATE locks the row on one node only, and an UPDATE that changes nothing is not
    * certified either (MariaDB, "Galera Cluster: Known Limitations"): on two nodes, two transactions
@@ -127,19 +133,32 @@ export async function openDatabase(url: string, log?: LogSink): Promise<Database
    */
   const lock: Database['lock'] = async (model, id, t) => {
     if (dialect !== 'mysql') return;
-    const table = sequelize.getQueryInterface().quoteIdentifier(model.getTableName() as string);
+    const table = quote(model.getTableName() as string);
     for (const sign of ['+', '-']) {
-      await sequelize.query(`UPDATE ${table} SET updated_at = updated_at ${sign} INTERVAL 1000 MICROSECOND WHERE id = ?`, { replacements: [id], transaction: t });
+      await execute(target, `UPDATE ${table} SET updated_at = updated_at ${sign} INTERVAL 1000 MICROSECOND WHERE id = $1`, [id], t);
     }
+  };
+  // claim's read of each model: its every attribute by one plain statement (findByPk's, locking on MariaDB/MySQL).
+  const claims = new Map<ModelStatic<Model>, { reader: PlainReader<Model>; sql: string }>();
+  const claimOf = (model: ModelStatic<Model>) => {
+    let known = claims.get(model);
+    if (!known) {
+      const reader = new PlainReader(model, sequelize, 'r');
+      known = { reader, sql: `SELECT ${reader.columns} FROM ${quote(model.getTableName() as string)} r WHERE r.id = $1${dialect === 'mysql' ? ' FOR UPDATE' : ''}` };
+      claims.set(model, known);
+    }
+    return known;
   };
   return {
     sequelize,
     models: defineModels(sequelize),
     dialect,
     transaction: dialect === 'sqlite' ? oneAtATime(transaction) : (work) => retryingConflicts(() => transaction(work), log),
-    async claim(model, id, t) {
+    async claim<M extends Model>(model: ModelStatic<M>, id: number, t: Transaction) {
       await lock(model, id, t);
-      return model.findByPk(id, { transaction: t, lock: t.LOCK.UPDATE });
+      const { reader, sql } = claimOf(model);
+      const [row] = await select(target, sql, [id], t);
+      return row ? (reader.read(row) as M | null) : null;
     },
     lock,
     close: () => sequelize.close(),

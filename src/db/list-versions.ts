@@ -1,5 +1,7 @@
 import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
 import type { Mailbox } from '../models';
+import { dialectOf } from './connection';
+import { execute } from './statements';
 
 /**
  * The Collaborations list's version and count, one row of `collaborator_lists` per mailbox
@@ -45,7 +47,9 @@ export async function listChanged(sequelize: Sequelize, change: ListChange, t: T
   changesHere += 1;
   if (t && covered(raisedAtEnd.get(t), change)) return;
   if ('mailboxId' in change) {
-    await sequelize.query(`${BUMP}, collaborators = collaborators + ? WHERE mailbox_id = ?`, { replacements: [change.added ?? 0, change.mailboxId], transaction: t });
+    const sql = `${BUMP}, collaborators = collaborators + $1 WHERE mailbox_id = $2`;
+    if (t) await execute({ sequelize, dialect: dialectOf(sequelize) }, sql, [change.added ?? 0, change.mailboxId], t);
+    else await sequelize.query(sql, { bind: [change.added ?? 0, change.mailboxId] });
   } else if ('collaboratorIds' in change) {
     if (change.collaboratorIds.length === 0) return;
     await sequelize.query(`${BUMP} WHERE mailbox_id IN (SELECT mailbox_id FROM collaborators WHERE id IN (?))`, { replacements: [change.collaboratorIds], transaction: t });

@@ -8,6 +8,8 @@ import type { Audit } from './audit';
 import type { Links } from './links';
 import type { AppPasswords } from './app-passwords';
 import { NotFound } from './errors';
+import { PlainReader } from '../db/records';
+import { select } from '../db/statements';
 import { listState, takeListState, type ListState } from '../db/list-versions';
 import type { TwoStep } from './two-step';
 
@@ -124,6 +126,8 @@ const ROW_COLUMNS = `c.id, c.first_name, c.last_name, c.username, c.reference_em
 const PAGE_COLUMNS = 'c.id, c.first_name, c.last_name, c.username, c.reference_email, c.access_level, c.manage_settings, c.status, c.access_ends_at';
 const LAST_EMAIL = "LEFT JOIN outbox_messages e ON e.id = (SELECT MAX(o.id) FROM outbox_messages o WHERE o.collaborator_id = c.id AND o.kind = 'email')";
 const NAME_ORDER = 'c.last_name, c.first_name, c.id';
+/** One row alone (Directory#row). */
+const ROW_SQL = `SELECT ${ROW_COLUMNS} FROM collaborators c ${LAST_EMAIL} WHERE c.id = $1`;
 
 /** The columns of the name order: a collaborator's (`c`), or a search key's (`s`, the same names in the same order). */
 interface NameColumns {
@@ -195,6 +199,10 @@ function nextChange(rows: ListRow[]): Date | null {
 
 /** The owner's read side: the list, one collaborator, its details. Changes nothing. */
 export class Directory {
+  /** find's read: the collaborator's every attribute, by one plain statement (what findOne read). */
+  private readonly collaborators: PlainReader<Collaborator>;
+  private readonly findSql: string;
+
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
@@ -203,7 +211,10 @@ export class Directory {
     private readonly audit: Audit,
     private readonly twoStep: TwoStep,
     private readonly appPasswords: AppPasswords,
-  ) {}
+  ) {
+    this.collaborators = new PlainReader(db.models.Collaborator, db.sequelize, 'c');
+    this.findSql = `SELECT ${this.collaborators.columns} FROM collaborators c WHERE c.id = $1 AND c.mailbox_id = $2`;
+  }
 
   /**
    * The list's version and count, and the rule the rows show (src/db/list-versions.ts): as the
@@ -310,10 +321,7 @@ export class Directory {
 
   /** One row of the list, as it is now (after an action on it). */
   async row(collaborator: Collaborator): Promise<ListRow> {
-    const [record] = await this.db.sequelize.query<RowRecord>(`SELECT ${ROW_COLUMNS} FROM collaborators c ${LAST_EMAIL} WHERE c.id = ?`, {
-      replacements: [collaborator.id],
-      type: QueryTypes.SELECT,
-    });
+    const [record] = await select<RowRecord>(this.db, ROW_SQL, [collaborator.id]);
     if (!record) throw new NotFound('collaborator');
     return rowOf(record, this.clock.now());
   }
@@ -377,9 +385,8 @@ export class Directory {
    */
   async find(mailbox: Mailbox, id: number | string): Promise<Collaborator> {
     const key = /^[1-9]\d{0,15}$/.test(String(id)) ? Number(id) : NaN;
-    const found = Number.isSafeInteger(key)
-      ? await this.db.models.Collaborator.findOne({ where: { id: key, mailboxId: mailbox.id } })
-      : null;
+    const [row] = Number.isSafeInteger(key) ? await select(this.db, this.findSql, [key, mailbox.id]) : [];
+    const found = row ? this.collaborators.read(row) : null;
     if (!found) throw new NotFound('collaborator');
     return found;
   }

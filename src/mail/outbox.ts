@@ -1,8 +1,8 @@
-import { Op, QueryTypes, type Transaction } from 'sequelize';
+import { Op, type Transaction } from 'sequelize';
 import { v4 as uuidv4 } from 'uuid';
 import { retryingConflicts, type Database } from '../db';
 import { listChanged } from '../db/list-versions';
-import { boundValue, execute, instantOf } from '../db/statements';
+import { execute, instantOf, select } from '../db/statements';
 import type { OutboxMessage } from '../models';
 import type { Clock } from '../lib/clock';
 import type { Sealer } from '../lib/secrets';
@@ -262,11 +262,7 @@ export class Outbox {
       ].join(' AND ');
       return `(SELECT COUNT(*) FROM (SELECT 1 AS one FROM outbox_messages WHERE ${where} LIMIT ${atMost}) counted) AS count${i}, (SELECT MIN(created_at) FROM outbox_messages WHERE ${where}) AS oldest${i}`;
     });
-    const [row] = await this.db.sequelize.query<Record<string, unknown>>(`SELECT ${columns.join(', ')}`, {
-      bind: values.map((value) => boundValue(this.db.dialect, value)),
-      type: QueryTypes.SELECT,
-      transaction: t,
-    });
+    const [row] = await select(this.db, `SELECT ${columns.join(', ')}`, values, t);
     return counts.map((_, i) => ({ count: Number(row?.[`count${i}`] ?? 0), oldest: instantOf(row?.[`oldest${i}`]) }));
   }
 

@@ -245,6 +245,26 @@ for (const { name, create } of DATABASES) {
         });
       }
 
+      it('should answer each htmx action with the row as the list now shows it, and the notice in the announcement region', async function () {
+        const c = await add({ firstName: 'Anna <b>', username: 'anna.b', referenceEmail: 'anna@example.com' });
+        await activate(h, c);
+        const actions = [
+          ['password-reset', 'suspended', `La password di Anna &lt;b&gt; Rossi è stata reimpostata`],
+          ['password-link', 'suspended', 'Anna &lt;b&gt; Rossi'],
+          ['deactivation', 'deactivated', 'Anna &lt;b&gt; Rossi'],
+        ] as const;
+        for (const [action, status, notice] of actions) {
+          const res = await owner.htmx('post', `/settings/collaborations/${c.id}/${action}`);
+          expect(res.status, action).to.equal(200);
+          expect(res.headers.vary, action).to.match(/HX-Request/);
+          const [rowHtml, rest] = res.text.split('<hx-partial hx-target="#list-announcement" hx-swap="innerHTML">');
+          expect(rest, action).to.match(new RegExp(`^<p class="notice">[^<]*${notice}[^<]*</p></hx-partial>\\s*$`));
+          expect(rowHtml, action).to.match(new RegExp(`^<tr id="collaborator-${c.id}" class="status-${status}"`));
+          const list = await owner.get('/settings/collaborations?q=anna', { 'HX-Request': 'true', 'HX-Request-Type': 'partial' });
+          expect(list.text, `${action}: the list's own row`).to.include(rowHtml);
+        }
+      });
+
       it('should answer a refused htmx action in the alert region', async function () {
         const c = await add();
         const res = await owner.htmx('post', `/settings/collaborations/${c.id}/password-reset`);

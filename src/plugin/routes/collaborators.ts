@@ -22,6 +22,9 @@ const CONFIRMATIONS = {
 } as const satisfies Record<string, { event: AccountEvent; text: string }>;
 type ConfirmationName = keyof typeof CONFIRMATIONS;
 
+/** The names the updates after an action take (views/plugin/collaborations/_updates.ejs). */
+const UPDATES_PARTIAL = ['rowHtml', 'notice', 'listHtml'] as const;
+
 /** `?page=3&after=120`: the page's number, and the row it follows or precedes (see Directory.list). */
 function positionOf(query: Request['query']): PagePosition {
   const id = (value: unknown) => (typeof value === 'string' && /^[1-9]\d{0,15}$/.test(value) ? Number(value) : undefined);
@@ -106,8 +109,9 @@ export function collaboratorsRouter(feature: Feature): Router {
   async function respondWithRow(req: Request, res: Response, collaborator: Collaborator, notice: string) {
     if (!wantsFragment(req)) return redirectWithNotice(feature, res, await backTo(req, collaborator), notice);
     const row = await directory.row(collaborator);
+    // The row by the list's own renderer, the updates around it by their compiled template: no file lookup, no copy of every local.
     const rowHtml = rowRenderer(pages, res, ownerOf(res).twoStepRequired)(row);
-    pages.fragment(res, await pages.view(res, 'plugin/collaborations/_updates', { rowHtml, notice, listHtml: null }));
+    pages.fragment(res, pages.partial('plugin/collaborations/_updates', UPDATES_PARTIAL)({ rowHtml, notice, listHtml: null }));
   }
 
   /**

@@ -1,0 +1,90 @@
+import { expect } from 'chai';
+import { DATABASES, type TestDatabase } from '../support/databases';
+import { openDatabase, type Database } from '../../src/db';
+import { execute, select } from '../../src/db/statements';
+import { sqlDate } from '../../src/db/connection';
+
+for (const { name, create } of DATABASES) {
+  describe(`Plain statements on the transaction's own connection (${name})`, function () {
+    this.timeout(30_000);
+    let database: TestDatabase;
+    let db: Database;
+
+    before(async function () {
+      database = await create();
+      db = await openDatabase(database.url);
+      await db.sequelize.query('CREATE TABLE plain_things (id INTEGER PRIMARY KEY, label VARCHAR(20), amount INTEGER, at DATETIME(3) NULL)');
+    });
+
+    after(async function () {
+      await db?.close();
+      await database?.drop();
+    });
+
+    it('should bind each $n to its value wherever it first appears, and the same $n twice to one value', async function () {
+      await db.transaction(async (t) => {
+        await execute(db, 'INSERT INTO plain_things (amount, label, id) VALUES ($3, $2, $1)', [1, 'uno', 10], t);
+        await execute(db, 'INSERT INTO plain_things (amount, label, id) VALUES ($3, $2, $1)', [2, 'due', 20], t);
+      });
+      const rows = await select<{ id: number; label: string; amount: number }>(db, 'SELECT id, label, amount FROM plain_things WHERE amount = $2 OR id = $1 OR amount = $2 ORDER BY id', [1, 20]);
+      expect(rows.map((r) => [Number(r.id), r.label, Number(r.amount)])).to.deep.equal([
+        [1, 'uno', 10],
+        [2, 'due', 20],
+      ]);
+    });
+
+    it('should say how many rows a statement changed, and see the transaction’s own writes before it commits', async function () {
+      await db.transaction(async (t) => {
+        expect(await execute(db, 'UPDATE plain_things SET amount = amount + $1 WHERE id IN ($2, $3)', [5, 1, 2], t)).to.equal(2);
+        expect(await execute(db, 'UPDATE plain_things SET amount = 0 WHERE id = $1', [99], t)).to.equal(0);
+        const [row] = await select<{ amount: number }>(db, 'SELECT amount FROM plain_things WHERE id = $1', [1], t);
+        expect(Number(row?.amount)).to.equal(15);
+      });
+    });
+
+    it('should write an instant as Sequelize writes a DATE(3), and leave nothing behind when the transaction fails', async function () {
+      const at = new Date('2026-03-01T09:00:00.123Z');
+      await db.transaction((t) => execute(db, 'UPDATE plain_things SET at = $1 WHERE id = $2', [at, 1], t));
+      const failing = db.transaction(async (t) => {
+        await execute(db, 'UPDATE plain_things SET label = $1 WHERE id = $2', ['tre', 1], t);
+        await execute(db, 'INSERT INTO plain_things (id, label) VALUES ($1, $2)', [2, 'doppio'], t);
+      });
+      expect(await failing.then(() => null, (error: unknown) => error)).to.be.instanceOf(Error);
+      const [row] = await select<{ label: string; at: unknown }>(db, 'SELECT label, at FROM plain_things WHERE id = $1', [1]);
+      expect(row?.label).to.equal('uno');
+      const stored = row?.at instanceof Date ? sqlDate(db.dialect, row.at) : row?.at;
+      expect(stored).to.equal(sqlDate(db.dialect, at));
+    });
+
+    it('should refuse a statement in a transaction already committed', async function () {
+      let done: Parameters<Parameters<Database['transaction']>[0]>[0] | undefined;
+      await db.transaction(async (t) => {
+        done = t;
+      });
+      const refused = await execute(db, 'UPDATE plain_things SET amount = 1 WHERE id = $1', [1], done as NonNullable<typeof done>).catch((error: unknown) => error);
+      expect(String(refused)).to.match(/commit has been called on this transaction/);
+    });
+
+    it('should let Sequelize’s beforeQuery hooks hear of each statement, with its values', async function () {
+      const heard: unknown[] = [];
+      db.sequelize.addHook('beforeQuery', 'heard', (options: { bind?: unknown }) => void heard.push(options.bind));
+      try {
+        await db.transaction((t) => execute(db, 'UPDATE plain_things SET label = $1 WHERE id = $2', ['uno', 1], t));
+      } finally {
+        db.sequelize.removeHook('beforeQuery', 'heard');
+      }
+      // BEGIN (and MariaDB's isolation level), the UPDATE, COMMIT.
+      expect(heard).to.deep.include(['uno', 1]);
+      expect(heard.length).to.equal(db.dialect === 'sqlite' ? 3 : 4);
+    });
+
+    it('should close the database with its statements kept prepared', async function () {
+      const other = await openDatabase(database.url);
+      await other.transaction((t) => execute(other, 'UPDATE plain_things SET amount = $1 WHERE id = $2', [7, 1], t));
+      await other.close();
+      // SQLite refuses to close a handle with a statement not finalized: the file would stay open, its WAL unmerged.
+      const [row] = await select<{ amount: number }>(db, 'SELECT amount FROM plain_things WHERE id = $1', [1]);
+      expect(Number(row?.amount)).to.equal(7);
+    });
+  });
+}
