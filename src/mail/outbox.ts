@@ -317,8 +317,9 @@ export class Outbox {
       }
     };
     const lanes = await Promise.allSettled(Array.from({ length: Math.min(this.options.concurrency, claimed.length) }, lane));
-    await Promise.all(marks);
-    const failed = lanes.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    // Every mark written or failed before the pass ends: a failed one does not leave the others in flight.
+    const written = await Promise.allSettled(marks);
+    const failed = [...written, ...lanes].find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed) throw failed.reason;
     return marks.length;
   }
