@@ -22,9 +22,9 @@ import { providerLabel } from './config';
 import { ownPasswordRouter } from './shell/routes/own-password';
 import { deviceCookies } from './shell/device-cookies';
 import { mailProfileRouter } from './shell/routes/mail-profile';
-import { autoconfigRouter } from './shell/routes/autoconfig';
-import { authPolicyRouter } from './shell/routes/auth-policy';
-import { devMailRouter, healthRouter, metricsRouter } from './shell/routes/system';
+import { AUTOCONFIG_PATHS, autoconfigRouter } from './shell/routes/autoconfig';
+import { AUTH_POLICY_PATH, authPolicyRouter } from './shell/routes/auth-policy';
+import { HEALTH_PATHS, METRICS_PATH, devMailRouter, healthRouter, metricsRouter } from './shell/routes/system';
 import './shell/types';
 
 export interface AppOptions {
@@ -131,10 +131,12 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   const webauthnBundle = path.join(path.dirname(require.resolve('@simplewebauthn/browser')), '..', 'dist', 'bundle', 'index.umd.min.js');
   app.get('/assets/simplewebauthn-browser.js', (_req, res) => res.sendFile(webauthnBundle, { maxAge: '1d' }));
   app.use('/assets', feature.parts.assets);
-  app.use(healthRouter(db, domain.clock));
-  if (metered) app.use(metricsRouter(metered.metrics, metered.token));
-  app.use(autoconfigRouter(config.mailServer, domain.mailDomains));
-  app.use(authPolicyRouter(domain.authPolicy, config.mailServer.authPolicyKey, logger));
+  // The machine endpoints, each router entered at its own paths only: any other request passes it by
+  // with one match, not a walk through its routes and a turn of the event loop at its end.
+  app.all(HEALTH_PATHS, healthRouter(db, domain.clock));
+  if (metered) app.all(METRICS_PATH, metricsRouter(metered.metrics, metered.token));
+  app.all(AUTOCONFIG_PATHS, autoconfigRouter(config.mailServer, domain.mailDomains));
+  app.all(AUTH_POLICY_PATH, authPolicyRouter(domain.authPolicy, config.mailServer.authPolicyKey, logger));
 
   const session = sessions(config, db, accounts);
   const csrf = csrfProtection(config.sessionSecret, secure, { bindTo: (req) => (req.session?.identity ? req.sessionID : '') });

@@ -1,5 +1,5 @@
 import type { Transaction } from 'sequelize';
-import { sqlDate, type Dialect } from './connection';
+import { sqlDate, type ConfiguredDatabase, type Dialect } from './connection';
 import type { Database } from '.';
 
 /**
@@ -29,4 +29,46 @@ export function instantOf(value: unknown): Date | null {
 /** Runs one statement with `$1`… parameters (`values` in order) in `t`. */
 export async function execute(db: Database, sql: string, values: readonly unknown[], t: Transaction): Promise<void> {
   await db.sequelize.query(sql, { bind: values.map((value) => boundValue(db.dialect, value)), transaction: t });
+}
+
+interface MysqlConnection {
+  execute(sql: string, values: unknown[], callback: (err: Error | null, rows: unknown) => void): void;
+}
+interface Connections {
+  getConnection(options: { type: 'SELECT' }): Promise<unknown>;
+  releaseConnection(connection: unknown): Promise<void> | void;
+}
+
+/**
+ * A SELECT run at every request (a session's read), prepared once per connection and run with its
+ * values bound (`?`), outside any transaction, on the connection Sequelize would use: without
+ * sequelize.query's work around it (its options copied, the replacements parsed out of the SQL and
+ * escaped into it, a Query object, the result formatted). On SQLite the statement is run to its end
+ * (`all`, not `get`): a statement left on its first row would hold its read transaction open, and the
+ * connection's later reads would see the database as it was then.
+ */
+export class PreparedRead<Row extends Record<string, unknown>> {
+  constructor(
+    private readonly db: Database,
+    private readonly sql: string,
+  ) {}
+
+  /** The first row the statement gives with `values` (Dates as boundValue writes them), or null. */
+  async first(values: readonly unknown[]): Promise<Row | null> {
+    const bound = values.map((value) => boundValue(this.db.dialect, value));
+    const connections = this.db.sequelize.connectionManager as unknown as Connections;
+    const connection = await connections.getConnection({ type: 'SELECT' });
+    if (this.db.dialect === 'sqlite') {
+      const statement = await (connection as ConfiguredDatabase).keptStatement(this.sql);
+      const rows = await new Promise<unknown[]>((resolve, reject) => statement.all(bound, (err, found) => (err ? reject(err) : resolve(found))));
+      return (rows[0] as Row | undefined) ?? null;
+    }
+    try {
+      // mysql2 prepares the statement once per connection and keeps it.
+      const rows = await new Promise<unknown>((resolve, reject) => (connection as MysqlConnection).execute(this.sql, bound, (err, found) => (err ? reject(err) : resolve(found))));
+      return ((rows as Row[])[0] as Row | undefined) ?? null;
+    } finally {
+      await connections.releaseConnection(connection);
+    }
+  }
 }
