@@ -60,9 +60,17 @@ function pageLocals(pages: ReturnType<typeof pageRenderer>): RequestHandler {
   };
 }
 
-/** The standalone app's page around every page, ours and the feature's. */
+/** What views/shell/layout.ejs uses besides the page's own fields (LayoutPage). */
+const LAYOUT_LOCALS = ['t', 'signedIn', 'breakable', 'csrfToken', 'here', 'locales', 'path', 'signInProviders'];
+const LAYOUT_NAMES = [...LAYOUT_LOCALS, 'locale', 'title', 'head', 'body'];
+
+/** The standalone app's page around every page, ours and the feature's: compiled once, given only what it uses. */
 function shellLayout(pages: () => ReturnType<typeof pageRenderer>): Layout {
-  return (page, _req, res) => pages().view(res, 'shell/layout', { ...page });
+  return (page, _req, res) => {
+    const locals: Record<string, unknown> = { ...page };
+    for (const name of LAYOUT_LOCALS) locals[name] = res.locals[name];
+    return pages().partial('shell/layout', LAYOUT_NAMES)(locals);
+  };
 }
 
 /**

@@ -90,6 +90,9 @@ function encoded(html: Html): readonly Buffer[] {
   return typeof html === 'string' ? [Buffer.from(html)] : Buffer.isBuffer(html) ? [html] : html;
 }
 
+/** What views/plugin/_page.ejs uses, around every page of ours. */
+const PAGE_LOCALS = ['csrfToken', 'notice', 'content'];
+
 export interface Pages {
   /** Renders one of our views (a path under views/, without `.ejs`) with `res.locals` and `locals`. */
   view(res: Response, view: string, locals?: Record<string, unknown>): Promise<string>;
@@ -114,8 +117,13 @@ export interface Pages {
  * with `setTitle(…)`; `head(req, res)` gives what the layout must put in `<head>`.
  */
 export function pages(layout: Layout, head: (req: Request, res: Response) => string, { cache }: { cache: boolean }): Pages {
+  // EJS 7's option, which @types/ejs (3.x) does not know yet.
+  const renderOptions: ejs.Options & { unsafePrototypeLocals: boolean } = { cache, async: false, unsafePrototypeLocals: true };
   async function view(res: Response, name: string, locals: Record<string, unknown> = {}): Promise<string> {
-    return ejs.renderFile(path.join(VIEWS, `${name}.ejs`), { ...res.locals, ...locals }, { cache, async: false });
+    // One copy of the locals, without a prototype (no `constructor` or `toString` among the view's
+    // names): EJS would make a second of every local otherwise.
+    const data = Object.assign(Object.create(null) as Record<string, unknown>, res.locals, locals);
+    return ejs.renderFile(path.join(VIEWS, `${name}.ejs`), data, renderOptions);
   }
 
   const partials = new Map<string, Partial>();
@@ -160,7 +168,7 @@ export function pages(layout: Layout, head: (req: Request, res: Response) => str
       let title = '';
       const content = await view(res, views.page, { ...placing(slots, locals), setTitle: (text: string) => void (title = text) });
       // One root for our part of the page: htmx settings, the alert region, the one-time notice.
-      const body = await view(res, 'plugin/_page', { content });
+      const body = partial('plugin/_page', PAGE_LOCALS)({ csrfToken: res.locals.csrfToken, notice: res.locals.notice, content });
       const html = await place(req, res, { title, body, head: head(req, res), locale: String(res.locals.locale ?? 'it') });
       send(res, slots.fill(html), status);
     },
