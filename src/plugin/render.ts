@@ -77,12 +77,23 @@ export class Slots {
   }
 
   fill(output: string): Buffer[] {
+    return this.text(output).map((piece) => (typeof piece === 'string' ? Buffer.from(piece) : piece));
+  }
+
+  /** `fill`, the view's own text left as strings: a page's are written as they are, not copied into Buffers first. */
+  text(output: string): Array<string | Buffer> {
     const parts = output.split(SLOT);
-    const seen = new Set(parts.filter((_, i) => i % 2 === 1));
+    const pieces: Array<string | Buffer> = [];
+    const seen = new Set<string>();
+    parts.forEach((part, i) => {
+      if (i % 2 === 0) return void (part && pieces.push(part));
+      seen.add(part);
+      pieces.push(...(this.placed[Number(part)] ?? []));
+    });
     if (seen.size !== this.placed.length || parts.length !== 2 * this.placed.length + 1) {
       throw new Error('a piece of HTML was not placed as it is, or placed twice (by a view or the layout)');
     }
-    return parts.flatMap((part, i) => (i % 2 === 1 ? this.placed[Number(part)] ?? [] : part ? [Buffer.from(part)] : []));
+    return pieces;
   }
 }
 
@@ -170,7 +181,7 @@ export function pages(layout: Layout, head: (req: Request, res: Response) => str
       // One root for our part of the page: htmx settings, the alert region, the one-time notice.
       const body = partial('plugin/_page', PAGE_LOCALS)({ csrfToken: res.locals.csrfToken, notice: res.locals.notice, content });
       const html = await place(req, res, { title, body, head: head(req, res), locale: String(res.locals.locale ?? 'it') });
-      send(res, slots.fill(html), status);
+      send(res, slots.text(html), status);
     },
   };
 }
@@ -178,13 +189,14 @@ export function pages(layout: Layout, head: (req: Request, res: Response) => str
 /**
  * Sends a page without the ETag Express would compute (a SHA-1 of the whole body): our pages are
  * `no-store` and depend on who asks, so no cache may keep them to revalidate. Pieces are written as
- * they are, in one `writev`; the last one goes through `res.end`, where express-session holds back its
+ * they are (text encoded by the socket's `writev` itself, not copied into a Buffer first); the last one goes through `res.end`, where express-session holds back its
  * last byte until the session is saved, so a browser never has the whole page (and sends its next
  * request) before the session this page changed is stored.
  */
-function send(res: Response, html: Html, status: number): void {
-  const body = [...encoded(html)];
-  res.status(status).type('html').set('Content-Length', String(body.reduce((bytes, piece) => bytes + piece.length, 0)));
+function send(res: Response, html: Html | ReadonlyArray<string | Buffer>, status: number): void {
+  const body: Array<string | Buffer> = typeof html === 'string' || Buffer.isBuffer(html) ? [html] : [...html];
+  const length = body.reduce((bytes, piece) => bytes + (typeof piece === 'string' ? Buffer.byteLength(piece) : piece.length), 0);
+  res.status(status).type('html').set('Content-Length', String(length));
   if (res.req.method === 'HEAD') return void res.end();
   const last = body.pop();
   res.cork();
