@@ -36,6 +36,11 @@ export type Layout = string | ((page: LayoutPage, req: Request, res: Response) =
 export interface Views {
   page: string;
   fragment?: string;
+  /**
+   * The locals the page's view uses, when known: it is then compiled once and given only these, not a
+   * copy of every local (for a page asked often; `setTitle` is one).
+   */
+  pageLocals?: readonly string[];
 }
 
 /**
@@ -177,13 +182,21 @@ export function pages(layout: Layout, head: (req: Request, res: Response) => str
       res.vary('HX-Request').vary('HX-Request-Type');
       const slots = new Slots();
       let title = '';
-      const content = await view(res, views.page, { ...placing(slots, locals), setTitle: (text: string) => void (title = text) });
+      const own: Record<string, unknown> = { ...placing(slots, locals), setTitle: (text: string) => void (title = text) };
+      const content = views.pageLocals ? partial(views.page, views.pageLocals)(only(views.pageLocals, own, res.locals)) : await view(res, views.page, own);
       // One root for our part of the page: htmx settings, the alert region, the one-time notice.
       const body = partial('plugin/_page', PAGE_LOCALS)({ csrfToken: res.locals.csrfToken, notice: res.locals.notice, content });
       const html = await place(req, res, { title, body, head: head(req, res), locale: String(res.locals.locale ?? 'it') });
       send(res, slots.text(html), status);
     },
   };
+}
+
+/** The `names` of `own`, else of `shared`. */
+function only(names: readonly string[], own: Record<string, unknown>, shared: Record<string, unknown>): Record<string, unknown> {
+  const locals: Record<string, unknown> = {};
+  for (const name of names) locals[name] = name in own ? own[name] : shared[name];
+  return locals;
 }
 
 /**

@@ -24,6 +24,9 @@ type ConfirmationName = keyof typeof CONFIRMATIONS;
 /** What a row of the list uses besides the row and the mailbox's two-step rule (views/plugin/collaborations/_row.ejs). */
 const ROW_LOCALS = ['t', 'date', 'day', 'shortDate', 'breakable', 'urls', 'allows'] as const;
 
+/** What the list's page uses (views/plugin/collaborations/index.ejs). */
+const INDEX_LOCALS = ['t', 'urls', 'asked', 'statuses', 'sorts', 'listHtml', 'twoStepPolicy', 'csrfToken', 'owner', 'setTitle'];
+
 const pick = (from: Record<string, unknown>, names: readonly string[]) => Object.fromEntries(names.map((name) => [name, from[name]]));
 
 /** `?page=3&after=120`: the page's number, and the row it follows or precedes (see Directory.list). */
@@ -170,7 +173,7 @@ export function collaboratorsRouter(feature: Feature): Router {
     const asked = listQueryOf(req.query);
     const html = await listHtml(res, asked, positionOf(req.query));
     if (wantsFragment(req)) return pages.fragment(res, html);
-    await pages.render(req, res, { page: 'plugin/collaborations/index' }, { listHtml: html, asked, statuses: LIST_STATUSES, sorts: LIST_SORTS });
+    await pages.render(req, res, { page: 'plugin/collaborations/index', pageLocals: INDEX_LOCALS }, { listHtml: html, asked, statuses: LIST_STATUSES, sorts: LIST_SORTS });
   });
 
   // POST /settings/collaborations/two-step-policy: whether collaborators must use two-step verification
