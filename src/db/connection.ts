@@ -23,10 +23,8 @@ const SCHEMA_CHANGE = /^\s*(CREATE|ALTER|DROP)\s/i;
 const tableInfo = new Map<string, Map<string, unknown[]>>();
 type Callback = (err: Error | null, rows?: unknown) => void;
 
-export class ConfiguredDatabase extends sqlite3.Database {
+class ConfiguredDatabase extends sqlite3.Database {
   private readonly file: string;
-  /** Statements prepared once on this connection and kept (PreparedRead), each with its preparation. */
-  private readonly kept = new Map<string, { statement: sqlite3.Statement; ready: Promise<sqlite3.Statement> }>();
 
   constructor(filename: string, mode: number, callback: (err: Error | null) => void) {
     super(filename, mode, (err) => {
@@ -75,26 +73,6 @@ export class ConfiguredDatabase extends sqlite3.Database {
     } finally {
       Error.stackTraceLimit = limit;
     }
-  }
-
-  /** `sql` prepared on this connection at its first use, then kept until the connection closes (again after a failed preparation). */
-  keptStatement(sql: string): Promise<sqlite3.Statement> {
-    let kept = this.kept.get(sql);
-    if (!kept) {
-      let settle: { resolve(statement: sqlite3.Statement): void; reject(err: Error): void } | undefined;
-      const ready = new Promise<sqlite3.Statement>((resolve, reject) => (settle = { resolve, reject }));
-      const statement = this.prepare(sql, (err) => (err ? settle?.reject(err) : settle?.resolve(statement)));
-      ready.catch(() => this.kept.delete(sql));
-      this.kept.set(sql, (kept = { statement, ready }));
-    }
-    return kept.ready;
-  }
-
-  /** SQLite refuses to close a connection while a statement prepared on it is not finalized. */
-  override close(callback?: (err: Error | null) => void): void {
-    for (const { statement } of this.kept.values()) statement.finalize();
-    this.kept.clear();
-    super.close(callback);
   }
 
   private noteSchemaChange(sql: string): void {

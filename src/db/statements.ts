@@ -1,5 +1,5 @@
 import type { Transaction } from 'sequelize';
-import { sqlDate, type ConfiguredDatabase, type Dialect } from './connection';
+import { sqlDate, type Dialect } from './connection';
 import type { Database } from '.';
 
 /**
@@ -31,6 +31,9 @@ export async function execute(db: Database, sql: string, values: readonly unknow
   await db.sequelize.query(sql, { bind: values.map((value) => boundValue(db.dialect, value)), transaction: t });
 }
 
+interface SqliteConnection {
+  all(sql: string, values: unknown[], callback: (err: Error | null, rows: unknown[]) => void): void;
+}
 interface MysqlConnection {
   query(sql: string, values: unknown[], callback: (err: Error | null, rows: unknown) => void): void;
 }
@@ -40,15 +43,18 @@ interface Connections {
 }
 
 /**
- * A SELECT run at every request (a session's read), with its values bound (`?`), outside any
- * transaction, on the connection Sequelize would use: on SQLite a statement prepared once per
- * connection, on MariaDB/MySQL the values escaped into it by mysql2 (see `first`). Without
- * sequelize.query's work around it (its options copied, the replacements parsed out of the SQL and
- * escaped into it, a Query object, the result formatted). On SQLite the statement is run to its end
- * (`all`, not `get`): a statement left on its first row would hold its read transaction open, and the
- * connection's later reads would see the database as it was then.
+ * A SELECT run at every request (a session's read), its values bound (`?`), outside any transaction,
+ * straight on the driver's connection Sequelize would use: without sequelize.query's work around it
+ * (its options copied, the replacements parsed out of the SQL and escaped into it, a Query object,
+ * the result formatted).
+ *
+ * Not a statement kept prepared: on SQLite one kept per connection saved the thread pool its
+ * preparation (0.2 ms a request) but made the main thread's garbage collection with every row of a
+ * list rendered (LIST_CACHE_ENTRIES=0) 1.5-2 ms a request dearer, for a reason not found; on MariaDB
+ * mysql2's `execute` gives binary rows that go through Sequelize's typeCast by a wrapper per column,
+ * and the driver took 9% of the page's main thread against 5% with `query`.
  */
-export class PreparedRead<Row extends Record<string, unknown>> {
+export class PlainRead<Row extends Record<string, unknown>> {
   constructor(
     private readonly db: Database,
     private readonly sql: string,
@@ -60,13 +66,11 @@ export class PreparedRead<Row extends Record<string, unknown>> {
     const connections = this.db.sequelize.connectionManager as unknown as Connections;
     const connection = await connections.getConnection({ type: 'SELECT' });
     if (this.db.dialect === 'sqlite') {
-      const statement = await (connection as ConfiguredDatabase).keptStatement(this.sql);
-      const rows = await new Promise<unknown[]>((resolve, reject) => statement.all(bound, (err, found) => (err ? reject(err) : resolve(found))));
+      // SQLite's default connection stays open (Sequelize releases none but a transaction's).
+      const rows = await new Promise<unknown[]>((resolve, reject) => (connection as SqliteConnection).all(this.sql, bound, (err, found) => (err ? reject(err) : resolve(found))));
       return (rows[0] as Row | undefined) ?? null;
     }
     try {
-      // Not mysql2's `execute` (a server-side prepared statement): its binary rows go through Sequelize's
-      // typeCast by a wrapper per column, and the driver took 9% of the page's main thread against 5% so.
       const rows = await new Promise<unknown>((resolve, reject) => (connection as MysqlConnection).query(this.sql, bound, (err, found) => (err ? reject(err) : resolve(found))));
       return ((rows as Row[])[0] as Row | undefined) ?? null;
     } finally {

@@ -2,7 +2,7 @@ import session from 'express-session';
 import type { Request } from 'express';
 import { Op } from 'sequelize';
 import { retryingConflicts, type Database } from '../db';
-import { PreparedRead } from '../db/statements';
+import { PlainRead } from '../db/statements';
 import { principalKey, sessionKey } from '../domain/sessions';
 
 type Callback = (err?: unknown) => void;
@@ -30,7 +30,7 @@ const SWEEP_EVERY_MS = 15 * 60 * 1000;
 export class DatabaseSessionStore extends session.Store {
   private readonly touchedAt = new Map<string, number>();
   private readonly sweeper: NodeJS.Timeout;
-  private readonly read: PreparedRead<{ data: string | null }>;
+  private readonly read: PlainRead<{ data: string | null }>;
   /** The row of each session read, by its data until express-session makes the request's session of it, then by request. */
   private readonly rows = new WeakMap<object, Record<string, unknown>>();
 
@@ -44,7 +44,7 @@ export class DatabaseSessionStore extends session.Store {
     // A failed sweep is simply done again at the next one; expired rows are refused meanwhile.
     this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), SWEEP_EVERY_MS);
     this.sweeper.unref();
-    this.read = new PreparedRead(
+    this.read = new PlainRead(
       db,
       companion
         ? `SELECT s.data, ${companion.columns} FROM sessions s ${companion.joins} WHERE s.sid = ? AND s.expires > ?`
@@ -52,7 +52,7 @@ export class DatabaseSessionStore extends session.Store {
     );
   }
 
-  /** Every request of a signed-in person asks: one statement prepared once, without the model's work around it. */
+  /** Every request of a signed-in person asks: one plain statement, without the model's work around it. */
   override get(sid: string, callback: (err: unknown, data?: session.SessionData | null) => void): void {
     this.read
       .first([sessionKey(sid), new Date()])

@@ -4,7 +4,7 @@ import { DATABASES } from '../support/databases';
 import { harnessPerSuite, signedInOwner, type Harness } from '../support/harness';
 import { collaboratorIn, person } from '../support/accounts';
 import { keepListState, listChanged, takeListState } from '../../src/db/list-versions';
-import { PreparedRead } from '../../src/db/statements';
+import { PlainRead } from '../../src/db/statements';
 import type { Mailbox } from '../../src/models';
 
 const MAILBOX = 'studio.richieste@pec.example.it';
@@ -20,14 +20,14 @@ for (const { name, create } of DATABASES) {
 
     const mailbox = async (address: string) => (await h.db.models.Mailbox.findOne({ where: { address } })) as Mailbox;
 
-    /** How many statements `work` sends to the database: through Sequelize, or prepared (the session's read). */
+    /** How many statements `work` sends to the database: through Sequelize, or plain (the session's read). */
     async function statementsOf(work: () => Promise<unknown>): Promise<number> {
       let count = 0;
       h.db.sequelize.addHook('beforeQuery', 'count', () => {
         count += 1;
       });
-      const first = PreparedRead.prototype.first;
-      PreparedRead.prototype.first = function (this: PreparedRead<Record<string, unknown>>, values) {
+      const first = PlainRead.prototype.first;
+      PlainRead.prototype.first = function (this: PlainRead<Record<string, unknown>>, values) {
         count += 1;
         return first.call(this, values);
       };
@@ -35,7 +35,7 @@ for (const { name, create } of DATABASES) {
         await work();
       } finally {
         h.db.sequelize.removeHook('beforeQuery', 'count');
-        PreparedRead.prototype.first = first;
+        PlainRead.prototype.first = first;
       }
       return count;
     }
