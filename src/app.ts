@@ -22,9 +22,9 @@ import { providerLabel } from './config';
 import { ownPasswordRouter } from './shell/routes/own-password';
 import { deviceCookies } from './shell/device-cookies';
 import { mailProfileRouter } from './shell/routes/mail-profile';
-import { autoconfigRouter } from './shell/routes/autoconfig';
-import { authPolicyRouter } from './shell/routes/auth-policy';
-import { devMailRouter, healthRouter, metricsRouter } from './shell/routes/system';
+import { AUTOCONFIG_PATHS, autoconfigRouter } from './shell/routes/autoconfig';
+import { AUTH_POLICY_PATH, authPolicyRouter } from './shell/routes/auth-policy';
+import { HEALTH_PATHS, METRICS_PATH, devMailRouter, healthRouter, metricsRouter } from './shell/routes/system';
 import './shell/types';
 
 export interface AppOptions {
@@ -60,9 +60,17 @@ function pageLocals(pages: ReturnType<typeof pageRenderer>): RequestHandler {
   };
 }
 
-/** The standalone app's page around every page, ours and the feature's. */
+/** What views/shell/layout.ejs uses besides the page's own fields (LayoutPage). */
+const LAYOUT_LOCALS = ['t', 'signedIn', 'breakable', 'csrfToken', 'here', 'locales', 'path', 'signInProviders'];
+const LAYOUT_NAMES = [...LAYOUT_LOCALS, 'locale', 'title', 'head', 'body'];
+
+/** The standalone app's page around every page, ours and the feature's: compiled once, given only what it uses. */
 function shellLayout(pages: () => ReturnType<typeof pageRenderer>): Layout {
-  return (page, _req, res) => pages().view(res, 'shell/layout', { ...page });
+  return (page, _req, res) => {
+    const locals: Record<string, unknown> = { ...page };
+    for (const name of LAYOUT_LOCALS) locals[name] = res.locals[name];
+    return pages().partial('shell/layout', LAYOUT_NAMES)(locals);
+  };
 }
 
 /**
@@ -131,10 +139,12 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   const webauthnBundle = path.join(path.dirname(require.resolve('@simplewebauthn/browser')), '..', 'dist', 'bundle', 'index.umd.min.js');
   app.get('/assets/simplewebauthn-browser.js', (_req, res) => res.sendFile(webauthnBundle, { maxAge: '1d' }));
   app.use('/assets', feature.parts.assets);
-  app.use(healthRouter(db, domain.clock));
-  if (metered) app.use(metricsRouter(metered.metrics, metered.token));
-  app.use(autoconfigRouter(config.mailServer, domain.mailDomains));
-  app.use(authPolicyRouter(domain.authPolicy, config.mailServer.authPolicyKey, logger));
+  // The machine endpoints, each router entered at its own paths only: any other request passes it by
+  // with one match, not a walk through its routes and a turn of the event loop at its end.
+  app.all(HEALTH_PATHS, healthRouter(db, domain.clock));
+  if (metered) app.all(METRICS_PATH, metricsRouter(metered.metrics, metered.token));
+  app.all(AUTOCONFIG_PATHS, autoconfigRouter(config.mailServer, domain.mailDomains));
+  app.all(AUTH_POLICY_PATH, authPolicyRouter(domain.authPolicy, config.mailServer.authPolicyKey, logger));
 
   const session = sessions(config, db, accounts);
   const csrf = csrfProtection(config.sessionSecret, secure, { bindTo: (req) => (req.session?.identity ? req.sessionID : '') });

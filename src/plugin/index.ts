@@ -127,6 +127,15 @@ export interface Collaborations extends Router {
  * client address in words: src/plugin/activity-text.ts) and the language of our views.
  */
 function languageLocals(locale: Locale) {
+  let locals = languages.get(locale);
+  if (!locals) languages.set(locale, (locals = languageLocalsOf(locale)));
+  return locals;
+}
+
+/** They depend on the language alone: made once per language, not at each request. */
+const languages = new Map<Locale, ReturnType<typeof languageLocalsOf>>();
+
+function languageLocalsOf(locale: Locale) {
   const t = translator(locale);
   const date = (d: Date | string | null | undefined) => formatDate(locale, d);
   const day = (d: Date | string | null | undefined) => formatDay(locale, d);
@@ -221,10 +230,7 @@ export function collaborations(options: CollaborationsOptions): Collaborations {
   };
   const feature: Feature = { domain, pages, urls, cookies: new SealedCookies(config.sessionSecret, secure), afterResponse: afterResponse(domain.background, logger), twoStepPolicy: options.twoStepPolicy ?? false };
 
-  /** Everything our pages need, once per request whichever part it enters first. */
-  const chain = Router();
-  chain.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }), deleteOverride, cookieParser());
-  chain.use((req, res, next) => {
+  const pageLocals: RequestHandler = (req, res, next) => {
     const chosen = options.locale?.(req);
     const lang: Locale = isLocale(chosen) ? chosen : (req.acceptsLanguages(...LOCALES) as Locale | false) || DEFAULT_LOCALE;
     res.vary('Accept-Language');
@@ -232,10 +238,22 @@ export function collaborations(options: CollaborationsOptions): Collaborations {
     // Our pages in nobody else's frame (a confirmation is one click), unless the host said otherwise.
     if (!res.get('X-Frame-Options')) res.set('X-Frame-Options', 'SAMEORIGIN');
     if (!res.get('X-Content-Type-Options')) res.set('X-Content-Type-Options', 'nosniff');
-    Object.assign(res.locals, { urls, ...languageLocals(lang), notice: takeNotice(feature, req, res) });
+    Object.assign(res.locals, languageLocals(lang));
+    res.locals.urls = urls;
+    res.locals.notice = takeNotice(feature, req, res);
     next();
-  });
-  const common: RequestHandler = (req, res, next) => (res.locals.urls === urls ? next() : chain(req, res, next));
+  };
+  /**
+   * Everything our pages need, once per request whichever part it enters first: in turn, without a
+   * Router of their own (leaving a Router where nothing answered costs a turn of the event loop).
+   */
+  const steps: RequestHandler[] = [express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }), deleteOverride, cookieParser(), pageLocals];
+  const common: RequestHandler = (req, res, next) => {
+    if (res.locals.urls === urls) return next();
+    let done = 0;
+    const step = (err?: unknown): unknown => (err || done === steps.length ? next(err) : steps[done++]?.(req, res, step));
+    step();
+  };
 
   // CSRF: the host's token, checked here too; else ours, the owner's bound to the owner the host
   // named (a cookie a sibling site planted is worth nothing) and the link pages' to nobody.
@@ -253,7 +271,8 @@ export function collaborations(options: CollaborationsOptions): Collaborations {
     .use(express.static(path.join(ROOT, 'public'), { maxAge: '1h' }));
   const logs = Router().use(activityRouter(feature), accessHistoryRouter(feature));
   const parts = {
-    collaborators: ownerPart(Router().use(noticeSettingsRouter(feature), collaboratorsRouter(feature))),
+    // At its own path: the list and the other pages of the part do not walk through its routes.
+    collaborators: ownerPart(Router().use('/notifications', noticeSettingsRouter(feature)).use(collaboratorsRouter(feature))),
     // Only its own paths are owner pages: anything else under its mount point goes on untouched.
     logs: Router().get(['/activity', '/activity.csv', '/access-history'], ownerPart(logs)),
     links: visitorPart(linksRouter(feature)),

@@ -37,6 +37,11 @@ export type Layout = string | ((page: LayoutPage, req: Request, res: Response) =
 export interface Views {
   page: string;
   fragment?: string;
+  /**
+   * The locals the page's view uses, when known: it is then compiled once and given only these, not a
+   * copy of every local (for a page asked often; `setTitle` is one).
+   */
+  pageLocals?: readonly string[];
 }
 
 /**
@@ -78,18 +83,32 @@ export class Slots {
   }
 
   fill(output: string): Buffer[] {
+    return this.text(output).map((piece) => (typeof piece === 'string' ? Buffer.from(piece) : piece));
+  }
+
+  /** `fill`, the view's own text left as strings: a page's are written as they are, not copied into Buffers first. */
+  text(output: string): Array<string | Buffer> {
     const parts = output.split(SLOT);
-    const seen = new Set(parts.filter((_, i) => i % 2 === 1));
+    const pieces: Array<string | Buffer> = [];
+    const seen = new Set<string>();
+    parts.forEach((part, i) => {
+      if (i % 2 === 0) return void (part && pieces.push(part));
+      seen.add(part);
+      pieces.push(...(this.placed[Number(part)] ?? []));
+    });
     if (seen.size !== this.placed.length || parts.length !== 2 * this.placed.length + 1) {
       throw new Error('a piece of HTML was not placed as it is, or placed twice (by a view or the layout)');
     }
-    return parts.flatMap((part, i) => (i % 2 === 1 ? this.placed[Number(part)] ?? [] : part ? [Buffer.from(part)] : []));
+    return pieces;
   }
 }
 
 function encoded(html: Html): readonly Buffer[] {
   return typeof html === 'string' ? [Buffer.from(html)] : Buffer.isBuffer(html) ? [html] : html;
 }
+
+/** What views/plugin/_page.ejs uses, around every page of ours. */
+const PAGE_LOCALS = ['csrfToken', 'notice', 'content'];
 
 export interface Pages {
   /** Renders one of our views (a path under views/, without `.ejs`) with `res.locals` and `locals`. */
@@ -117,8 +136,13 @@ export interface Pages {
  * with `setTitle(…)`; `head(req, res)` gives what the layout must put in `<head>`.
  */
 export function pages(layout: Layout, head: (req: Request, res: Response) => string, { cache }: { cache: boolean }): Pages {
+  // EJS 7's option, which @types/ejs (3.x) does not know yet.
+  const renderOptions: ejs.Options & { unsafePrototypeLocals: boolean } = { cache, async: false, unsafePrototypeLocals: true };
   async function view(res: Response, name: string, locals: Record<string, unknown> = {}): Promise<string> {
-    return ejs.renderFile(path.join(VIEWS, `${name}.ejs`), { ...res.locals, ...locals }, { cache, async: false });
+    // One copy of the locals, without a prototype (no `constructor` or `toString` among the view's
+    // names): EJS would make a second of every local otherwise.
+    const data = Object.assign(Object.create(null) as Record<string, unknown>, res.locals, locals);
+    return ejs.renderFile(path.join(VIEWS, `${name}.ejs`), data, renderOptions);
   }
 
   const partials = new Map<string, Partial>();
@@ -176,25 +200,34 @@ export function pages(layout: Layout, head: (req: Request, res: Response) => str
       res.vary('HX-Request').vary('HX-Request-Type');
       const slots = new Slots();
       let title = '';
-      const content = await view(res, views.page, { ...placing(slots, locals), setTitle: (text: string) => void (title = text) });
+      const own: Record<string, unknown> = { ...placing(slots, locals), setTitle: (text: string) => void (title = text) };
+      const content = views.pageLocals ? partial(views.page, views.pageLocals)(only(views.pageLocals, own, res.locals)) : await view(res, views.page, own);
       // One root for our part of the page: htmx settings, the alert region, the one-time notice.
-      const body = await view(res, 'plugin/_page', { content });
+      const body = partial('plugin/_page', PAGE_LOCALS)({ csrfToken: res.locals.csrfToken, notice: res.locals.notice, content });
       const html = await place(req, res, { title, body, head: head(req, res), locale: String(res.locals.locale ?? 'it') });
-      send(res, slots.fill(html), status);
+      send(res, slots.text(html), status);
     },
   };
+}
+
+/** The `names` of `own`, else of `shared`. */
+function only(names: readonly string[], own: Record<string, unknown>, shared: Record<string, unknown>): Record<string, unknown> {
+  const locals: Record<string, unknown> = {};
+  for (const name of names) locals[name] = name in own ? own[name] : shared[name];
+  return locals;
 }
 
 /**
  * Sends a page without the ETag Express would compute (a SHA-1 of the whole body): our pages are
  * `no-store` and depend on who asks, so no cache may keep them to revalidate. Pieces are written as
- * they are, in one `writev`; the last one goes through `res.end`, where express-session holds back its
+ * they are (text encoded by the socket's `writev` itself, not copied into a Buffer first); the last one goes through `res.end`, where express-session holds back its
  * last byte until the session is saved, so a browser never has the whole page (and sends its next
  * request) before the session this page changed is stored.
  */
-function send(res: Response, html: Html, status: number): void {
-  const body = [...encoded(html)];
-  res.status(status).type('html').set('Content-Length', String(body.reduce((bytes, piece) => bytes + piece.length, 0)));
+function send(res: Response, html: Html | ReadonlyArray<string | Buffer>, status: number): void {
+  const body: Array<string | Buffer> = typeof html === 'string' || Buffer.isBuffer(html) ? [html] : [...html];
+  const length = body.reduce((bytes, piece) => bytes + (typeof piece === 'string' ? Buffer.byteLength(piece) : piece.length), 0);
+  res.status(status).type('html').set('Content-Length', String(length));
   if (res.req.method === 'HEAD') return void res.end();
   const last = body.pop();
   res.cork();

@@ -1,8 +1,8 @@
 import session from 'express-session';
 import type { Request } from 'express';
-import { Op, QueryTypes } from 'sequelize';
+import { Op } from 'sequelize';
 import { retryingConflicts, type Database } from '../db';
-import { sqlDate } from '../db/connection';
+import { select } from '../db/statements';
 import { principalKey, sessionKey } from '../domain/sessions';
 
 type Callback = (err?: unknown) => void;
@@ -45,20 +45,15 @@ export class DatabaseSessionStore extends session.Store {
     this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), SWEEP_EVERY_MS);
     this.sweeper.unref();
     this.readSql = companion
-      ? `SELECT s.data, ${companion.columns} FROM sessions s ${companion.joins} WHERE s.sid = :sid AND s.expires > :now`
-      : 'SELECT s.data FROM sessions s WHERE s.sid = :sid AND s.expires > :now';
+      ? `SELECT s.data, ${companion.columns} FROM sessions s ${companion.joins} WHERE s.sid = $1 AND s.expires > $2`
+      : 'SELECT s.data FROM sessions s WHERE s.sid = $1 AND s.expires > $2';
   }
 
   /** Every request of a signed-in person asks: one plain statement, without the model's work around it. */
   override get(sid: string, callback: (err: unknown, data?: session.SessionData | null) => void): void {
-    this.db.sequelize
-      .query<{ data: string | null }>(this.readSql, {
-        type: QueryTypes.SELECT,
-        plain: true,
-        replacements: { sid: sessionKey(sid), now: sqlDate(this.db.dialect, new Date()) },
-      })
+    select<{ data: string | null }>(this.db, this.readSql, [sessionKey(sid), new Date()])
       .then(
-        (row) => {
+        ([row]) => {
           if (!row?.data) return callback(null, null);
           const data = JSON.parse(row.data) as session.SessionData;
           this.rows.set(data, row);

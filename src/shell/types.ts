@@ -32,6 +32,8 @@ declare module 'express-session' {
     notice?: string;
     ip?: string;
     userAgent?: string;
+    /** When a remembered cookie was last set again with its expiry moved forward, epoch ms (session.ts). */
+    renewedAt?: number;
   }
 }
 

@@ -139,6 +139,30 @@ for (const { name, create } of DATABASES) {
       });
     });
 
+    describe('the CSRF cookie', function () {
+      const csrfSet = (res: request.Response) => ((res.headers['set-cookie'] as unknown as string[] | undefined) ?? []).find((c) => c.startsWith('csrf='))?.split(';')[0];
+      const pageToken = (res: request.Response) => /name="_csrf" value="([^"]+)"/.exec(res.text)?.[1];
+
+      it('should be replaced when it holds no valid token, and not set again while it holds one', async function () {
+        const planted = await request(h.app).get('/login').set('Cookie', 'csrf=planted.token');
+        const issued = csrfSet(planted);
+        expect(issued).to.match(/^csrf=/).and.not.equal('csrf=planted.token');
+        expect(pageToken(planted)).to.equal(decodeURIComponent(String(issued).slice('csrf='.length)));
+        for (let i = 0; i < 3; i += 1) {
+          const again = await request(h.app).get('/login').set('Cookie', String(issued));
+          if (i > 0) expect(csrfSet(again), `page ${i + 1}`).to.equal(undefined);
+          expect(pageToken(again)).to.equal(pageToken(planted));
+        }
+      });
+
+      it('should not be set again at each of the owner\'s pages, and its token still be accepted', async function () {
+        await owner.get('/settings/collaborations');
+        const res = await owner.get('/settings/collaborations');
+        expect(csrfSet(res)).to.equal(undefined);
+        expect((await owner.post('/settings/collaborations/two-step-policy', { twoStepRequired: 'no' })).status).to.equal(303);
+      });
+    });
+
     describe('Sec-Fetch-Site', function () {
       it('should refuse a cross-site state change with 403 even with a valid token, and change nothing', async function () {
         const c = await addCollaborator(h, owner, MAILBOX);

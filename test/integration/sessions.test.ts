@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { Op } from 'sequelize';
 import { DATABASES } from '../support/databases';
-import { Browser, GOOD_PASSWORD, harnessPerSuite, signedInOwner, type Harness } from '../support/harness';
+import { Browser, GOOD_PASSWORD, OWNER_PASSWORD, harnessPerSuite, signedInOwner, type Harness } from '../support/harness';
 import { activate, addCollaborator, latestLinkToken } from '../support/accounts';
 import { principalKey } from '../../src/domain/sessions';
 import type { SessionIdentity, SignedIn } from '../../src/domain/accounts';
@@ -65,6 +65,19 @@ for (const { name, create } of DATABASES) {
       };
       return { reached: arrived, release };
     }
+
+    describe('a browser-session cookie', function () {
+      it('should be set at sign-in and not again at each page', async function () {
+        const browser = new Browser(h.app);
+        await browser.get('/login');
+        expect(sidCookie(await browser.post('/login', { username: MAILBOX, password: OWNER_PASSWORD }))).to.match(/^sid=/);
+        for (const page of ['/settings/collaborations', '/settings/collaborations', '/settings/activity']) {
+          const res = await browser.get(page);
+          expect(res.status).to.equal(200);
+          expect(sidCookie(res), page).to.equal(undefined);
+        }
+      });
+    });
 
     describe('a revoked session', function () {
       it('should stay revoked when a request with the stolen cookie was in flight at sign-out', async function () {

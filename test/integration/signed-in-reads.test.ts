@@ -19,7 +19,7 @@ for (const { name, create } of DATABASES) {
 
     const mailbox = async (address: string) => (await h.db.models.Mailbox.findOne({ where: { address } })) as Mailbox;
 
-    /** How many statements `work` sends to the database. */
+    /** How many statements `work` sends to the database (Sequelize's hooks hear plain statements too). */
     async function statementsOf(work: () => Promise<unknown>): Promise<number> {
       let count = 0;
       h.db.sequelize.addHook('beforeQuery', 'count', () => {

@@ -397,6 +397,25 @@ for (const { name, create } of DATABASES) {
         expect(await cookieOf(false), 'a browser-session cookie').to.match(/^sid=/).and.not.match(/Expires=|Max-Age=/i);
       });
 
+      it('should set that cookie again, its expiry moved forward, once a minute and not at every page', async function () {
+        const browser = new Browser(h.app);
+        await browser.get('/login');
+        await browser.post('/login', { username: MAILBOX, password: OWNER_PASSWORD, remember: 'yes' });
+        const sidSet = async () => ((await browser.get('/settings/collaborations')).headers['set-cookie'] as unknown as string[] | undefined)?.find((c) => c.startsWith('sid='));
+        expect(await sidSet(), 'the first page after signing in').to.match(/Expires=/);
+        expect(await sidSet(), 'the next page, within the minute').to.equal(undefined);
+        // As if the last renewal were two minutes ago.
+        const { Session } = h.db.models;
+        for (const row of await Session.findAll()) {
+          const data = JSON.parse(row.data ?? '{}') as { renewedAt?: number };
+          if (data.renewedAt) await row.update({ data: JSON.stringify({ ...data, renewedAt: data.renewedAt - 120_000 }) });
+        }
+        const renewed = await sidSet();
+        expect(renewed, 'a page a minute later').to.match(/Expires=/);
+        const day = 24 * 3600 * 1000;
+        expect(new Date(/Expires=([^;]+)/.exec(renewed ?? '')?.[1] ?? 0).getTime() - Date.now()).to.be.within(29 * day, 31 * day);
+      });
+
       it('should be ended by the owner\'s reset like any other session', async function () {
         const owner = await signedInOwner(h.app, MAILBOX);
         const c = await activeCollaborator(owner);

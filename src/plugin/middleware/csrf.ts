@@ -39,17 +39,33 @@ export interface CsrfOptions {
  */
 export function csrf(appSecret: string, secure: boolean, { cookie = 'csrf', bindTo = () => '' }: CsrfOptions = {}): CsrfMiddleware {
   const secret = crypto.createHmac('sha256', appSecret).update('csrf token').digest('base64url');
+  const cookieName = secure ? `__Host-${cookie}` : cookie;
   const { doubleCsrfProtection, generateCsrfToken } = doubleCsrf({
     getSecret: () => secret,
     getSessionIdentifier: bindTo,
-    cookieName: secure ? `__Host-${cookie}` : cookie,
+    cookieName,
     cookieOptions: { sameSite: 'lax', secure, httpOnly: true, path: '/' },
     getCsrfTokenFromRequest: submittedToken,
   });
+  // The tokens this process found valid, each with what it is bound to: generateCsrfToken checks the
+  // cookie's HMAC and sets the cookie again at every call, where the browser already holds it (it has no
+  // expiry to move forward). Bounded: forgetting them costs one check and one cookie each.
+  const valid = new Set<string>();
   return {
     protection: [refuseCrossSite, doubleCsrfProtection],
     token: (req, res, next) => {
-      res.locals.csrfToken = generateCsrfToken(req, res);
+      const held: unknown = req.cookies?.[cookieName];
+      const known = typeof held === 'string' ? `${bindTo(req)}\n${held}` : undefined;
+      if (known !== undefined && valid.has(known)) {
+        res.locals.csrfToken = held;
+        return next();
+      }
+      const token = generateCsrfToken(req, res);
+      if (known !== undefined && token === held) {
+        if (valid.size >= 10_000) valid.clear();
+        valid.add(known);
+      }
+      res.locals.csrfToken = token;
       next();
     },
   };

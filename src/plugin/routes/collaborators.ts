@@ -25,6 +25,9 @@ type ConfirmationName = keyof typeof CONFIRMATIONS;
 /** The names the updates after an action take (views/plugin/collaborations/_updates.ejs). */
 const UPDATES_PARTIAL = ['rowHtml', 'notice', 'listHtml'] as const;
 
+/** What the list's page uses (views/plugin/collaborations/index.ejs). */
+const INDEX_LOCALS = ['t', 'urls', 'asked', 'statuses', 'sorts', 'listHtml', 'twoStepPolicy', 'csrfToken', 'owner', 'setTitle'];
+
 /** `?page=3&after=120`: the page's number, and the row it follows or precedes (see Directory.list). */
 function positionOf(query: Request['query']): PagePosition {
   const id = (value: unknown) => (typeof value === 'string' && /^[1-9]\d{0,15}$/.test(value) ? Number(value) : undefined);
@@ -165,7 +168,7 @@ export function collaboratorsRouter(feature: Feature): Router {
     const asked = listQueryOf(req.query);
     const html = await listHtml(res, asked, positionOf(req.query));
     if (wantsFragment(req)) return pages.fragment(res, html);
-    await pages.render(req, res, { page: 'plugin/collaborations/index' }, { listHtml: html, asked, statuses: LIST_STATUSES, sorts: LIST_SORTS });
+    await pages.render(req, res, { page: 'plugin/collaborations/index', pageLocals: INDEX_LOCALS }, { listHtml: html, asked, statuses: LIST_STATUSES, sorts: LIST_SORTS });
   });
 
   // POST /settings/collaborations/two-step-policy: whether collaborators must use two-step verification

@@ -25,7 +25,8 @@ function valuesOf(choices: NoticeChoices): NoticeForm {
 /**
  * Collaborations → Notifications: what the owner is told about collaborators, where and when. An
  * address other than the mailbox is used once its owner opens the link emailed to it
- * (`/notifications/address/:token`, signed in as this mailbox's owner).
+ * (`/notifications/address/:token`, signed in as this mailbox's owner). Mounted at `/notifications`
+ * of the collaborators' part.
  */
 export function noticeSettingsRouter(feature: Feature): Router {
   const { ownerNotices } = feature.domain;
@@ -41,10 +42,10 @@ export function noticeSettingsRouter(feature: Feature): Router {
   }
 
   // GET /settings/collaborations/notifications
-  router.get('/notifications', (req, res) => show(req, res));
+  router.get('/', (req, res) => show(req, res));
 
   // POST /settings/collaborations/notifications
-  router.post('/notifications', async (req, res) => {
+  router.post('/', async (req, res) => {
     const input = formOf(req);
     try {
       const choices = await ownerNotices.save(ownerOf(res), input, { actor: actorOf(req, res) });
@@ -56,7 +57,7 @@ export function noticeSettingsRouter(feature: Feature): Router {
   });
 
   // POST /settings/collaborations/notifications/address: the link for the pending address, again
-  router.post('/notifications/address', async (req, res) => {
+  router.post('/address', async (req, res) => {
     try {
       await ownerNotices.resendAddressLink(ownerOf(res), { actor: actorOf(req, res) });
       redirectWithNotice(feature, res, settingsUrl, res.locals.t('notifications.resent'));
@@ -78,14 +79,14 @@ export function noticeSettingsRouter(feature: Feature): Router {
   }
 
   // GET /settings/collaborations/notifications/address/:token: asks, changes nothing (mail scanners open links)
-  router.get('/notifications/address/:token', async (req, res) => {
+  router.get('/address/:token', async (req, res) => {
     if (!(await linkPage(req, res))) return;
     const { pending } = await ownerNotices.choices(ownerOf(res));
     await feature.pages.render(req, res, CONFIRM, { address: pending?.address ?? '', token: String(req.params.token) });
   });
 
   // POST /settings/collaborations/notifications/address/:token
-  router.post('/notifications/address/:token', async (req, res) => {
+  router.post('/address/:token', async (req, res) => {
     if (!(await linkPage(req, res))) return;
     const address = await ownerNotices.confirmAddress(ownerOf(res), String(req.params.token), { actor: actorOf(req, res) });
     if (address === null) return feature.pages.render(req, res, INVALID, {}, 410);

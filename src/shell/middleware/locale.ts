@@ -12,6 +12,16 @@ export function localeOf(req: Parameters<RequestHandler>[0]): Locale {
   return isLocale(accepted) ? accepted : DEFAULT_LOCALE;
 }
 
+type When = Date | string | null | undefined;
+const languages = new Map<Locale, { t: ReturnType<typeof translator>; date(d: When): string; day(d: When): string }>();
+
+/** `t`, `date()` and `day()` in `lang`: made once per language, not at each request. */
+function languageLocals(lang: Locale) {
+  let locals = languages.get(lang);
+  if (!locals) languages.set(lang, (locals = { t: translator(lang), date: (d: When) => formatDate(lang, d), day: (d: When) => formatDay(lang, d) }));
+  return locals;
+}
+
 /** Gives every view `t`, `locale`, `date()` and `day()`. Runs after the signed-in person is known. */
 export const locale: RequestHandler = (req, res, next) => {
   const lang = localeOf(req);
@@ -21,9 +31,7 @@ export const locale: RequestHandler = (req, res, next) => {
   // never a /password/<token> address, whose secret must not be copied into a page.
   const linkAddress = /^\/password\/(?!new$|forgot$)/.test(req.path);
   res.locals.here = linkAddress ? '/password/new' : req.method === 'GET' ? req.originalUrl : req.path;
-  res.locals.t = translator(lang);
-  res.locals.date = (d: Date | string | null | undefined) => formatDate(lang, d);
-  res.locals.day = (d: Date | string | null | undefined) => formatDay(lang, d);
+  Object.assign(res.locals, languageLocals(lang));
   res.locals.breakable = breakableHtml;
   res.locals.breakableWithin = breakableWithin;
   res.vary('Accept-Language');

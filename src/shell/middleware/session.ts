@@ -9,7 +9,7 @@ import { DatabaseSessionStore } from '../session-store';
 const SESSION_TTL_MS = 8 * 3600 * 1000;
 
 export interface SessionMiddleware {
-  handler: RequestHandler;
+  handler: RequestHandler[];
   /** The account read with the request's session (Accounts.sessionAccount's columns), if it was read. */
   accountOf(req: Request): Record<string, unknown> | undefined;
   close(): void;
@@ -30,13 +30,31 @@ export function sessions(config: Config, db: Database, accounts: Accounts): Sess
     store,
     resave: false,
     saveUninitialized: false,
-    rolling: true,
+    // Not `rolling`: it signs and sends the cookie again at every response, where a browser-session
+    // cookie never changes; a remembered one is renewed by renewRemembered.
+    rolling: false,
     // No maxAge: the cookie ends with the browser ("remember me" gives it one, sign-in.ts); the
     // store ends the session after SESSION_TTL_MS idle whatever the browser keeps.
     cookie: { httpOnly: true, sameSite: 'lax', secure, path: '/' },
   });
-  return { handler, accountOf: (req) => store.companionOf(req), close: () => store.close() };
+  return { handler: [handler, renewRemembered], accountOf: (req) => store.companionOf(req), close: () => store.close() };
 }
+
+/** How often a remembered cookie is set again with its expiry moved forward. */
+const RENEW_EVERY_MS = 60 * 1000;
+
+/**
+ * A remembered session's cookie (one with an expiry) is set again at most once a minute, its expiry
+ * moved forward as at each use: express-session sets such a cookie whenever its session changed, and
+ * the session notes when (`renewedAt`, saved with it). Its row's expiry moves forward meanwhile too
+ * (the store's touch).
+ */
+const renewRemembered: RequestHandler = (req, _res, next) => {
+  const session = req.session;
+  const now = Date.now();
+  if (session?.cookie.expires && !(now - (session.renewedAt ?? 0) < RENEW_EVERY_MS)) session.renewedAt = now;
+  next();
+};
 
 /**
  * A new session id, keeping only `keep` of the old session's data: whenever a session gains a

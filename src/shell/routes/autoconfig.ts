@@ -21,12 +21,17 @@ export interface ServedDomains {
   list(): Promise<string[]>;
 }
 
+const THUNDERBIRD_PATHS = ['/.well-known/autoconfig/mail/config-v1.1.xml', '/mail/config-v1.1.xml'];
+const AUTODISCOVER_PATHS = ['/autodiscover/autodiscover.xml', '/Autodiscover/Autodiscover.xml'];
+/** Every path autoconfigRouter answers (mounted there alone: any other request passes it by). */
+export const AUTOCONFIG_PATHS = [...THUNDERBIRD_PATHS, ...AUTODISCOVER_PATHS];
+
 export function autoconfigRouter(settings: AutoconfigSettings, domains: ServedDomains): Router {
   const router = Router();
   const served = (address: MailAddress) => domains.serves(address.domain);
 
   // GET /.well-known/autoconfig/mail/config-v1.1.xml and GET /mail/config-v1.1.xml (?emailaddress=…)
-  router.get(['/.well-known/autoconfig/mail/config-v1.1.xml', '/mail/config-v1.1.xml'], async (req, res) => {
+  router.get(THUNDERBIRD_PATHS, async (req, res) => {
     const raw = req.query.emailaddress;
     if (raw === undefined || raw === '') return sendXml(res, 200, thunderbirdConfig(settings, null, await domains.list()));
     const address = typeof raw === 'string' ? parseMailAddress(raw) : null;
@@ -37,7 +42,7 @@ export function autoconfigRouter(settings: AutoconfigSettings, domains: ServedDo
 
   // POST /autodiscover/autodiscover.xml (Outlook; also asked as /Autodiscover/Autodiscover.xml)
   router
-    .route(['/autodiscover/autodiscover.xml', '/Autodiscover/Autodiscover.xml'])
+    .route(AUTODISCOVER_PATHS)
     .post(express.text({ type: ['text/xml', 'application/xml'], limit: '16kb' }), async (req, res) => {
       if (typeof req.body !== 'string') return sendXml(res, 415, autodiscoverError('send the request as text/xml'));
       const parsed = emailAddressFromAutodiscover(req.body);

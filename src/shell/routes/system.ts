@@ -7,6 +7,9 @@ import { sameSecret } from '../../lib/secrets';
 import { readFileOutbox } from '../../mail/transport';
 import { render } from '../render';
 
+/** The paths healthRouter answers (mounted there alone: any other request passes it by). */
+export const HEALTH_PATHS = ['/healthz', '/readyz'];
+
 /** GET /healthz (the database answers: cheap, for liveness) and GET /readyz (plugin/readiness.ts). */
 export function healthRouter(db: Database, clock: Clock): Router {
   const router = Router();
@@ -31,10 +34,12 @@ export function healthRouter(db: Database, clock: Clock): Router {
  * GET /metrics for Prometheus, behind `Authorization: Bearer <METRICS_TOKEN>` (Prometheus's scrape
  * config `authorization: { credentials_file: … }`); 401 otherwise. Mounted only when a token is set.
  */
+export const METRICS_PATH = '/metrics';
+
 export function metricsRouter(metrics: Metrics, token: string): Router {
   const router = Router();
   // GET /metrics
-  router.get('/metrics', async (req, res) => {
+  router.get(METRICS_PATH, async (req, res) => {
     const given = /^Bearer +(.+)$/i.exec(req.get('Authorization') ?? '')?.[1];
     if (given === undefined || !sameSecret(given, token)) {
       res.status(401).set('WWW-Authenticate', 'Bearer realm="metrics"').set('Cache-Control', 'no-store').type('text').send('unauthorized');
