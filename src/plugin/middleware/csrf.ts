@@ -47,29 +47,31 @@ export function csrf(appSecret: string, secure: boolean, { cookie = 'csrf', bind
     cookieOptions: { sameSite: 'lax', secure, httpOnly: true, path: '/' },
     getCsrfTokenFromRequest: submittedToken,
   });
-  // The tokens this process found valid, each with what it is bound to: generateCsrfToken checks the
-  // cookie's HMAC and sets the cookie again at every call, where the browser already holds it (it has no
-  // expiry to move forward). Bounded: forgetting them costs one check and one cookie each.
+  // The tokens found valid, each with what it is bound to. A valid cookie is never set again (the
+  // browser holds it, with no expiry to move forward), whether checked now or before: the answer
+  // does not depend on what this process has seen. Bounded: forgetting them costs one check each.
   const valid = new Set<string>();
   return {
     protection: [refuseCrossSite, doubleCsrfProtection],
     token: (req, res, next) => {
       const held: unknown = req.cookies?.[cookieName];
       const known = typeof held === 'string' ? `${bindTo(req)}\n${held}` : undefined;
-      if (known !== undefined && valid.has(known)) {
-        res.locals.csrfToken = held;
-        return next();
-      }
-      const token = generateCsrfToken(req, res);
-      if (known !== undefined && token === held) {
+      let token: string;
+      if (known !== undefined && (valid.has(known) || generateCsrfToken(req, CHECK_ONLY) === held)) {
         if (valid.size >= 10_000) valid.clear();
         valid.add(known);
+        token = held as string;
+      } else {
+        token = generateCsrfToken(req, res);
       }
       res.locals.csrfToken = token;
       next();
     },
   };
 }
+
+/** A response for generateCsrfToken to check the held cookie with (it gives it back when valid): sets nothing. */
+const CHECK_ONLY = { cookie: () => CHECK_ONLY } as unknown as Response;
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
