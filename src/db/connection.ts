@@ -23,13 +23,8 @@ const SCHEMA_CHANGE = /^\s*(CREATE|ALTER|DROP)\s/i;
 const tableInfo = new Map<string, Map<string, unknown[]>>();
 type Callback = (err: Error | null, rows?: unknown) => void;
 
-/** Prepared statements a handle keeps (ConfiguredDatabase#kept); further ones are prepared at each run. */
-const MAX_KEPT_STATEMENTS = 200;
-
 export class ConfiguredDatabase extends sqlite3.Database {
   private readonly file: string;
-  /** Statements prepared once and run again by their SQL (src/db/statements.ts), finalized before the handle closes. */
-  private readonly statements = new Map<string, { statement: sqlite3.Statement; prepared: Promise<sqlite3.Statement>; ready: boolean }>();
 
   constructor(filename: string, mode: number, callback: (err: Error | null) => void) {
     super(filename, mode, (err) => {
@@ -67,47 +62,6 @@ export class ConfiguredDatabase extends sqlite3.Database {
   override exec(sql: string, callback?: (err: Error | null) => void): this {
     this.noteSchemaChange(sql);
     return super.exec(sql, callback);
-  }
-
-  /**
-   * The statement of `sql` on this handle, prepared at its first use and kept: Database#run and #all
-   * prepare, run and finalize each time, three trips to libuv's pool and back instead of one. A kept
-   * statement that ran to its end holds no lock (sqlite3_stmt_busy), and is reset and bound afresh at
-   * each run (a failed one too). Null once MAX_KEPT_STATEMENTS are kept.
-   */
-  kept(sql: string): Promise<sqlite3.Statement> | null {
-    const known = this.statements.get(sql);
-    if (known) return known.prepared;
-    if (this.statements.size >= MAX_KEPT_STATEMENTS) return null;
-    let statement!: sqlite3.Statement;
-    const prepared = new Promise<sqlite3.Statement>((resolve, reject) => {
-      statement = this.prepare(sql, (err) => (err ? reject(err) : resolve(statement)));
-    });
-    const entry = { statement, prepared, ready: false };
-    this.statements.set(sql, entry);
-    prepared.then(
-      () => (entry.ready = true),
-      () => this.statements.get(sql) === entry && this.statements.delete(sql),
-    );
-    return prepared;
-  }
-
-  /** Finalizes the kept statements; resolves once each is (at once for those prepared and idle). */
-  private finalizeKept(): Promise<unknown> {
-    const all = [...this.statements.values()];
-    this.statements.clear();
-    return Promise.all(all.map(({ statement }) => new Promise((resolve) => statement.finalize(() => resolve(undefined)))));
-  }
-
-  /**
-   * SQLite refuses to close a handle with statements not finalized: the kept ones go first. Closed at
-   * once, as Database#close does, unless a statement is still being prepared.
-   */
-  override close(callback?: (err: Error | null) => void): void {
-    const waiting = [...this.statements.values()].some(({ ready }) => !ready);
-    const finalized = this.finalizeKept();
-    if (!waiting) return super.close(callback);
-    void finalized.then(() => super.close(callback));
   }
 
   /** Sequelize builds its `new Error()` in the synchronous start of the callback it serializes. */

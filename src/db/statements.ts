@@ -6,10 +6,11 @@ import { sqlDate, type ConfiguredDatabase, type Dialect } from './connection';
  * Plain statements for the hot paths (an owner's action runs a dozen in one transaction): SQL with
  * bound parameters, sent to the driver's own connection without Sequelize's query machinery (its
  * options cloned, a Query object built, its retry wrapper, its result handling: about 120 µs of
- * the main thread a statement) nor a model's (building an instance, validating). On SQLite the
- * statement is prepared once per connection and kept (ConfiguredDatabase#kept): one trip to libuv's
- * pool a run instead of three. On MariaDB/MySQL mysql2's `execute`, as Sequelize sends bound
- * statements, which keeps them prepared too.
+ * the main thread a statement) nor a model's (building an instance, validating). On MariaDB/MySQL
+ * mysql2's `execute`, as Sequelize sends bound statements. On SQLite each run prepares its statement
+ * again (Database#run/#all): statements kept prepared per connection were tried (one trip to libuv's
+ * pool a run instead of three) and dropped: with them the benchmark's owner actions stalled for
+ * seconds at a time in two runs of two, a cause not found (README, Benchmark).
  *
  * The statement's effects and errors are the driver's: a lost conflict on MariaDB (ER_LOCK_DEADLOCK,
  * `errno` 1213) is still run again by Database.transaction, a database gone still answers 503
@@ -140,17 +141,13 @@ function keep<V>(cache: Map<string, V>, sql: string, make: () => V): V {
   return made;
 }
 
-async function onSqlite(connection: ConfiguredDatabase, sql: string, values: unknown[], method: 'run' | 'all'): Promise<Outcome> {
+function onSqlite(connection: ConfiguredDatabase, sql: string, values: unknown[], method: 'run' | 'all'): Promise<Outcome> {
   const text = keep(sqliteSql, sql, () => sql.replace(PARAMETER, '?$1'));
-  const kept = connection.kept(text);
-  const statement: sqlite3.Statement | null = kept ? await kept : null;
   return new Promise<Outcome>((resolve, reject) => {
-    const done = function (this: sqlite3.RunResult, err: Error | null, rows?: unknown[]) {
+    connection[method](text, values, function (this: sqlite3.RunResult, err: Error | null, rows?: unknown[]) {
       if (err) return reject(Object.assign(err, { sql }));
       resolve({ rows: rows ?? [], changes: method === 'run' ? this.changes : 0 });
-    };
-    if (statement) statement[method](values, done);
-    else connection[method](text, values, done);
+    });
   });
 }
 
