@@ -51,9 +51,13 @@ export async function execute(db: StatementTarget, sql: string, values: readonly
 /**
  * Sequelize's transactions begin (isolation level, BEGIN) and commit with these plain statements on
  * their connection, as execute sends its own: each is otherwise a trip through Sequelize's query
- * machinery. A savepoint (nested transaction) and a rollback keep Sequelize's way.
+ * machinery. A savepoint (nested transaction) and a rollback keep Sequelize's way, and so does SQLite:
+ * its BEGIN IMMEDIATE answers SQLITE_BUSY once the busy timeout has passed while another process
+ * holds the write lock, and Sequelize runs it again (its `retry` option), which a plain statement
+ * would not (two workers on one file got "database is locked" in CI's access-end suite).
  */
 export function plainTransactionStatements(db: StatementTarget): void {
+  if (db.dialect === 'sqlite') return;
   type Started = Transaction & { parent?: Transaction; finished?: string };
   const queryInterface = db.sequelize.getQueryInterface() as unknown as {
     queryGenerator: {
