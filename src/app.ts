@@ -4,7 +4,7 @@ import cookieParser from 'cookie-parser';
 import helmet from 'helmet';
 import type { Domain } from './domain';
 import { createLogger, type LogSink } from './lib/logger';
-import { collaborations, createMetrics, csrfProtection, errorPages, pageRenderer, type Layout } from './plugin';
+import { collaborations, createMetrics, csrfProtection, errorPages, only, pageRenderer, type Layout } from './plugin';
 import { saveBeforeRedirect, sessions } from './shell/middleware/session';
 import { identify, requireSignIn } from './shell/middleware/auth';
 import { locale, localeOf } from './shell/middleware/locale';
@@ -60,17 +60,12 @@ function pageLocals(pages: ReturnType<typeof pageRenderer>): RequestHandler {
   };
 }
 
-/** What views/shell/layout.ejs uses besides the page's own fields (LayoutPage). */
-const LAYOUT_LOCALS = ['t', 'signedIn', 'breakable', 'csrfToken', 'here', 'locales', 'path', 'signInProviders'];
-const LAYOUT_NAMES = [...LAYOUT_LOCALS, 'locale', 'title', 'head', 'body'];
+/** What views/shell/layout.ejs uses: the page's own fields (LayoutPage), the rest from the request's locals. */
+const LAYOUT_NAMES = ['t', 'signedIn', 'breakable', 'csrfToken', 'here', 'locales', 'path', 'signInProviders', 'locale', 'title', 'head', 'body'];
 
 /** The standalone app's page around every page, ours and the feature's: compiled once, given only what it uses. */
 function shellLayout(pages: () => ReturnType<typeof pageRenderer>): Layout {
-  return (page, _req, res) => {
-    const locals: Record<string, unknown> = { ...page };
-    for (const name of LAYOUT_LOCALS) locals[name] = res.locals[name];
-    return pages().partial('shell/layout', LAYOUT_NAMES)(locals);
-  };
+  return (page, _req, res) => pages().partial('shell/layout', LAYOUT_NAMES)(only(LAYOUT_NAMES, page, res.locals));
 }
 
 /**

@@ -48,6 +48,7 @@ export async function listChanged(sequelize: Sequelize, change: ListChange, t: T
   if (t && covered(raisedAtEnd.get(t), change)) return;
   if ('mailboxId' in change) {
     const sql = `${BUMP}, collaborators = collaborators + $1 WHERE mailbox_id = $2`;
+    // Outside a transaction through Sequelize, which runs it again on SQLITE_BUSY (a plain statement would not).
     if (t) await execute({ sequelize, dialect: dialectOf(sequelize) }, sql, [change.added ?? 0, change.mailboxId], t);
     else await sequelize.query(sql, { bind: [change.added ?? 0, change.mailboxId] });
   } else if ('collaboratorIds' in change) {

@@ -9,7 +9,7 @@ import type { HostMailbox } from '../domain/mailboxes';
 import type { AuditEvent, Mailbox } from '../models';
 import { breakableHtml, breakableWithin } from '../lib/text';
 import { formatDay, formatShortDateTime } from '../i18n/dates';
-import { DEFAULT_LOCALE, LOCALES, formatDate, isLocale, translator, type Locale } from '../i18n';
+import { DEFAULT_LOCALE, LOCALES, formatDate, isLocale, perLocale, translator, type Locale } from '../i18n';
 import { createLogger, type LogSink } from '../lib/logger';
 import { outboxDeliverer, transportFor } from '../mail/transport';
 import { startWorker, type RunningWorker } from '../mail/worker';
@@ -34,7 +34,7 @@ export type { Database } from '../db';
 export type { LogSink } from '../lib/logger';
 export { loadConfig } from '../config';
 export { openDatabase } from '../db';
-export { pages as pageRenderer, type Pages, type Views } from './render';
+export { only, pages as pageRenderer, type Pages, type Views } from './render';
 export { csrf as csrfProtection } from './middleware/csrf';
 export { clientIp, requestOrigin } from './client-ip';
 export { readiness, type Readiness } from './readiness';
@@ -126,16 +126,7 @@ export interface Collaborations extends Router {
  * its sentence for the owner), `deviceWords(userAgent, program)` and `placeWords(ip)` (a device and a
  * client address in words: src/plugin/activity-text.ts) and the language of our views.
  */
-function languageLocals(locale: Locale) {
-  let locals = languages.get(locale);
-  if (!locals) languages.set(locale, (locals = languageLocalsOf(locale)));
-  return locals;
-}
-
-/** They depend on the language alone: made once per language, not at each request. */
-const languages = new Map<Locale, ReturnType<typeof languageLocalsOf>>();
-
-function languageLocalsOf(locale: Locale) {
+const languageLocals = perLocale((locale) => {
   const t = translator(locale);
   const date = (d: Date | string | null | undefined) => formatDate(locale, d);
   const day = (d: Date | string | null | undefined) => formatDay(locale, d);
@@ -145,7 +136,7 @@ function languageLocalsOf(locale: Locale) {
   const deviceWords = (userAgent: string | null, program: boolean) => describeDevice(userAgent, t, { program });
   const placeWords = (ip: string | null) => describePlace(ip, t);
   return { locale, locales: LOCALES, t, date, day, shortDate, breakable: breakableHtml, breakableWithin, describeActivity, deviceWords, placeWords };
-}
+});
 
 const trimSlash = (value: string) => value.replace(/\/+$/, '');
 

@@ -203,17 +203,20 @@ export function pages(layout: Layout, head: (req: Request, res: Response) => str
       const own: Record<string, unknown> = { ...placing(slots, locals), setTitle: (text: string) => void (title = text) };
       const content = views.pageLocals ? partial(views.page, views.pageLocals)(only(views.pageLocals, own, res.locals)) : await view(res, views.page, own);
       // One root for our part of the page: htmx settings, the alert region, the one-time notice.
-      const body = partial('plugin/_page', PAGE_LOCALS)({ csrfToken: res.locals.csrfToken, notice: res.locals.notice, content });
+      const body = partial('plugin/_page', PAGE_LOCALS)(only(PAGE_LOCALS, { content }, res.locals));
       const html = await place(req, res, { title, body, head: head(req, res), locale: String(res.locals.locale ?? 'it') });
       send(res, slots.text(html), status);
     },
   };
 }
 
-/** The `names` of `own`, else of `shared`. */
-function only(names: readonly string[], own: Record<string, unknown>, shared: Record<string, unknown>): Record<string, unknown> {
-  const locals: Record<string, unknown> = {};
-  for (const name of names) locals[name] = name in own ? own[name] : shared[name];
+/**
+ * The `names` of `own`, else of `shared`, as locals for a `partial` (without a prototype, so the
+ * partial reads them as they are, not a copy).
+ */
+export function only(names: readonly string[], own: object, shared: Record<string, unknown>): Record<string, unknown> {
+  const locals = Object.create(null) as Record<string, unknown>;
+  for (const name of names) locals[name] = name in own ? (own as Record<string, unknown>)[name] : shared[name];
   return locals;
 }
 

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import { breakableHtml, breakableWithin } from '../../lib/text';
 import { formatDay } from '../../i18n/dates';
-import { DEFAULT_LOCALE, LOCALES, formatDate, isLocale, translator, type Locale } from '../../i18n';
+import { DEFAULT_LOCALE, LOCALES, formatDate, isLocale, perLocale, translator, type Locale } from '../../i18n';
 
 /** The signed-in person's language, else the one chosen in this session, else the browser's, else Italian. */
 export function localeOf(req: Parameters<RequestHandler>[0]): Locale {
@@ -13,14 +13,8 @@ export function localeOf(req: Parameters<RequestHandler>[0]): Locale {
 }
 
 type When = Date | string | null | undefined;
-const languages = new Map<Locale, { t: ReturnType<typeof translator>; date(d: When): string; day(d: When): string }>();
-
-/** `t`, `date()` and `day()` in `lang`: made once per language, not at each request. */
-function languageLocals(lang: Locale) {
-  let locals = languages.get(lang);
-  if (!locals) languages.set(lang, (locals = { t: translator(lang), date: (d: When) => formatDate(lang, d), day: (d: When) => formatDay(lang, d) }));
-  return locals;
-}
+/** `t`, `date()` and `day()` in a language: made once per language, not at each request. */
+const languageLocals = perLocale((lang) => ({ t: translator(lang), date: (d: When) => formatDate(lang, d), day: (d: When) => formatDay(lang, d) }));
 
 /** Gives every view `t`, `locale`, `date()` and `day()`. Runs after the signed-in person is known. */
 export const locale: RequestHandler = (req, res, next) => {
