@@ -100,6 +100,24 @@ export async function select<R extends object = Record<string, unknown>>(db: Sta
   return rows as R[];
 }
 
+/**
+ * SQL written with Sequelize's named replacements (`:name`) as `$n` parameters for `select`, with
+ * their values in order: each name is one parameter wherever it appears. The values are bound, not
+ * written into the text: one text for every value (SQLite and MariaDB parse it once per connection
+ * at most, where they keep statements), and no pass of Sequelize's over the SQL to quote them in.
+ * @throws Error when the SQL names a value `named` lacks.
+ */
+export function namedParameters(sql: string, named: Record<string, unknown>): { sql: string; values: unknown[] } {
+  const names: string[] = [];
+  const text = sql.replace(NAMED, (_, name: string) => {
+    if (!(name in named)) throw new Error(`no value for :${name} in ${sql.slice(0, 60)}…`);
+    const at = names.indexOf(name);
+    return `$${at >= 0 ? at + 1 : names.push(name)}`;
+  });
+  return { sql: text, values: names.map((name) => named[name]) };
+}
+const NAMED = /:([A-Za-z_]\w*)/g;
+
 /** Sequelize's own way of calling its hooks (not in its types). */
 type Hooks = { runHooks(name: string, ...args: unknown[]): Promise<void> };
 type Outcome = { rows: unknown[]; changes: number };

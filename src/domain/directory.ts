@@ -9,7 +9,7 @@ import type { Links } from './links';
 import type { AppPasswords } from './app-passwords';
 import { NotFound } from './errors';
 import { PlainReader } from '../db/records';
-import { select } from '../db/statements';
+import { namedParameters, select } from '../db/statements';
 import { listState, takeListState, type ListState } from '../db/list-versions';
 import type { TwoStep } from './two-step';
 
@@ -271,9 +271,9 @@ export class Directory {
     const read = (conditions: string[], back: boolean, skip: number) => {
       const by = sort === 'name' ? nameOrder(names, back ? 'DESC' : dir) : forwards;
       const page = byKey
-        ? `(SELECT s.collaborator_id AS id FROM ${this.keysFrom(status)} WHERE ${conditions.join(' AND ')} GROUP BY ${KEY_GROUP} ORDER BY ${by} LIMIT ${PAGE_SIZE} OFFSET ${skip}) m ${this.straightJoin} collaborators c ON c.id = m.id`
-        : `(SELECT ${PAGE_COLUMNS} FROM ${from} WHERE ${conditions.join(' AND ')} ORDER BY ${by} LIMIT ${PAGE_SIZE} OFFSET ${skip}) c`;
-      return this.db.sequelize.query<RowRecord>(`SELECT ${ROW_COLUMNS} FROM ${page} ${LAST_EMAIL} ORDER BY ${forwards}`, { replacements, type: QueryTypes.SELECT });
+        ? `(SELECT s.collaborator_id AS id FROM ${this.keysFrom(status)} WHERE ${conditions.join(' AND ')} GROUP BY ${KEY_GROUP} ORDER BY ${by} LIMIT ${PAGE_SIZE} OFFSET :offset) m ${this.straightJoin} collaborators c ON c.id = m.id`
+        : `(SELECT ${PAGE_COLUMNS} FROM ${from} WHERE ${conditions.join(' AND ')} ORDER BY ${by} LIMIT ${PAGE_SIZE} OFFSET :offset) c`;
+      return this.selected<RowRecord>(`SELECT ${ROW_COLUMNS} FROM ${page} ${LAST_EMAIL} ORDER BY ${forwards}`, { ...replacements, offset: skip });
     };
     let records = await read(where, backwards, offset);
     // Nothing left past the row (the rows after it were removed meanwhile): the page by its number.
@@ -364,8 +364,14 @@ export class Directory {
   }
 
   private async counted(sql: string, replacements: Record<string, unknown>): Promise<number> {
-    const [row] = await this.db.sequelize.query<{ n: number }>(sql, { replacements, type: QueryTypes.SELECT });
+    const [row] = await this.selected<{ n: number | string }>(sql, replacements);
     return Number(row?.n ?? 0);
+  }
+
+  /** The rows of a SELECT written with named replacements (`:name`), by one plain statement (src/db/statements.ts). */
+  private selected<R extends object>(sql: string, replacements: Record<string, unknown>): Promise<R[]> {
+    const bound = namedParameters(sql, replacements);
+    return select<R>(this.db, bound.sql, bound.values);
   }
 
   /** The row a keyset page starts next to, when it is one of this mailbox's. */
