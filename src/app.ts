@@ -1,10 +1,11 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import express, { type Express, type RequestHandler } from 'express';
 import cookieParser from 'cookie-parser';
 import helmet from 'helmet';
 import type { Domain } from './domain';
 import { createLogger, type LogSink } from './lib/logger';
-import { collaborations, createMetrics, csrfProtection, errorPages, only, pageRenderer, type Layout } from './plugin';
+import { collaborations, createMetrics, csrfProtection, errorPages, inTurn, only, pageRenderer, type Layout } from './plugin';
 import { saveBeforeRedirect, sessions } from './shell/middleware/session';
 import { identify, requireSignIn } from './shell/middleware/auth';
 import { locale, localeOf } from './shell/middleware/locale';
@@ -48,6 +49,33 @@ const noStore: RequestHandler = (_req, res, next) => {
   next();
 };
 
+/**
+ * `middleware`'s headers, found once by running it on a response that only records them, then set on
+ * every answer: for helmet, whose settings here are all fixed (no per-request nonce), that is its 13
+ * steps and its Content-Security-Policy built from the directives once, not at every request.
+ */
+function headersOnce(middleware: (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void): RequestHandler {
+  const set = new Map<string, string | number | readonly string[]>();
+  const removed = new Set<string>();
+  const recorder = {
+    setHeader: (name: string, value: string | number | readonly string[]) => set.set(name, value),
+    removeHeader: (name: string) => removed.add(name),
+  } as unknown as ServerResponse;
+  let failed: unknown;
+  let finished = false;
+  middleware({} as IncomingMessage, recorder, (err) => {
+    failed = err;
+    finished = true;
+  });
+  if (failed || !finished) throw new Error(`headersOnce: the middleware did not finish at once${failed ? `: ${String(failed)}` : ''}`);
+  const headers = [...set];
+  return (_req, res, next) => {
+    for (const name of removed) res.removeHeader(name);
+    for (const [name, value] of headers) res.setHeader(name, value);
+    next();
+  };
+}
+
 /** Shared page locals: who is signed in, the one-time notice, the pages of this app. */
 function pageLocals(pages: ReturnType<typeof pageRenderer>): RequestHandler {
   return (req, res, next) => {
@@ -82,13 +110,12 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   // The sign-in page's and the settings menu's providers, only those configured: set first, for every page (error pages too).
   const oidc = new OidcClients(config.oidc, config.baseUrl, domain.clock);
   const signInProviders = oidc.names.map((name) => ({ name, label: providerLabel(name) }));
-  app.use((_req, res, next) => {
+  const providersLocal: RequestHandler = (_req, res, next) => {
     res.locals.signInProviders = signInProviders;
     next();
-  });
+  };
   // Not served at all without a token (no figure of this installation leaks by default), nor measured.
   const metered = config.metricsToken ? { metrics: createMetrics(db, domain.clock), token: config.metricsToken } : null;
-  if (metered) app.use(metered.metrics.requestDurations);
 
   const layout = shellLayout(() => pages);
   const feature = collaborations({
@@ -107,7 +134,7 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   });
   const pages = pageRenderer(layout, () => feature.headHtml, { cache: config.env === 'production' });
 
-  app.use(
+  const securityHeaders = headersOnce(
     helmet({
       contentSecurityPolicy: {
         useDefaults: false,
@@ -130,6 +157,8 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
       referrerPolicy: { policy: 'same-origin' },
     }),
   );
+  // Every answer's first steps, in turn as one layer (see inTurn).
+  app.use(inTurn([providersLocal, ...(metered ? [metered.metrics.requestDurations] : []), securityHeaders]));
   // The passkey pages' WebAuthn helper, from the pinned package like htmx (its exports hide the bundle).
   const webauthnBundle = path.join(path.dirname(require.resolve('@simplewebauthn/browser')), '..', 'dist', 'bundle', 'index.umd.min.js');
   app.get('/assets/simplewebauthn-browser.js', (_req, res) => res.sendFile(webauthnBundle, { maxAge: '1d' }));
@@ -143,17 +172,23 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
 
   const session = sessions(config, db, accounts);
   const csrf = csrfProtection(config.sessionSecret, secure, { bindTo: (req) => (req.session?.identity ? req.sessionID : '') });
-  app.use(noStore);
-  app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }));
-  app.use(session.handler);
-  app.use(cookieParser());
-  app.use(saveBeforeRedirect);
-  app.use(identify(accounts, session.accountOf));
-  app.use(holdAtSecondStep);
-  app.use(requireTwoStepSetup(domain.twoStep));
-  app.use(locale);
-  app.use(pageLocals(pages));
-  app.use(csrf.token, csrf.protection);
+  // The steps every page and form shares, in turn as one layer (see inTurn).
+  app.use(
+    inTurn([
+      noStore,
+      express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }),
+      ...session.handler,
+      cookieParser(),
+      saveBeforeRedirect,
+      identify(accounts, session.accountOf),
+      holdAtSecondStep,
+      requireTwoStepSetup(domain.twoStep),
+      locale,
+      pageLocals(pages),
+      csrf.token,
+      ...csrf.protection,
+    ]),
+  );
 
   app.get('/', requireSignIn, (req, res) => res.redirect(303, homeOf(req)));
   const signIn = { accounts, rateLimits: domain.rateLimits, accessHistory: domain.accessHistory, twoStep: domain.twoStep, devices: deviceCookies(config.sessionSecret, secure), clock: domain.clock };

@@ -19,6 +19,7 @@ import { SealedCookies } from './cookies';
 import { takeNotice, type Feature, type FeatureUrls } from './context';
 import { csrf, hostCsrf } from './middleware/csrf';
 import { errorHandler, notFound } from './middleware/errors';
+import { inTurn } from './middleware/in-turn';
 import { pages as createPages, type Layout, type Pages } from './render';
 import { collaboratorsRouter } from './routes/collaborators';
 import { activityRouter } from './routes/activity';
@@ -36,6 +37,7 @@ export { loadConfig } from '../config';
 export { openDatabase } from '../db';
 export { only, pages as pageRenderer, type Pages, type Views } from './render';
 export { csrf as csrfProtection } from './middleware/csrf';
+export { inTurn } from './middleware/in-turn';
 export { clientIp, requestOrigin } from './client-ip';
 export { readiness, type Readiness } from './readiness';
 export { createMetrics, type Metrics } from './metrics';
@@ -234,17 +236,9 @@ export function collaborations(options: CollaborationsOptions): Collaborations {
     res.locals.notice = takeNotice(feature, req, res);
     next();
   };
-  /**
-   * Everything our pages need, once per request whichever part it enters first: in turn, without a
-   * Router of their own (leaving a Router where nothing answered costs a turn of the event loop).
-   */
-  const steps: RequestHandler[] = [express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }), deleteOverride, cookieParser(), pageLocals];
-  const common: RequestHandler = (req, res, next) => {
-    if (res.locals.urls === urls) return next();
-    let done = 0;
-    const step = (err?: unknown): unknown => (err || done === steps.length ? next(err) : steps[done++]?.(req, res, step));
-    step();
-  };
+  /** Everything our pages need, once per request whichever part it enters first (see inTurn). */
+  const steps = inTurn([express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }), deleteOverride, cookieParser(), pageLocals]);
+  const common: RequestHandler = (req, res, next) => (res.locals.urls === urls ? next() : steps(req, res, next));
 
   // CSRF: the host's token, checked here too; else ours, the owner's bound to the owner the host
   // named (a cookie a sibling site planted is worth nothing) and the link pages' to nobody.
@@ -255,8 +249,10 @@ export function collaborations(options: CollaborationsOptions): Collaborations {
 
   const handleErrors = errorHandler(logger, pages, urls.home);
   /** A part answers its own routes and passes anything else on to the host. */
-  const ownerPart = (router: Router) => Router().use(common, ownerOnly, ownerCsrf.token, ...ownerCsrf.protection, router, handleErrors);
-  const visitorPart = (router: Router) => Router().use(common, visitorCsrf.token, ...visitorCsrf.protection, router, handleErrors);
+  const ownerSteps = inTurn([common, ownerOnly, ownerCsrf.token, ...ownerCsrf.protection]);
+  const visitorSteps = inTurn([common, visitorCsrf.token, ...visitorCsrf.protection]);
+  const ownerPart = (router: Router) => Router().use(ownerSteps, router, handleErrors);
+  const visitorPart = (router: Router) => Router().use(visitorSteps, router, handleErrors);
   const assets = Router()
     .get('/htmx.min.js', (_req, res) => res.sendFile(require.resolve('htmx.org/dist/htmx.min.js'), { maxAge: '1d' }))
     .use(express.static(path.join(ROOT, 'public'), { maxAge: '1h' }));

@@ -49,16 +49,24 @@ export class DatabaseSessionStore extends session.Store {
       : 'SELECT s.data FROM sessions s WHERE s.sid = $1 AND s.expires > $2';
   }
 
-  /** Every request of a signed-in person asks: one plain statement, without the model's work around it. */
+  /**
+   * Every request of a signed-in person asks: one plain statement, without the model's work around it.
+   * The session found has its idle expiry moved forward here (at most once a minute per session and
+   * process), not by express-session's `touch` at the end of the answer: a store without `touch` spares
+   * every request one hash of its session (express-session hashes it once more to decide on touching).
+   */
   override get(sid: string, callback: (err: unknown, data?: session.SessionData | null) => void): void {
     select<{ data: string | null }>(this.db, this.readSql, [sessionKey(sid), new Date()])
+      .then(async ([row]) => {
+        if (!row?.data) return null;
+        const data = JSON.parse(row.data) as session.SessionData;
+        this.rows.set(data, row);
+        // A remembered session's row moves with its cookie instead, saved once a minute (renewRemembered).
+        if (!data.cookie?.expires && this.touchDue(sid)) await this.moveExpiry(sid, data);
+        return data;
+      })
       .then(
-        ([row]) => {
-          if (!row?.data) return callback(null, null);
-          const data = JSON.parse(row.data) as session.SessionData;
-          this.rows.set(data, row);
-          callback(null, data);
-        },
+        (data) => callback(null, data),
         (err: unknown) => callback(err),
       );
   }
@@ -93,20 +101,30 @@ export class DatabaseSessionStore extends session.Store {
       : Session.create({ sid: key, ...fields }).then(() => {
           marked[STORED] = true;
         });
-    saved.then(() => callback(), callback);
+    // Saved with its expiry moved forward: no touch for a minute.
+    saved.then(() => {
+      this.touched(sid, Date.now());
+      callback();
+    }, callback);
   }
 
-  /** Moves the idle expiry forward, at most once a minute per session and process (one write each). */
-  override touch(sid: string, data: session.SessionData, callback: Callback = () => undefined): void {
+  /** Whether `sid`'s expiry is to move forward now (at most once a minute per session and process); if so, noted as moved. */
+  private touchDue(sid: string): boolean {
     const now = Date.now();
-    if (now - (this.touchedAt.get(sid) ?? 0) < TOUCH_EVERY_MS) return callback();
+    if (now - (this.touchedAt.get(sid) ?? 0) < TOUCH_EVERY_MS) return false;
+    this.touched(sid, now);
+    return true;
+  }
+
+  private touched(sid: string, at: number): void {
     // Bounded: forgetting every session only costs one early touch each.
     if (this.touchedAt.size >= 10_000) this.touchedAt.clear();
-    this.touchedAt.set(sid, now);
-    retryingConflicts(() => this.db.models.Session.update({ expires: this.expiry(data) }, { where: { sid: sessionKey(sid), expires: { [Op.gt]: new Date() } } })).then(
-      () => callback(),
-      callback,
-    );
+    this.touchedAt.set(sid, at);
+  }
+
+  /** Moves the idle expiry forward (one write), only while the row is still alive. */
+  private async moveExpiry(sid: string, data: session.SessionData): Promise<void> {
+    await retryingConflicts(() => this.db.models.Session.update({ expires: this.expiry(data) }, { where: { sid: sessionKey(sid), expires: { [Op.gt]: new Date() } } }));
   }
 
   override destroy(sid: string, callback: Callback = () => undefined): void {

@@ -47,7 +47,7 @@ const RENEW_EVERY_MS = 60 * 1000;
  * A remembered session's cookie (one with an expiry) is set again at most once a minute, its expiry
  * moved forward as at each use: express-session sets such a cookie whenever its session changed, and
  * the session notes when (`renewedAt`, saved with it). Its row's expiry moves forward meanwhile too
- * (the store's touch).
+ * (the store moves it when it reads the session).
  */
 const renewRemembered: RequestHandler = (req, _res, next) => {
   const session = req.session;
