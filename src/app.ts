@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import express, { type Express, type RequestHandler } from 'express';
 import cookieParser from 'cookie-parser';
@@ -48,33 +47,6 @@ const noStore: RequestHandler = (_req, res, next) => {
   res.set('Cache-Control', 'no-store');
   next();
 };
-
-/**
- * `middleware`'s headers, found once by running it on a response that only records them, then set on
- * every answer: for helmet, whose settings here are all fixed (no per-request nonce), that is its 13
- * steps and its Content-Security-Policy built from the directives once, not at every request.
- */
-function headersOnce(middleware: (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void): RequestHandler {
-  const set = new Map<string, string | number | readonly string[]>();
-  const removed = new Set<string>();
-  const recorder = {
-    setHeader: (name: string, value: string | number | readonly string[]) => set.set(name, value),
-    removeHeader: (name: string) => removed.add(name),
-  } as unknown as ServerResponse;
-  let failed: unknown;
-  let finished = false;
-  middleware({} as IncomingMessage, recorder, (err) => {
-    failed = err;
-    finished = true;
-  });
-  if (failed || !finished) throw new Error(`headersOnce: the middleware did not finish at once${failed ? `: ${String(failed)}` : ''}`);
-  const headers = [...set];
-  return (_req, res, next) => {
-    for (const name of removed) res.removeHeader(name);
-    for (const [name, value] of headers) res.setHeader(name, value);
-    next();
-  };
-}
 
 /** Shared page locals: who is signed in, the one-time notice, the pages of this app. */
 function pageLocals(pages: ReturnType<typeof pageRenderer>): RequestHandler {
@@ -134,29 +106,27 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   });
   const pages = pageRenderer(layout, () => feature.headHtml, { cache: config.env === 'production' });
 
-  const securityHeaders = headersOnce(
-    helmet({
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'"],
-          styleSrc: ["'self'"],
-          imgSrc: ["'self'", 'data:'],
-          objectSrc: ["'none'"],
-          baseUri: ["'none'"],
-          frameAncestors: ["'none'"],
-          // A form that starts a sign-in with a provider is redirected to its authorization endpoint,
-          // which form-action governs too: the issuers' origins (where the endpoint is, for Google,
-          // Entra ID, Keycloak…).
-          formAction: ["'self'", ...config.oidc.providers.map((p) => new URL(p.issuer).origin)],
-          ...(secure ? { upgradeInsecureRequests: [] } : {}),
-        },
+  const securityHeaders = helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        frameAncestors: ["'none'"],
+        // A form that starts a sign-in with a provider is redirected to its authorization endpoint,
+        // which form-action governs too: the issuers' origins (where the endpoint is, for Google,
+        // Entra ID, Keycloak…).
+        formAction: ["'self'", ...config.oidc.providers.map((p) => new URL(p.issuer).origin)],
+        ...(secure ? { upgradeInsecureRequests: [] } : {}),
       },
-      strictTransportSecurity: secure ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-      referrerPolicy: { policy: 'same-origin' },
-    }),
-  );
+    },
+    strictTransportSecurity: secure ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'same-origin' },
+  });
   // Every answer's first steps, in turn as one layer (see inTurn).
   app.use(inTurn([providersLocal, ...(metered ? [metered.metrics.requestDurations] : []), securityHeaders]));
   // The passkey pages' WebAuthn helper, from the pinned package like htmx (its exports hide the bundle).
