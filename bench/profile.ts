@@ -10,7 +10,7 @@ import { redactor } from '../src/mail/redact';
 import { systemClock } from '../src/lib/clock';
 import { Sealer } from '../src/lib/secrets';
 import { waitForHttp } from '../test/support/processes';
-import { Child, cpuMsOf, memoryOf, ROOT, untilIdle } from './lib/processes';
+import { Child, cpuMsOf, eventLoop, memoryOf, ROOT, untilIdle } from './lib/processes';
 import { freshDatabase } from './lib/databases';
 import { Session, inParallel } from './lib/http';
 import { load } from './lib/load';
@@ -24,7 +24,8 @@ import { DOMAIN, OWNER_PASSWORD, seed, type Seeded } from './lib/seed';
  * of the app as `npm start` runs it,
  * and prints self time by module (a package, a folder of ours, or V8's own work). LIST_CACHE_ENTRIES=0
  * profiles the page with every row rendered; PROFILE_MYSQL_URL (a MariaDB server) profiles on a fresh
- * database there instead of SQLite.
+ * database there instead of SQLite. CONNECTIONS (10) sets the load's connections (the bench's 50);
+ * the line printed ends with the app's event-loop delay during the load (p99 and max, ms).
  *
  * PROFILE_ACTION=password-reset|password-link|deactivation profiles an owner action instead, as the
  * three-dot menu sends it (htmx, CSRF header): one POST on each fresh account that the action takes
@@ -40,6 +41,8 @@ import { DOMAIN, OWNER_PASSWORD, seed, type Seeded } from './lib/seed';
 const SIZE = Number(process.env.SIZE ?? 10_000);
 const SECONDS = Number(process.env.SECONDS ?? 20);
 const URL_PATH = process.env.PROFILE_PATH ?? '/settings/collaborations';
+/** Connections of the page load (10; the bench's is 50). */
+const CONNECTIONS = Number(process.env.CONNECTIONS ?? 10);
 const ACTION = process.env.PROFILE_ACTION;
 const ACTIONS = Number(process.env.ACTIONS ?? 1000);
 const MAIL = process.env.PROFILE_MAIL === '1';
@@ -140,6 +143,7 @@ async function main(): Promise<void> {
     NODE_ENV: 'production',
     SESSION_SECRET: crypto.randomBytes(32).toString('base64url'),
     LOG_LEVEL: 'warn',
+    BENCH_EVENT_LOOP: '1',
     WORKER: sink ? 'on' : 'off',
     SMTP_URL: sink ? sink.url : 'smtp://127.0.0.1:1',
     ...(process.env.LIST_CACHE_ENTRIES ? { LIST_CACHE_ENTRIES: process.env.LIST_CACHE_ENTRIES } : {}),
@@ -184,15 +188,17 @@ async function main(): Promise<void> {
 
 /** Loads URL_PATH for SECONDS (after 2 s of warm-up); returns a line for the summary. */
 async function loadPage(base: string, app: Child, cookie: string): Promise<string> {
-  await load({ url: `${base}${URL_PATH}`, seconds: 2, connections: 10, headers: { cookie } });
+  await load({ url: `${base}${URL_PATH}`, seconds: 2, connections: CONNECTIONS, headers: { cookie } });
   if (process.env.PAGE_OUT) fs.writeFileSync(process.env.PAGE_OUT, await (await fetch(`${base}${URL_PATH}`, { headers: { cookie } })).text());
+  await eventLoop(app);
   const before = threadCpuMsOf(app.pid);
-  const result = await load({ url: `${base}${URL_PATH}`, seconds: SECONDS, connections: 10, headers: { cookie } });
+  const result = await load({ url: `${base}${URL_PATH}`, seconds: SECONDS, connections: CONNECTIONS, headers: { cookie } });
   const used = threadCpuSince(before, threadCpuMsOf(app.pid));
+  const loop = await eventLoop(app);
   const kinds = used ? cpuByThreadKind(app.pid, used) : null;
   const per = (ms: number | undefined) => ((ms ?? NaN) / result.ok).toFixed(2);
   const all = kinds ? kinds.main + kinds.pool + kinds.other : undefined;
-  return `${URL_PATH} at ${SIZE} collaborators: ${Math.round(result.rps)} req/s with 10 connections, CPU ms a request ${per(all)}${PROFILING ? ' (under the profiler)' : ''}: main thread ${per(kinds?.main)}, V8 helpers ${per(kinds?.other)}, libuv pool (SQLite) ${per(kinds?.pool)}; peak RSS ${Math.round(memoryOf(app.pid)?.hwm ?? NaN)} MB`;
+  return `${URL_PATH} at ${SIZE} collaborators: ${Math.round(result.rps)} req/s with ${CONNECTIONS} connections, CPU ms a request ${per(all)}${PROFILING ? ' (under the profiler)' : ''}: main thread ${per(kinds?.main)}, V8 helpers ${per(kinds?.other)}, libuv pool (SQLite) ${per(kinds?.pool)}; peak RSS ${Math.round(memoryOf(app.pid)?.hwm ?? NaN)} MB; event loop delay p99 ${loop.p99} ms, max ${loop.max} ms`;
 }
 
 /** DRAINS drains of EMAILS invitations (queued as the bench's mail phase queues them) by the app's worker; returns a line for the summary. */

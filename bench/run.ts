@@ -12,7 +12,7 @@ import { redactor } from '../src/mail/redact';
 import { PAGE_SIZE as ROWS_PER_PAGE } from '../src/domain/directory';
 import { Sealer } from '../src/lib/secrets';
 import { systemClock } from '../src/lib/clock';
-import { Child, ROOT, cpuMsOf, memoryOf, untilIdle, withPeakRss } from './lib/processes';
+import { Child, ROOT, cpuMsOf, eventLoop, memoryOf, untilIdle, withPeakRss } from './lib/processes';
 import { freshDatabase } from './lib/databases';
 import { poolThreads, threadCpuMsOf, threadCpuSince } from './lib/threads';
 import { waitForHttp } from '../test/support/processes';
@@ -101,13 +101,6 @@ async function bcryptRate(seconds: number): Promise<{ hashesPerSecond: number; h
   const line = await child.nextLine((l) => l.startsWith('{'), (seconds + 60) * 1000);
   await child.stop();
   return JSON.parse(line) as { hashesPerSecond: number; hashes: number };
-}
-
-/** The app's event-loop delay since the previous call (BENCH_EVENT_LOOP=1 in the app). */
-async function eventLoop(app: Child): Promise<{ p50: number; p99: number; max: number }> {
-  const line = app.nextLine((l) => l.startsWith('{"eventLoopDelay"'), 5000);
-  app.signal('SIGUSR2');
-  return (JSON.parse(await line) as { eventLoopDelay: { p50: number; p99: number; max: number } }).eventLoopDelay;
 }
 
 /** p50, p99 and max of latencies in ms. */

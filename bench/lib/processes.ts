@@ -155,3 +155,10 @@ export async function untilIdle(pid: number, windowMs = 500, ms = 120_000): Prom
 
 /** USER_HZ: 100 on every Linux the bench runs on. */
 export const CLOCK_TICKS = 100;
+
+/** The app's event-loop delay (ms) since the previous call: BENCH_EVENT_LOOP=1 in the app (src/server.ts). */
+export async function eventLoop(app: Child): Promise<{ p50: number; p99: number; max: number }> {
+  const line = app.nextLine((l) => l.startsWith('{"eventLoopDelay"'), 5000);
+  app.signal('SIGUSR2');
+  return (JSON.parse(await line) as { eventLoopDelay: { p50: number; p99: number; max: number } }).eventLoopDelay;
+}
