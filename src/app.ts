@@ -146,7 +146,6 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   app.use(
     inTurn([
       noStore,
-      express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }),
       ...session.handler,
       cookieParser(),
       saveBeforeRedirect,
@@ -156,6 +155,8 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
       locale,
       pageLocals(pages),
       csrf.token,
+      // Read once the page's language and token are set: a body refused gets the error page in the user's language.
+      express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }),
       ...csrf.protection,
     ]),
   );

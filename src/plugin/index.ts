@@ -237,8 +237,13 @@ export function collaborations(options: CollaborationsOptions): Collaborations {
     next();
   };
   /** Everything our pages need, once per request whichever part it enters first (see inTurn). */
-  const steps = inTurn([express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }), deleteOverride, cookieParser(), pageLocals]);
+  const steps = inTurn([cookieParser(), pageLocals]);
   const common: RequestHandler = (req, res, next) => (res.locals.urls === urls ? next() : steps(req, res, next));
+  /**
+   * The form's body, read once the page's language and CSRF token are set: a body refused (too large,
+   * too many fields, a charset not UTF-8) gets the error page in the user's language, not a bare status.
+   */
+  const body = inTurn([express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }), deleteOverride]);
 
   // CSRF: the host's token, checked here too; else ours, the owner's bound to the owner the host
   // named (a cookie a sibling site planted is worth nothing) and the link pages' to nobody.
@@ -249,8 +254,8 @@ export function collaborations(options: CollaborationsOptions): Collaborations {
 
   const handleErrors = errorHandler(logger, pages, urls.home);
   /** A part answers its own routes and passes anything else on to the host. */
-  const ownerSteps = inTurn([common, ownerOnly, ownerCsrf.token, ...ownerCsrf.protection]);
-  const visitorSteps = inTurn([common, visitorCsrf.token, ...visitorCsrf.protection]);
+  const ownerSteps = inTurn([common, ownerOnly, ownerCsrf.token, body, ...ownerCsrf.protection]);
+  const visitorSteps = inTurn([common, visitorCsrf.token, body, ...visitorCsrf.protection]);
   const ownerPart = (router: Router) => Router().use(ownerSteps, router, handleErrors);
   const visitorPart = (router: Router) => Router().use(visitorSteps, router, handleErrors);
   const assets = Router()

@@ -170,6 +170,8 @@ for (const { name, create } of DATABASES) {
         await owner.get('/settings/collaborations');
         const res = await owner.post(`/settings/collaborations/${c.id}/password-reset`, {}, { 'Sec-Fetch-Site': 'cross-site' });
         expect(res.status).to.equal(403);
+        const capitals = await owner.post(`/settings/collaborations/${c.id}/password-reset`, {}, { 'Sec-Fetch-Site': 'Cross-Site' });
+        expect(capitals.status, 'the value in capitals').to.equal(403);
         const remove = await owner.agent.delete(`/settings/collaborations/${c.id}`).set({ 'X-CSRF-Token': owner.csrf, 'Sec-Fetch-Site': 'cross-site' });
         expect(remove.status).to.equal(403);
         const signIn = await new Browser(h.app).agent.post('/login').type('form').set('Sec-Fetch-Site', 'cross-site').send({ username: MAILBOX, password: OWNER_PASSWORD });
@@ -194,6 +196,22 @@ for (const { name, create } of DATABASES) {
         const many = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`f${i}`, 'x']));
         const tooMany = await owner.post('/settings/collaborations', { ...newCollaborator(), ...many });
         expect(tooMany.status).to.equal(413);
+        expect(await h.db.models.Collaborator.count()).to.equal(0);
+      });
+
+      it("should answer a body it cannot read with the error page in the user's language, not a bare status", async function () {
+        const form = { _csrf: owner.csrf, ...newCollaborator() };
+        const encoded = new URLSearchParams(form).toString();
+        for (const [res, status] of [
+          [await owner.post('/settings/collaborations', { ...form, firstName: 'x'.repeat(40_000) }), 413],
+          [await owner.agent.post('/settings/collaborations').set('Content-Type', 'application/x-www-form-urlencoded; charset=utf-16').send(encoded), 415],
+          [await owner.agent.post('/settings/collaborations').set({ 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Encoding': 'gzip' }).send(encoded), 400],
+          [await new Browser(h.app).agent.post('/login').set('Content-Type', 'application/x-www-form-urlencoded; charset=latin2').send('username=x&password=y'), 415],
+        ] as const) {
+          expect(res.status).to.equal(status);
+          expect(res.type).to.equal('text/html');
+          expect(res.text).to.include('Impossibile leggere la richiesta');
+        }
         expect(await h.db.models.Collaborator.count()).to.equal(0);
       });
 

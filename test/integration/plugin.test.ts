@@ -122,6 +122,24 @@ for (const { name, create } of DATABASES) {
         expect(res.text).to.include('<html lang="en">');
       });
 
+      it("should answer a body it cannot read with its error page in the browser's language, and change nothing", async function () {
+        const app = host();
+        const form = await ownerPage(app, 9101);
+        const send = (body: string, type = 'application/x-www-form-urlencoded') =>
+          request(app).post(PREFIX).set({ 'X-Host-User': '9101', Cookie: form.cookie, 'Accept-Language': 'en', 'Content-Type': type }).send(body);
+        const fields = Array.from({ length: 60 }, (_, i) => `f${i}=x`).join('&');
+        for (const [res, status] of [
+          [await send(`_csrf=${form.token}&firstName=${'x'.repeat(40_000)}`), 413],
+          [await send(`_csrf=${form.token}&${fields}`), 413],
+          [await send(`_csrf=${form.token}`, 'application/x-www-form-urlencoded; charset=utf-16'), 415],
+        ] as const) {
+          expect(res.status).to.equal(status);
+          expect(res.type).to.equal('text/html');
+          expect(res.text).to.include('This request could not be read');
+        }
+        expect(await h.db.models.Collaborator.count()).to.equal(0);
+      });
+
       it('should know a collaborator by one address only: 5, never 05, 5.0 or 0x5', async function () {
         const app = host();
         const form = await ownerPage(app, 9101);
