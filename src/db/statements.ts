@@ -103,8 +103,8 @@ export async function select<R extends object = Record<string, unknown>>(db: Sta
 /**
  * SQL written with Sequelize's named replacements (`:name`) as `$n` parameters for `select`, with
  * their values in order: each name is one parameter wherever it appears. The values are bound, not
- * written into the text: one text for every value (SQLite and MariaDB parse it once per connection
- * at most, where they keep statements), and no pass of Sequelize's over the SQL to quote them in.
+ * written into the text: one text for every value, and no pass of Sequelize's over the SQL to quote
+ * them in.
  * @throws Error when the SQL names a value `named` lacks.
  */
 export function namedParameters(sql: string, named: Record<string, unknown>): { sql: string; values: unknown[] } {

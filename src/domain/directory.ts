@@ -141,7 +141,7 @@ const ROW_NAMES = Object.keys(ROW_FACTS) as Array<keyof RowRecord>;
  * ROW_FACTS as the dialect gives them cheapest. SQLite: one JSON array a row (`row_facts`, read by
  * recordOf): its driver builds each value of a row on the main thread at about 0.5 µs a value, the
  * 800 of a page as costly as the rest of the read; one value a row and one JSON.parse cost a tenth
- * of that. MariaDB/MySQL: one column each (mysql2 reads them in JavaScript, compiled per query).
+ * of that. MariaDB/MySQL: one column each.
  */
 function rowColumns(dialect: Dialect): string {
   if (dialect === 'sqlite') return `json_array(${ROW_NAMES.map((name) => ROW_FACTS[name]).join(', ')}) AS row_facts`;
