@@ -4,7 +4,7 @@ import cookieParser from 'cookie-parser';
 import helmet from 'helmet';
 import type { Domain } from './domain';
 import { createLogger, type LogSink } from './lib/logger';
-import { collaborations, createMetrics, csrfProtection, errorPages, inTurn, only, pageRenderer, type Layout } from './plugin';
+import { collaborations, createMetrics, csrfProtection, errorPages, formBody, inTurn, only, pageRenderer, type Layout } from './plugin';
 import { saveBeforeRedirect, sessions } from './shell/middleware/session';
 import { identify, requireSignIn } from './shell/middleware/auth';
 import { locale, localeOf } from './shell/middleware/locale';
@@ -156,7 +156,7 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
       pageLocals(pages),
       csrf.token,
       // Read once the page's language and token are set: a body refused gets the error page in the user's language.
-      express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }),
+      formBody,
       ...csrf.protection,
     ]),
   );

@@ -43,6 +43,12 @@ export { readiness, type Readiness } from './readiness';
 export { createMetrics, type Metrics } from './metrics';
 export type { LaneBacklog, OutboxHealth, SmtpState } from '../mail/outbox-health';
 
+/**
+ * A form's body (application/x-www-form-urlencoded, UTF-8), the one reader of the shell's and the
+ * feature's forms: at most 32 kB and 50 fields, else 413; another charset 415.
+ */
+export const formBody = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 });
+
 /** The 404 page for whatever nothing answered, then every error as its page (for a host's own routes). */
 export function errorPages(logger: LogSink, pages: Pages, home = '/'): [RequestHandler, ErrorRequestHandler] {
   return [notFound, errorHandler(logger, pages, home)];
@@ -243,7 +249,7 @@ export function collaborations(options: CollaborationsOptions): Collaborations {
    * The form's body, read once the page's language and CSRF token are set: a body refused (too large,
    * too many fields, a charset not UTF-8) gets the error page in the user's language, not a bare status.
    */
-  const body = inTurn([express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }), deleteOverride]);
+  const body = inTurn([formBody, deleteOverride]);
 
   // CSRF: the host's token, checked here too; else ours, the owner's bound to the owner the host
   // named (a cookie a sibling site planted is worth nothing) and the link pages' to nobody.
