@@ -4,7 +4,7 @@ import { Browser, GOOD_PASSWORD, harnessWithOwner, type Harness } from '../suppo
 import { collaboratorIn, reload, person } from '../support/accounts';
 import { system } from '../../src/domain/actor';
 import type { Collaborator, Mailbox, Status } from '../../src/models';
-import { PAGE_SIZE } from '../../src/domain/directory';
+import { PAGE_SIZE, type ListQuery } from '../../src/domain/directory';
 import { retentionCutoff } from '../../src/domain/maintenance';
 
 const MAILBOX = 'studio.rossi@pec.example.it';
@@ -64,6 +64,22 @@ for (const { name, create } of DATABASES) {
         const second = (await owner.get(linkOf(first, 'next') as string)).text;
         expect(rowIds(second)).to.have.length(5);
         expect(linkOf(second, 'next')).to.equal(undefined);
+      });
+      it("should count a search or a status once for each version of the list, again after any change", async function () {
+        const anna = await collaboratorIn(h, mailbox, 'active', person('Anna', 'Neri', 'anna'));
+        await h.domain.collaborations.create(mailbox, person('Bruno', 'Neri', 'bruno'), { actor: system });
+        const total = async (query: ListQuery) => (await h.domain.directory.list(await mailboxOf(MAILBOX), query)).total;
+        expect(await total({ query: 'neri' })).to.equal(2);
+        expect(await total({ status: 'active' })).to.equal(1);
+        // Written behind the domain's back, the list's version left as it was: the counts kept for it stay.
+        await h.db.sequelize.query('DELETE FROM collaborator_search_keys WHERE collaborator_id = ?', { replacements: [anna.id] });
+        await h.db.sequelize.query("UPDATE collaborators SET status = 'suspended' WHERE id = ?", { replacements: [anna.id] });
+        expect(await total({ query: 'neri' }), 'kept').to.equal(2);
+        expect(await total({ status: 'active' }), 'kept').to.equal(1);
+        // Any change through the domain raises the version: counted again.
+        await h.domain.collaborations.create(mailbox, person('Carla', 'Neri', 'carla'), { actor: system });
+        expect(await total({ query: 'neri' }), 'counted again').to.equal(2);
+        expect(await total({ status: 'active' }), 'counted again').to.equal(0);
       });
     });
 
