@@ -275,7 +275,8 @@ export class Directory {
    * name order whose longest word is one search key (migrations/015-search-keys.ts) is read the same
    * way on that key: one page of the key's rows, however many match; a shorter word's matches are
    * sorted. The other orders are read by page number (OFFSET), a search's
-   * matches sorted: they are asked for now and then, not paged deep.
+   * matches sorted: they are asked for now and then, not paged deep. A search's or a status's count is
+   * kept for the list's version (keptCount).
    */
   async list(mailbox: Mailbox, { query = '', status = null, sort = 'name', direction = 'asc', ...position }: ListQuery & PagePosition = {}, state?: ListState): Promise<CollaboratorPage> {
     const q = query.trim().slice(0, 100);
