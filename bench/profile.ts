@@ -46,6 +46,8 @@ const CONNECTIONS = Number(process.env.CONNECTIONS ?? 10);
 const ACTION = process.env.PROFILE_ACTION;
 const ACTIONS = Number(process.env.ACTIONS ?? 1000);
 const MAIL = process.env.PROFILE_MAIL === '1';
+/** PROFILE_WORKER=1 with PROFILE_ACTION: the app's worker on, delivering the actions' emails to a sink during the load (as the bench runs it). */
+const WORKER_ON = process.env.PROFILE_WORKER === '1';
 const DRAINS = Number(process.env.DRAINS ?? 5);
 const EMAILS = Number(process.env.EMAILS ?? 1000);
 /** NO_PROFILE=1: the CPU figures without the profiler's own cost, and no profile. */
@@ -105,7 +107,7 @@ function cpuByThreadKind(pid: number, used: Map<number, number>): Record<'main' 
  * Posts ACTION once on each of `ids` (warming up on the first 100), 10 at a time, as the owner's
  * htmx menu does; prints the CPU ms per action by kind of thread. Returns a line for the summary.
  */
-async function postActions(base: string, app: Child, owner: { cookie: string; csrf: string }, ids: number[]): Promise<string> {
+async function postActions(base: string, app: Child, owner: { cookie: string; csrf: string }, ids: number[], sink: CountingSink | null): Promise<string> {
   const headers = { cookie: owner.cookie, 'x-csrf-token': owner.csrf, 'hx-request': 'true', 'content-type': 'application/x-www-form-urlencoded' };
   let failed = 0;
   const post = async (id: number) => {
@@ -118,14 +120,16 @@ async function postActions(base: string, app: Child, owner: { cookie: string; cs
   if (measured.length < ACTIONS) throw new Error(`only ${measured.length} accounts for ${ACTION}: raise SIZE`);
   await inParallel(warm, 50, post);
   const before = threadCpuMsOf(app.pid);
+  const sentBefore = sink?.count ?? 0;
   const started = performance.now();
   await inParallel(measured, 50, post);
+  const sent = (sink?.count ?? 0) - sentBefore;
   const seconds = (performance.now() - started) / 1000;
   const used = threadCpuSince(before, threadCpuMsOf(app.pid));
   if (failed > 0) throw new Error(`${failed} of the ${ACTION} posts were not answered 200`);
   const kinds = used ? cpuByThreadKind(app.pid, used) : null;
   const per = (ms: number | undefined) => ((ms ?? NaN) / measured.length).toFixed(2);
-  console.log(`POST …/:id/${ACTION}: ${measured.length} in ${seconds.toFixed(1)} s, CPU ms each: main thread ${per(kinds?.main)}, V8 helpers ${per(kinds?.other)}, libuv pool (SQLite) ${per(kinds?.pool)}`);
+  console.log(`POST …/:id/${ACTION}: ${measured.length} in ${seconds.toFixed(1)} s, CPU ms each: main thread ${per(kinds?.main)}, V8 helpers ${per(kinds?.other)}, libuv pool (SQLite) ${per(kinds?.pool)}${sink ? `; ${sent} emails delivered meanwhile` : ''}`);
   return `POST /settings/collaborations/:id/${ACTION} at ${SIZE} collaborators: ${Math.round(measured.length / seconds)} req/s with 50 at a time`;
 }
 
@@ -134,7 +138,7 @@ async function main(): Promise<void> {
   const database = await freshDatabase(process.env.PROFILE_MYSQL_URL ? 'mariadb' : 'sqlite', process.env.PROFILE_MYSQL_URL);
   const { url } = database;
   const port = 20_000 + crypto.randomInt(10_000);
-  const sink = MAIL ? await new CountingSink().start() : null;
+  const sink = MAIL || (ACTION && WORKER_ON) ? await new CountingSink().start() : null;
   const env: Record<string, string> = {
     PORT: String(port),
     BASE_URL: `http://127.0.0.1:${port}`,
@@ -152,19 +156,19 @@ async function main(): Promise<void> {
   };
   try {
     const db = await openDatabase(url);
-    const seeded = await seed(db, loadConfig(env), { sizes: [sink ? 1 : SIZE], others: 0, links: 0, hash: await bcrypt.hash(OWNER_PASSWORD, 4) });
-    if (!sink) await db.close();
+    const seeded = await seed(db, loadConfig(env), { sizes: [MAIL ? 1 : SIZE], others: 0, links: 0, hash: await bcrypt.hash(OWNER_PASSWORD, 4) });
+    if (!MAIL) await db.close();
     const app = Child.startApp(env, 'app', PROFILING ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []);
     await waitForHttp(`${env.BASE_URL}/healthz`);
     const base = env.BASE_URL as string;
     let title: string;
-    if (sink) {
+    if (MAIL && sink) {
       title = await mailDrains(db, env, app.pid, sink);
       await db.close();
     } else {
       const session = new Session(base);
       const csrf = await session.signIn(seeded.owners.get(SIZE) as string, OWNER_PASSWORD);
-      title = ACTION ? await postActions(base, app, { cookie: session.cookie, csrf }, seeded.actionIds[ACTION_IDS[ACTION] as keyof Seeded['actionIds']]) : await loadPage(base, app, session.cookie);
+      title = ACTION ? await postActions(base, app, { cookie: session.cookie, csrf }, seeded.actionIds[ACTION_IDS[ACTION] as keyof Seeded['actionIds']], sink) : await loadPage(base, app, session.cookie);
     }
     await app.stop();
     console.log(title);

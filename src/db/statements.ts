@@ -51,13 +51,14 @@ export async function execute(db: StatementTarget, sql: string, values: readonly
 /**
  * Sequelize's transactions begin (isolation level, BEGIN) and commit with these plain statements on
  * their connection, as execute sends its own: each is otherwise a trip through Sequelize's query
- * machinery. A savepoint (nested transaction) and a rollback keep Sequelize's way, and so does SQLite:
- * its BEGIN IMMEDIATE answers SQLITE_BUSY once the busy timeout has passed while another process
- * holds the write lock, and Sequelize runs it again (its `retry` option), which a plain statement
- * would not (two workers on one file got "database is locked" in CI's access-end suite).
+ * machinery. A savepoint (nested transaction) and a rollback keep Sequelize's way. On SQLite BEGIN
+ * and COMMIT go by the driver's `exec` (one trip to libuv's pool, not three: they have no parameters),
+ * and one that answers SQLITE_BUSY is sent again as Sequelize's `retry` option did (its default: 5
+ * attempts, 100 ms × 1.1ⁿ apart): BEGIN IMMEDIATE answers it once the busy timeout has passed while
+ * another process holds the write lock (two workers on one file got "database is locked" in CI's
+ * access-end suite without it).
  */
 export function plainTransactionStatements(db: StatementTarget): void {
-  if (db.dialect === 'sqlite') return;
   type Started = Transaction & { parent?: Transaction; finished?: string };
   const queryInterface = db.sequelize.getQueryInterface() as unknown as {
     queryGenerator: {
@@ -77,17 +78,35 @@ export function plainTransactionStatements(db: StatementTarget): void {
     const sql = value ? generator.setIsolationLevelQuery(value, {}) : undefined;
     if (sql && !sql.startsWith('-- ')) await send(db, sql, [], t, 'run');
   };
+  const method = db.dialect === 'sqlite' ? 'exec' : 'run';
   queryInterface.startTransaction = async (t, options) => {
     if (t.parent) return sequelizes.startTransaction.call(queryInterface, t, options);
-    await send(db, generator.startTransactionQuery(t), [], t, 'run');
+    await whileBusy(db, () => send(db, generator.startTransactionQuery(t), [], t, method));
   };
   queryInterface.commitTransaction = async (t, options) => {
     if (t.parent) return sequelizes.commitTransaction.call(queryInterface, t, options);
-    const committing = send(db, generator.commitTransactionQuery(t), [], t, 'run', { completes: true });
+    const committing = whileBusy(db, () => send(db, generator.commitTransactionQuery(t), [], t, method, { completes: true }));
     // As Sequelize marks it: finished once COMMIT is sent, whatever its answer.
     t.finished = 'commit';
     await committing;
   };
+}
+
+/** Sequelize's default `retry` for SQLite: attempts, and the first wait (ms) and its growth between them. */
+const BUSY_ATTEMPTS = 5;
+const BUSY_BACKOFF_MS = 100;
+const BUSY_BACKOFF_EXPONENT = 1.1;
+
+/** `send()` again while SQLite answers SQLITE_BUSY, as Sequelize's retry did; other errors, and other dialects, at once. */
+async function whileBusy<T>(db: StatementTarget, send: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await send();
+    } catch (error) {
+      if (db.dialect !== 'sqlite' || (error as { code?: string }).code !== 'SQLITE_BUSY' || attempt >= BUSY_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, BUSY_BACKOFF_MS * BUSY_BACKOFF_EXPONENT ** (attempt - 1)));
+    }
+  }
 }
 
 /**
@@ -121,6 +140,7 @@ const NAMED = /:([A-Za-z_]\w*)/g;
 /** Sequelize's own way of calling its hooks (not in its types). */
 type Hooks = { runHooks(name: string, ...args: unknown[]): Promise<void> };
 type Outcome = { rows: unknown[]; changes: number };
+type Method = 'run' | 'all' | 'exec';
 /** The driver's connection of a Sequelize transaction (`connection`, not in Sequelize's types). */
 type Held = Transaction & { connection?: unknown; finished?: string };
 interface ConnectionManager {
@@ -128,8 +148,12 @@ interface ConnectionManager {
   releaseConnection(connection: unknown): void;
 }
 
-/** `completes`: the statement that ends `t` (COMMIT), sent once `t` is marked finished. */
-async function send(db: StatementTarget, sql: string, values: readonly unknown[], t: Transaction | undefined, method: 'run' | 'all', { completes = false } = {}): Promise<Outcome> {
+/**
+ * `method`: `all` answers rows, `run` how many rows changed, `exec` neither (SQLite's one trip to the
+ * pool for a statement without parameters; `run` elsewhere). `completes`: the statement that ends `t`
+ * (COMMIT), sent once `t` is marked finished.
+ */
+async function send(db: StatementTarget, sql: string, values: readonly unknown[], t: Transaction | undefined, method: Method, { completes = false } = {}): Promise<Outcome> {
   const bound = values.map((value) => boundValue(db.dialect, value));
   if (t && !completes && (t as Held).finished) throw new Error(`${(t as Held).finished} has been called on this transaction, you can no longer use it (${sql.slice(0, 60)}…)`);
   if (db.sequelize.hasHook('beforeQuery')) await (db.sequelize as unknown as Hooks).runHooks('beforeQuery', { bind: bound, transaction: t }, { sql });
@@ -171,7 +195,7 @@ function giveTurn(): void {
   if (waitingTurns.length > 0) setImmediate(giveTurn);
 }
 
-function onConnection(dialect: Dialect, connection: unknown, sql: string, values: unknown[], method: 'run' | 'all'): Promise<Outcome> {
+function onConnection(dialect: Dialect, connection: unknown, sql: string, values: unknown[], method: Method): Promise<Outcome> {
   return dialect === 'sqlite' ? onSqlite(connection as ConfiguredDatabase, sql, values, method) : onMysql(connection as Mysql, sql, values);
 }
 
@@ -191,7 +215,11 @@ function keep<V>(cache: Map<string, V>, sql: string, make: () => V): V {
   return made;
 }
 
-function onSqlite(connection: ConfiguredDatabase, sql: string, values: unknown[], method: 'run' | 'all'): Promise<Outcome> {
+function onSqlite(connection: ConfiguredDatabase, sql: string, values: unknown[], method: Method): Promise<Outcome> {
+  if (method === 'exec') {
+    if (values.length > 0) throw new Error(`exec takes no parameters (${sql.slice(0, 60)}…)`);
+    return new Promise<Outcome>((resolve, reject) => connection.exec(sql, (err) => (err ? reject(Object.assign(err, { sql })) : resolve({ rows: [], changes: 0 }))));
+  }
   const text = keep(sqliteSql, sql, () => sql.replace(PARAMETER, '?$1'));
   return new Promise<Outcome>((resolve, reject) => {
     connection[method](text, values, function (this: sqlite3.RunResult, err: Error | null, rows?: unknown[]) {

@@ -79,6 +79,25 @@ for (const { name, create } of DATABASES) {
     });
 
     if (name === 'SQLite') {
+      it('should send BEGIN and COMMIT again when SQLite answers SQLITE_BUSY (another process holding the write lock past the busy timeout)', async function () {
+        const busy = new Set(['BEGIN', 'COMMIT']);
+        const sent: string[] = [];
+        db.sequelize.addHook('beforeQuery', 'busy', (_options: unknown, query: { sql?: string }) => {
+          const word = String(query?.sql ?? '').split(' ')[0]?.replace(';', '') ?? '';
+          sent.push(word);
+          // Each refused once, as SQLite refuses a statement while another process holds the lock.
+          if (busy.delete(word)) throw Object.assign(new Error('SQLITE_BUSY: database is locked'), { code: 'SQLITE_BUSY' });
+        });
+        try {
+          await db.transaction((t) => execute(db, 'UPDATE plain_things SET label = $1 WHERE id = $2', ['busy', 1], t));
+        } finally {
+          db.sequelize.removeHook('beforeQuery', 'busy');
+        }
+        expect(sent).to.deep.equal(['BEGIN', 'BEGIN', 'UPDATE', 'COMMIT', 'COMMIT']);
+        const [row] = await select<{ label: string }>(db, 'SELECT label FROM plain_things WHERE id = $1', [1]);
+        expect(row?.label).to.equal('busy');
+      });
+
       it('should go on with each result read outside a transaction in a turn of the event loop of its own', async function () {
         // A turn's number: one more at each check phase (a setImmediate that queues itself runs once a turn).
         let turn = 0;
