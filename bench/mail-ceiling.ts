@@ -45,7 +45,7 @@ async function sender(url: string): Promise<void> {
   const drain = async () => {
     let next = 0;
     const lane = async () => {
-      for (let message = messages[next++]; message; message = messages[next++]) await transporter.sendMail({ raw: message.raw, envelope: { from: FROM, to: message.to } });
+      for (let message = messages[next++]; message; message = messages[next++]) await transporter.sendMail({ raw: message.raw, envelope: { from: FROM, to: message.to }, messageId: message.messageId });
     };
     await Promise.all(Array.from({ length: DEFAULT_WORKER_OPTIONS.concurrency }, lane));
     console.log('sent');

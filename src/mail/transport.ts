@@ -75,9 +75,10 @@ export function smtpTransport(url: string, mailFrom: string, timeoutMs = 30_000)
   return {
     async send(mail) {
       // Composed whole (compose.ts), the message leaves in one or two socket writes instead of one per
-      // header and part; the envelope is the one nodemailer would take from its headers.
+      // header and part; the envelope is the one nodemailer would take from its headers, and so is the
+      // Message-ID it reports (without it, it makes a random one for the raw message it never writes).
       const raw = await composeMessage({ ...mail, fromAddress: address });
-      await transporter.sendMail({ raw, envelope: { from: address, to: mail.to } });
+      await transporter.sendMail({ raw, envelope: { from: address, to: mail.to }, messageId: mail.messageId });
     },
     close: () => transporter.close(),
   };
