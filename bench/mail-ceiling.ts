@@ -1,11 +1,13 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { loadConfig } from '../src/config';
 import { composeMessage } from '../src/mail/compose';
 import { buildEmail } from '../src/mail/messages';
 import { DEFAULT_WORKER_OPTIONS } from '../src/mail/outbox';
 import { senderAddress, smtpPool } from '../src/mail/transport';
-import { Child, cpuMsOf, untilIdle } from './lib/processes';
+import { Child, cpuMsOf, ROOT, untilIdle } from './lib/processes';
 import { CountingSink } from './lib/sink';
 import { DOMAIN } from './lib/seed';
 
@@ -62,7 +64,9 @@ async function sender(url: string): Promise<void> {
 
 async function main(): Promise<void> {
   const sink = await new CountingSink().start();
-  const args = ['--max-semi-space-size=4', '--max-old-space-size=96'];
+  // The heap limits production runs with (package.json's `start`).
+  const { scripts } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const args = scripts.start.match(/--max-[\w-]+=\d+/g) ?? [];
   const child = Child.start('sender', 'bench/mail-ceiling.ts', { SMTP_URL: sink.url, MAIL_CEILING_SENDER: '1', EMAILS: String(EMAILS) }, args);
   try {
     await child.nextLine((line) => line === 'ready', 60_000);
