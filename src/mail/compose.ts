@@ -64,6 +64,10 @@ export function messageBytes(root: MimeNode): Buffer {
 /** Appends one node and its children to `parts`, in the order and with the separators of MimeNode.stream. */
 function writeNode(node: MimeNode, parts: string[]): void {
   const encoding = node.getTransferEncoding();
+  // Its choice between quoted-printable and base64 scans the whole body, and buildHeaders asks for it
+  // again: told the answer, it scans no more. Only a part's: its headers have no text to encode with
+  // that choice, while a root's (Subject, From) are encoded word by word.
+  if (node.parentNode && (encoding === 'quoted-printable' || encoding === 'base64')) node.textEncoding = encoding === 'base64' ? 'B' : 'Q';
   parts.push(`${node.buildHeaders()}\r\n\r\n`);
   const { content } = node;
   if (content !== undefined && content !== '') {

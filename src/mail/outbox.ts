@@ -426,20 +426,21 @@ export class Outbox {
   }
 
   private async writeMarks(): Promise<void> {
-    const { sequelize, models } = this.db;
     while (this.unmarked.length > 0) {
       const marks = this.unmarked.splice(0);
-      // Each row its own Message-ID, in the same statement.
-      const messageIds = sequelize.literal(`CASE id ${marks.map((m) => `WHEN ${Number(m.id)} THEN ${m.messageId === null ? 'NULL' : sequelize.escape(m.messageId)}`).join(' ')} END`);
+      const ids = marks.map((m) => m.id);
+      // One plain statement (src/db/statements.ts) for them all, each row its own Message-ID; the
+      // columns Model.update would write, updated_at included.
+      const values: unknown[] = [this.clock.now(), new Date(), this.workerId];
+      const param = (value: unknown) => `$${values.push(value)}`;
+      const messageIds = `CASE id ${marks.map((m) => `WHEN ${param(m.id)} THEN ${param(m.messageId)}`).join(' ')} END`;
+      const sql = `UPDATE outbox_messages SET status = 'sent', sent_at = $1, message_id = ${messageIds}, secret = NULL, lease_owner = NULL, lease_until = NULL, last_error = NULL, updated_at = $2
+        WHERE lease_owner = $3 AND id IN (${ids.map(param).join(', ')})`;
       try {
-        const ids = marks.map((m) => m.id);
         // A lost conflict runs again (on a Galera cluster, the list versions are one row per mailbox).
         await this.db.transaction(async (t) => {
-          await models.OutboxMessage.update(
-            { status: 'sent', sentAt: this.clock.now(), messageId: messageIds as unknown as string, secret: null, leaseOwner: null, leaseUntil: null, lastError: null },
-            { where: { id: ids, leaseOwner: this.workerId }, transaction: t },
-          );
-          await listChanged(sequelize, { outboxIds: ids }, t);
+          await execute(this.db, sql, values, t);
+          await listChanged(this.db.sequelize, { outboxIds: ids }, t);
         });
         marks.forEach((m) => m.written());
       } catch (error) {

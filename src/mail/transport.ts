@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import nodemailer, { type TransportOptions } from 'nodemailer';
+import nodemailer, { type Transporter, type TransportOptions } from 'nodemailer';
 import addressparser from 'nodemailer/lib/addressparser';
 import { parseConnectionUrl } from 'nodemailer/lib/shared';
 import type SMTPConnection from 'nodemailer/lib/smtp-connection';
@@ -59,21 +59,26 @@ export function smtpConnectionOptions(url: string, timeoutMs: number): SMTPConne
   return { ...options, requireTLS, connectionTimeout: Math.min(10_000, timeoutMs), greetingTimeout: Math.min(10_000, timeoutMs), socketTimeout: timeoutMs };
 }
 
+/**
+ * nodemailer's pooled SMTP transport for SMTP_URL, as the worker sends with it (bench/mail-ceiling.ts
+ * measures it alone): one connection per delivery the worker runs at once, each reused for the next
+ * emails (nodemailer's defaults: 100 messages a connection, then a new one).
+ */
+export function smtpPool(url: string, timeoutMs: number): Transporter {
+  return nodemailer.createTransport({ ...smtpConnectionOptions(url, timeoutMs), pool: true, maxConnections: DEFAULT_WORKER_OPTIONS.concurrency } as TransportOptions);
+}
+
 /** `timeoutMs` bounds every wait on the server; keep it well below the outbox lease. */
 export function smtpTransport(url: string, mailFrom: string, timeoutMs = 30_000): MailTransport {
   const address = senderAddress(mailFrom);
-  const transporter = nodemailer.createTransport({
-    ...smtpConnectionOptions(url, timeoutMs),
-    pool: true,
-    // One connection per delivery the worker runs at once, each reused for the next emails.
-    maxConnections: DEFAULT_WORKER_OPTIONS.concurrency,
-  } as TransportOptions);
+  const transporter = smtpPool(url, timeoutMs);
   return {
     async send(mail) {
       // Composed whole (compose.ts), the message leaves in one or two socket writes instead of one per
-      // header and part; the envelope is the one nodemailer would take from its headers.
+      // header and part; the envelope is the one nodemailer would take from its headers, and so is the
+      // Message-ID it reports (without it, it makes a random one for the raw message it never writes).
       const raw = await composeMessage({ ...mail, fromAddress: address });
-      await transporter.sendMail({ raw, envelope: { from: address, to: mail.to } });
+      await transporter.sendMail({ raw, envelope: { from: address, to: mail.to }, messageId: mail.messageId });
     },
     close: () => transporter.close(),
   };

@@ -82,8 +82,8 @@ for (const { name, create } of DATABASES) {
       it('should send BEGIN and COMMIT again when SQLite answers SQLITE_BUSY (another process holding the write lock past the busy timeout)', async function () {
         const busy = new Set(['BEGIN', 'COMMIT']);
         const sent: string[] = [];
-        db.sequelize.addHook('beforeQuery', 'busy', (_options: unknown, query: { sql?: string }) => {
-          const word = String(query?.sql ?? '').split(' ')[0]?.replace(';', '') ?? '';
+        db.sequelize.addHook('beforeQuery', 'busy', (_options, query) => {
+          const word = String((query as { sql?: string }).sql ?? '').split(' ')[0]?.replace(';', '') ?? '';
           sent.push(word);
           // Each refused once, as SQLite refuses a statement while another process holds the lock.
           if (busy.delete(word)) throw Object.assign(new Error('SQLITE_BUSY: database is locked'), { code: 'SQLITE_BUSY' });

@@ -11,6 +11,12 @@ import type { Deliver } from '../../src/mail/outbox';
 import { latestLinkToken, saveNoticeChoices } from '../support/accounts';
 import { capturedLogger } from '../support/logs';
 
+/** The SQL of a plain statement (src/db/statements.ts) that marks delivered emails sent (Outbox's writeMarks), or null. */
+const markOf = (query: unknown): string | null => {
+  const { sql } = (query ?? {}) as { sql?: unknown };
+  return typeof sql === 'string' && sql.startsWith("UPDATE outbox_messages SET status = 'sent'") ? sql : null;
+};
+
 for (const { name, create } of DATABASES) {
   describe(`outbox worker (${name})`, function () {
     let database: TestDatabase;
@@ -61,14 +67,15 @@ for (const { name, create } of DATABASES) {
       const total = 30;
       await queueEmails(total);
       const marks: number[] = [];
-      h.db.models.OutboxMessage.addHook('beforeBulkUpdate', 'count-marks', (options) => {
-        const { attributes, where } = options as unknown as { attributes?: { status?: string }; where?: { id?: number[] } };
-        if (attributes?.status === 'sent') marks.push(where?.id?.length ?? 0);
+      // Each row of a mark has its WHEN (its Message-ID).
+      h.db.sequelize.addHook('beforeQuery', 'count-marks', (_options, query) => {
+        const sql = markOf(query);
+        if (sql) marks.push(sql.split(' WHEN ').length - 1);
       });
       try {
         expect(await h.domain.outbox.runOnce(h.deliver)).to.equal(total);
       } finally {
-        h.db.models.OutboxMessage.removeHook('beforeBulkUpdate', 'count-marks');
+        h.db.sequelize.removeHook('beforeQuery', 'count-marks');
       }
       expect(marks.reduce((a, b) => a + b, 0), 'every delivery marked once').to.equal(total);
       expect(marks.length, 'statements').to.be.below(total);
@@ -80,8 +87,8 @@ for (const { name, create } of DATABASES) {
       const total = 12;
       await queueEmails(total);
       let delivered = 0;
-      h.db.models.OutboxMessage.addHook('beforeBulkUpdate', 'fail-marks', (options) => {
-        if ((options as unknown as { attributes?: { status?: string } }).attributes?.status === 'sent') throw new Error('database gone');
+      h.db.sequelize.addHook('beforeQuery', 'fail-marks', (_options, query) => {
+        if (markOf(query)) throw new Error('database gone');
       });
       try {
         const counting: Deliver = async (message, secret) => {
@@ -92,7 +99,7 @@ for (const { name, create } of DATABASES) {
         await h.domain.outbox.runOnce(counting).catch((error: unknown) => (failure = error));
         expect(String(failure)).to.include('database gone');
       } finally {
-        h.db.models.OutboxMessage.removeHook('beforeBulkUpdate', 'fail-marks');
+        h.db.sequelize.removeHook('beforeQuery', 'fail-marks');
       }
       expect(delivered, 'every lane went on to its next email').to.equal(total);
       const rows = await h.db.models.OutboxMessage.findAll({ where: { kind: 'email' } });
