@@ -7,7 +7,7 @@ import { sqlDate, type ConfiguredDatabase, type Dialect } from './connection';
  * bound parameters, sent to the driver's own connection without Sequelize's query machinery (its
  * options cloned, a Query object built, its retry wrapper, its result handling: about 120 µs of
  * the main thread a statement) nor a model's (building an instance, validating). On MariaDB/MySQL
- * mysql2's `execute`, as Sequelize sends bound statements. On SQLite each run prepares its statement
+ * as text, each value escaped into it by mysql2 (`query(sql, values)`, see onMysql). On SQLite each run prepares its statement
  * again (Database#run/#all): statements kept prepared per connection were tried (one trip to libuv's
  * pool a run instead of three) and dropped: with them the benchmark's owner actions stalled for
  * seconds at a time in two runs of two, a cause not found (README, Benchmark).
@@ -28,9 +28,12 @@ export interface StatementTarget {
  * A value as a bound parameter. An instant is given as Sequelize writes it in a DATE(3) column, in
  * UTC: `2026-03-01 09:00:00.000 +00:00` on SQLite (text, which sorts and compares as such, so rows
  * written either way compare alike), `2026-03-01 09:00:00.000` on MariaDB/MySQL.
+ * @throws TypeError for a value that is not one SQL value (an array or another object than a Date or
+ *   a Buffer): mysql2 would write an array as a list and an object as `column = value` pairs.
  */
 export function boundValue(dialect: Dialect, value: unknown): unknown {
   if (value instanceof Date) return sqlDate(dialect, value);
+  if (typeof value === 'object' && value !== null && !Buffer.isBuffer(value)) throw new TypeError(`not one SQL value: ${Object.prototype.toString.call(value)}`);
   return value === undefined ? null : value;
 }
 
@@ -230,8 +233,19 @@ function onSqlite(connection: ConfiguredDatabase, sql: string, values: unknown[]
 }
 
 type MysqlCallback = (error: (Error & { errno?: number }) | null, result: unknown) => void;
-type Mysql = { execute(sql: string, values: unknown[], callback: MysqlCallback): unknown; query(sql: string, callback: MysqlCallback): unknown };
+type Mysql = { query(sql: string, values: unknown[], callback: MysqlCallback): unknown };
 
+/**
+ * The statement as text, its values escaped into it by mysql2 (sql-escaper, as for Sequelize's own
+ * text queries), not prepared (`execute`): Sequelize's connections parse every value through its
+ * `typeCast`, and mysql2's parser of binary rows builds a wrapper object with three closures for each
+ * value of each row to call it (its text parser builds one a column, a result): the list's read cost
+ * a page with every row rendered 6.9–7.7 CPU ms against 2.8 as text (`LIST_CACHE_ENTRIES=0
+ * PROFILE_MYSQL_URL=… bench:profile`), 38% of it the garbage collector's. As text, a statement is also
+ * one round trip on each connection (no PREPARE first) and holds nothing on the server. The escaping
+ * is Sequelize's own assumption too: backslashes escape (no NO_BACKSLASH_ESCAPES in the sql_mode);
+ * boundValue lets only single values through.
+ */
 function onMysql(connection: Mysql, sql: string, values: unknown[]): Promise<Outcome> {
   const { sql: text, order } = keep(mysqlSql, sql, () => {
     const taken: number[] = [];
@@ -243,8 +257,6 @@ function onMysql(connection: Mysql, sql: string, values: unknown[]): Promise<Out
       if (Array.isArray(result)) return resolve({ rows: result, changes: 0 });
       resolve({ rows: [], changes: Number((result as { affectedRows?: number }).affectedRows ?? 0) });
     };
-    // A statement without parameters as Sequelize sends it: as text (not every statement can be prepared: START TRANSACTION).
-    if (order.length === 0) connection.query(text, done);
-    else connection.execute(text, order.map((i) => values[i]), done);
+    connection.query(text, order.map((i) => values[i]), done);
   });
 }

@@ -431,14 +431,8 @@ export class Directory {
     return Number(row?.n ?? 0);
   }
 
-  /**
-   * The rows of a SELECT written with named replacements (`:name`): on SQLite by one plain statement
-   * (src/db/statements.ts); on MariaDB/MySQL by Sequelize's text query, the values written in, as
-   * before: mysql2's prepared statement of the list's read cost the app nearly three times the CPU
-   * (`LIST_CACHE_ENTRIES=0 PROFILE_MYSQL_URL=… bench:profile`: 8.2 → 22.9 ms a page).
-   */
+  /** The rows of a SELECT written with named replacements (`:name`), by one plain statement (src/db/statements.ts). */
   private selected<R extends object>(sql: string, replacements: Record<string, unknown>): Promise<R[]> {
-    if (this.db.dialect !== 'sqlite') return this.db.sequelize.query<R>(sql, { replacements, type: QueryTypes.SELECT });
     const bound = namedParameters(sql, replacements);
     return select<R>(this.db, bound.sql, bound.values);
   }

@@ -78,6 +78,29 @@ for (const { name, create } of DATABASES) {
       expect(heard.length).to.equal(db.dialect === 'sqlite' ? 3 : 4);
     });
 
+    it('should keep each value one value, whatever it holds, and refuse a list or an object', async function () {
+      const tricky = "l'a\\' OR 1=1 -- ?$1";
+      await db.transaction((t) => execute(db, 'INSERT INTO plain_things (id, label, amount) VALUES ($1, $2, $3)', [30, tricky, 3], t));
+      const rows = await select<{ label: string; amount: number }>(db, 'SELECT label, amount FROM plain_things WHERE label = $1 AND id = $2', [tricky, 30]);
+      expect(rows.map((r) => [r.label, Number(r.amount)])).to.deep.equal([[tricky, 3]]);
+      for (const value of [[1, 2], { id: 1 }]) {
+        const refused = await select(db, 'SELECT label FROM plain_things WHERE id IN ($1)', [value]).catch((error: unknown) => error);
+        expect(refused).to.be.instanceOf(TypeError);
+      }
+    });
+
+    if (name === 'MariaDB') {
+      it('should send each statement as text, none prepared on the server', async function () {
+        await db.transaction(async (t) => {
+          const prepared = async () => Number((await select<{ Value: string }>(db, "SHOW SESSION STATUS LIKE 'Com_stmt_prepare'", [], t))[0]?.Value);
+          const before = await prepared();
+          await select(db, 'SELECT label FROM plain_things WHERE id = $1', [1], t);
+          await execute(db, 'UPDATE plain_things SET amount = $1 WHERE id = $2', [4, 1], t);
+          expect(await prepared()).to.equal(before);
+        });
+      });
+    }
+
     if (name === 'SQLite') {
       it('should send BEGIN and COMMIT again when SQLite answers SQLITE_BUSY (another process holding the write lock past the busy timeout)', async function () {
         const busy = new Set(['BEGIN', 'COMMIT']);
