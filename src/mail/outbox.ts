@@ -1,6 +1,6 @@
 import { Op, type Transaction } from 'sequelize';
 import { v4 as uuidv4 } from 'uuid';
-import { retryingConflicts, type Database } from '../db';
+import type { Database } from '../db';
 import { listChanged } from '../db/list-versions';
 import { execute, instantOf, select } from '../db/statements';
 import type { OutboxMessage } from '../models';
@@ -286,10 +286,12 @@ export class Outbox {
     const ids = candidates.map((c) => c.id);
     const leaseUntil = new Date(now.getTime() + leaseMs);
     // One conditional update for the batch: rows another worker claimed meanwhile no longer match `due`
-    // (one that lost a conflict on a Galera cluster runs again, and then finds them claimed).
-    await retryingConflicts(() => OutboxMessage.update(
+    // (a transaction that lost a conflict on a Galera cluster runs again, and then finds them claimed).
+    // A transaction, not a statement of its own: on SQLite it then waits for this process's other
+    // writes in JavaScript, not in SQLite's busy handler on a thread of libuv's pool (Database#transaction).
+    await this.db.transaction((t) => OutboxMessage.update(
       { leaseOwner: this.workerId, leaseUntil, attempts: this.db.sequelize.literal('attempts + 1') as unknown as number },
-      { where: { id: ids, ...due } },
+      { where: { id: ids, ...due }, transaction: t },
     ));
     return OutboxMessage.findAll({ where: { id: ids, leaseOwner: this.workerId, leaseUntil }, order: [['id', 'ASC']] });
   }
