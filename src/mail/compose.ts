@@ -72,7 +72,7 @@ function writeNode(node: MimeNode, parts: string[]): void {
   const { content } = node;
   if (content !== undefined && content !== '') {
     if (typeof content !== 'string') throw new Error('composeMessage: only text bodies are composed here');
-    if (encoding === 'quoted-printable') parts.push(qp.wrap(qp.encode(content), LINE_LENGTH));
+    if (encoding === 'quoted-printable') parts.push(quotedPrintable(content));
     else if (encoding === 'base64') parts.push(base64.wrap(base64.encode(content), LINE_LENGTH));
     else parts.push(content);
   }
@@ -82,4 +82,19 @@ function writeNode(node: MimeNode, parts: string[]): void {
     writeNode(child, parts);
   });
   parts.push(`\r\n--${node.boundary}--\r\n`);
+}
+
+/**
+ * `text` quoted-printable, as nodemailer's qp.Encoder writes it when given it whole: the spaces and
+ * tabs it ends with are held back (whitespace that ends a line is encoded, and the Encoder cannot know
+ * yet whether more follows), then encoded at its end and wrapped with the last line of the rest. One
+ * wrap of the whole would break that last line elsewhere: the same text, other bytes.
+ */
+function quotedPrintable(text: string): string {
+  let end = text.length;
+  while (end > 0 && (text[end - 1] === ' ' || text[end - 1] === '\t')) end -= 1;
+  const wrapped = qp.wrap(qp.encode(text.slice(0, end)), LINE_LENGTH);
+  if (end === text.length) return wrapped;
+  const lastLine = wrapped.lastIndexOf('\n') + 1;
+  return wrapped.slice(0, lastLine) + qp.wrap(wrapped.slice(lastLine) + qp.encode(text.slice(end)), LINE_LENGTH);
 }

@@ -65,6 +65,18 @@ describe('composeMessage', () => {
     }
   }
 
+  it('should give the bytes nodemailer builds for a quoted-printable body that ends in spaces or tabs', async () => {
+    // Its last line is wrapped again with the held-back whitespace (qp.Encoder): ending at every column.
+    for (let words = 8; words < 40; words++) {
+      for (const end of [' ', '  ', '\t', ' \t ']) {
+        const body = `${'Ciao Mario, '.repeat(words)}è${end}`;
+        const tree = mimeTree({ ...fields('password_set', 'it', names[0] as { first: string; last: string }), text: body, html: `<p>${body}</p>${end}` });
+        const bytes = messageBytes(tree).toString('utf8');
+        expect(bytes, JSON.stringify(body)).to.equal((await built(tree)).toString('utf8'));
+      }
+    }
+  });
+
   it('should have met both encodings of a text body above', () => {
     expect([...encodings].sort()).to.deep.equal(['base64', 'quoted-printable']);
   });
