@@ -7,10 +7,12 @@ import { sqlDate, type ConfiguredDatabase, type Dialect } from './connection';
  * bound parameters, sent to the driver's own connection without Sequelize's query machinery (its
  * options cloned, a Query object built, its retry wrapper, its result handling: about 120 µs of
  * the main thread a statement) nor a model's (building an instance, validating). On MariaDB/MySQL
- * as text, each value escaped into it by mysql2 (`query(sql, values)`, see onMysql). On SQLite each run prepares its statement
- * again (Database#run/#all): statements kept prepared per connection were tried (one trip to libuv's
- * pool a run instead of three) and dropped: with them the benchmark's owner actions stalled for
- * seconds at a time in two runs of two, a cause not found (README, Benchmark).
+ * as text, each value escaped into it by mysql2 (`query(sql, values)`, see onMysql). On SQLite each
+ * run prepares its statement again (Database#run/#all): statements kept prepared per connection were
+ * tried (one trip to libuv's pool a run instead of three) and dropped, as the benchmark's owner
+ * actions then stalled for seconds at a time. The stalls' likely cause, found later, was a write
+ * outside any transaction waiting in SQLite's busy handler on the pool (README, Benchmark); kept
+ * statements have not been tried again since.
  *
  * The statement's effects and errors are the driver's: a lost conflict on MariaDB (ER_LOCK_DEADLOCK,
  * `errno` 1213) is still run again by Database.transaction, a database gone still answers 503
