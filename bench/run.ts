@@ -181,9 +181,10 @@ async function benchDatabase(kind: 'sqlite' | 'mariadb', sink: CountingSink, bcr
   let app: Child | null = null;
   let uncachedApp: Child | null = null;
   let baseline: Child | null = null;
+  let stackFloor: Child | null = null;
   let db: Database | null = null;
   try {
-    const [port, baselinePort, uncachedPort] = [await freePort(), await freePort(), await freePort()];
+    const [port, baselinePort, uncachedPort, floorPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const base = `http://127.0.0.1:${port}`;
     const env: Record<string, string> = {
       PORT: String(port),
@@ -230,6 +231,14 @@ async function benchDatabase(kind: 'sqlite' | 'mariadb', sink: CountingSink, bcr
     await baselineSession.request('/login');
     const baselineBytes = Buffer.byteLength(await (await fetch(`${baselineUrl}/page`, { headers: { cookie: baselineSession.cookie } })).text());
     extra.baselineBytes = baselineBytes;
+    // The same page behind the app's libraries alone (bench/baseline.ts, STACK=1).
+    stackFloor = Child.start('stack floor', 'bench/baseline.ts', { PORT: String(floorPort), PAGE_BYTES: String(pageBytes), NODE_ENV: 'production', SESSION_SECRET: SECRET, UV_THREADPOOL_SIZE: THREADPOOL, STACK: '1' });
+    const floorUrl = `http://127.0.0.1:${floorPort}`;
+    await waitForHttp(`${floorUrl}/healthz`);
+    const floorSession = new Session(floorUrl);
+    await floorSession.request('/login');
+    // Its CSRF cookie held from then on, as a browser holds it.
+    await floorSession.request('/page');
 
     const appPid = app.pid;
     /** Each load's CPU ms by thread of the app, to tell SQLite's work (libuv's pool) from the rest. */
@@ -237,7 +246,7 @@ async function benchDatabase(kind: 'sqlite' | 'mariadb', sink: CountingSink, bcr
     const measure = async (name: string, pid: number, run: (seconds: number) => Promise<LoadResult>, opts: { warmup?: boolean; loop?: boolean; seconds?: number } = {}) => {
       if (opts.warmup !== false) {
         await run(WARMUP);
-        await settle(`http://127.0.0.1:${pid === appPid ? port : baselinePort}/healthz`);
+        await settle(`http://127.0.0.1:${pid === appPid ? port : pid === stackFloor?.pid ? floorPort : baselinePort}/healthz`);
       }
       if (opts.loop !== false && app) await eventLoop(app);
       const cpuBefore = cpuMsOf(pid);
@@ -258,6 +267,9 @@ async function benchDatabase(kind: 'sqlite' | 'mariadb', sink: CountingSink, bcr
     // 1. ceiling, then the list as owners see it: rendered lists reused (the default), and every row
     // rendered (a second app on the same database with LIST_CACHE_ENTRIES=0)
     const ceiling = await measure('ceiling: bare Express + EJS', baseline.pid, get(`${baselineUrl}/page`, baselineSession.cookie), { loop: false });
+    const floor = await measure("stack floor: the ceiling's page behind the app's libraries", stackFloor.pid, get(`${floorUrl}/page`, floorSession.cookie), { loop: false });
+    await stackFloor.stop();
+    stackFloor = null;
     const largestSize = SIZES[SIZES.length - 1] as number;
     const ownerOf = (size: number) => owners.get(size) as { cookie: string; csrf: string };
     const deepAt = await Promise.all(SIZES.map((size) => deepPage(db as Database, seeded.owners.get(size) as string, size)));
@@ -452,6 +464,8 @@ async function benchDatabase(kind: 'sqlite' | 'mariadb', sink: CountingSink, bcr
     const growthRatio = cpu(biggest) / cpu(smallest);
     const millionRatio = Math.max(...SIZES.filter((size) => grown.has(size)).map((size) => cpu(grown.get(size)) / cpu(growth.get(size))));
     const comparisons: Comparison[] = [
+      { name: 'stack floor req/s ÷ ceiling', value: `${round((floor.rps / ceiling.rps) * 100)}%`, target: '(report)', met: null },
+      { name: 'stack floor p99 ÷ ceiling p99', value: `${round(floor.p99 / ceiling.p99, 2)}×`, target: '(report)', met: null },
       ...[list, listDeep, bigFirst, bigDeep].flatMap((l) => [share(l, 0.7), tail(l, 1.5)]),
       ...[listU, bigDeepU].map((l) => share(l, 0.4)),
       { name: `page ${PAGE_SIZE} CPU ms/req ÷ ceiling`, value: `${round((list.cpuMsPerRequest ?? NaN) / (ceiling.cpuMsPerRequest ?? NaN), 2)}×`, target: '(report)', met: null },
@@ -473,6 +487,7 @@ async function benchDatabase(kind: 'sqlite' | 'mariadb', sink: CountingSink, bcr
     return { database: kind, seeded: { collaborators: seeded.collaborators, seconds: seeded.seconds }, pageBytes, loads, extra, comparisons, appPeakRssMb };
   } finally {
     await baseline?.stop();
+    await stackFloor?.stop();
     await uncachedApp?.stop();
     await app?.stop();
     await db?.close();
