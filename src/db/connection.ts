@@ -114,8 +114,9 @@ function forgetFailedOpens(sequelize: Sequelize): Sequelize {
  * Every transaction of the process on one SQLite connection, opened once: Sequelize would open (and
  * SQLite parse the schema for) a new one per transaction. db.transaction runs the process's
  * transactions one at a time; one begun beside them (straight through sequelize.transaction) gets a
- * connection of its own, as before. Statements outside transactions keep the `default` connection:
- * on the writer they would read, or commit with, a transaction still open.
+ * connection of its own, as before. Reads outside transactions keep the `default` connection: on the
+ * writer they would read a transaction still open. (Writes outside transactions are transactions of
+ * their own on SQLite: src/db/index.ts, writesInTurns.)
  */
 function oneWriter(sequelize: Sequelize): Sequelize {
   type Connection = object;

@@ -1,5 +1,6 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import crypto from 'node:crypto';
-import type { Model, ModelStatic, Sequelize, Transaction } from 'sequelize';
+import { QueryTypes, type Model, type ModelStatic, type Sequelize, type Transaction } from 'sequelize';
 import { connect, dialectOf, prepare, type Dialect } from './connection';
 import { migrate } from './migrate';
 import { PlainReader } from './records';
@@ -18,6 +19,13 @@ export interface Database {
    * inside the transaction (rows, `t.afterCommit`), never in objects it was given.
    */
   transaction<T>(work: (t: Transaction) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work`, which writes to the database file through a SQLite handle of its own (the rate
+   * limiter's), alone among this process's writes, so that it never waits for their write lock inside
+   * SQLite (see Turns); on MariaDB/MySQL, at once.
+   * @throws Error (rejects) at once when asked from inside a transaction's work: it would wait for it.
+   */
+  inWriteTurn<T>(work: () => Promise<T>): Promise<T>;
   /**
    * Re-reads a row of a table with `id` and `updated_at` columns and locks it until the transaction
    * ends, on every node of a Galera cluster (see below); null when it is gone.
@@ -51,16 +59,78 @@ export function isConflict(error: unknown): boolean {
 }
 
 /**
- * SQLite has one writer at a time. Waiting for the write lock inside SQLite would hold one of
- * libuv's few threads per waiting transaction, and the transaction that holds the lock needs a
- * thread to finish: so this process queues its own transactions in JavaScript instead.
+ * SQLite has one writer at a time. A statement waiting for the write lock inside SQLite holds one of
+ * libuv's few threads (SQLite's busy handler), and the handle it was sent on, until the lock is free.
+ * A write sent outside a transaction waited on Sequelize's `default` handle: the reads of the requests
+ * under way then took the pool's other threads waiting for that handle, and the transaction holding
+ * the lock had no thread left to finish on until the busy timeout (10 s; the app stalled). So this
+ * process queues its own writes in JavaScript, one at a time: its transactions, each statement that
+ * writes outside one (writesInTurns), and the rate limiter's on its own handle (Database#inWriteTurn).
+ * Writes of other processes still wait in SQLite.
+ *
+ * Work asking for a turn and awaiting it from inside a transaction's work would wait for itself for
+ * ever: it fails at once instead (the work's context followed by AsyncLocalStorage). What the work
+ * leaves running once it is done (a listener called after COMMIT) asks as anyone else.
  */
-function oneAtATime(run: <T>(work: (t: Transaction) => Promise<T>) => Promise<T>): Database['transaction'] {
-  let tail: Promise<unknown> = Promise.resolve();
-  return <T>(work: (t: Transaction) => Promise<T>) => {
-    const next = tail.then(() => run(work));
-    tail = next.catch(() => undefined);
+class Turns {
+  private tail: Promise<unknown> = Promise.resolve();
+  private readonly working = new AsyncLocalStorage<{ done: boolean }>();
+
+  /**
+   * Runs `work` once the turns asked before are over, alone.
+   * @throws Error (rejects) at once when asked from inside a turn's work (within); `asked` names what asked.
+   */
+  take<T>(work: () => Promise<T>, asked: string): Promise<T> {
+    if (this.working.getStore()?.done === false) {
+      return Promise.reject(new Error(`${asked} asked from inside a transaction's work would wait for that transaction to end: on SQLite it would never run (give it the work's transaction)`));
+    }
+    const next = this.tail.then(work);
+    this.tail = next.catch(() => undefined);
     return next;
+  }
+
+  /** Runs a transaction of `sequelize` in a turn, with `work` as its work (within). */
+  transaction<T>(sequelize: Sequelize, work: (t: Transaction) => Promise<T>, asked: string): Promise<T> {
+    return this.take(() => sequelize.transaction((t) => this.within(() => work(t))), asked);
+  }
+
+  /**
+   * Runs `work` as the work of the turn under way: the turns it asks for until it is done fail (take).
+   * The storage follows contexts only meanwhile: enabled, Node's AsyncLocalStorage has a hook run at
+   * every promise made in the process (pages included), and turns run one at a time.
+   */
+  within<T>(work: () => Promise<T>): Promise<T> {
+    const mark = { done: false };
+    return this.working.run(mark, work).finally(() => {
+      mark.done = true;
+      this.working.disable();
+    });
+  }
+}
+
+/** The query types Sequelize gives the statements of its models that write (create, update, destroy, upsert). */
+const WRITES = new Set<string>([QueryTypes.INSERT, QueryTypes.UPDATE, QueryTypes.BULKUPDATE, QueryTypes.DELETE, QueryTypes.BULKDELETE, QueryTypes.UPSERT]);
+/** SQL given to sequelize.query as such (its type RAW, or none) that writes. */
+const WRITE_SQL = /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i;
+
+/**
+ * On SQLite, a statement that writes sent through Sequelize without a transaction (a model's create,
+ * update or destroy, SQL that inserts, updates or deletes) runs as a transaction of its own in
+ * `turns`: alone and atomic as before, with its errors as before (a unique constraint's included), on
+ * the writer handle instead of the `default` one, which reads outside a transaction keep. Sent from
+ * inside a transaction's work (its `transaction: t` forgotten), it fails at once (Turns#take), where
+ * it failed after SQLite's busy timeout before.
+ */
+function writesInTurns(sequelize: Sequelize, turns: Turns): void {
+  type Options = { transaction?: Transaction | null; type?: string };
+  type Query = (sql: string | { query: string }, options?: Options) => Promise<unknown>;
+  const query = sequelize.query.bind(sequelize) as unknown as Query;
+  (sequelize as unknown as { query: Query }).query = (sql, options) => {
+    const text = typeof sql === 'string' ? sql : sql.query;
+    const type = options?.type;
+    const writes = type !== undefined && type !== QueryTypes.RAW ? WRITES.has(type) : WRITE_SQL.test(text);
+    if (options?.transaction || !writes) return query(sql, options);
+    return turns.transaction(sequelize, (t) => query(sql, { ...options, transaction: t }), `a write outside a transaction (${text.slice(0, 60)}…)`);
   };
 }
 
@@ -118,7 +188,8 @@ export async function openDatabase(url: string, log?: LogSink): Promise<Database
   if (dialect === 'mysql') syncWaitOnGalera(sequelize);
   await prepare(sequelize, url);
   await migrate(sequelize);
-  const transaction = <T>(work: (t: Transaction) => Promise<T>) => sequelize.transaction(work);
+  const turns = dialect === 'sqlite' ? new Turns() : null;
+  if (turns) writesInTurns(sequelize, turns);
   // Plain statements (src/db/statements.ts): a transaction's BEGIN and COMMIT, and the lock and claim below.
   const target = { sequelize, dialect };
   plainTransactionStatements(target);
@@ -153,7 +224,8 @@ export async function openDatabase(url: string, log?: LogSink): Promise<Database
     sequelize,
     models: defineModels(sequelize),
     dialect,
-    transaction: dialect === 'sqlite' ? oneAtATime(transaction) : (work) => retryingConflicts(() => transaction(work), log),
+    transaction: turns ? (work) => turns.transaction(sequelize, work, 'a transaction') : (work) => retryingConflicts(() => sequelize.transaction(work), log),
+    inWriteTurn: turns ? (work) => turns.take(() => turns.within(work), 'a write through another handle') : (work) => work(),
     async claim<M extends Model>(model: ModelStatic<M>, id: number, t: Transaction) {
       await lock(model, id, t);
       const { reader, sql } = claimOf(model);

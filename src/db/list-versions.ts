@@ -48,7 +48,8 @@ export async function listChanged(sequelize: Sequelize, change: ListChange, t: T
   if (t && covered(raisedAtEnd.get(t), change)) return;
   if ('mailboxId' in change) {
     const sql = `${BUMP}, collaborators = collaborators + $1 WHERE mailbox_id = $2`;
-    // Outside a transaction through Sequelize, which runs it again on SQLITE_BUSY (a plain statement would not).
+    // Outside a transaction through Sequelize: on SQLite a transaction of its own in this process's
+    // turns (src/db/index.ts, writesInTurns), where a plain statement would wait for the lock in SQLite.
     if (t) await execute({ sequelize, dialect: dialectOf(sequelize) }, sql, [change.added ?? 0, change.mailboxId], t);
     else await sequelize.query(sql, { bind: [change.added ?? 0, change.mailboxId] });
   } else if ('collaboratorIds' in change) {

@@ -95,7 +95,7 @@ export class AccessHistory {
     };
     const collaboratorId = success ? whom.collaboratorId : null;
     if (collaboratorId === null) return void (await this.db.models.AccessEvent.create(row));
-    await this.db.sequelize.transaction(async (t) => {
+    await this.db.transaction(async (t) => {
       const previous: Date | string | null = await this.db.models.AccessEvent.max('createdAt', { where: { collaboratorId, outcome: 'success' }, transaction: t });
       await this.db.models.AccessEvent.create(row, { transaction: t });
       if (!previous || dayKey(new Date(previous)) !== dayKey(now)) await listChanged(this.db.sequelize, { collaboratorIds: [collaboratorId] }, t);
@@ -124,7 +124,7 @@ export class AccessHistory {
    * successes are changed too.
    */
   async prune(cutoff: Date): Promise<number> {
-    return this.db.sequelize.transaction(async (t) => {
+    return this.db.transaction(async (t) => {
       const old = { createdAt: { [Op.lt]: cutoff } };
       const dropped = await this.db.models.AccessEvent.findAll({
         attributes: ['collaboratorId'],

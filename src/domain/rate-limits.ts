@@ -74,15 +74,10 @@ export function createRateLimits(db: Database, { databaseUrl, rateLimits: config
   };
   // rate-limiter-flexible's SQLite upsert runs a transaction under one fixed savepoint name: two
   // interleaved on one handle leave the write lock held for good (two failed sign-ins at once froze
-  // every write). So this process sends them to its handle one at a time; other processes have
-  // handles of their own, which SQLite's locking keeps apart.
-  let tail: Promise<unknown> = Promise.resolve();
-  const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
-    if (!sqlite) return work();
-    const next = tail.then(work, work);
-    tail = next.catch(() => undefined);
-    return next;
-  };
+  // every write). So this process sends them to its handle one at a time, in the turns of its other
+  // writes (Database#inWriteTurn): they never wait for those inside SQLite, on a thread of libuv's pool.
+  // Other processes have handles of their own, which SQLite's locking keeps apart.
+  const inTurn = <T>(work: () => Promise<T>): Promise<T> => (sqlite ? db.inWriteTurn(work) : work());
   const limiters = Object.fromEntries(
     Object.entries(allowances(config)).map(([name, points]) => [name, limiter(name, points)]),
   ) as Record<LimitName, RateLimiterAbstract>;

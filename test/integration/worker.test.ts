@@ -10,7 +10,7 @@ import { fileTransport, outboxDeliverer } from '../../src/mail/transport';
 import type { Deliver } from '../../src/mail/outbox';
 import { latestLinkToken, saveNoticeChoices } from '../support/accounts';
 import { capturedLogger } from '../support/logs';
-import { execute, select } from '../../src/db/statements';
+import { besideHeldTransaction } from '../support/held-transaction';
 
 /** The SQL of a plain statement (src/db/statements.ts) that marks delivered emails sent (Outbox's writeMarks), or null. */
 const markOf = (query: unknown): string | null => {
@@ -66,24 +66,10 @@ for (const { name, create } of DATABASES) {
 
     it('should claim beside a transaction of this process without stalling it (SQLite: the claim waits in JavaScript, not on a thread of the pool)', async function () {
       await queueEmails(1);
-      const pause = () => new Promise((resolve) => setTimeout(resolve, 200));
-      const started = Date.now();
-      let claim: Promise<unknown[]> = Promise.resolve([]);
-      let reads: Promise<unknown> = Promise.resolve();
-      await h.db.transaction(async (t) => {
-        // BEGIN IMMEDIATE holds SQLite's write lock until this transaction ends.
-        claim = h.domain.outbox.claim('email');
-        await pause();
-        // Reads outside the transaction, as the session reads of requests under way: with the claim's
-        // UPDATE waiting in SQLite's busy handler, they would wait for its handle on libuv's other threads.
-        reads = Promise.all([1, 2, 3].map(() => select(h.db, 'SELECT 1 AS one', [])));
-        await pause();
-        await execute(h.db, 'UPDATE collaborator_lists SET version = version + 1', [], t);
-      });
-      await reads;
-      expect(await claim).to.have.length(1);
+      const { result: claimed, ms } = await besideHeldTransaction(h.db, () => h.domain.outbox.claim('email'));
+      expect(claimed).to.have.length(1);
       // Stalled, it would last SQLite's busy timeout (10 s): the transaction had no thread left to finish on.
-      expect(Date.now() - started).to.be.below(3000);
+      expect(ms).to.be.below(3000);
     });
 
     it('should mark deliveries that end together sent in one statement, each with its own Message-ID', async function () {
