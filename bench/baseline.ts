@@ -2,11 +2,8 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import express, { type RequestHandler } from 'express';
 import { parse as parseCookies } from 'cookie';
-import cookieParser from 'cookie-parser';
-import { doubleCsrf } from 'csrf-csrf';
-import session from 'express-session';
-import helmet from 'helmet';
 import sqlite3 from 'sqlite3';
+import { appLibraries } from './lib/stack';
 
 /**
  * The ceiling: bare Express 5 + EJS rendering a page of 50 rows padded to the byte size of the real
@@ -74,44 +71,7 @@ function useBareSession(): void {
 function useStack(): void {
   const db = new sqlite3.Database(':memory:');
   db.run('CREATE TABLE sessions (sid TEXT PRIMARY KEY, data TEXT NOT NULL, expires TEXT NOT NULL)');
-  const key = (sid: string) => crypto.createHash('sha256').update(sid).digest('base64url');
-  class Store extends session.Store {
-    override get(sid: string, callback: (err: unknown, data?: session.SessionData | null) => void): void {
-      db.all('SELECT data FROM sessions WHERE sid = ?1 AND expires > ?2', [key(sid), new Date().toISOString()], (err, found: Array<{ data: string }>) => {
-        if (err) return callback(err);
-        callback(null, found[0] ? (JSON.parse(found[0].data) as session.SessionData) : null);
-      });
-    }
-    override set(sid: string, data: session.SessionData, callback?: (err?: unknown) => void): void {
-      db.run('INSERT OR REPLACE INTO sessions VALUES (?1, ?2, ?3)', [key(sid), JSON.stringify(data), '9999-12-31'], (err) => callback?.(err ?? undefined));
-    }
-    override destroy(sid: string, callback?: (err?: unknown) => void): void {
-      db.run('DELETE FROM sessions WHERE sid = ?1', [key(sid)], (err) => callback?.(err ?? undefined));
-    }
-  }
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], objectSrc: ["'none'"], baseUri: ["'none'"], frameAncestors: ["'none'"], formAction: ["'self'"] },
-      },
-      strictTransportSecurity: false,
-      referrerPolicy: { policy: 'same-origin' },
-    }),
-  );
-  app.use((_req, res, next) => {
-    res.set('Cache-Control', 'no-store');
-    next();
-  });
-  app.use(session({ name: 'sid', secret, store: new Store(), resave: false, saveUninitialized: false, rolling: false, cookie: { httpOnly: true, sameSite: 'lax', secure: false, path: '/' } }));
-  app.use(cookieParser());
-  const csrfSecret = crypto.createHmac('sha256', secret).update('csrf token').digest('base64url');
-  const { generateCsrfToken } = doubleCsrf({
-    getSecret: () => csrfSecret,
-    getSessionIdentifier: (req) => req.sessionID,
-    cookieName: 'csrf',
-    cookieOptions: { sameSite: 'lax', secure: false, httpOnly: true, path: '/' },
-  });
+  const { generateCsrfToken } = appLibraries(app, db, secret);
   app.get('/login', (req, res, next) => {
     (req.session as { user?: string }).user = 'owner-10000@pec.bench.test';
     req.session.save((err) => (err ? next(err) : res.redirect(303, '/page')));

@@ -4,13 +4,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
-import session from 'express-session';
-import helmet from 'helmet';
-import cookieParser from 'cookie-parser';
-import { doubleCsrf } from 'csrf-csrf';
 import sqlite3 from 'sqlite3';
 import { waitForHttp } from '../test/support/processes';
 import { inParallel } from './lib/http';
+import { appLibraries, sessionKey } from './lib/stack';
 import { threadCpuMsOf, threadCpuSince } from './lib/threads';
 
 /*
@@ -27,51 +24,12 @@ const ACTIONS = Number(process.env.ACTIONS ?? 1000);
 const STATEMENTS = Number(process.env.STATEMENTS ?? 0);
 const SECRET = 'floor-secret-of-32-bytes-or-more-xxxxxxxx';
 const SID = 'floor-session-id';
-const digest = (value: string) => crypto.createHash('sha256').update(value).digest('base64url');
 
 /** The server: `floor.ts serve <file> <port>`. */
 function serve(file: string, port: number): void {
   const db = new sqlite3.Database(file);
-  class Store extends session.Store {
-    override get(sid: string, callback: (err: unknown, data?: session.SessionData | null) => void): void {
-      db.all('SELECT s.data FROM sessions s WHERE s.sid = ?1 AND s.expires > ?2', [digest(sid), new Date().toISOString()], (err, rows: Array<{ data: string }>) => {
-        if (err) return callback(err);
-        callback(null, rows[0] ? (JSON.parse(rows[0].data) as session.SessionData) : null);
-      });
-    }
-    override set(_sid: string, _data: session.SessionData, callback?: (err?: unknown) => void): void {
-      callback?.();
-    }
-    override destroy(_sid: string, callback?: (err?: unknown) => void): void {
-      callback?.();
-    }
-  }
   const app = express();
-  app.disable('x-powered-by');
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], objectSrc: ["'none'"], baseUri: ["'none'"], frameAncestors: ["'none'"], formAction: ["'self'"] },
-      },
-      strictTransportSecurity: false,
-      referrerPolicy: { policy: 'same-origin' },
-    }),
-  );
-  app.use((_req, res, next) => {
-    res.set('Cache-Control', 'no-store');
-    next();
-  });
-  app.use(session({ name: 'sid', secret: SECRET, store: new Store(), resave: false, saveUninitialized: false, rolling: false, cookie: { httpOnly: true, sameSite: 'lax', secure: false, path: '/' } }));
-  app.use(cookieParser());
-  const csrfSecret = crypto.createHmac('sha256', SECRET).update('csrf token').digest('base64url');
-  const { doubleCsrfProtection, generateCsrfToken } = doubleCsrf({
-    getSecret: () => csrfSecret,
-    getSessionIdentifier: (req) => req.sessionID,
-    cookieName: 'csrf',
-    cookieOptions: { sameSite: 'lax', secure: false, httpOnly: true, path: '/' },
-    getCsrfTokenFromRequest: (req) => req.get('X-CSRF-Token'),
-  });
+  const { doubleCsrfProtection, generateCsrfToken } = appLibraries(app, db, SECRET);
   app.get('/token', (req, res) => res.send(generateCsrfToken(req, res)));
   app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 50 }));
   app.use(doubleCsrfProtection);
@@ -92,7 +50,7 @@ async function main(): Promise<void> {
   const db = new sqlite3.Database(file);
   const data = JSON.stringify({ cookie: { originalMaxAge: null, httpOnly: true, sameSite: 'lax', path: '/' }, identity: { principal: { type: 'owner', id: 1 }, credentialVersion: 0 } });
   await new Promise<void>((resolve, reject) =>
-    db.exec(`CREATE TABLE sessions (sid TEXT PRIMARY KEY, data TEXT, expires TEXT); INSERT INTO sessions VALUES ('${digest(SID)}', '${data}', '9999-12-31')`, (err) => (err ? reject(err) : resolve())),
+    db.exec(`CREATE TABLE sessions (sid TEXT PRIMARY KEY, data TEXT, expires TEXT); INSERT INTO sessions VALUES ('${sessionKey(SID)}', '${data}', '9999-12-31')`, (err) => (err ? reject(err) : resolve())),
   );
   db.close();
   const port = 30_000 + crypto.randomInt(10_000);
