@@ -76,8 +76,8 @@ for (const { name, create } of DATABASES) {
       expect(await later).to.equal(1);
     });
 
-    it('should refuse at once, on SQLite, a write without the transaction from inside its work (it would wait for that transaction for ever)', async function () {
-      if (db.dialect !== 'sqlite') this.skip();
+    // SQLite only: on MariaDB/MySQL writes are not queued in this process, so nothing waits for itself.
+    if (name === 'SQLite') it('should refuse at once a write without the transaction from inside its work (it would wait for that transaction for ever)', async function () {
       await saved('inside');
       const started = Date.now();
       const refusals = await db.transaction(async (t) => {
