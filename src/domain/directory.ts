@@ -13,6 +13,7 @@ import { PlainReader } from '../db/records';
 import { namedParameters, select } from '../db/statements';
 import { listState, takeListState, type ListState } from '../db/list-versions';
 import type { TwoStep } from './two-step';
+import { Recent } from '../lib/recent';
 
 export const PAGE_SIZE = 50;
 /** Counts kept by Directory#keptCount (a number and a short key each), the least recently used dropped past this. */
@@ -239,8 +240,8 @@ export class Directory {
   /** The columns of a list row (rowColumns), and the SQL of one row alone (Directory#row). */
   private readonly rowColumns: string;
   private readonly rowSql: string;
-  /** Counts of searches and status filters by keptCount's key, the least recently used first. */
-  private readonly counts = new Map<string, number>();
+  /** Counts of searches and status filters by keptCount's key. */
+  private readonly counts = new Recent<number>(COUNTS_KEPT);
 
   constructor(
     private readonly db: Database,
@@ -413,13 +414,13 @@ export class Directory {
    * collaborators counts 5,000 matches, ~1 ms of SQLite's CPU a request (`bench:profile`).
    */
   private async keptCount(key: string, count: () => Promise<number>): Promise<number> {
-    let kept = this.counts.get(key);
-    if (kept !== undefined) this.counts.delete(key);
-    else kept = await count();
-    this.counts.set(key, kept);
-    if (this.counts.size > COUNTS_KEPT) this.counts.delete(this.counts.keys().next().value as string);
-    return kept;
+    const kept = this.counts.get(key);
+    if (kept !== undefined) return kept;
+    const counted = await count();
+    this.counts.set(key, counted);
+    return counted;
   }
+
 
   /** How many of the mailbox's collaborators meet these conditions on `c` (a status). */
   private count(filter: string[], replacements: Record<string, unknown>): Promise<number> {

@@ -1,3 +1,5 @@
+import { Recent } from '../lib/recent';
+
 /**
  * Rendered Collaborations list fragments (UTF-8, sent as they are), shared by every owner request of this process and never
  * stale. An entry is found only by everything it shows:
@@ -13,25 +15,23 @@
  * At most `capacity` entries, the least recently used dropped first; 0 keeps none.
  */
 export class ListCache {
-  private readonly entries = new Map<string, { html: Buffer; until: number }>();
+  private readonly entries: Recent<{ html: Buffer; until: number }>;
 
-  constructor(private readonly capacity: number) {}
+  constructor(capacity: number) {
+    this.entries = new Recent(capacity);
+  }
 
   /** The entry for `key` as it reads at `now`, if any. */
   get(key: string, now: Date): Buffer | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
+    if (now.getTime() < entry.until) return entry.html;
     this.entries.delete(key);
-    if (now.getTime() >= entry.until) return undefined;
-    this.entries.set(key, entry);
-    return entry.html;
+    return undefined;
   }
 
   /** Keeps `html` for `key` until `until` (exclusive); null: until its version changes. */
   set(key: string, html: Buffer, until: Date | null = null): void {
-    if (this.capacity === 0) return;
-    this.entries.delete(key);
     this.entries.set(key, { html, until: until?.getTime() ?? Infinity });
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
   }
 }
