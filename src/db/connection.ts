@@ -2,6 +2,7 @@ import path from 'node:path';
 import sqlite3 from 'sqlite3';
 import { Sequelize, Transaction, type Options } from 'sequelize';
 import { ROOT } from '../config';
+import { Recent } from '../lib/recent';
 
 export type Dialect = 'sqlite' | 'mysql';
 
@@ -23,8 +24,21 @@ const SCHEMA_CHANGE = /^\s*(CREATE|ALTER|DROP)\s/i;
 const tableInfo = new Map<string, Map<string, unknown[]>>();
 type Callback = (err: Error | null, rows?: unknown) => void;
 
+/** Statements a connection keeps prepared (ConfiguredDatabase#runKept); the least recently used past these is finalized. */
+const MAX_KEPT_STATEMENTS = 200;
+/** sqlite3's Statement as its constructor takes it (not in its types): prepared on `db`, `callback` told when it is, or why not. */
+const Statement = sqlite3.Statement as unknown as new (db: sqlite3.Database, sql: string, callback: (err: Error | null) => void) => sqlite3.Statement;
+/** A statement kept prepared, and while it is being prepared, the runs waiting for it (sqlite3 drops them, unanswered, if preparing fails). */
+interface Kept {
+  statement: sqlite3.Statement;
+  waiting: Array<(err: Error) => void> | null;
+}
+/** What a run answers: `all` its rows, `run` how many rows it changed. */
+export type KeptOutcome = { rows: unknown[]; changes: number };
+
 export class ConfiguredDatabase extends sqlite3.Database {
   private readonly file: string;
+  private readonly statements = new Recent<Kept>(MAX_KEPT_STATEMENTS, ({ statement }) => statement.finalize());
 
   constructor(filename: string, mode: number, callback: (err: Error | null) => void) {
     super(filename, mode, (err) => {
@@ -62,6 +76,67 @@ export class ConfiguredDatabase extends sqlite3.Database {
   override exec(sql: string, callback?: (err: Error | null) => void): this {
     this.noteSchemaChange(sql);
     return super.exec(sql, callback);
+  }
+
+  /**
+   * Runs `sql` with `values` (by position) by this connection's statement of it, prepared at its first
+   * use and kept: one trip to libuv's pool a run, where Database#all and #run prepare, run and
+   * finalize, three trips. `all` answers the rows, `run` how many rows changed.
+   *
+   * A kept statement must hold nothing between runs: one left on a row keeps its read transaction
+   * open (in WAL mode a snapshot: the connection's next reads see nothing newer, and no checkpoint
+   * passes it), or its write. `all` steps to the end (SQLITE_DONE, or an error), where SQLite ends the
+   * statement's transaction; `run` steps once, so it is reset after (its result is answered once that
+   * is done). A Statement runs its calls one after another, each with its own values and callback, so
+   * two runs of one statement at once never mix. SQLite prepares a statement again by itself when the
+   * schema changed (sqlite3_prepare_v2, SQLITE_SCHEMA); an error leaves the statement to be reset by
+   * its next run. Each Statement is finalized once dropped, or before the connection closes (close).
+   */
+  runKept(sql: string, values: unknown[], method: 'all' | 'run'): Promise<KeptOutcome> {
+    const kept = this.kept(sql);
+    return new Promise<KeptOutcome>((resolve, reject) => {
+      kept.waiting?.push(reject);
+      if (method === 'all') {
+        kept.statement.all(values, (err: Error | null, rows: unknown[]) => (err ? reject(err) : resolve({ rows, changes: 0 })));
+        return;
+      }
+      let outcome: Error | KeptOutcome | undefined;
+      kept.statement.run(values, function (this: sqlite3.RunResult, err: Error | null) {
+        outcome = err ?? { rows: [], changes: this.changes };
+      });
+      kept.statement.reset((err: Error | null) => {
+        const done = outcome ?? err ?? new Error('reset without its run');
+        if (done instanceof Error) reject(done);
+        else resolve(done);
+      });
+    });
+  }
+
+  /** The kept statement of `sql`, prepared now if it is not kept (forgotten again if preparing fails). */
+  private kept(sql: string): Kept {
+    const known = this.statements.get(sql);
+    if (known) return known;
+    const kept: Kept = {
+      statement: new Statement(this, sql, (err) => {
+        const waiting = kept.waiting ?? [];
+        kept.waiting = null;
+        if (!err) return;
+        if (this.statements.get(sql) === kept) this.statements.delete(sql);
+        for (const fail of waiting) fail(err);
+      }),
+      waiting: [],
+    };
+    this.statements.set(sql, kept);
+    return kept;
+  }
+
+  /**
+   * SQLite refuses to close a connection while a statement prepared on it is not finalized: the kept
+   * ones are finalized first, each after the runs it was given (sqlite3 closes once none is running).
+   */
+  override close(callback?: (err: Error | null) => void): void {
+    this.statements.clear();
+    super.close(callback);
   }
 
   /** Sequelize builds its `new Error()` in the synchronous start of the callback it serializes. */

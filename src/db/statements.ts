@@ -1,5 +1,4 @@
 import type { Sequelize, Transaction } from 'sequelize';
-import type sqlite3 from 'sqlite3';
 import { sqlDate, type ConfiguredDatabase, type Dialect } from './connection';
 
 /**
@@ -7,12 +6,12 @@ import { sqlDate, type ConfiguredDatabase, type Dialect } from './connection';
  * bound parameters, sent to the driver's own connection without Sequelize's query machinery (its
  * options cloned, a Query object built, its retry wrapper, its result handling: about 120 µs of
  * the main thread a statement) nor a model's (building an instance, validating). On MariaDB/MySQL
- * as text, each value escaped into it by mysql2 (`query(sql, values)`, see onMysql). On SQLite each
- * run prepares its statement again (Database#run/#all): statements kept prepared per connection were
- * tried (one trip to libuv's pool a run instead of three) and dropped, as the benchmark's owner
- * actions then stalled for seconds at a time. The stalls' likely cause, found later, was a write
- * outside any transaction waiting in SQLite's busy handler on the pool (README, Benchmark); kept
- * statements have not been tried again since.
+ * as text, each value escaped into it by mysql2 (`query(sql, values)`, see onMysql). On SQLite by
+ * the connection's statement of it, prepared once and kept (ConfiguredDatabase#runKept): one trip to
+ * libuv's pool a read instead of three (prepare, run, finalize), two a write (run, reset). Tried once
+ * before and dropped, as the benchmark's owner actions then stalled for seconds; the stalls' cause
+ * was a write outside any transaction waiting in SQLite's busy handler on the pool, since queued in
+ * JavaScript (src/db/index.ts, Turns).
  *
  * The statement's effects and errors are the driver's: a lost conflict on MariaDB (ER_LOCK_DEADLOCK,
  * `errno` 1213) is still run again by Database.transaction, a database gone still answers 503
@@ -228,12 +227,7 @@ function onSqlite(connection: ConfiguredDatabase, sql: string, values: unknown[]
     return new Promise<Outcome>((resolve, reject) => connection.exec(sql, (err) => (err ? reject(Object.assign(err, { sql })) : resolve({ rows: [], changes: 0 }))));
   }
   const text = keep(sqliteSql, sql, () => sql.replace(PARAMETER, '?$1'));
-  return new Promise<Outcome>((resolve, reject) => {
-    connection[method](text, values, function (this: sqlite3.RunResult, err: Error | null, rows?: unknown[]) {
-      if (err) return reject(Object.assign(err, { sql }));
-      resolve({ rows: rows ?? [], changes: method === 'run' ? this.changes : 0 });
-    });
-  });
+  return connection.runKept(text, values, method).catch((err: Error) => Promise.reject(Object.assign(err, { sql })));
 }
 
 type MysqlCallback = (error: (Error & { errno?: number }) | null, result: unknown) => void;

@@ -1,8 +1,14 @@
 import { expect } from 'chai';
+import sqlite3 from 'sqlite3';
 import { DATABASES, type TestDatabase } from '../support/databases';
 import { openDatabase, type Database } from '../../src/db';
 import { execute, select } from '../../src/db/statements';
-import { sqlDate } from '../../src/db/connection';
+import { sqlDate, sqliteStorage } from '../../src/db/connection';
+
+/** `sql` on a handle of its own (as another process's, or a mail server's), its rows. */
+function onOtherHandle(handle: sqlite3.Database, sql: string): Promise<Array<Record<string, unknown>>> {
+  return new Promise((resolve, reject) => handle.all(sql, (err: Error | null, rows: Array<Record<string, unknown>>) => (err ? reject(err) : resolve(rows))));
+}
 
 for (const { name, create } of DATABASES) {
   describe(`Plain statements on the transaction's own connection (${name})`, function () {
@@ -119,6 +125,85 @@ for (const { name, create } of DATABASES) {
         expect(sent).to.deep.equal(['BEGIN', 'BEGIN', 'UPDATE', 'COMMIT', 'COMMIT']);
         const [row] = await select<{ label: string }>(db, 'SELECT label FROM plain_things WHERE id = $1', [1]);
         expect(row?.label).to.equal('busy');
+      });
+    }
+
+    if (name === 'SQLite') {
+      describe('statements kept prepared on each connection', function () {
+        let other: sqlite3.Database;
+
+        before(async function () {
+          other = await new Promise<sqlite3.Database>((resolve, reject) => {
+            const handle = new sqlite3.Database(sqliteStorage(database.url), (err) => (err ? reject(err) : resolve(handle)));
+          });
+          other.configure('busyTimeout', 5_000);
+        });
+
+        after(async function () {
+          await new Promise((resolve) => other.close(resolve));
+        });
+
+        /** Another handle's write, then a checkpoint that must move the whole WAL into the file and empty it. */
+        async function writeAndTruncate(amount: number): Promise<{ busy: number }> {
+          await onOtherHandle(other, `UPDATE plain_things SET amount = ${amount} WHERE id = 2`);
+          const [checkpoint] = await onOtherHandle(other, 'PRAGMA wal_checkpoint(TRUNCATE)');
+          return { busy: Number(checkpoint?.busy) };
+        }
+
+        it('should hold no read snapshot once a SELECT has run: another handle checkpoints, and the next run sees its write', async function () {
+          const read = () => select<{ amount: number }>(db, 'SELECT amount FROM plain_things WHERE id = $1', [2]);
+          await read();
+          expect(await writeAndTruncate(41)).to.deep.equal({ busy: 0 });
+          expect(Number((await read())[0]?.amount)).to.equal(41);
+        });
+
+        it('should hold no read snapshot once a SELECT has run by execute (it stops at its first row, and is then reset)', async function () {
+          await db.transaction((t) => execute(db, 'SELECT id FROM plain_things WHERE id > $1', [0], t));
+          expect(await writeAndTruncate(42)).to.deep.equal({ busy: 0 });
+          const [row] = await db.transaction((t) => select<{ amount: number }>(db, 'SELECT amount FROM plain_things WHERE id = $1', [2], t));
+          expect(Number(row?.amount)).to.equal(42);
+        });
+
+        it('should commit once a write that answers rows (RETURNING) has run by execute', async function () {
+          await db.transaction((t) => execute(db, 'UPDATE plain_things SET label = $1 WHERE id > $2 RETURNING id', ['kept', 0], t));
+          expect(await writeAndTruncate(43)).to.deep.equal({ busy: 0 });
+          const [row] = await select<{ label: string }>(db, 'SELECT label FROM plain_things WHERE id = $1', [1]);
+          expect(row?.label).to.equal('kept');
+        });
+
+        it('should answer each of many runs of one statement at once with its own rows, and each write with its own count', async function () {
+          const ids = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? 1 : 2));
+          const rows = await Promise.all(ids.map((id) => select<{ id: number }>(db, 'SELECT id FROM plain_things WHERE id = $1', [id])));
+          expect(rows.map(([row]) => Number(row?.id))).to.deep.equal(ids);
+          const counts = await db.transaction((t) => Promise.all(ids.map((id) => execute(db, 'UPDATE plain_things SET amount = amount WHERE id = $1 AND $2 = 1', [id, id], t))));
+          expect(counts).to.deep.equal(ids.map((id) => (id === 1 ? 1 : 0)));
+        });
+
+        it('should see a schema changed since the statement was prepared', async function () {
+          const read = () => select<Record<string, unknown>>(db, 'SELECT * FROM plain_things WHERE id = $1', [1]);
+          expect(await read()).to.have.length(1);
+          await onOtherHandle(other, 'ALTER TABLE plain_things ADD COLUMN note VARCHAR(20)');
+          const [row] = await read();
+          expect(row).to.have.property('note', null);
+        });
+
+        it('should refuse a statement SQLite cannot prepare, each run waiting for it, and prepare it again at the next', async function () {
+          const refused = await Promise.all([1, 2].map(() => select(db, 'SELECT missing FROM plain_things', []).catch((error: unknown) => error)));
+          for (const error of refused) expect(String(error)).to.match(/no such column: missing/);
+          await onOtherHandle(other, 'ALTER TABLE plain_things ADD COLUMN missing INTEGER');
+          expect(await select(db, 'SELECT missing FROM plain_things WHERE id = $1', [1])).to.deep.equal([{ missing: null }]);
+        });
+
+        it('should run more statements at once than a connection keeps, and close with those it kept', async function () {
+          const another = await openDatabase(database.url);
+          const answers = await Promise.all(Array.from({ length: 250 }, (_, i) => select<{ n: number }>(another, `SELECT $1 + ${i} AS n`, [1])));
+          expect(answers.map(([row]) => row?.n)).to.deep.equal(Array.from({ length: 250 }, (_, i) => i + 1));
+          await another.transaction((t) => execute(another, 'UPDATE plain_things SET amount = $1 WHERE id = $2', [7, 1], t));
+          // SQLite refuses to close a handle with a statement not finalized (Sequelize's close would reject).
+          await another.close();
+          const [row] = await select<{ amount: number }>(db, 'SELECT amount FROM plain_things WHERE id = $1', [1]);
+          expect(Number(row?.amount)).to.equal(7);
+        });
       });
     }
 
