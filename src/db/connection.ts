@@ -28,10 +28,14 @@ type Callback = (err: Error | null, rows?: unknown) => void;
 const MAX_KEPT_STATEMENTS = 200;
 /** sqlite3's Statement as its constructor takes it (not in its types): prepared on `db`, `callback` told when it is, or why not. */
 const Statement = sqlite3.Statement as unknown as new (db: sqlite3.Database, sql: string, callback: (err: Error | null) => void) => sqlite3.Statement;
-/** A statement kept prepared, and while it is being prepared, the runs waiting for it (sqlite3 drops them, unanswered, if preparing fails). */
+/**
+ * A statement kept prepared; while it is being prepared, the runs waiting for it (sqlite3 drops them,
+ * unanswered, if preparing fails); and why preparing failed, if it did.
+ */
 interface Kept {
   statement: sqlite3.Statement;
   waiting: Array<(err: Error) => void> | null;
+  failed: Error | null;
 }
 /** What a run answers: `all` its rows, `run` how many rows it changed. */
 export type KeptOutcome = { rows: unknown[]; changes: number };
@@ -94,39 +98,39 @@ export class ConfiguredDatabase extends sqlite3.Database {
    */
   runKept(sql: string, values: unknown[], method: 'all' | 'run'): Promise<KeptOutcome> {
     const kept = this.kept(sql);
+    if (kept.failed) return Promise.reject(kept.failed);
     return new Promise<KeptOutcome>((resolve, reject) => {
       kept.waiting?.push(reject);
       if (method === 'all') {
         kept.statement.all(values, (err: Error | null, rows: unknown[]) => (err ? reject(err) : resolve({ rows, changes: 0 })));
         return;
       }
+      // The statement answers its calls in order: the run's callback has been called when the reset's is.
       let outcome: Error | KeptOutcome | undefined;
       kept.statement.run(values, function (this: sqlite3.RunResult, err: Error | null) {
         outcome = err ?? { rows: [], changes: this.changes };
       });
-      kept.statement.reset((err: Error | null) => {
-        const done = outcome ?? err ?? new Error('reset without its run');
-        if (done instanceof Error) reject(done);
-        else resolve(done);
-      });
+      kept.statement.reset(() => (outcome instanceof Error ? reject(outcome) : resolve(outcome as KeptOutcome)));
     });
   }
 
-  /** The kept statement of `sql`, prepared now if it is not kept (forgotten again if preparing fails). */
+  /**
+   * The kept statement of `sql`, prepared now if it is not kept; not kept if preparing fails, which
+   * sqlite3 tells at once on a closed connection (as Database#all answers "Database is closed").
+   */
   private kept(sql: string): Kept {
     const known = this.statements.get(sql);
     if (known) return known;
-    const kept: Kept = {
-      statement: new Statement(this, sql, (err) => {
-        const waiting = kept.waiting ?? [];
-        kept.waiting = null;
-        if (!err) return;
-        if (this.statements.get(sql) === kept) this.statements.delete(sql);
-        for (const fail of waiting) fail(err);
-      }),
-      waiting: [],
-    };
-    this.statements.set(sql, kept);
+    const kept: Kept = { statement: null as unknown as sqlite3.Statement, waiting: [], failed: null };
+    kept.statement = new Statement(this, sql, (err) => {
+      const waiting = kept.waiting ?? [];
+      kept.waiting = null;
+      if (!err) return;
+      kept.failed = err;
+      if (this.statements.get(sql) === kept) this.statements.delete(sql);
+      for (const fail of waiting) fail(err);
+    });
+    if (!kept.failed) this.statements.set(sql, kept);
     return kept;
   }
 

@@ -9,9 +9,11 @@ import { sqlDate, type ConfiguredDatabase, type Dialect } from './connection';
  * as text, each value escaped into it by mysql2 (`query(sql, values)`, see onMysql). On SQLite by
  * the connection's statement of it, prepared once and kept (ConfiguredDatabase#runKept): one trip to
  * libuv's pool a read instead of three (prepare, run, finalize), two a write (run, reset). Tried once
- * before and dropped, as the benchmark's owner actions then stalled for seconds; the stalls' cause
- * was a write outside any transaction waiting in SQLite's busy handler on the pool, since queued in
- * JavaScript (src/db/index.ts, Turns).
+ * before and dropped, as the benchmark's owner actions then stalled for seconds. Their likely cause,
+ * a write outside any transaction waiting in SQLite's busy handler on the pool, is since queued in
+ * JavaScript (src/db/index.ts, Turns), and 1,000 owner actions with the worker on no longer stall
+ * with kept statements (`PROFILE_ACTION=… PROFILE_WORKER=1 bench:profile`: the slowest answer took
+ * 0.8–3.6 s in 8 runs, 0.9–3.0 s without them, both on a loaded machine).
  *
  * The statement's effects and errors are the driver's: a lost conflict on MariaDB (ER_LOCK_DEADLOCK,
  * `errno` 1213) is still run again by Database.transaction, a database gone still answers 503

@@ -3,7 +3,7 @@ import sqlite3 from 'sqlite3';
 import { DATABASES, type TestDatabase } from '../support/databases';
 import { openDatabase, type Database } from '../../src/db';
 import { execute, select } from '../../src/db/statements';
-import { sqlDate, sqliteStorage } from '../../src/db/connection';
+import { ConfiguredDatabase, sqlDate, sqliteStorage } from '../../src/db/connection';
 
 /** `sql` on a handle of its own (as another process's, or a mail server's), its rows. */
 function onOtherHandle(handle: sqlite3.Database, sql: string): Promise<Array<Record<string, unknown>>> {
@@ -192,6 +192,15 @@ for (const { name, create } of DATABASES) {
           for (const error of refused) expect(String(error)).to.match(/no such column: missing/);
           await onOtherHandle(other, 'ALTER TABLE plain_things ADD COLUMN missing INTEGER');
           expect(await select(db, 'SELECT missing FROM plain_things WHERE id = $1', [1])).to.deep.equal([{ missing: null }]);
+        });
+
+        it('should refuse a run on a connection already closed, as the driver does, instead of waiting for ever', async function () {
+          const closed = await new Promise<ConfiguredDatabase>((resolve, reject) => {
+            const handle: ConfiguredDatabase = new ConfiguredDatabase(sqliteStorage(database.url), sqlite3.OPEN_READWRITE, (err) => (err ? reject(err) : resolve(handle)));
+          });
+          await new Promise((resolve) => closed.close(resolve));
+          const refused = await closed.runKept('SELECT 1 AS one', [], 'all').catch((error: unknown) => error);
+          expect(String(refused)).to.match(/SQLITE_MISUSE: Database is closed/);
         });
 
         it('should run more statements at once than a connection keeps, and close with those it kept', async function () {
