@@ -105,20 +105,26 @@ function cpuByThreadKind(pid: number, used: Map<number, number>): Record<'main' 
 
 /**
  * Posts ACTION once on each of `ids` (warming up on the first 100), 10 at a time, as the owner's
- * htmx menu does; prints the CPU ms per action by kind of thread. Returns a line for the summary.
+ * htmx menu does; prints the CPU ms per action by kind of thread, and how long the answers took (a
+ * stall shows as a slowest answer of seconds). Returns a line for the summary.
  */
 async function postActions(base: string, app: Child, owner: { cookie: string; csrf: string }, ids: number[], sink: CountingSink | null): Promise<string> {
   const headers = { cookie: owner.cookie, 'x-csrf-token': owner.csrf, 'hx-request': 'true', 'content-type': 'application/x-www-form-urlencoded' };
   let failed = 0;
+  /** How long each post measured took to be answered, ms. */
+  let answeredMs: number[] = [];
   const post = async (id: number) => {
+    const sentAt = performance.now();
     const answer = await fetch(`${base}/settings/collaborations/${id}/${ACTION}`, { method: 'POST', headers, body: '' });
     await answer.arrayBuffer();
     if (answer.status !== 200) failed += 1;
+    answeredMs.push(performance.now() - sentAt);
   };
   const warm = ids.slice(0, 100);
   const measured = ids.slice(100, 100 + ACTIONS);
   if (measured.length < ACTIONS) throw new Error(`only ${measured.length} accounts for ${ACTION}: raise SIZE`);
   await inParallel(warm, 50, post);
+  answeredMs = [];
   const before = threadCpuMsOf(app.pid);
   const sentBefore = sink?.count ?? 0;
   const started = performance.now();
@@ -129,7 +135,9 @@ async function postActions(base: string, app: Child, owner: { cookie: string; cs
   if (failed > 0) throw new Error(`${failed} of the ${ACTION} posts were not answered 200`);
   const kinds = used ? cpuByThreadKind(app.pid, used) : null;
   const per = (ms: number | undefined) => ((ms ?? NaN) / measured.length).toFixed(2);
-  console.log(`POST …/:id/${ACTION}: ${measured.length} in ${seconds.toFixed(1)} s, CPU ms each: main thread ${per(kinds?.main)}, V8 helpers ${per(kinds?.other)}, libuv pool (SQLite) ${per(kinds?.pool)}${sink ? `; ${sent} emails delivered meanwhile` : ''}`);
+  const answered = answeredMs.sort((a, b) => a - b);
+  const at = (share: number) => Math.round(answered[Math.min(answered.length - 1, Math.floor(answered.length * share))] ?? NaN);
+  console.log(`POST …/:id/${ACTION}: ${measured.length} in ${seconds.toFixed(1)} s (answered in p50 ${at(0.5)} ms, p99 ${at(0.99)}, slowest ${at(1)}), CPU ms each: main thread ${per(kinds?.main)}, V8 helpers ${per(kinds?.other)}, libuv pool (SQLite) ${per(kinds?.pool)}${sink ? `; ${sent} emails delivered meanwhile` : ''}`);
   return `POST /settings/collaborations/:id/${ACTION} at ${SIZE} collaborators: ${Math.round(measured.length / seconds)} req/s with 50 at a time`;
 }
 
