@@ -12,8 +12,9 @@ import { sqlDate, type ConfiguredDatabase, type Dialect } from './connection';
  * before and dropped, as the benchmark's owner actions then stalled for seconds. Their likely cause,
  * a write outside any transaction waiting in SQLite's busy handler on the pool, is since queued in
  * JavaScript (src/db/index.ts, Turns), and 1,000 owner actions with the worker on no longer stall
- * with kept statements (`PROFILE_ACTION=… PROFILE_WORKER=1 bench:profile`: the slowest answer took
- * 0.8–3.6 s in 8 runs, 0.9–3.0 s without them, both on a loaded machine).
+ * with kept statements (`PROFILE_ACTION=… PROFILE_WORKER=1 bench:profile`, reset, resend and
+ * deactivate: the slowest answer took 0.7–3.6 s in 10 runs, 0.9–3.0 s without them, both with 50
+ * actions at a time on a loaded machine).
  *
  * The statement's effects and errors are the driver's: a lost conflict on MariaDB (ER_LOCK_DEADLOCK,
  * `errno` 1213) is still run again by Database.transaction, a database gone still answers 503
