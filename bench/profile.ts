@@ -25,7 +25,8 @@ import { DOMAIN, OWNER_PASSWORD, seed, type Seeded } from './lib/seed';
  * and prints self time by module (a package, a folder of ours, or V8's own work). LIST_CACHE_ENTRIES=0
  * profiles the page with every row rendered; PROFILE_MYSQL_URL (a MariaDB server) profiles on a fresh
  * database there instead of SQLite. CONNECTIONS (10) sets the load's connections (the bench's 50);
- * the line printed ends with the app's event-loop delay during the load (p99 and max, ms).
+ * the line printed gives the app's event-loop delay during the load (p99 and max, ms), then the CPU ms a
+ * request of the load generator, autocannon in this process, on the same cores (see bench/lib/load.ts).
  *
  * PROFILE_ACTION=password-reset|password-link|deactivation profiles an owner action instead, as the
  * three-dot menu sends it (htmx, CSRF header): one POST on each fresh account that the action takes
@@ -204,13 +205,15 @@ async function loadPage(base: string, app: Child, cookie: string): Promise<strin
   if (process.env.PAGE_OUT) fs.writeFileSync(process.env.PAGE_OUT, await (await fetch(`${base}${URL_PATH}`, { headers: { cookie } })).text());
   await eventLoop(app);
   const before = threadCpuMsOf(app.pid);
+  const loaderBefore = process.cpuUsage();
   const result = await load({ url: `${base}${URL_PATH}`, seconds: SECONDS, connections: CONNECTIONS, headers: { cookie } });
+  const loader = process.cpuUsage(loaderBefore);
   const used = threadCpuSince(before, threadCpuMsOf(app.pid));
   const loop = await eventLoop(app);
   const kinds = used ? cpuByThreadKind(app.pid, used) : null;
   const per = (ms: number | undefined) => ((ms ?? NaN) / result.ok).toFixed(2);
   const all = kinds ? kinds.main + kinds.pool + kinds.other : undefined;
-  return `${URL_PATH} at ${SIZE} collaborators: ${Math.round(result.rps)} req/s with ${CONNECTIONS} connections, CPU ms a request ${per(all)}${PROFILING ? ' (under the profiler)' : ''}: main thread ${per(kinds?.main)}, V8 helpers ${per(kinds?.other)}, libuv pool (SQLite) ${per(kinds?.pool)}; peak RSS ${Math.round(memoryOf(app.pid)?.hwm ?? NaN)} MB; event loop delay p99 ${loop.p99} ms, max ${loop.max} ms`;
+  return `${URL_PATH} at ${SIZE} collaborators: ${Math.round(result.rps)} req/s with ${CONNECTIONS} connections, CPU ms a request ${per(all)}${PROFILING ? ' (under the profiler)' : ''}: main thread ${per(kinds?.main)}, V8 helpers ${per(kinds?.other)}, libuv pool (SQLite) ${per(kinds?.pool)}; peak RSS ${Math.round(memoryOf(app.pid)?.hwm ?? NaN)} MB; event loop delay p99 ${loop.p99} ms, max ${loop.max} ms; the load generator (this process) ${per((loader.user + loader.system) / 1000)} CPU ms a request`;
 }
 
 /** DRAINS drains of EMAILS invitations (queued as the bench's mail phase queues them) by the app's worker; returns a line for the summary. */
