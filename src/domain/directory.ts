@@ -1,6 +1,5 @@
 import { QueryTypes } from 'sequelize';
 import type { Database } from '../db';
-import type { Dialect } from '../db/connection';
 import type { AccessLevel, AppPassword, AuditEvent, Collaborator, DeliveryStatus, Link, LinkState, Mailbox, OutboxMessage, Status } from '../models';
 import { queryWords, searchKey } from '../lib/search-words';
 import type { Outbox } from '../mail/outbox';
@@ -10,7 +9,7 @@ import type { Links } from './links';
 import type { AppPasswords } from './app-passwords';
 import { NotFound } from './errors';
 import { PlainReader } from '../db/records';
-import { namedParameters, select } from '../db/statements';
+import { instantOf, namedParameters, select } from '../db/statements';
 import { listState, takeListState, type ListState } from '../db/list-versions';
 import type { TwoStep } from './two-step';
 import { Recent } from '../lib/recent';
@@ -98,6 +97,7 @@ export interface CollaboratorDetails {
   appPasswords: AppPassword[];
 }
 
+/** A row's facts as ROW_COLUMNS gives them, by ROW_FACTS's names. */
 interface RowRecord {
   id: number;
   first_name: string;
@@ -109,12 +109,12 @@ interface RowRecord {
   status: Status;
   email_status: DeliveryStatus | null;
   email_template: string | null;
-  email_at: Date | string | null;
-  two_step: number;
+  email_at: string | null;
+  two_step: number | boolean;
   app_passwords: number;
-  link_expires_at: Date | string | null;
-  last_access: Date | string | null;
-  access_ends_at: Date | string | null;
+  link_expires_at: string | null;
+  last_access: string | null;
+  access_ends_at: string | null;
 }
 
 /** The latest successful sign-in of `c`: one probe of access_collaborator_outcome_time. */
@@ -141,20 +141,20 @@ const ROW_FACTS: Record<keyof RowRecord, string> = {
 const ROW_NAMES = Object.keys(ROW_FACTS) as Array<keyof RowRecord>;
 
 /**
- * ROW_FACTS as the dialect gives them cheapest. SQLite: one JSON array a row (`row_facts`, read by
- * recordOf): its driver builds each value of a row on the main thread at about 0.5 µs a value, the
- * 800 of a page as costly as the rest of the read; one value a row and one JSON.parse cost a tenth
- * of that. MariaDB/MySQL: one column each.
+ * ROW_FACTS as one JSON array a row (`row_facts`, read by recordOf), on both databases: a driver
+ * builds each value of a row on the main thread, and one value a row and one JSON.parse cost a
+ * fraction of the 800 values of a page. SQLite's driver took about 0.5 µs a value; mysql2 reads
+ * each column's definition with every result and passes each value through Sequelize's typeCast
+ * (its row parsing, column definitions and typeCast were 12.6% of the main thread's samples under
+ * `perf` on a page with every row rendered, 16 columns a row). In the JSON an instant is text
+ * (SQLite's as written, MariaDB's in UTC without a zone: instantOf reads both) and a truth 0, 1,
+ * true or false.
  */
-function rowColumns(dialect: Dialect): string {
-  if (dialect === 'sqlite') return `json_array(${ROW_NAMES.map((name) => ROW_FACTS[name]).join(', ')}) AS row_facts`;
-  return ROW_NAMES.map((name) => `${ROW_FACTS[name]} AS ${name}`).join(', ');
-}
+const ROW_COLUMNS = `json_array(${ROW_NAMES.map((name) => ROW_FACTS[name]).join(', ')}) AS row_facts`;
 
-/** A row as rowColumns read it, as one record. */
-function recordOf(read: RowRecord | { row_facts: string }): RowRecord {
-  if (!('row_facts' in read)) return read;
-  const values = JSON.parse(read.row_facts) as unknown[];
+/** A row as ROW_COLUMNS read it, as one record: JSON text (SQLite), or already parsed (mysql2 parses a JSON column). */
+function recordOf(read: { row_facts: string | unknown[] }): RowRecord {
+  const values = typeof read.row_facts === 'string' ? (JSON.parse(read.row_facts) as unknown[]) : read.row_facts;
   const record: Record<string, unknown> = {};
   ROW_NAMES.forEach((name, i) => (record[name] = values[i]));
   return record as unknown as RowRecord;
@@ -207,7 +207,7 @@ function orderOf(sort: ListSort, direction: SortDirection): string {
 }
 
 function rowOf(r: RowRecord, now: Date): ListRow {
-  const linkExpiresAt = r.link_expires_at ? new Date(r.link_expires_at) : null;
+  const linkExpiresAt = instantOf(r.link_expires_at);
   return {
     id: Number(r.id),
     firstName: r.first_name,
@@ -217,12 +217,12 @@ function rowOf(r: RowRecord, now: Date): ListRow {
     accessLevel: r.access_level,
     manageSettings: Boolean(r.manage_settings),
     status: r.status,
-    lastEmail: r.email_status && r.email_template && r.email_at ? { status: r.email_status, template: r.email_template, at: new Date(r.email_at) } : null,
+    lastEmail: r.email_status && r.email_template && r.email_at ? { status: r.email_status, template: r.email_template, at: instantOf(r.email_at) as Date } : null,
     twoStep: Boolean(Number(r.two_step)),
     appPasswords: Number(r.app_passwords),
     link: linkExpiresAt ? { expiresAt: linkExpiresAt, expired: linkExpiresAt.getTime() <= now.getTime() } : null,
-    lastAccess: r.last_access ? new Date(r.last_access) : null,
-    accessEndsAt: r.access_ends_at ? new Date(r.access_ends_at) : null,
+    lastAccess: instantOf(r.last_access),
+    accessEndsAt: instantOf(r.access_ends_at),
   };
 }
 
@@ -237,8 +237,7 @@ export class Directory {
   /** find's read: the collaborator's every attribute, by one plain statement (what findOne read). */
   private readonly collaborators: PlainReader<Collaborator>;
   private readonly findSql: string;
-  /** The columns of a list row (rowColumns), and the SQL of one row alone (Directory#row). */
-  private readonly rowColumns: string;
+  /** The SQL of one row alone (Directory#row). */
   private readonly rowSql: string;
   /** Counts of searches and status filters by keptCount's key. */
   private readonly counts = new Recent<number>(COUNTS_KEPT);
@@ -254,8 +253,7 @@ export class Directory {
   ) {
     this.collaborators = new PlainReader(db.models.Collaborator, db.sequelize, 'c');
     this.findSql = `SELECT ${this.collaborators.columns} FROM collaborators c WHERE c.id = $1 AND c.mailbox_id = $2`;
-    this.rowColumns = rowColumns(db.dialect);
-    this.rowSql = `SELECT ${this.rowColumns} FROM collaborators c ${LAST_EMAIL} WHERE c.id = $1`;
+    this.rowSql = `SELECT ${ROW_COLUMNS} FROM collaborators c ${LAST_EMAIL} WHERE c.id = $1`;
   }
 
   /**
@@ -321,7 +319,7 @@ export class Directory {
       const page = byKey
         ? `(SELECT s.collaborator_id AS id FROM ${this.keysFrom(status)} WHERE ${conditions.join(' AND ')} GROUP BY ${KEY_GROUP} ORDER BY ${by} LIMIT ${PAGE_SIZE} OFFSET :offset) m ${this.straightJoin} collaborators c ON c.id = m.id`
         : `(SELECT ${PAGE_COLUMNS} FROM ${from} WHERE ${conditions.join(' AND ')} ORDER BY ${by} LIMIT ${PAGE_SIZE} OFFSET :offset) c`;
-      return this.selected<RowRecord | { row_facts: string }>(`SELECT ${this.rowColumns} FROM ${page} ${LAST_EMAIL} ORDER BY ${forwards}`, { ...replacements, offset: skip });
+      return this.selected<{ row_facts: string | unknown[] }>(`SELECT ${ROW_COLUMNS} FROM ${page} ${LAST_EMAIL} ORDER BY ${forwards}`, { ...replacements, offset: skip });
     };
     let records = await read(where, backwards, offset);
     // Nothing left past the row (the rows after it were removed meanwhile): the page by its number.
@@ -369,7 +367,7 @@ export class Directory {
 
   /** One row of the list, as it is now (after an action on it). */
   async row(collaborator: Collaborator): Promise<ListRow> {
-    const [record] = await select<RowRecord | { row_facts: string }>(this.db, this.rowSql, [collaborator.id]);
+    const [record] = await select<{ row_facts: string | unknown[] }>(this.db, this.rowSql, [collaborator.id]);
     if (!record) throw new NotFound('collaborator');
     return rowOf(recordOf(record), this.clock.now());
   }
