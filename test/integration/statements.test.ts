@@ -203,6 +203,22 @@ for (const { name, create } of DATABASES) {
           expect(String(refused)).to.match(/SQLITE_MISUSE: Database is closed/);
         });
 
+        it('should close a connection asked to close while a statement runs, even when another is asked for before it closes', async function () {
+          const closing = await new Promise<ConfiguredDatabase>((resolve, reject) => {
+            const handle: ConfiguredDatabase = new ConfiguredDatabase(sqliteStorage(database.url), sqlite3.OPEN_READWRITE, (err) => (err ? reject(err) : resolve(handle)));
+          });
+          const running = closing.runKept('SELECT count(*) AS n FROM plain_things', [], 'all');
+          // sqlite3 closes once no statement runs: a request still in flight may ask for one more meanwhile.
+          const closed = new Promise<Error | null>((resolve) => closing.close(resolve));
+          const late = closing.runKept('SELECT id FROM plain_things WHERE id = ?1', [1], 'all').then(
+            ({ rows }) => rows,
+            (error: Error) => error.message,
+          );
+          await running;
+          await late;
+          expect(String(await closed)).to.equal('null');
+        });
+
         it('should run more statements at once than a connection keeps, and close with those it kept', async function () {
           const another = await openDatabase(database.url);
           const answers = await Promise.all(Array.from({ length: 250 }, (_, i) => select<{ n: number }>(another, `SELECT $1 + ${i} AS n`, [1])));
