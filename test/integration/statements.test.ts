@@ -219,6 +219,23 @@ for (const { name, create } of DATABASES) {
           expect(String(await closed)).to.equal('null');
         });
 
+        it('should close the database asked to close while the reads of requests still in flight run', async function () {
+          const another = await openDatabase(database.url);
+          const slow = '(WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r WHERE x < 200000) SELECT count(*) FROM r)';
+          const reads: Array<Promise<unknown>> = [];
+          // One request's read a turn, the close asked for after the fifth (the last has not reached its connection yet).
+          for (let i = 0; i < 5; i += 1) {
+            if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+            reads.push(select(another, `SELECT ${i} AS n, ${slow} AS c`, []));
+          }
+          const closed = another.close().then(
+            () => 'closed',
+            (error: Error) => error.message,
+          );
+          await Promise.allSettled(reads);
+          expect(await closed).to.equal('closed');
+        });
+
         it('should run more statements at once than a connection keeps, and close with those it kept', async function () {
           const another = await openDatabase(database.url);
           const answers = await Promise.all(Array.from({ length: 250 }, (_, i) => select<{ n: number }>(another, `SELECT $1 + ${i} AS n`, [1])));
