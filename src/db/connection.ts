@@ -43,6 +43,8 @@ export type KeptOutcome = { rows: unknown[]; changes: number };
 export class ConfiguredDatabase extends sqlite3.Database {
   private readonly file: string;
   private readonly statements = new Recent<Kept>(MAX_KEPT_STATEMENTS, ({ statement }) => statement.finalize());
+  /** Set once close is asked for: statements are no longer kept (none would be finalized before the close). */
+  private closing = false;
 
   constructor(filename: string, mode: number, callback: (err: Error | null) => void) {
     super(filename, mode, (err) => {
@@ -94,9 +96,11 @@ export class ConfiguredDatabase extends sqlite3.Database {
    * is done). A Statement runs its calls one after another, each with its own values and callback, so
    * two runs of one statement at once never mix. SQLite prepares a statement again by itself when the
    * schema changed (sqlite3_prepare_v2, SQLITE_SCHEMA); an error leaves the statement to be reset by
-   * its next run. Each Statement is finalized once dropped, or before the connection closes (close).
+   * its next run. Each Statement is finalized once dropped, or before the connection closes (close);
+   * a run asked for once the close is, by a request still in flight, has a statement of its own (runOnce).
    */
   runKept(sql: string, values: unknown[], method: 'all' | 'run'): Promise<KeptOutcome> {
+    if (this.closing) return this.runOnce(sql, values, method);
     const kept = this.kept(sql);
     if (kept.failed) return Promise.reject(kept.failed);
     return new Promise<KeptOutcome>((resolve, reject) => {
@@ -111,6 +115,19 @@ export class ConfiguredDatabase extends sqlite3.Database {
         outcome = err ?? { rows: [], changes: this.changes };
       });
       kept.statement.reset(() => (outcome instanceof Error ? reject(outcome) : resolve(outcome as KeptOutcome)));
+    });
+  }
+
+  /**
+   * `sql` run by a statement of its own, finalized after it (Database#all, #run): what a run asked for
+   * once the connection is closing does, as sqlite3 closes only once every statement is finalized.
+   */
+  private runOnce(sql: string, values: unknown[], method: 'all' | 'run'): Promise<KeptOutcome> {
+    return new Promise<KeptOutcome>((resolve, reject) => {
+      this[method](sql, values, function (this: sqlite3.RunResult, err: Error | null, rows?: unknown[]) {
+        if (err) return reject(err);
+        resolve({ rows: rows ?? [], changes: method === 'run' ? this.changes : 0 });
+      });
     });
   }
 
@@ -139,6 +156,7 @@ export class ConfiguredDatabase extends sqlite3.Database {
    * ones are finalized first, each after the runs it was given (sqlite3 closes once none is running).
    */
   override close(callback?: (err: Error | null) => void): void {
+    this.closing = true;
     this.statements.clear();
     super.close(callback);
   }
