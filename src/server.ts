@@ -7,6 +7,7 @@ import { createLogger } from './lib/logger';
 import { DEMO, seedDemo } from './seed';
 import { devOutboxFolder, outboxDeliverer, transportFor } from './mail/transport';
 import { startWorker } from './mail/worker';
+import { gracefulStop } from './lib/graceful-stop';
 import { exitOnStartupFailure, listen, openDatabaseAtStart, startupStep } from './startup';
 
 /**
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
   const devMailFolder = !config.smtpUrl && config.env !== 'production' ? devOutboxFolder(config) : undefined;
   const { app, close } = createApp({ domain, logger, devMailFolder });
   const server = await listen(app, config.port);
+  const stopServing = gracefulStop(server);
   // Only once the port is ours: a process that failed to start must not deliver mail either.
   const worker = config.inProcessWorker ? startWorker(domain.outbox, outboxDeliverer(config, transport), logger, undefined, domain.scheduled) : null;
   logger.info({ url: config.baseUrl, port: config.port, database: db.dialect }, 'listening');
@@ -34,9 +36,11 @@ async function main(): Promise<void> {
   }
   if (devMailFolder) console.log(`Emails are not sent: read them at ${config.baseUrl}/dev/mail`);
 
+  // The database closes last: until the server has answered (or cut, after the grace period) every
+  // request it accepted, one of them may still need it.
   const shutdown = async () => {
-    server.close();
-    await worker?.stop();
+    const [cut] = await Promise.all([stopServing(config.shutdownGraceMs), worker?.stop()]);
+    if (cut) logger.warn({ requests: cut, graceMs: config.shutdownGraceMs }, 'shutdown: requests still running at the end of the grace period were cut');
     close();
     transport.close();
     await domain.background.settled();

@@ -144,6 +144,8 @@ export interface Config {
   inProcessWorker: boolean;
   /** How long a worker's claim on an outbox message holds before another worker may take it over. */
   outboxLeaseSeconds: number;
+  /** At SIGTERM or SIGINT, how long (ms) the requests already accepted may take before their connections are cut. */
+  shutdownGraceMs: number;
   /** How many rendered list pages each process keeps (src/plugin/list-cache.ts); 0: none. */
   listCacheEntries: number;
   /** Days before a collaborator's end of access that its owner is reminded (ACCESS_REMINDER_DAYS, 1 to 60). */
@@ -394,6 +396,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     inProcessWorker: env.WORKER !== 'off',
     outboxLeaseSeconds: int(env, 'OUTBOX_LEASE_SECONDS', 60),
+    shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 10_000),
     listCacheEntries: int(env, 'LIST_CACHE_ENTRIES', 100, { min: 0 }),
     accessReminderDays: int(env, 'ACCESS_REMINDER_DAYS', 3, { min: 1, max: 60 }),
     mailServer,

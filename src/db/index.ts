@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import crypto from 'node:crypto';
-import { QueryTypes, type Model, type ModelStatic, type Sequelize, type Transaction } from 'sequelize';
+import { ConnectionError, QueryTypes, type Model, type ModelStatic, type Sequelize, type Transaction } from 'sequelize';
 import { connect, dialectOf, prepare, type Dialect } from './connection';
 import { migrate } from './migrate';
 import { PlainReader } from './records';
@@ -33,6 +33,7 @@ export interface Database {
   claim<M extends Model>(model: ModelStatic<M>, id: number, t: Transaction): Promise<M | null>;
   /** Locks the row as claim does, without reading it: for a caller that knows what it holds. */
   lock(model: ModelStatic<Model>, id: number, t: Transaction): Promise<void>;
+  /** Closes every connection; asked again, waits for the same close. Queries asked after it reject (DATABASE_CLOSED). */
   close(): Promise<void>;
 }
 
@@ -181,10 +182,34 @@ function syncWaitOnGalera(sequelize: Sequelize): void {
   });
 }
 
+/** `original.code` of the ConnectionError a closed database answers with (see refusingOnceClosed). */
+export const DATABASE_CLOSED = 'DATABASE_CLOSED';
+
+/**
+ * Sequelize refuses a connection once closed with a plain Error, its message its only sign
+ * ("ConnectionManager.getConnection was called after the connection manager was closed!"): an
+ * error page would answer that 500. Once a close is asked for (close() below, or a host's
+ * sequelize.close()), the refusal is a ConnectionError with `original.code` DATABASE_CLOSED instead,
+ * which says the database is gone (503).
+ */
+function refusingOnceClosed(sequelize: Sequelize): void {
+  const manager = sequelize.connectionManager;
+  const closeManager = manager.close.bind(manager);
+  manager.close = () => {
+    // Sequelize puts its own refusal in place as the close starts; ours replaces it in the same turn.
+    const closing = closeManager();
+    manager.getConnection = async () => {
+      throw new ConnectionError(Object.assign(new Error('the database is closed'), { code: DATABASE_CLOSED }));
+    };
+    return closing;
+  };
+}
+
 /** Opens the database, applies pending migrations and binds the models. `log` hears of retried transactions. */
 export async function openDatabase(url: string, log?: LogSink): Promise<Database> {
   const sequelize = connect(url);
   const dialect = dialectOf(sequelize);
+  refusingOnceClosed(sequelize);
   if (dialect === 'mysql') syncWaitOnGalera(sequelize);
   await prepare(sequelize, url);
   await migrate(sequelize);
@@ -211,6 +236,7 @@ export async function openDatabase(url: string, log?: LogSink): Promise<Database
   };
   // claim's read of each model: its every attribute by one plain statement (findByPk's, locking on MariaDB/MySQL).
   const claims = new Map<ModelStatic<Model>, { reader: PlainReader<Model>; sql: string }>();
+  let closing: Promise<void> | undefined;
   const claimOf = (model: ModelStatic<Model>) => {
     let known = claims.get(model);
     if (!known) {
@@ -233,6 +259,6 @@ export async function openDatabase(url: string, log?: LogSink): Promise<Database
       return row ? (reader.read(row) as M | null) : null;
     },
     lock,
-    close: () => sequelize.close(),
+    close: () => (closing ??= sequelize.close()),
   };
 }

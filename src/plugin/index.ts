@@ -40,6 +40,7 @@ export { csrf as csrfProtection } from './middleware/csrf';
 export { inTurn } from './middleware/in-turn';
 export { clientIp, requestOrigin } from './client-ip';
 export { readiness, type Readiness } from './readiness';
+export { gracefulStop, type StopServing } from '../lib/graceful-stop';
 export { createMetrics, type Metrics } from './metrics';
 export type { LaneBacklog, OutboxHealth, SmtpState } from '../mail/outbox-health';
 

@@ -20,12 +20,17 @@ export class Client {
   private cookies = new Map<string, string>();
   csrf = '';
 
+  /** The jar as a Cookie header, for requests sent another way (a keep-alive agent, say). */
+  get cookieHeader(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
   async request(origin: string, path: string, init: { method?: string; form?: Record<string, string> } = {}): Promise<{ status: number; location: string | null; text: string }> {
     const response = await fetch(origin + path, {
       method: init.method ?? 'GET',
       redirect: 'manual',
       headers: {
-        cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+        cookie: this.cookieHeader,
         ...(init.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
       },
       body: init.form ? new URLSearchParams({ _csrf: this.csrf, ...init.form }).toString() : undefined,

@@ -16,9 +16,12 @@ interface ErrorView {
 /**
  * The database went away under a query. Sequelize wraps a connection lost mid-query as a plain
  * DatabaseError, with the driver's code on `original`; a closed SQLite handle reports SQLITE_MISUSE.
+ * A database closed by its process (shutting down) refuses with a ConnectionError (src/db).
  */
 const GONE = ['SQLITE_BUSY', 'SQLITE_CANTOPEN', 'SQLITE_IOERR', 'SQLITE_MISUSE', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'PROTOCOL_CONNECTION_LOST'];
 const databaseGone = (code: string | undefined) => code !== undefined && GONE.includes(code);
+/** Retry-After of a 503, in seconds: a process restarting, a database failing over. */
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
 /**
  * The 4xx status of an error that is the client's doing: http-errors raised by body-parser (413
@@ -64,6 +67,7 @@ export function errorHandler(logger: LogSink, pages: Pages, home: string): Error
     const view = classify(error);
     if (view.status >= 500) logger.error({ err: error, method: req.method, path: loggablePath(req.path) }, 'request failed');
     if (res.headersSent) return;
+    if (view.status === 503) res.set('Retry-After', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
     if (!res.locals.t) return void res.status(view.status).type('text').send(String(view.status));
     const locals = { ...view, status: view.status, home };
     res.status(view.status);
