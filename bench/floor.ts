@@ -7,6 +7,7 @@ import express from 'express';
 import sqlite3 from 'sqlite3';
 import { waitForHttp } from '../test/support/processes';
 import { inParallel } from './lib/http';
+import { appCommand } from './lib/processes';
 import { appLibraries, sessionKey } from './lib/stack';
 import { threadCpuMsOf, threadCpuSince } from './lib/threads';
 
@@ -54,9 +55,10 @@ async function main(): Promise<void> {
   );
   db.close();
   const port = 30_000 + crypto.randomInt(10_000);
-  // As package.json's start script runs the app.
-  const child = spawn(process.execPath, ['--max-semi-space-size=4', '--max-old-space-size=96', '--import', 'tsx', __filename, 'serve', file, String(port)], {
-    env: { ...process.env, MALLOC_ARENA_MAX: '2', NODE_ENV: 'production' },
+  // With Node's flags and variables of package.json's start script, as the app runs.
+  const app = appCommand();
+  const child = spawn(process.execPath, [...app.nodeFlags, '--import', 'tsx', __filename, 'serve', file, String(port)], {
+    env: { ...process.env, ...app.env, NODE_ENV: 'production' },
     stdio: 'inherit',
   });
   try {

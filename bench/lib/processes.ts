@@ -4,6 +4,34 @@ import path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 
+/** One command of package.json's `start` script: `NAME=value node <args>`. */
+export interface StartStep {
+  args: string[];
+  env: Record<string, string>;
+}
+
+/**
+ * The commands of package.json's `start` script (`a && b`), each a `node` command with the variables
+ * it sets: the one place that says how production runs Node (its flags, MALLOC_ARENA_MAX), read by
+ * every tool here that runs the app or stands in for it.
+ */
+export function startScript(): StartStep[] {
+  const { scripts } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  return scripts.start.split('&&').map((step) => {
+    const words = step.trim().split(/\s+/);
+    const assignments = words.slice(0, words.findIndex((word) => !/^[A-Z_]+=/.test(word)));
+    const [program, ...args] = words.slice(assignments.length);
+    if (program !== 'node') throw new Error(`npm start: expected node commands, got "${step.trim()}"`);
+    return { args, env: Object.fromEntries(assignments.map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)])) };
+  });
+}
+
+/** The app's own command (the last of `start`): Node's flags (the words before its file) and the variables it sets. */
+export function appCommand(): { nodeFlags: string[]; env: Record<string, string> } {
+  const last = startScript().pop() as StartStep;
+  return { nodeFlags: last.args.slice(0, last.args.findIndex((arg) => !arg.startsWith('-'))), env: last.env };
+}
+
 /** A child Node process, with its stdout kept line by line. */
 export class Child {
   readonly lines: string[] = [];
@@ -37,20 +65,13 @@ export class Child {
   }
 
   /**
-   * The app as production runs it: the commands of package.json's `start` script, without npm (so
-   * that `pid` is the app's own): each step but the last to its end (the build), then the last,
-   * with the variables its command sets (`NAME=value node …`) and `nodeArgs` before its own.
+   * The app as production runs it: the commands of package.json's `start` script (startScript()),
+   * without npm (so that `pid` is the app's own): each step but the last to its end (the build), then
+   * the last, with the variables its command sets and `nodeArgs` before its own.
    */
   static startApp(env: Record<string, string>, name = 'app', nodeArgs: string[] = []): Child {
-    const { scripts } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
-    const steps = scripts.start.split('&&').map((step) => {
-      const words = step.trim().split(/\s+/);
-      const assignments = words.slice(0, words.findIndex((word) => !/^[A-Z_]+=/.test(word)));
-      const [program, ...args] = words.slice(assignments.length);
-      if (program !== 'node') throw new Error(`npm start: expected node commands, got "${step.trim()}"`);
-      return { args, env: Object.fromEntries(assignments.map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)])) };
-    });
-    const last = steps.pop() as { args: string[]; env: Record<string, string> };
+    const steps = startScript();
+    const last = steps.pop() as StartStep;
     for (const step of steps) execFileSync(process.execPath, step.args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...step.env } });
     return Child.spawn(name, [...nodeArgs, ...last.args], { ...env, ...last.env });
   }

@@ -1,24 +1,23 @@
 import crypto from 'node:crypto';
 import { Op, UniqueConstraintError } from 'sequelize';
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import type { Database } from '../db';
 import type { Clock } from '../lib/clock';
 import { isFitText } from '../lib/text';
+import { whenUsed } from '../lib/when-used';
 import { deriveKey, digest } from '../lib/secrets';
 import type { SecondFactor } from '../models';
 import type { SignedIn } from './accounts';
 import { ValidationFailed } from './errors';
 import { principalKey, type Principal } from './sessions';
 import { ownedBy, principalOf, type Origin, type TwoStep } from './two-step';
+
+const webauthn = whenUsed(() => require('@simplewebauthn/server') as typeof import('@simplewebauthn/server'));
 
 /** How long a challenge (and the browser's prompt) lasts. */
 export const CHALLENGE_TTL_MS = 5 * 60 * 1000;
@@ -88,7 +87,7 @@ export class Passkeys {
   async registrationOptions(signedIn: SignedIn): Promise<{ options: PublicKeyCredentialCreationOptionsJSON; challenge: PasskeyChallenge }> {
     const principal = principalOf(signedIn);
     const existing = await this.passkeysOf(principal);
-    const options = await generateRegistrationOptions({
+    const options = await webauthn().generateRegistrationOptions({
       rpName: RP_NAME,
       rpID: this.rpID,
       userID: new Uint8Array(crypto.createHmac('sha256', this.userHandleKey).update(principalKey(principal)).digest()),
@@ -119,7 +118,7 @@ export class Passkeys {
     if (!credential) throw new ValidationFailed({ passkey: 'failed' });
     let verified;
     try {
-      verified = await verifyRegistrationResponse({
+      verified = await webauthn().verifyRegistrationResponse({
         response: credential as RegistrationResponseJSON,
         expectedChallenge: expected,
         expectedOrigin: this.origin,
@@ -152,7 +151,7 @@ export class Passkeys {
   /** The options for navigator.credentials.get() at the second step: that account's passkeys only. */
   async signInOptions(principal: Principal): Promise<{ options: PublicKeyCredentialRequestOptionsJSON; challenge: PasskeyChallenge }> {
     const passkeys = await this.passkeysOf(principal);
-    const options = await generateAuthenticationOptions({
+    const options = await webauthn().generateAuthenticationOptions({
       rpID: this.rpID,
       allowCredentials: passkeys.map((f) => ({ id: f.credentialId as string, transports: transportsOf(f) })),
       userVerification: 'preferred',
@@ -177,7 +176,7 @@ export class Passkeys {
     if (!factor?.credentialId || !factor.publicKey) return false;
     let newCounter: number;
     try {
-      const verified = await verifyAuthenticationResponse({
+      const verified = await webauthn().verifyAuthenticationResponse({
         response: credential as AuthenticationResponseJSON,
         expectedChallenge: expected,
         expectedOrigin: this.origin,

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import bcrypt from 'bcrypt';
-import { dictionary } from '@zxcvbn-ts/language-common';
 import { isFitText } from '../lib/text';
+import { whenUsed } from '../lib/when-used';
 import { ValidationFailed } from './errors';
 
 /** bcrypt reads at most 72 bytes; longer passwords are refused, never silently truncated. */
@@ -38,7 +38,10 @@ function isRepetitiveOrSequential(compact: string): boolean {
 }
 
 /** ~49,000 passwords seen in breaches (zxcvbn-ts common list), folded for comparison. */
-const COMMON = new Set(dictionary['passwords-common'].map((p) => fold(p)));
+const common = whenUsed(() => {
+  const { dictionary } = require('@zxcvbn-ts/language-common') as typeof import('@zxcvbn-ts/language-common');
+  return new Set(dictionary['passwords-common'].map((p) => fold(p)));
+});
 
 /** For comparing with the lists only: the hash is always of the password exactly as typed. */
 function fold(text: string): string {
@@ -99,7 +102,7 @@ export function checkPassword(
   if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) return { reason: 'too_long', max: MAX_PASSWORD_BYTES };
   const folded = fold(password);
   const compact = folded.replace(/[\s._\-/@]+/g, '');
-  if (COMMON.has(folded) || COMMON.has(compact) || isRepetitiveOrSequential(compact)) return { reason: 'common' };
+  if (common().has(folded) || common().has(compact) || isRepetitiveOrSequential(compact)) return { reason: 'common' };
   if (contextWords(context).some((word) => compact.includes(word.replace(/[\s._\-/@]+/g, '')))) {
     return { reason: 'context' };
   }

@@ -1,12 +1,12 @@
 import crypto from 'node:crypto';
 import { Op, type Transaction } from 'sequelize';
-import { Secret, TOTP } from 'otpauth';
-import QRCode from 'qrcode';
+import type { Secret, TOTP } from 'otpauth';
 import type { Database } from '../db';
 import { listChanged } from '../db/list-versions';
 import { execute } from '../db/statements';
 import type { Clock } from '../lib/clock';
 import type { Sealer } from '../lib/secrets';
+import { whenUsed } from '../lib/when-used';
 import { ownerPayload, type EmailPayload, type EmailTemplate } from '../mail/message-types';
 import type { Outbox } from '../mail/outbox';
 import type { Mailbox, SecondFactor } from '../models';
@@ -16,6 +16,9 @@ import type { Audit, AuditAction } from './audit';
 import type { CollaboratorChanges } from './collaborator-changes';
 import { NotFound, ValidationFailed } from './errors';
 import { revokeSessions, type Principal } from './sessions';
+
+const otpauth = whenUsed(() => require('otpauth') as typeof import('otpauth'));
+const qrcode = whenUsed(() => require('qrcode') as typeof import('qrcode'));
 
 /** RFC 6238 parameters every authenticator app understands: SHA-1, 6 digits, 30 s. */
 const TOTP_PERIOD_S = 30;
@@ -119,9 +122,10 @@ export class TwoStep {
    * a new one, or the one offered before (`sealed`) when its code was mistyped.
    */
   async offerTotp(accountName: string, sealed?: string): Promise<TotpOffer> {
+    const { Secret } = otpauth();
     const secret = sealed ? Secret.fromBase32(this.sealer.open(sealed)) : new Secret({ size: 20 });
     const uri = this.totp(secret, accountName).toString();
-    const qrSvg = await QRCode.toString(uri, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
+    const qrSvg = await qrcode().toString(uri, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
     return { secret: secret.base32, sealed: sealed ?? this.sealer.seal(secret.base32), uri, qrSvg };
   }
 
@@ -132,7 +136,7 @@ export class TwoStep {
    */
   async enableTotp(signedIn: SignedIn, sealedSecret: string, code: string, origin: Origin = {}): Promise<string[] | null> {
     const secret = this.sealer.open(sealedSecret);
-    const step = this.matchingStep(this.totp(Secret.fromBase32(secret), ''), code);
+    const step = this.matchingStep(this.totp(otpauth().Secret.fromBase32(secret), ''), code);
     if (step === null) throw new ValidationFailed({ code: 'totp_wrong' });
     return this.addFactor(signedIn, { kind: 'totp', secret: sealedSecret, lastStep: step, name: null }, origin);
   }
@@ -269,6 +273,7 @@ export class TwoStep {
   }
 
   private totp(secret: Secret, label: string): TOTP {
+    const { TOTP } = otpauth();
     return new TOTP({ issuer: ISSUER, label, algorithm: 'SHA1', digits: TOTP_DIGITS, period: TOTP_PERIOD_S, secret });
   }
 
@@ -284,7 +289,7 @@ export class TwoStep {
   private async spendTotp(principal: Principal, code: string): Promise<boolean> {
     const factor = await this.db.models.SecondFactor.findOne({ where: { ...ownedBy(principal), kind: 'totp' } });
     if (!factor?.secret) return false;
-    const step = this.matchingStep(this.totp(Secret.fromBase32(this.sealer.open(factor.secret)), ''), code);
+    const step = this.matchingStep(this.totp(otpauth().Secret.fromBase32(this.sealer.open(factor.secret)), ''), code);
     if (step === null) return false;
     const [updated] = await this.db.models.SecondFactor.update(
       { lastStep: step, lastUsedAt: this.clock.now() },

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Gauge, Registry } from 'prom-client';
 import type { Database } from '../db';
 import { systemClock, type Clock } from '../lib/clock';
 import { outboxHealth, type LaneBacklog } from '../mail/outbox-health';
@@ -34,6 +34,8 @@ function routeOf(req: Request): string {
 
 /** A registry of its own (several apps may share one process, a host has its own): see Metrics. */
 export function createMetrics(database: Database, clock: Clock = systemClock): Metrics {
+  // Required here, not at start: without a METRICS_TOKEN the app never needs it (issue 17, RSS).
+  const { Gauge, Histogram, Registry, collectDefaultMetrics } = require('prom-client') as typeof import('prom-client');
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const gauges = Object.fromEntries(

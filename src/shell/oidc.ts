@@ -1,7 +1,8 @@
-import * as client from 'openid-client';
+import type * as OpenId from 'openid-client';
 import type { OidcConfig, OidcProviderConfig, OidcProviderName } from '../config';
 import type { ProvidedIdentity } from '../domain/identities';
 import type { Clock } from '../lib/clock';
+import { whenUsed } from '../lib/when-used';
 
 /** How long a started sign-in or link may take at the provider before it must start again. */
 export const FLOW_TTL_MS = 10 * 60 * 1000;
@@ -37,8 +38,11 @@ export class ProviderUnavailable extends Error {}
 /** The provider's answer failed a check (state, nonce, issuer, audience, expiry, signature, an error it returned). */
 export class AnswerRefused extends Error {}
 
+const openid = whenUsed(() => require('openid-client') as typeof OpenId);
+
 /** Whether `error` is the network's or the server's, not the answer's: nothing came back to check. */
 function isUnreachable(error: unknown): boolean {
+  const client = openid();
   for (let e: unknown = error; e instanceof Error; e = e.cause) {
     if (e.name === 'AbortError' || e.name === 'TimeoutError' || (e instanceof TypeError && /fetch failed/i.test(e.message))) return true;
     if (e instanceof client.ResponseBodyError && e.status >= 500) return true;
@@ -57,7 +61,7 @@ function isUnreachable(error: unknown): boolean {
  * provider, so that an answer is only ever checked against the provider it was meant for.
  */
 export class OidcClients {
-  private readonly discovered = new Map<OidcProviderName, Promise<client.Configuration>>();
+  private readonly discovered = new Map<OidcProviderName, Promise<OpenId.Configuration>>();
 
   constructor(
     private readonly config: OidcConfig,
@@ -84,6 +88,7 @@ export class OidcClients {
    * discovery document cannot be had.
    */
   async start(provider: OidcProviderConfig, purpose: OidcFlow['purpose'], account?: string): Promise<{ url: string; flow: OidcFlow }> {
+    const client = openid();
     const configuration = await this.configurationOf(provider);
     const flow: OidcFlow = {
       provider: provider.name,
@@ -111,10 +116,11 @@ export class OidcClients {
    * its code at the token endpoint. Throws AnswerRefused or ProviderUnavailable.
    */
   async finish(provider: OidcProviderConfig, flow: OidcFlow, query: string): Promise<VerifiedSignIn> {
+    const client = openid();
     const configuration = await this.configurationOf(provider);
     const currentUrl = new URL(this.redirectUri(provider.name));
     currentUrl.search = query;
-    let claims: client.IDToken | undefined;
+    let claims: OpenId.IDToken | undefined;
     try {
       const tokens = await client.authorizationCodeGrant(configuration, currentUrl, {
         expectedState: flow.state,
@@ -137,15 +143,16 @@ export class OidcClients {
     };
   }
 
-  private isMultiFactor(claims: client.IDToken): boolean {
+  private isMultiFactor(claims: OpenId.IDToken): boolean {
     const amr = Array.isArray(claims.amr) ? claims.amr : [];
     if (amr.some((method) => MULTI_FACTOR_AMR.includes(String(method)))) return true;
     return typeof claims.acr === 'string' && this.config.mfaAcrValues.includes(claims.acr);
   }
 
-  private configurationOf(provider: OidcProviderConfig): Promise<client.Configuration> {
+  private configurationOf(provider: OidcProviderConfig): Promise<OpenId.Configuration> {
     const known = this.discovered.get(provider.name);
     if (known) return known;
+    const client = openid();
     const issuer = new URL(provider.issuer);
     // Plain http only for an issuer on this machine (the configuration refuses any other).
     const execute = issuer.protocol === 'http:' ? [client.allowInsecureRequests] : [];
