@@ -163,6 +163,8 @@ function recordOf(read: { row_facts: string | unknown[] }): RowRecord {
 const PAGE_COLUMNS = 'c.id, c.first_name, c.last_name, c.username, c.reference_email, c.access_level, c.manage_settings, c.status, c.access_ends_at';
 const LAST_EMAIL = "LEFT JOIN outbox_messages e ON e.id = (SELECT MAX(o.id) FROM outbox_messages o WHERE o.collaborator_id = c.id AND o.kind = 'email')";
 const NAME_ORDER = 'c.last_name, c.first_name, c.id';
+/** One row of the list alone (Directory#row), by the collaborator's id. */
+const ROW_SQL = `SELECT ${ROW_COLUMNS} FROM collaborators c ${LAST_EMAIL} WHERE c.id = $1`;
 
 /** The columns of the name order: a collaborator's (`c`), or a search key's (`s`, the same names in the same order). */
 interface NameColumns {
@@ -237,8 +239,6 @@ export class Directory {
   /** find's read: the collaborator's every attribute, by one plain statement (what findOne read). */
   private readonly collaborators: PlainReader<Collaborator>;
   private readonly findSql: string;
-  /** The SQL of one row alone (Directory#row). */
-  private readonly rowSql: string;
   /** Counts of searches and status filters by keptCount's key. */
   private readonly counts = new Recent<number>(COUNTS_KEPT);
 
@@ -253,7 +253,6 @@ export class Directory {
   ) {
     this.collaborators = new PlainReader(db.models.Collaborator, db.sequelize, 'c');
     this.findSql = `SELECT ${this.collaborators.columns} FROM collaborators c WHERE c.id = $1 AND c.mailbox_id = $2`;
-    this.rowSql = `SELECT ${ROW_COLUMNS} FROM collaborators c ${LAST_EMAIL} WHERE c.id = $1`;
   }
 
   /**
@@ -367,7 +366,7 @@ export class Directory {
 
   /** One row of the list, as it is now (after an action on it). */
   async row(collaborator: Collaborator): Promise<ListRow> {
-    const [record] = await select<{ row_facts: string | unknown[] }>(this.db, this.rowSql, [collaborator.id]);
+    const [record] = await select<{ row_facts: string | unknown[] }>(this.db, ROW_SQL, [collaborator.id]);
     if (!record) throw new NotFound('collaborator');
     return rowOf(recordOf(record), this.clock.now());
   }

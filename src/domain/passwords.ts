@@ -102,7 +102,8 @@ export function checkPassword(
   if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) return { reason: 'too_long', max: MAX_PASSWORD_BYTES };
   const folded = fold(password);
   const compact = folded.replace(/[\s._\-/@]+/g, '');
-  if (common().has(folded) || common().has(compact) || isRepetitiveOrSequential(compact)) return { reason: 'common' };
+  const breached = common();
+  if (breached.has(folded) || breached.has(compact) || isRepetitiveOrSequential(compact)) return { reason: 'common' };
   if (contextWords(context).some((word) => compact.includes(word.replace(/[\s._\-/@]+/g, '')))) {
     return { reason: 'context' };
   }
