@@ -174,7 +174,7 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   app.use('/settings', feature.parts.logs);
   app.use('/password', feature.parts.links);
   app.use(confirmationRouter(signIn));
-  app.use(sessionsRouter(signIn));
+  app.use(sessionsRouter(signIn, session));
   app.use(secondStepRouter(signIn));
   app.use(passkeysRouter({ ...signIn, passkeys: domain.passkeys }));
   app.use(identitiesRouter({ ...signIn, identities: domain.identities, oidc }));

@@ -153,6 +153,14 @@ for (const { name, create } of DATABASES) {
         const res = await owner.post('/logout');
         expect(res.headers['clear-site-data']).to.equal('"cache"');
       });
+
+      it('should tell the browser to drop the session cookie at sign-out', async function () {
+        const owner = await signedInOwner(h.app, MAILBOX);
+        const res = await owner.post('/logout');
+        const cleared = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('sid='));
+        expect(cleared, 'a Set-Cookie for sid').to.match(/^sid=;.*Expires=Thu, 01 Jan 1970/);
+        expect(cleared).to.match(/Path=\/;.*HttpOnly;.*SameSite=Lax/);
+      });
     });
 
     describe('a visitor', function () {

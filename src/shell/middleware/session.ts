@@ -1,5 +1,5 @@
 import session from 'express-session';
-import type { Request, RequestHandler } from 'express';
+import type { CookieOptions, Request, RequestHandler, Response } from 'express';
 import type { Config } from '../../config';
 import type { Database } from '../../db';
 import type { Accounts } from '../../domain/accounts';
@@ -12,6 +12,8 @@ export interface SessionMiddleware {
   handler: RequestHandler[];
   /** The account read with the request's session (Accounts.sessionAccount's columns), if it was read. */
   accountOf(req: Request): Record<string, unknown> | undefined;
+  /** Signs out: the session's row goes and the browser is told to drop its cookie. */
+  end(req: Request, res: Response): Promise<void>;
   close(): void;
 }
 
@@ -24,8 +26,10 @@ export function sessions(config: Config, db: Database, accounts: Accounts): Sess
   const secure = config.baseUrl.startsWith('https://');
   // Who is signed in is read in the session's own statement: one statement fewer per request.
   const store = new DatabaseSessionStore(db, SESSION_TTL_MS, accounts.sessionAccount);
+  const name = secure ? '__Host-sid' : 'sid';
+  const cookie: CookieOptions = { httpOnly: true, sameSite: 'lax', secure, path: '/' };
   const handler = session({
-    name: secure ? '__Host-sid' : 'sid',
+    name,
     secret: config.sessionSecret,
     store,
     resave: false,
@@ -35,9 +39,13 @@ export function sessions(config: Config, db: Database, accounts: Accounts): Sess
     rolling: false,
     // No maxAge: the cookie ends with the browser ("remember me" gives it one, sign-in.ts); the
     // store ends the session after SESSION_TTL_MS idle whatever the browser keeps.
-    cookie: { httpOnly: true, sameSite: 'lax', secure, path: '/' },
+    cookie,
   });
-  return { handler: [handler, renewRemembered], accountOf: (req) => store.companionOf(req), close: () => store.close() };
+  const end = (req: Request, res: Response) =>
+    new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve()))).then(() => {
+      res.clearCookie(name, cookie);
+    });
+  return { handler: [handler, renewRemembered], accountOf: (req) => store.companionOf(req), end, close: () => store.close() };
 }
 
 /** How often a remembered cookie is set again with its expiry moved forward. */

@@ -2,10 +2,11 @@ import { Router } from 'express';
 import { TooManyAttempts } from '../../domain/errors';
 import { canonicalName } from '../../lib/names';
 import { clientIp } from '../../plugin';
+import type { SessionMiddleware } from '../middleware/session';
 import { render } from '../render';
 import { afterFirstStep, giveBack, homeOf, signInCounters, type SignInOptions } from '../sign-in';
 
-export function sessionsRouter(options: SignInOptions): Router {
+export function sessionsRouter(options: SignInOptions, session: Pick<SessionMiddleware, 'end'>): Router {
   const { accounts, rateLimits, accessHistory, devices } = options;
   const router = Router();
 
@@ -38,9 +39,9 @@ export function sessionsRouter(options: SignInOptions): Router {
   });
 
   // POST /logout: the row goes (a request still in flight cannot save it back), and the browser is
-  // told to drop what it cached of the signed-in pages.
+  // told to drop the session's cookie and what it cached of the signed-in pages.
   router.post('/logout', async (req, res) => {
-    await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
+    await session.end(req, res);
     res.set('Clear-Site-Data', '"cache"');
     res.redirect(303, '/login');
   });
