@@ -124,6 +124,10 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
         ...(secure ? { upgradeInsecureRequests: [] } : {}),
       },
     },
+    // The same answer as frame-ancestors 'none' for browsers that only know X-Frame-Options (helmet's
+    // default, SAMEORIGIN, said the opposite). Nothing frames the standalone app; a host that shows
+    // the feature in a frame of its own sets its own policy (see the plugin's pageLocals).
+    xFrameOptions: { action: 'deny' },
     strictTransportSecurity: secure ? { maxAge: 31_536_000, includeSubDomains: true } : false,
     referrerPolicy: { policy: 'same-origin' },
   });
