@@ -295,6 +295,19 @@ describe('Long usernames and addresses at 360 and 1280 px (Chromium)', function 
     }
   });
 
+  it('should fit the list at tablet and small-laptop widths too, its columns never cut', async function () {
+    const page = await newPage(true);
+    await signIn(page, MAILBOX, OWNER_PASSWORD);
+    await page.goto(collaborations());
+    for (const width of [768, 1024, 1200]) {
+      await page.setViewportSize({ width, height: 900 });
+      await snap(page, `list-${width}`);
+      expect(await page.evaluate('document.documentElement.scrollWidth'), `the page at ${width} px`).to.be.at.most(width);
+      const list = await page.evaluate(`(() => { const t = document.querySelector('table.collaborators').getBoundingClientRect(); const p = document.querySelector('.list-panel').getBoundingClientRect(); return t.right <= p.right + 0.5; })()`);
+      expect(list, `the list within its panel at ${width} px`).to.equal(true);
+    }
+  });
+
   it('should fit the development mail viewer, its long links and Message-IDs wrapped', async function () {
     await h.drain();
     const page = await newPage(true);
