@@ -282,6 +282,8 @@ describe('Long usernames and addresses at 360 and 1280 px (Chromium)', function 
           for (const tr of table.querySelectorAll('tbody tr')) {
             [...tr.children].forEach((td, i) => {
               const r = td.getBoundingClientRect();
+              // An empty cell is left out of a card (no label without a value).
+              if (getComputedStyle(td).display === 'none') return;
               if (r.left < edges.left - 0.5 || r.right > edges.right + 0.5) problems.push(name + ': a value lies outside main');
               const label = getComputedStyle(td, '::before').content;
               if (!headsShown && !label.includes(heads[i].textContent.trim())) problems.push(name + ': ' + td.textContent.slice(0, 20) + ' without its label ' + heads[i].textContent);
@@ -306,14 +308,6 @@ describe('Long usernames and addresses at 360 and 1280 px (Chromium)', function 
       const list = await page.evaluate(`(() => { const t = document.querySelector('table.collaborators').getBoundingClientRect(); const p = document.querySelector('.list-panel').getBoundingClientRect(); return t.right <= p.right + 0.5; })()`);
       expect(list, `the list within its panel at ${width} px`).to.equal(true);
     }
-  });
-
-  it('should fit the development mail viewer, its long links and Message-IDs wrapped', async function () {
-    await h.drain();
-    const page = await newPage(true);
-    await page.goto(`${base}/dev/mail`);
-    await page.locator('.dev-mail').first().waitFor();
-    await expectLaidOut(page, 'dev-mail');
   });
 
   it("should answer the browser's request for its icon, kept for days, and never 404 on a page's way", async function () {
@@ -365,4 +359,13 @@ describe('Long usernames and addresses at 360 and 1280 px (Chromium)', function 
       await expectLaidOut(page, `account-${tag}`, { whole: [who('attivo').username] });
     });
   }
+
+  // Last: delivering the outbox takes the queued links that the set-password tests read.
+  it('should fit the development mail viewer, its long links and Message-IDs wrapped', async function () {
+    await h.drain();
+    const page = await newPage(true);
+    await page.goto(`${base}/dev/mail`);
+    await page.locator('.dev-mail').first().waitFor();
+    await expectLaidOut(page, 'dev-mail');
+  });
 });
