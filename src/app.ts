@@ -18,7 +18,7 @@ import { languageRouter } from './shell/routes/language';
 import { accountRouter } from './shell/routes/account';
 import { identitiesRouter } from './shell/routes/identities';
 import { OidcClients } from './shell/oidc';
-import { providerLabel } from './config';
+import { ROOT, providerLabel } from './config';
 import { ownPasswordRouter } from './shell/routes/own-password';
 import { deviceCookies } from './shell/device-cookies';
 import { mailProfileRouter } from './shell/routes/mail-profile';
@@ -124,6 +124,10 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
         ...(secure ? { upgradeInsecureRequests: [] } : {}),
       },
     },
+    // The same answer as frame-ancestors 'none' for browsers that only know X-Frame-Options (helmet's
+    // default, SAMEORIGIN, said the opposite). Nothing frames the standalone app; a host that shows
+    // the feature in a frame of its own sets its own policy (see the plugin's pageLocals).
+    xFrameOptions: { action: 'deny' },
     strictTransportSecurity: secure ? { maxAge: 31_536_000, includeSubDomains: true } : false,
     referrerPolicy: { policy: 'same-origin' },
   });
@@ -131,6 +135,8 @@ export function createApp({ domain, logger = createLogger('silent'), devMailFold
   app.use(inTurn([providersLocal, ...(metered ? [metered.metrics.requestDurations] : []), securityHeaders]));
   // The passkey pages' WebAuthn helper, from the pinned package like htmx (its exports hide the bundle).
   const webauthnBundle = path.join(path.dirname(require.resolve('@simplewebauthn/browser')), '..', 'dist', 'bundle', 'index.umd.min.js');
+  // Every browser asks for it, declared or not (the layout declares it): an icon, kept 30 days, not a 404.
+  app.get('/favicon.ico', (_req, res) => res.sendFile(path.join(ROOT, 'public', 'favicon.ico'), { maxAge: '30d' }));
   app.get('/assets/simplewebauthn-browser.js', (_req, res) => res.sendFile(webauthnBundle, { maxAge: '1d' }));
   app.use('/assets', feature.parts.assets);
   // The machine endpoints, each router entered at its own paths only: any other request passes it by

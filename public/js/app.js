@@ -62,7 +62,7 @@
     });
     items.forEach(function (a) {
       a.addEventListener('click', function () {
-        returnFocusTo = button;
+        returnTo(button);
         close(false);
       });
     });
@@ -75,20 +75,52 @@
   // Confirmation dialogs: the menu loads the same fragment as the no-JavaScript page into
   // #dialog-slot (hx-get); here it becomes a modal <dialog>, and focus returns to the menu button.
   var returnFocusTo = null;
+  function controlsOf(row) { return Array.prototype.slice.call(row.querySelectorAll('a[href], summary, button')); }
+
+  /** Where focus goes back to: `control`, or the same control of its row once a poll has replaced that row. */
+  function returnTo(control) {
+    var row = control && control.closest ? control.closest('tr[id]') : null;
+    returnFocusTo = control ? { control: control, row: row && row.id, at: row ? controlsOf(row).indexOf(control) : -1 } : null;
+  }
+  function takeReturn() {
+    var r = returnFocusTo;
+    returnFocusTo = null;
+    if (!r) return null;
+    if (document.contains(r.control)) return r.control;
+    var row = r.row && document.getElementById(r.row);
+    return (row && r.at >= 0 && controlsOf(row)[r.at]) || null;
+  }
+
+  // Closed by its form's answer, its Cancel or Escape: gone from the page and focus back in the same
+  // task, so that nothing (a poll of the row, a screen reader) ever finds focus on a closed dialog.
+  function finishDialog(dialog) {
+    if (dialog.dataset.finished) return;
+    dialog.dataset.finished = '1';
+    if (dialog.open) dialog.close();
+    dialog.remove();
+    var opener = takeReturn();
+    // Back to the menu that opened it, else to our part of the page (a host's layout has no #main).
+    var fallback = document.getElementById('main') || document.querySelector('.pec-page');
+    if (opener || fallback) (opener || fallback).focus();
+  }
 
   function openDialog(dialog) {
-    dialog.addEventListener('close', function () {
-      dialog.remove();
-      var opener = returnFocusTo && document.contains(returnFocusTo) ? returnFocusTo : null;
-      returnFocusTo = null;
-      // Back to the menu that opened it, else to our part of the page (a host's layout has no #main).
-      var fallback = document.getElementById('main') || document.querySelector('.pec-page');
-      if (opener || fallback) (opener || fallback).focus();
-    });
+    // Escape closes it by itself: finish then (the close event comes a task later).
+    dialog.addEventListener('close', function () { finishDialog(dialog); });
     dialog.querySelectorAll('[data-close]').forEach(function (a) {
-      a.addEventListener('click', function (ev) { ev.preventDefault(); dialog.close(); });
+      a.addEventListener('click', function (ev) { ev.preventDefault(); finishDialog(dialog); });
     });
     dialog.showModal();
+    // Its autofocus control is at the bottom: on a phone a long question scrolls above it. Then the
+    // dialog opens at its top with focus on the question (WAI-ARIA APG); Tab goes on to its controls.
+    if (dialog.scrollHeight > dialog.clientHeight) {
+      var title = dialog.querySelector('h1, h2');
+      if (title) {
+        title.tabIndex = -1;
+        title.focus({ preventScroll: true });
+      }
+      dialog.scrollTop = 0;
+    }
   }
 
   document.addEventListener('htmx:after:swap', function () {
@@ -113,15 +145,14 @@
     var dialog = form.closest('dialog');
     var row = document.querySelector(form.getAttribute('hx-target'));
     var next = form.dataset.focusAfter && document.getElementById(form.dataset.focusAfter);
-    returnFocusTo = row ? row.querySelector('.menu-button') : next ? next.querySelector('.menu-button') : document.getElementById('collaborations-heading');
-    if (dialog.open) dialog.close();
+    returnTo(row ? row.querySelector('.menu-button') : next ? next.querySelector('.menu-button') : document.getElementById('collaborations-heading'));
+    finishDialog(dialog);
   });
 
   // A row whose email is on its way asks for itself again (hx-trigger="every …"), but not while its
   // menu or a dialog is open (the new row would close them). Focus in the row (on its ⋮ after an
   // action) moves to the same control of the new row.
   var refocus = null;
-  var controlsOf = function (row) { return Array.prototype.slice.call(row.querySelectorAll('a[href], summary, button')); };
   document.addEventListener('htmx:before:request', function (e) {
     var row = e.target;
     if (!row || !row.matches || !row.matches('tr[data-polling]')) return;
@@ -139,7 +170,7 @@
   // The resend button of a row opens the same dialog as its menu; focus comes back to the row.
   document.addEventListener('click', function (e) {
     var opener = e.target.closest ? e.target.closest('a.row-resend') : null;
-    if (opener) returnFocusTo = opener;
+    if (opener) returnTo(opener);
   });
 
   document.addEventListener('click', function (e) {

@@ -20,6 +20,7 @@ import { takeNotice, type Feature, type FeatureUrls } from './context';
 import { csrf, hostCsrf } from './middleware/csrf';
 import { errorHandler, notFound } from './middleware/errors';
 import { inTurn } from './middleware/in-turn';
+import { frameOptionsFor } from './middleware/frame-options';
 import { pages as createPages, type Layout, type Pages } from './render';
 import { collaboratorsRouter } from './routes/collaborators';
 import { activityRouter } from './routes/activity';
@@ -235,8 +236,12 @@ export function collaborations(options: CollaborationsOptions): Collaborations {
     const lang: Locale = isLocale(chosen) ? chosen : (req.acceptsLanguages(...LOCALES) as Locale | false) || DEFAULT_LOCALE;
     res.vary('Accept-Language');
     res.set('Cache-Control', 'no-store');
-    // Our pages in nobody else's frame (a confirmation is one click), unless the host said otherwise.
-    if (!res.get('X-Frame-Options')) res.set('X-Frame-Options', 'SAMEORIGIN');
+    // Our pages in nobody else's frame (a confirmation is one click), unless the host said otherwise;
+    // never the opposite of the host's CSP (frame-ancestors) when it set one.
+    if (!res.get('X-Frame-Options')) {
+      const frames = frameOptionsFor(res.get('Content-Security-Policy'));
+      if (frames) res.set('X-Frame-Options', frames);
+    }
     if (!res.get('X-Content-Type-Options')) res.set('X-Content-Type-Options', 'nosniff');
     Object.assign(res.locals, languageLocals(lang));
     res.locals.urls = urls;

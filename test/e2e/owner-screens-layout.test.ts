@@ -7,6 +7,8 @@ import { chromiumPerSuite, screenshots, signInThroughForm } from '../support/chr
 import { GOOD_PASSWORD, OWNER_PASSWORD, WIDE_LIMITS, servedPerSuite, type Harness } from '../support/harness';
 import { collaboratorIn, latestLinkToken } from '../support/accounts';
 import type { Collaborator, Mailbox, Status } from '../../src/models';
+import { system } from '../../src/domain/actor';
+import { until } from '../support/wait';
 
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts', 'owner-screens-layout');
 const WIDTHS = [360, 1280] as const;
@@ -194,6 +196,135 @@ describe('Long usernames and addresses at 360 and 1280 px (Chromium)', function 
     }
   });
 
+  /**
+   * Browser code: why the open dialog (else the page) does not show its top with the question in
+   * view and its buttons within reach (empty when it does). A string, as NOT_SHOWN_WHOLE.
+   */
+  const NOT_AT_ITS_TOP = `(() => {
+    const problems = [];
+    // A modal dialog; without JavaScript the same <dialog open> is part of the page.
+    const dialog = [...document.querySelectorAll('dialog[open]')].find((d) => d.matches(':modal'));
+    const title = document.getElementById('confirm-title');
+    if (dialog && dialog.scrollTop > 0) problems.push('the dialog is scrolled ' + dialog.scrollTop + ' px down');
+    if (!dialog && window.scrollY > 0) problems.push('the page is scrolled ' + window.scrollY + ' px down');
+    const box = dialog ? dialog.getBoundingClientRect() : { top: 0, bottom: window.innerHeight };
+    if (box.top < 0 || box.bottom > window.innerHeight + 0.5) problems.push('the dialog is taller than the window');
+    const t = title.getBoundingClientRect();
+    if (t.top < Math.max(box.top, 0) - 0.5 || t.bottom > Math.min(box.bottom, window.innerHeight) + 0.5) problems.push('the question is out of view (' + Math.round(t.top) + '..' + Math.round(t.bottom) + ')');
+    if (dialog && !dialog.contains(document.activeElement)) problems.push('focus is outside the dialog');
+    // Its buttons within reach: scrolled to the end, the submit button shows whole.
+    const scroller = dialog || document.scrollingElement;
+    const before = scroller.scrollTop;
+    scroller.scrollTop = scroller.scrollHeight;
+    const b = document.querySelector((dialog ? 'dialog[open] ' : 'main ') + '[type=submit]').getBoundingClientRect();
+    if (b.top < Math.max(box.top, 0) - 0.5 || b.bottom > Math.min(box.bottom, window.innerHeight) + 0.5) problems.push('the submit button cannot be reached');
+    scroller.scrollTop = before;
+    return problems;
+  })()`;
+
+  // A short phone (640 px high) and a desktop: the 40-character username, the 60-character address
+  // and the long names make every question longer than a phone's screen.
+  const screens = [{ width: 360, height: 640 }, { width: 1280, height: 900 }] as const;
+  const withName = [...confirmations, ['attivo', 'name']] as const;
+
+  for (const javaScript of [true, false]) {
+    it(`should open each ${javaScript ? 'dialog' : 'confirmation page (without JavaScript)'} at its top, the question in view and the buttons in reach`, async function () {
+      const page = await newPage(javaScript);
+      await signIn(page, MAILBOX, OWNER_PASSWORD);
+      for (const size of screens) {
+        await page.setViewportSize(size);
+        for (const [word, action] of withName) {
+          const where = `${action} at ${size.width} px`;
+          if (javaScript) {
+            await page.goto(collaborations());
+            const row = page.locator(`#collaborator-${who(word).id}`);
+            await row.locator('.menu-button').click();
+            await row.locator(`.menu-list a[href$="/${action}"]`).click();
+            await page.locator('dialog[open]').waitFor();
+            // Its opening animation (120 ms) over: the dialog where it stays.
+            await until('the dialog still', async () => Boolean(await page.evaluate("document.querySelector('dialog[open]')?.getAnimations().length === 0")));
+          } else {
+            await page.goto(`${collaborations()}/${who(word).id}/${action}`);
+          }
+          await snap(page, `top-${javaScript ? 'dialog' : 'page'}-${action}-${size.width}`);
+          expect(await page.evaluate(NOT_AT_ITS_TOP), where).to.deep.equal([]);
+          if (javaScript) {
+            await page.keyboard.press('Escape');
+            await page.locator('dialog').waitFor({ state: 'detached' });
+          }
+        }
+      }
+    });
+  }
+
+  it("should show the details page's tables whole at both widths, as label and value pairs on a phone", async function () {
+    await h.domain.appPasswords.create(who('attivo'), { name: 'Thunderbird sul portatile di Giovanni Battista', scope: 'read_send' }, { actor: system });
+    const page = await newPage(true);
+    await signIn(page, MAILBOX, OWNER_PASSWORD);
+    await page.goto(`${collaborations()}/${who('attivo').id}`);
+    for (const width of WIDTHS) {
+      await page.setViewportSize({ width, height: 900 });
+      await snap(page, `details-tables-${width}`);
+      // Each table within <main>, nothing in it or around it scrolling sideways, and each value's
+      // column named: by its header where the header shows whole, else by the label before it.
+      const problems = await page.evaluate(`(() => {
+        const problems = [];
+        const main = document.querySelector('main');
+        const edges = main.getBoundingClientRect();
+        const tables = [...main.querySelectorAll('table')].filter((t) => !t.closest('.log'));
+        if (tables.length < 3) problems.push(tables.length + ' tables, not 3');
+        for (const table of tables) {
+          const name = table.previousElementSibling ? table.previousElementSibling.textContent.slice(0, 30) : '';
+          for (let e = table; e !== main; e = e.parentElement) if (e.scrollWidth > e.clientWidth + 1) problems.push(name + ': its ' + e.tagName + ' scrolls sideways');
+          const heads = [...table.querySelectorAll('thead th')];
+          const headsShown = heads.every((th) => th.getBoundingClientRect().width > 1);
+          for (const th of heads) if (headsShown && th.scrollWidth > th.clientWidth + 1) problems.push(name + ': the header ' + th.textContent + ' is cut');
+          for (const tr of table.querySelectorAll('tbody tr')) {
+            [...tr.children].forEach((td, i) => {
+              const r = td.getBoundingClientRect();
+              // An empty cell is left out of a card (no label without a value).
+              if (getComputedStyle(td).display === 'none') return;
+              if (r.left < edges.left - 0.5 || r.right > edges.right + 0.5) problems.push(name + ': a value lies outside main');
+              const label = getComputedStyle(td, '::before').content;
+              if (!headsShown && !label.includes(heads[i].textContent.trim())) problems.push(name + ': ' + td.textContent.slice(0, 20) + ' without its label ' + heads[i].textContent);
+            });
+          }
+        }
+        return problems;
+      })()`);
+      expect(problems, `details at ${width} px`).to.deep.equal([]);
+      await expectAccessible(page, `details tables at ${width} px`, 'it');
+    }
+  });
+
+  it('should fit the list at tablet and small-laptop widths too, its columns never cut', async function () {
+    const page = await newPage(true);
+    await signIn(page, MAILBOX, OWNER_PASSWORD);
+    await page.goto(collaborations());
+    for (const width of [768, 1024, 1200]) {
+      await page.setViewportSize({ width, height: 900 });
+      await snap(page, `list-${width}`);
+      expect(await page.evaluate('document.documentElement.scrollWidth'), `the page at ${width} px`).to.be.at.most(width);
+      const list = await page.evaluate(`(() => { const t = document.querySelector('table.collaborators').getBoundingClientRect(); const p = document.querySelector('.list-panel').getBoundingClientRect(); return t.right <= p.right + 0.5; })()`);
+      expect(list, `the list within its panel at ${width} px`).to.equal(true);
+    }
+  });
+
+  it("should answer the browser's request for its icon, kept for days, and never 404 on a page's way", async function () {
+    const page = await newPage(true);
+    const failed: string[] = [];
+    page.on('response', (r) => void (r.status() >= 400 && failed.push(`${r.status()} ${r.url()}`)));
+    await signIn(page, MAILBOX, OWNER_PASSWORD);
+    await page.goto(collaborations());
+    expect(await page.evaluate('document.querySelector(\'link[rel~="icon"]\')?.getAttribute("href")'), 'declared in the layout').to.equal('/favicon.ico');
+    const icon = await page.request.get(`${base}/favicon.ico`);
+    expect(icon.status()).to.equal(200);
+    expect(icon.headers()['content-type']).to.match(/^image\//);
+    expect(Number(/max-age=(\d+)/.exec(icon.headers()['cache-control'] ?? '')?.[1])).to.be.at.least(7 * 24 * 3600);
+    expect((await icon.body()).subarray(0, 4).toString('hex'), 'an ICO file').to.equal('00000100');
+    expect(failed).to.deep.equal([]);
+  });
+
   it('should fit each confirmation page without JavaScript, the username and email whole', async function () {
     const page = await newPage(false);
     await signIn(page, MAILBOX, OWNER_PASSWORD);
@@ -228,4 +359,13 @@ describe('Long usernames and addresses at 360 and 1280 px (Chromium)', function 
       await expectLaidOut(page, `account-${tag}`, { whole: [who('attivo').username] });
     });
   }
+
+  // Last: delivering the outbox takes the queued links that the set-password tests read.
+  it('should fit the development mail viewer, its long links and Message-IDs wrapped', async function () {
+    await h.drain();
+    const page = await newPage(true);
+    await page.goto(`${base}/dev/mail`);
+    await page.locator('.dev-mail').first().waitFor();
+    await expectLaidOut(page, 'dev-mail');
+  });
 });

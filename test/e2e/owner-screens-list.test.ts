@@ -281,5 +281,52 @@ describe('The Collaborations list in a real browser (Chromium)', function () {
       await row(page, c.id).locator('.delivery-sent').waitFor({ timeout: 15_000 });
       expect(await page.evaluate(`document.activeElement === document.querySelector('#collaborator-${c.id} .menu-button')`), 'still on the new row’s ⋮').to.equal(true);
     });
+
+    it('should have the focus on the menu button already when the dialog stops being open, not a task later', async function () {
+      const c = await h.domain.collaborations.create(mailbox, person('Mario', 'Rossi', 'mario.rossi'), { actor: system });
+      await h.drain();
+      const page = await ownerList({ width: 360 });
+      await row(page, c.id).locator('.menu-button').click();
+      await row(page, c.id).locator('a[href$="/password-link"]').click();
+      const dialog = page.locator('dialog[open]');
+      await dialog.waitFor();
+      // What anything that waits for the dialog to close (a poll of the row, a test, a screen reader)
+      // finds at that moment: a mutation observer runs right after the change, before the next task.
+      await page.evaluate(`(() => {
+        const dialog = document.querySelector('dialog[open]');
+        window.focusWhenClosed = 'never closed';
+        const seen = new MutationObserver(() => {
+          if (dialog.open && dialog.isConnected) return;
+          seen.disconnect();
+          window.focusWhenClosed = document.activeElement === document.querySelector('#collaborator-${c.id} .menu-button') ? 'on ⋮' : String(document.activeElement && document.activeElement.outerHTML).slice(0, 80);
+        });
+        seen.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['open'] });
+      })()`);
+      await dialog.locator('[type=submit]').click();
+      await dialog.waitFor({ state: 'detached' });
+      await row(page, c.id).locator('.delivery-queued').waitFor();
+      expect(await page.evaluate('window.focusWhenClosed')).to.equal('on ⋮');
+    });
+
+    it("should give the focus back to the row's menu button when a poll replaced the row while its dialog was loading", async function () {
+      // Queued: the row asks for itself every 5 s.
+      const c = await h.domain.collaborations.create(mailbox, person('Mario', 'Rossi', 'mario.rossi'), { actor: system });
+      const page = await ownerList({ width: 360 });
+      await row(page, c.id).locator('.delivery-queued').waitFor();
+      // A slow network: the dialog arrives after the row's next poll has replaced the row.
+      await page.route(`**/settings/collaborations/${c.id}/password-link`, async (route) => {
+        await new Promise((resolve) => setTimeout(resolve, 6_000));
+        await route.continue().catch(() => undefined);
+      });
+      const polled = page.waitForResponse((r) => r.url().endsWith(`/settings/collaborations/${c.id}/row`), { timeout: 15_000 });
+      await row(page, c.id).locator('.menu-button').click();
+      await row(page, c.id).locator('a[href$="/password-link"]').click();
+      await polled;
+      const dialog = page.locator('dialog[open]');
+      await dialog.waitFor({ timeout: 15_000 });
+      await page.keyboard.press('Escape');
+      await page.locator('dialog').waitFor({ state: 'detached' });
+      expect(await page.evaluate(`document.activeElement === document.querySelector('#collaborator-${c.id} .menu-button')`), 'focus back on the new row’s ⋮').to.equal(true);
+    });
   });
 });

@@ -122,6 +122,24 @@ for (const { name, create } of DATABASES) {
         expect(res.text).to.include('<html lang="en">');
       });
 
+      it("should send the X-Frame-Options that says what the host's CSP says about frames, never the opposite", async function () {
+        const expected: [string, string | undefined][] = [
+          ["frame-ancestors 'none'", 'DENY'],
+          ["default-src 'self'; frame-ancestors 'self'", 'SAMEORIGIN'],
+          // X-Frame-Options cannot name another origin: the CSP alone decides then.
+          ["frame-ancestors 'self' https://webmail.example.it", undefined],
+          ["default-src 'self'", 'SAMEORIGIN'],
+        ];
+        for (const [csp, frames] of expected) {
+          const app = express();
+          app.use((_req, res, next) => (res.set('Content-Security-Policy', csp), next()));
+          app.use(PREFIX, collaborations({ config: h.config, database: h.db, domain, mountPath: PREFIX, resolveOwner: () => MAILBOXES[0] ?? null, logger: createLogger('silent') }));
+          const res = await request(app).get(PREFIX);
+          expect(res.status).to.equal(200);
+          expect(res.headers['x-frame-options'], csp).to.equal(frames);
+        }
+      });
+
       it("should answer a body it cannot read with its error page in the browser's language, and change nothing", async function () {
         const app = host();
         const form = await ownerPage(app, 9101);
