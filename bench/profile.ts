@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import bcrypt from 'bcrypt';
+import { Sequelize } from 'sequelize';
 import { loadConfig } from '../src/config';
 import { openDatabase, type Database } from '../src/db';
 import { Outbox } from '../src/mail/outbox';
@@ -16,7 +17,7 @@ import { Session, inParallel } from './lib/http';
 import { load } from './lib/load';
 import { CountingSink } from './lib/sink';
 import { threadCpuMsOf, threadCpuSince } from './lib/threads';
-import { DOMAIN, OWNER_PASSWORD, seed, type Seeded } from './lib/seed';
+import { DOMAIN, OWNER_PASSWORD, seed, seedBulk, type Seeded } from './lib/seed';
 
 /*
  * npm run bench:profile: where the Collaborations page's CPU time goes. Seeds SIZE collaborators
@@ -51,6 +52,15 @@ const MAIL = process.env.PROFILE_MAIL === '1';
 const WORKER_ON = process.env.PROFILE_WORKER === '1';
 const DRAINS = Number(process.env.DRAINS ?? 5);
 const EMAILS = Number(process.env.EMAILS ?? 1000);
+/** TOTAL=n with PROFILE_MAIL: the database grown to n collaborators in all, as the bench grows it, before the drains. */
+const TOTAL = Number(process.env.TOTAL ?? 0);
+/**
+ * KEEP_DATABASE with PROFILE_MAIL: the database is kept after the run, a SQLite file of that name (or with
+ * PROFILE_MYSQL_URL, a database of that name on the server); one that exists is used as it is (seeded and
+ * grown by an earlier run), so that drains can be repeated without growing it again.
+ */
+const KEEP_DATABASE = process.env.KEEP_DATABASE;
+if (KEEP_DATABASE && !MAIL) throw new Error('KEEP_DATABASE: only with PROFILE_MAIL=1');
 /** NO_PROFILE=1: the CPU figures without the profiler's own cost, and no profile. */
 const PROFILING = process.env.NO_PROFILE !== '1';
 const ACTION_IDS: Record<string, keyof Seeded['actionIds']> = { 'password-reset': 'active', 'password-link': 'pendingOrSuspended', deactivation: 'pendingOrSuspended' };
@@ -142,9 +152,24 @@ async function postActions(base: string, app: Child, owner: { cookie: string; cs
   return `POST /settings/collaborations/:id/${ACTION} at ${SIZE} collaborators: ${Math.round(measured.length / seconds)} req/s with 50 at a time`;
 }
 
+/** The database KEEP_DATABASE names: a SQLite file, or a database on the MariaDB server at `server` (created when missing). */
+async function keptDatabase(name: string, server: string | undefined): Promise<{ url: string; existed: boolean }> {
+  if (!server) return { url: `sqlite:${path.resolve(name)}`, existed: fs.existsSync(path.resolve(name)) };
+  if (!/^\w+$/.test(name)) throw new Error('KEEP_DATABASE: a database name of letters, digits and _');
+  const admin = new Sequelize(server, { logging: false, dialect: 'mysql' });
+  const [found] = await admin.query('SELECT 1 FROM information_schema.schemata WHERE schema_name = ?', { replacements: [name] });
+  if (found.length === 0) await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  await admin.close();
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), existed: found.length > 0 };
+}
+
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pec-profile-'));
-  const database = await freshDatabase(process.env.PROFILE_MYSQL_URL ? 'mariadb' : 'sqlite', process.env.PROFILE_MYSQL_URL);
+  const kept = KEEP_DATABASE ? await keptDatabase(KEEP_DATABASE, process.env.PROFILE_MYSQL_URL) : null;
+  const reused = kept?.existed ?? false;
+  const database = kept ? { url: kept.url, drop: async () => undefined } : await freshDatabase(process.env.PROFILE_MYSQL_URL ? 'mariadb' : 'sqlite', process.env.PROFILE_MYSQL_URL);
   const { url } = database;
   const port = 20_000 + crypto.randomInt(10_000);
   const sink = MAIL || (ACTION && WORKER_ON) ? await new CountingSink().start() : null;
@@ -165,17 +190,24 @@ async function main(): Promise<void> {
   };
   try {
     const db = await openDatabase(url);
-    const seeded = await seed(db, loadConfig(env), { sizes: [MAIL ? 1 : SIZE], others: 0, links: 0, hash: await bcrypt.hash(OWNER_PASSWORD, 4) });
+    const seeded = reused ? null : await seed(db, loadConfig(env), { sizes: [MAIL ? 1 : SIZE], others: 0, links: 0, hash: await bcrypt.hash(OWNER_PASSWORD, 4) });
     if (!MAIL) await db.close();
     const app = Child.startApp(env, 'app', PROFILING ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []);
     await waitForHttp(`${env.BASE_URL}/healthz`);
     const base = env.BASE_URL as string;
     let title: string;
     if (MAIL && sink) {
+      // As the bench grows it: while the app (and its worker) runs, in mailboxes of 10,000, after the bench's own seeding.
+      const present = await db.models.Collaborator.count();
+      if (TOTAL > present) {
+        const seconds = await seedBulk(db, { collaborators: TOTAL - present, each: 10_000, hash: await bcrypt.hash(OWNER_PASSWORD, 4), from: await db.models.Mailbox.count() });
+        console.log(`grown to ${TOTAL} collaborators in ${seconds.toFixed(1)} s`);
+      }
       title = await mailDrains(db, env, app.pid, sink);
       await db.close();
     } else {
       const session = new Session(base);
+      if (!seeded) throw new Error('a kept database serves PROFILE_MAIL only');
       const csrf = await session.signIn(seeded.owners.get(SIZE) as string, OWNER_PASSWORD);
       title = ACTION ? await postActions(base, app, { cookie: session.cookie, csrf }, seeded.actionIds[ACTION_IDS[ACTION] as keyof Seeded['actionIds']], sink) : await loadPage(base, app, session.cookie);
     }
@@ -222,7 +254,7 @@ async function mailDrains(db: Database, env: Record<string, string>, pid: number
   const figures: string[] = [];
   for (let drain = 1; drain <= DRAINS; drain++) {
     await untilIdle(pid);
-    const [before, cpuBefore] = [sink.count, cpuMsOf(pid) as number];
+    const [before, cpuBefore, threadsBefore] = [sink.count, cpuMsOf(pid) as number, threadCpuMsOf(pid)];
     sink.reset();
     await db.transaction(async (t) => {
       for (let i = 0; i < EMAILS; i++) {
@@ -235,8 +267,11 @@ async function mailDrains(db: Database, env: Record<string, string>, pid: number
     await untilIdle(pid);
     const perSecond = Math.round((EMAILS - 1) / ((sink.lastAt - sink.firstAt) / 1000));
     const cpuMs = ((cpuMsOf(pid) as number) - cpuBefore) / EMAILS;
+    const used = threadCpuSince(threadsBefore, threadCpuMsOf(pid));
+    const kinds = used ? cpuByThreadKind(pid, used) : null;
+    const per = (ms: number | undefined) => ((ms ?? NaN) / EMAILS).toFixed(2);
     figures.push(`${perSecond}/s ${cpuMs.toFixed(2)} ms`);
-    console.log(`drain ${drain}: ${EMAILS} emails, ${perSecond} emails/s, ${cpuMs.toFixed(2)} CPU ms per email`);
+    console.log(`drain ${drain}: ${EMAILS} emails, ${perSecond} emails/s, ${cpuMs.toFixed(2)} CPU ms per email (main thread ${per(kinds?.main)}, libuv pool (SQLite) ${per(kinds?.pool)}, V8 helpers ${per(kinds?.other)})`);
   }
   return `mail: ${DRAINS} drains of ${EMAILS} emails (${figures.join(', ')})${PROFILING ? ' (under the profiler)' : ''}`;
 }

@@ -162,12 +162,13 @@ export async function seed(db: Database, config: Config, opts: { sizes: number[]
 
 /**
  * More collaborators in the database, in mailboxes of `each` (`bulk-<n>@…`), one transaction per
- * mailbox: the database grows around the mailboxes being measured. Returns the seconds it took.
+ * mailbox: the database grows around the mailboxes being measured. `from` numbers the first (0), for a
+ * database grown before. Returns the seconds it took.
  */
-export async function seedBulk(db: Database, opts: { collaborators: number; each: number; hash: string }): Promise<number> {
+export async function seedBulk(db: Database, opts: { collaborators: number; each: number; hash: string; from?: number }): Promise<number> {
   const started = Date.now();
   for (let m = 0; m * opts.each < opts.collaborators; m++) {
-    const address = `bulk-${m}@${DOMAIN}`;
+    const address = `bulk-${m + (opts.from ?? 0)}@${DOMAIN}`;
     const count = Math.min(opts.each, opts.collaborators - m * opts.each);
     await db.sequelize.transaction(async (t) => addCollaborators(db, await addMailbox(db, address, opts.hash, t), address, count, opts.hash, t));
   }

@@ -20,8 +20,8 @@ export type ListChange =
   | { mailboxId: number; added?: number }
   /** Something these collaborators' rows show (a second factor, an app password). */
   | { collaboratorIds: readonly number[] }
-  /** The emails these outbox rows are (a collaborator's last email shows its delivery state). */
-  | { outboxIds: readonly number[] };
+  /** Something rows of these mailboxes show (a collaborator's last email shows its delivery state). */
+  | { mailboxIds: readonly number[] };
 
 const BUMP = 'UPDATE collaborator_lists SET version = version + 1';
 
@@ -56,11 +56,8 @@ export async function listChanged(sequelize: Sequelize, change: ListChange, t: T
     if (change.collaboratorIds.length === 0) return;
     await sequelize.query(`${BUMP} WHERE mailbox_id IN (SELECT mailbox_id FROM collaborators WHERE id IN (?))`, { replacements: [change.collaboratorIds], transaction: t });
   } else {
-    if (change.outboxIds.length === 0) return;
-    await sequelize.query(`${BUMP} WHERE mailbox_id IN (SELECT mailbox_id FROM outbox_messages WHERE id IN (?) AND kind = 'email' AND collaborator_id IS NOT NULL)`, {
-      replacements: [change.outboxIds],
-      transaction: t,
-    });
+    if (change.mailboxIds.length === 0) return;
+    await sequelize.query(`${BUMP} WHERE mailbox_id IN (?)`, { replacements: [change.mailboxIds], transaction: t });
   }
 }
 
