@@ -161,10 +161,20 @@ function recordOf(read: { row_facts: string | unknown[] }): RowRecord {
 }
 /** What ROW_FACTS and the orders read of a page's collaborators (not `c.*`: a page carries no more than it shows). */
 const PAGE_COLUMNS = 'c.id, c.first_name, c.last_name, c.username, c.reference_email, c.access_level, c.manage_settings, c.status, c.access_ends_at';
-const LAST_EMAIL = "LEFT JOIN outbox_messages e ON e.id = (SELECT MAX(o.id) FROM outbox_messages o WHERE o.collaborator_id = c.id AND o.kind = 'email')";
+/**
+ * The collaborators `c` of one page, as `page` gives them (a FROM, and its WHERE if any, naming
+ * PAGE_COLUMNS as `c`), each with its last email `e`: the email's id is read once a row in a derived
+ * table, then joined. Looked up in the join's ON (`e.id = (SELECT MAX(o.id) …)`), MariaDB read it
+ * three times a row (ANALYZE FORMAT=JSON: 150 loops for 50 rows). The LIMIT (a page holds no more)
+ * keeps MariaDB from merging the derived table into the query, which put the lookup back in the ON.
+ */
+function withLastEmail(page: string): string {
+  const lastEmail = "(SELECT MAX(o.id) FROM outbox_messages o WHERE o.collaborator_id = c.id AND o.kind = 'email') AS last_email_id";
+  return `(SELECT ${PAGE_COLUMNS}, ${lastEmail} FROM ${page} LIMIT ${PAGE_SIZE}) c LEFT JOIN outbox_messages e ON e.id = c.last_email_id`;
+}
 const NAME_ORDER = 'c.last_name, c.first_name, c.id';
 /** One row of the list alone (Directory#row), by the collaborator's id. */
-const ROW_SQL = `SELECT ${ROW_COLUMNS} FROM collaborators c ${LAST_EMAIL} WHERE c.id = $1`;
+const ROW_SQL = `SELECT ${ROW_COLUMNS} FROM ${withLastEmail('collaborators c WHERE c.id = $1')}`;
 
 /** The columns of the name order: a collaborator's (`c`), or a search key's (`s`, the same names in the same order). */
 interface NameColumns {
@@ -318,7 +328,7 @@ export class Directory {
       const page = byKey
         ? `(SELECT s.collaborator_id AS id FROM ${this.keysFrom(status)} WHERE ${conditions.join(' AND ')} GROUP BY ${KEY_GROUP} ORDER BY ${by} LIMIT ${PAGE_SIZE} OFFSET :offset) m ${this.straightJoin} collaborators c ON c.id = m.id`
         : `(SELECT ${PAGE_COLUMNS} FROM ${from} WHERE ${conditions.join(' AND ')} ORDER BY ${by} LIMIT ${PAGE_SIZE} OFFSET :offset) c`;
-      return this.selected<{ row_facts: string | unknown[] }>(`SELECT ${ROW_COLUMNS} FROM ${page} ${LAST_EMAIL} ORDER BY ${forwards}`, { ...replacements, offset: skip });
+      return this.selected<{ row_facts: string | unknown[] }>(`SELECT ${ROW_COLUMNS} FROM ${withLastEmail(page)} ORDER BY ${forwards}`, { ...replacements, offset: skip });
     };
     let records = await read(where, backwards, offset);
     // Nothing left past the row (the rows after it were removed meanwhile): the page by its number.

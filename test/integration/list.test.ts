@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { QueryTypes } from 'sequelize';
 import { DATABASES } from '../support/databases';
 import { Browser, GOOD_PASSWORD, harnessWithOwner, type Harness } from '../support/harness';
 import { collaboratorIn, reload, person } from '../support/accounts';
@@ -17,6 +18,13 @@ const rowStatuses = (html: string) => [...html.matchAll(/<tr id="collaborator-\d
 /** The markup of one row. */
 const rowHtml = (html: string, id: number) => html.slice(html.indexOf(`<tr id="collaborator-${id}"`), html.indexOf('</tr>', html.indexOf(`<tr id="collaborator-${id}"`)));
 const DAY = 24 * 3600 * 1000;
+/** How many times each query block of an `ANALYZE FORMAT=JSON` ran (`r_loops`) that reads the table named `table` (its alias). */
+function loopsReading(table: string, analyzed: unknown): number[] {
+  if (typeof analyzed !== 'object' || analyzed === null) return [];
+  const node = analyzed as { query_block?: { r_loops?: number; nested_loop?: Array<{ table?: { table_name?: string } }> } };
+  const own = node.query_block?.nested_loop?.some((step) => step.table?.table_name === table) ? [node.query_block.r_loops ?? 0] : [];
+  return [...own, ...Object.values(analyzed).flatMap((value) => loopsReading(table, value))];
+}
 const linkOf = (html: string, rel: 'next' | 'prev') => /<a rel="(?:next|prev)" href="([^"]+)"/g.exec(html.slice(html.indexOf(`rel="${rel}"`) - 3))?.[1]?.replace(/&amp;/g, '&');
 
 
@@ -262,6 +270,29 @@ for (const { name, create } of DATABASES) {
         expect(sent).to.include('delivery-sent').and.not.to.include('hx-trigger');
         expect((await owner.get(`/settings/collaborations/${c.id}/row`)).status, 'not a page of its own').to.equal(303);
       });
+
+      if (name === 'MariaDB') {
+        it("should look up each row's last email once", async function () {
+          for (const first of ['Anna', 'Bruno', 'Carla', 'Dario']) await collaboratorIn(h, mailbox, 'pending', person(first, 'Neri', first.toLowerCase()));
+          const statements: Array<{ sql: string; bind: unknown[] }> = [];
+          h.db.sequelize.addHook('beforeQuery', 'list-sql', (options, query) => {
+            const { sql } = query as unknown as { sql?: string };
+            if (sql?.includes('row_facts')) statements.push({ sql, bind: (options as { bind?: unknown[] }).bind ?? [] });
+          });
+          try {
+            await h.domain.directory.list(mailbox);
+            await h.domain.directory.list(mailbox, { sort: 'status' });
+          } finally {
+            h.db.sequelize.removeHook('beforeQuery', 'list-sql');
+          }
+          expect(statements).to.have.length(2);
+          for (const { sql, bind } of statements) {
+            const text = sql.replace(/\$(\d+)/g, (_, n: string) => h.db.sequelize.escape(bind[Number(n) - 1] as string));
+            const [analyzed] = await h.db.sequelize.query<{ ANALYZE: string }>(`ANALYZE FORMAT=JSON ${text}`, { type: QueryTypes.SELECT });
+            expect(loopsReading('o', JSON.parse(analyzed?.ANALYZE as string)), sql).to.deep.equal([4]);
+          }
+        });
+      }
     });
 
     describe('last access', function () {
