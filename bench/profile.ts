@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import bcrypt from 'bcrypt';
-import { Sequelize } from 'sequelize';
 import { loadConfig } from '../src/config';
 import { openDatabase, type Database } from '../src/db';
 import { Outbox } from '../src/mail/outbox';
@@ -12,7 +11,7 @@ import { systemClock } from '../src/lib/clock';
 import { Sealer } from '../src/lib/secrets';
 import { waitForHttp } from '../test/support/processes';
 import { Child, cpuMsOf, eventLoop, memoryOf, ROOT, untilIdle } from './lib/processes';
-import { freshDatabase } from './lib/databases';
+import { freshDatabase, keptDatabase } from './lib/databases';
 import { Session, inParallel } from './lib/http';
 import { load } from './lib/load';
 import { CountingSink } from './lib/sink';
@@ -150,19 +149,6 @@ async function postActions(base: string, app: Child, owner: { cookie: string; cs
   const at = (share: number) => Math.round(answered[Math.min(answered.length - 1, Math.floor(answered.length * share))] ?? NaN);
   console.log(`POST …/:id/${ACTION}: ${measured.length} in ${seconds.toFixed(1)} s (answered in p50 ${at(0.5)} ms, p99 ${at(0.99)}, slowest ${at(1)}), CPU ms each: main thread ${per(kinds?.main)}, V8 helpers ${per(kinds?.other)}, libuv pool (SQLite) ${per(kinds?.pool)}${sink ? `; ${sent} emails delivered meanwhile` : ''}`);
   return `POST /settings/collaborations/:id/${ACTION} at ${SIZE} collaborators: ${Math.round(measured.length / seconds)} req/s with 50 at a time`;
-}
-
-/** The database KEEP_DATABASE names: a SQLite file, or a database on the MariaDB server at `server` (created when missing). */
-async function keptDatabase(name: string, server: string | undefined): Promise<{ url: string; existed: boolean }> {
-  if (!server) return { url: `sqlite:${path.resolve(name)}`, existed: fs.existsSync(path.resolve(name)) };
-  if (!/^\w+$/.test(name)) throw new Error('KEEP_DATABASE: a database name of letters, digits and _');
-  const admin = new Sequelize(server, { logging: false, dialect: 'mysql' });
-  const [found] = await admin.query('SELECT 1 FROM information_schema.schemata WHERE schema_name = ?', { replacements: [name] });
-  if (found.length === 0) await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-  await admin.close();
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), existed: found.length > 0 };
 }
 
 async function main(): Promise<void> {

@@ -161,6 +161,8 @@ function recordOf(read: { row_facts: string | unknown[] }): RowRecord {
 }
 /** What ROW_FACTS and the orders read of a page's collaborators (not `c.*`: a page carries no more than it shows). */
 const PAGE_COLUMNS = 'c.id, c.first_name, c.last_name, c.username, c.reference_email, c.access_level, c.manage_settings, c.status, c.access_ends_at';
+/** Each collaborator's last email, by its id. */
+const LAST_EMAIL_ID = "(SELECT MAX(o.id) FROM outbox_messages o WHERE o.collaborator_id = c.id AND o.kind = 'email') AS last_email_id";
 /**
  * The collaborators `c` of one page, as `page` gives them (a FROM, and its WHERE if any, naming
  * PAGE_COLUMNS as `c`), each with its last email `e`: the email's id is read once a row in a derived
@@ -169,8 +171,7 @@ const PAGE_COLUMNS = 'c.id, c.first_name, c.last_name, c.username, c.reference_e
  * keeps MariaDB from merging the derived table into the query, which put the lookup back in the ON.
  */
 function withLastEmail(page: string): string {
-  const lastEmail = "(SELECT MAX(o.id) FROM outbox_messages o WHERE o.collaborator_id = c.id AND o.kind = 'email') AS last_email_id";
-  return `(SELECT ${PAGE_COLUMNS}, ${lastEmail} FROM ${page} LIMIT ${PAGE_SIZE}) c LEFT JOIN outbox_messages e ON e.id = c.last_email_id`;
+  return `(SELECT ${PAGE_COLUMNS}, ${LAST_EMAIL_ID} FROM ${page} LIMIT ${PAGE_SIZE}) c LEFT JOIN outbox_messages e ON e.id = c.last_email_id`;
 }
 const NAME_ORDER = 'c.last_name, c.first_name, c.id';
 /** One row of the list alone (Directory#row), by the collaborator's id. */

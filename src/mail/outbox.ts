@@ -145,7 +145,7 @@ export class Outbox {
   readonly workerId = uuidv4();
   private readonly commandListeners = new Set<() => void>();
   /** Delivered messages whose mark waits for the write under way (see markSent). */
-  private unmarked: Array<{ id: number; messageId: string | null; listOf: number | null; written: () => void; failed: (error: unknown) => void }> = [];
+  private unmarked: Array<{ id: number; messageId: string | null; listMailboxId: number | null; written: () => void; failed: (error: unknown) => void }> = [];
   private marking: Promise<void> | null = null;
   private givenUp: GiveUpListener | null = null;
 
@@ -423,9 +423,9 @@ export class Outbox {
   private markSent(message: OutboxMessage, messageId: string | null): Promise<void> {
     // The list whose row shows this email: its mailbox, known from the claimed row (a row's kind,
     // mailbox and collaborator never change once queued).
-    const listOf = shownInList(message) ? (message.mailboxId as number) : null;
+    const listMailboxId = shownInList(message) ? (message.mailboxId as number) : null;
     return new Promise((written, failed) => {
-      this.unmarked.push({ id: message.id, messageId, listOf, written, failed });
+      this.unmarked.push({ id: message.id, messageId, listMailboxId, written, failed });
       this.marking ??= this.writeMarks();
     });
   }
@@ -448,7 +448,7 @@ export class Outbox {
           // By the mailboxes the claimed rows named, not by a read of the outbox: without statistics,
           // SQLite read `id IN (…5 or more) AND kind = 'email'` by the index on kind, every email ever
           // queued (a quarter of a second a write with a million), where the mailboxes cost nothing.
-          await listChanged(this.db.sequelize, { mailboxIds: [...new Set(marks.flatMap((m) => (m.listOf === null ? [] : [m.listOf])))] }, t);
+          await listChanged(this.db.sequelize, { mailboxIds: [...new Set(marks.flatMap((m) => (m.listMailboxId === null ? [] : [m.listMailboxId])))] }, t);
         });
         marks.forEach((m) => m.written());
       } catch (error) {

@@ -55,6 +55,20 @@ describe('The Collaborations list in a real browser (Chromium)', function () {
   }
 
   const row = (page: Page, id: number): Locator => page.locator(`#collaborator-${id}`);
+  /** Whether the focus is on the ⋮ of collaborator `id`'s row. */
+  const focusOnMenu = (page: Page, id: number) => page.evaluate<boolean>(`document.activeElement === document.querySelector('#collaborator-${id} .menu-button')`);
+
+  /** A collaborator whose invitation went out, and the owner's list at 360 px with its resend dialog open. */
+  async function resendDialogOpen(): Promise<{ c: Awaited<ReturnType<typeof h.domain.collaborations.create>>; page: Page; dialog: Locator }> {
+    const c = await h.domain.collaborations.create(mailbox, person('Mario', 'Rossi', 'mario.rossi'), { actor: system });
+    await h.drain();
+    const page = await ownerList({ width: 360 });
+    await row(page, c.id).locator('.menu-button').click();
+    await row(page, c.id).locator('a[href$="/password-link"]').click();
+    const dialog = page.locator('dialog[open]');
+    await dialog.waitFor();
+    return { c, page, dialog };
+  }
 
   /** Whether the box of `inner` lies within the box of `outer` (both visible). */
   async function inside(inner: Locator, outer: Locator): Promise<boolean> {
@@ -267,29 +281,18 @@ describe('The Collaborations list in a real browser (Chromium)', function () {
     });
 
     it('should update the row to sent after an action in its dialog, with focus kept on its menu button', async function () {
-      const c = await h.domain.collaborations.create(mailbox, person('Mario', 'Rossi', 'mario.rossi'), { actor: system });
-      await h.drain();
-      const page = await ownerList({ width: 360 });
-      await row(page, c.id).locator('.menu-button').click();
-      await row(page, c.id).locator('a[href$="/password-link"]').click();
-      const dialog = page.locator('dialog[open]');
+      const { c, page, dialog } = await resendDialogOpen();
       await dialog.locator('[type=submit]').click();
       await dialog.waitFor({ state: 'detached' });
       await row(page, c.id).locator('.delivery-queued').waitFor();
-      expect(await page.evaluate(`document.activeElement === document.querySelector('#collaborator-${c.id} .menu-button')`), 'focus back on ⋮').to.equal(true);
+      expect(await focusOnMenu(page, c.id), 'focus back on ⋮').to.equal(true);
       await h.drain();
       await row(page, c.id).locator('.delivery-sent').waitFor({ timeout: 15_000 });
-      expect(await page.evaluate(`document.activeElement === document.querySelector('#collaborator-${c.id} .menu-button')`), 'still on the new row’s ⋮').to.equal(true);
+      expect(await focusOnMenu(page, c.id), 'still on the new row’s ⋮').to.equal(true);
     });
 
     it('should have the focus on the menu button already when the dialog stops being open, not a task later', async function () {
-      const c = await h.domain.collaborations.create(mailbox, person('Mario', 'Rossi', 'mario.rossi'), { actor: system });
-      await h.drain();
-      const page = await ownerList({ width: 360 });
-      await row(page, c.id).locator('.menu-button').click();
-      await row(page, c.id).locator('a[href$="/password-link"]').click();
-      const dialog = page.locator('dialog[open]');
-      await dialog.waitFor();
+      const { c, page, dialog } = await resendDialogOpen();
       // What anything that waits for the dialog to close (a poll of the row, a test, a screen reader)
       // finds at that moment: a mutation observer runs right after the change, before the next task.
       await page.evaluate(`(() => {
@@ -326,7 +329,7 @@ describe('The Collaborations list in a real browser (Chromium)', function () {
       await dialog.waitFor({ timeout: 15_000 });
       await page.keyboard.press('Escape');
       await page.locator('dialog').waitFor({ state: 'detached' });
-      expect(await page.evaluate(`document.activeElement === document.querySelector('#collaborator-${c.id} .menu-button')`), 'focus back on the new row’s ⋮').to.equal(true);
+      expect(await focusOnMenu(page, c.id), 'focus back on the new row’s ⋮').to.equal(true);
     });
   });
 });

@@ -16,17 +16,30 @@ export async function sqlite(prefix = 'pec-test'): Promise<TestDatabase> {
   return { name: 'SQLite', url: `sqlite:${path.join(dir, 'app.sqlite')}`, drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * Database `name` on the server at `serverUrl`, created (utf8mb4) unless it exists: its URL, and whether it
+ * existed. Unreachable is an error, never a skip.
+ */
+export async function mariadbNamed(serverUrl: string, name: string): Promise<{ url: string; existed: boolean }> {
+  const admin = new Sequelize(serverUrl, { logging: false, dialect: 'mysql' });
+  try {
+    const [found] = await admin.query('SELECT 1 FROM information_schema.schemata WHERE schema_name = ?', { replacements: [name] });
+    if (found.length === 0) await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    const url = new URL(serverUrl);
+    url.pathname = `/${name}`;
+    return { url: url.toString(), existed: found.length > 0 };
+  } finally {
+    await admin.close();
+  }
+}
+
 /** A fresh database (`prefix` and random hex) on the server at `serverUrl`; unreachable is an error, never a skip. */
 export async function mariadb(serverUrl: string, prefix = 'pec_test'): Promise<TestDatabase> {
   const name = `${prefix}_${crypto.randomBytes(4).toString('hex')}`;
-  const admin = new Sequelize(serverUrl, { logging: false, dialect: 'mysql' });
-  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-  await admin.close();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
+  const { url } = await mariadbNamed(serverUrl, name);
   return {
     name: 'MariaDB',
-    url: url.toString(),
+    url,
     async drop() {
       const again = new Sequelize(serverUrl, { logging: false, dialect: 'mysql' });
       await again.query(`DROP DATABASE IF EXISTS \`${name}\``);
